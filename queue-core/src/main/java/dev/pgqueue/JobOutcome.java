@@ -1,0 +1,52 @@
+package dev.pgqueue;
+
+import dev.pgqueue.internal.Check;
+import java.time.Duration;
+
+/**
+ * What a {@link JobHandler} returns: how its job ends. A handler that throws has failed its attempt
+ * instead, and the job is retried (see {@link RetryPolicy}) or, with no retries left, {@code failed}.
+ *
+ * <ul>
+ *   <li>{@link #done()} → {@code completed}</li>
+ *   <li>{@link #snooze(Duration)} → {@code pending} again after the delay; not a failure, so
+ *       {@code retry_count} is unchanged</li>
+ *   <li>{@link #failPermanently(String)} → {@code failed} now, whatever retries remain</li>
+ *   <li>{@link #cancel(String)} → {@code cancelled}</li>
+ * </ul>
+ */
+public sealed interface JobOutcome {
+
+    static JobOutcome done() {
+        return Done.INSTANCE;
+    }
+
+    /** Run the job again after {@code delay} (zero or more), without counting a failure. */
+    static JobOutcome snooze(Duration delay) {
+        return new Snooze(Check.notNegative("snooze delay", delay));
+    }
+
+    /** Fail the job now with {@code reason} as its {@code error_message}; no retries follow. */
+    static JobOutcome failPermanently(String reason) {
+        return new FailPermanently(Check.notNull("reason", reason));
+    }
+
+    /** End the job as {@code cancelled} with {@code reason} as its {@code error_message}. */
+    static JobOutcome cancel(String reason) {
+        return new Cancel(Check.notNull("reason", reason));
+    }
+
+    /** The job ran successfully. */
+    record Done() implements JobOutcome {
+        static final Done INSTANCE = new Done();
+    }
+
+    /** The job runs again after {@code delay}. */
+    record Snooze(Duration delay) implements JobOutcome {}
+
+    /** The job is failed for good. */
+    record FailPermanently(String reason) implements JobOutcome {}
+
+    /** The job is cancelled. */
+    record Cancel(String reason) implements JobOutcome {}
+}

@@ -1,0 +1,44 @@
+package dev.pgqueue;
+
+import java.util.Locale;
+
+/**
+ * The {@code job_queue.status} vocabulary, part of the public SQL contract. The seed's four values
+ * keep their meaning; {@code cancelled} is pgqueue's addition.
+ *
+ * <pre>
+ *            claim               complete
+ *  pending ────────► processing ──────────► completed
+ *     ▲                  │  │  fail (retries left) / snooze / rescue / hand-back
+ *     └──────────────────┘  │
+ *                           ├─ fail (no retries left, or permanently) ──► failed
+ *                           └─ cancel ──► cancelled   (pending jobs can be cancelled too)
+ * </pre>
+ */
+public enum JobStatus {
+    /** Waiting to run; claimable once {@code run_at} has passed. */
+    PENDING,
+    /** Claimed by a worker that holds a lease on it until {@code lease_expires_at}. */
+    PROCESSING,
+    /** Ran successfully. Final. */
+    COMPLETED,
+    /** Failed permanently or used up its retries; {@code error_message} says why. Final. */
+    FAILED,
+    /** Cancelled before or while it ran. Final. */
+    CANCELLED;
+
+    /** The value stored in {@code job_queue.status}. */
+    public String sqlValue() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether a job in this status will never run again. */
+    public boolean isFinal() {
+        return this == COMPLETED || this == FAILED || this == CANCELLED;
+    }
+
+    /** The status stored as {@code value} in {@code job_queue.status}. */
+    public static JobStatus fromSql(String value) {
+        return valueOf(value.toUpperCase(Locale.ROOT));
+    }
+}

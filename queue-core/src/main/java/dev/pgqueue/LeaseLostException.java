@@ -1,0 +1,22 @@
+package dev.pgqueue;
+
+import java.util.UUID;
+
+/**
+ * The worker no longer holds the lease on a job: it expired and the job was rescued, re-claimed or
+ * finished elsewhere. Whatever this attempt does from now on is fenced out: its outcome is rejected
+ * and its transactional writes roll back.
+ */
+public final class LeaseLostException extends PgQueueException {
+
+    private final UUID jobId;
+
+    public LeaseLostException(String jobType, UUID jobId) {
+        super("lost the lease on job " + jobType + "/" + jobId + "; its outcome will not be recorded");
+        this.jobId = jobId;
+    }
+
+    public UUID jobId() {
+        return jobId;
+    }
+}

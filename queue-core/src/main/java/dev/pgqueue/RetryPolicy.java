@@ -1,0 +1,53 @@
+package dev.pgqueue;
+
+import dev.pgqueue.internal.Check;
+import dev.pgqueue.internal.RetryPolicies;
+import java.time.Duration;
+
+/**
+ * Decides <em>when</em> a failed job runs again; never <em>whether</em>. Whether is the job's
+ * {@code max_retries} (retries after the first run): once that many attempts have failed, the job is
+ * {@code failed} and this policy is not asked.
+ *
+ * <p>The default is {@link #DEFAULT}: exponential backoff with full jitter, capped. Set a policy per
+ * job type with {@link JobType#withRetryPolicy(RetryPolicy)} or for a whole worker with its builder.
+ * Implementations must be thread-safe and must not block; a policy that throws or returns a negative
+ * or null delay is treated as a bug and the job is retried with the default policy's delay instead.
+ */
+@FunctionalInterface
+public interface RetryPolicy {
+
+    /** Exponential backoff with full jitter: retry n waits a random time in [0, min(1 h, 2 s · 2^(n-1))]. */
+    RetryPolicy DEFAULT = exponential(Duration.ofSeconds(2), Duration.ofHours(1));
+
+    /**
+     * How long to wait before retry number {@code retry}.
+     *
+     * @param retry 1 for the first retry (the job has failed once), 2 for the second, and so on
+     * @return a delay of zero or more; the retry is due that long after the failure is recorded
+     */
+    Duration delayBeforeRetry(int retry);
+
+    /**
+     * Exponential backoff with "full jitter": retry n waits a uniformly random time between zero and
+     * {@code min(cap, base · 2^(n-1))}, so that jobs failing together do not retry together.
+     */
+    static RetryPolicy exponential(Duration base, Duration cap) {
+        Check.positive("base", base);
+        Check.positive("cap", cap);
+        return new RetryPolicies.ExponentialBackoff(base, cap);
+    }
+
+    /** Every retry waits the same {@code delay}. */
+    static RetryPolicy fixed(Duration delay) {
+        return new RetryPolicies.FixedDelay(Check.notNegative("delay", delay));
+    }
+
+    /**
+     * No backoff: every retry is due at once. To have no retries at all, enqueue with
+     * {@code maxRetries(0)} instead; a retry policy only decides when.
+     */
+    static RetryPolicy noBackoff() {
+        return RetryPolicies.FixedDelay.NONE;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.pgqueue;
+
+/**
+ * An argument was rejected at the API edge; nothing was written. The message follows one template
+ * and is part of the API: {@code expected <field> to be <what is allowed>, got: <what was given>}.
+ */
+public final class ValidationException extends PgQueueException {
+
+    private final String field;
+
+    public ValidationException(String field, String allowed, Object given) {
+        super("expected " + field + " to be " + allowed + ", got: " + describe(given));
+        this.field = field;
+    }
+
+    /** The name of the rejected field or argument, as it appears in the message. */
+    public String field() {
+        return field;
+    }
+
+    private static String describe(Object given) {
+        if (given == null) {
+            return "null";
+        }
+        if (given instanceof CharSequence text) {
+            String s = text.toString();
+            String shown = s.length() > 80 ? s.substring(0, 80) + "… (" + s.length() + " chars)" : s;
+            return '"' + shown.replace("\u0000", "\\u0000") + '"';
+        }
+        return given.toString();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.pgqueue.internal;
+
+import dev.pgqueue.ValidationException;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * Argument checks shared by every API edge, so that one rule has one wording. Each throws
+ * {@link ValidationException} ({@code expected <field> to be <rule>, got: <value>}) and returns the
+ * value unchanged: nothing is ever silently corrected.
+ */
+public final class Check {
+
+    /** Job type names: what the {@code job_queue_job_type_check} constraint accepts. */
+    public static final String JOB_TYPE_RULE =
+            "1-128 characters of letters, digits and _ . : / -, starting with a letter or digit";
+    private static final Pattern JOB_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}");
+
+    /** Queue names: what the {@code job_queue_queue_check} constraint accepts. */
+    public static final String QUEUE_RULE =
+            "1-63 characters of letters, digits, _ and -, starting with a letter or _";
+    private static final Pattern QUEUE = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,62}");
+
+    /** Schema names: plain lower-case SQL identifiers, so quoting never changes their meaning. */
+    public static final String SCHEMA_RULE =
+            "a lower-case SQL identifier: 1-63 characters of a-z, 0-9 and _, starting with a letter or _";
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    private Check() {}
+
+    public static String jobType(String field, String value) {
+        return matches(field, value, JOB_TYPE, JOB_TYPE_RULE);
+    }
+
+    public static String queue(String field, String value) {
+        return matches(field, value, QUEUE, QUEUE_RULE);
+    }
+
+    public static String schema(String field, String value) {
+        return matches(field, value, SCHEMA, SCHEMA_RULE);
+    }
+
+    public static <T> T notNull(String field, T value) {
+        if (value == null) {
+            throw new ValidationException(field, "non-null", null);
+        }
+        return value;
+    }
+
+    public static int atLeast(String field, int value, int min) {
+        if (value < min) {
+            throw new ValidationException(field, ">= " + min, value);
+        }
+        return value;
+    }
+
+    public static int between(String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new ValidationException(field, "between " + min + " and " + max, value);
+        }
+        return value;
+    }
+
+    public static Duration positive(String field, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new ValidationException(field, "> 0", value);
+        }
+        return value;
+    }
+
+    public static Duration notNegative(String field, Duration value) {
+        if (value == null || value.isNegative()) {
+            throw new ValidationException(field, ">= 0", value);
+        }
+        return value;
+    }
+
+    private static String matches(String field, String value, Pattern pattern, String rule) {
+        if (value == null || !pattern.matcher(value).matches()) {
+            throw new ValidationException(field, rule, value);
+        }
+        return value;
+    }
+}

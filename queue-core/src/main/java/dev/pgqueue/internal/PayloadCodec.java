@@ -1,0 +1,105 @@
+package dev.pgqueue.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgqueue.JobType;
+import dev.pgqueue.PayloadException;
+import dev.pgqueue.ValidationException;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Maps payloads to JSON on the way in and back to the job type's class on the way out, with error
+ * messages that name the job and say what was wrong.
+ */
+public final class PayloadCodec {
+
+    private final ObjectMapper mapper;
+
+    public PayloadCodec(ObjectMapper mapper) {
+        this.mapper = mapper != null ? mapper : defaultMapper();
+    }
+
+    /**
+     * The default mapper: strict about shape, so that a payload written by another producer in the
+     * wrong shape fails loudly instead of running with zeros and nulls.
+     */
+    public static ObjectMapper defaultMapper() {
+        return new ObjectMapper()
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /**
+     * @throws ValidationException if the payload is null, of the wrong class, or holds a string with
+     *     {@code \u0000} (which PostgreSQL's jsonb cannot store)
+     * @throws PayloadException if Jackson cannot serialize it
+     */
+    public String encode(JobType<?> type, Object payload) {
+        Check.notNull("payload", payload);
+        if (!type.payloadType().isInstance(payload)) {
+            throw new ValidationException(
+                    "payload", "an instance of " + type.payloadType().getName() + " for job type " + type.name(),
+                    payload.getClass().getName());
+        }
+        String json;
+        try {
+            json = mapper.writeValueAsString(payload);
+        } catch (JsonProcessingException | RuntimeException e) {
+            throw new PayloadException(
+                    "cannot write the payload of job type " + type.name() + " as JSON: " + e.getMessage(), e);
+        }
+        if (json.contains("\\u0000")) {
+            rejectNulCharacters(mapper.valueToTree(payload), "payload");
+        }
+        return json;
+    }
+
+    /**
+     * @throws PayloadException if the JSON does not map to the job type's payload class
+     */
+    public <P> P decode(JobType<P> type, UUID jobId, String json) {
+        try {
+            P payload = mapper.readValue(json, type.payloadType());
+            if (payload == null) {
+                throw new IllegalArgumentException("the payload is JSON null");
+            }
+            return payload;
+        } catch (JsonProcessingException | RuntimeException e) {
+            String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+            throw new PayloadException(
+                    "payload of job " + type.name() + "/" + jobId + " does not map to "
+                            + type.payloadType().getSimpleName() + ": " + reason + "; payload was: " + abbreviate(json),
+                    e);
+        }
+    }
+
+    private static void rejectNulCharacters(JsonNode node, String path) {
+        if (node.isTextual() && node.textValue().indexOf('\u0000') >= 0) {
+            throw new ValidationException(path, "a string without \\u0000 (PostgreSQL's jsonb cannot store it)",
+                    node.textValue());
+        }
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                if (field.getKey().indexOf('\u0000') >= 0) {
+                    throw new ValidationException(path + " key", "a string without \\u0000", field.getKey());
+                }
+                rejectNulCharacters(field.getValue(), path + "." + field.getKey());
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                rejectNulCharacters(node.get(i), path + "[" + i + "]");
+            }
+        }
+    }
+
+    private static String abbreviate(String json) {
+        return json.length() <= 200 ? json : json.substring(0, 200) + "… (" + json.length() + " chars)";
+    }
+}

@@ -1,0 +1,226 @@
+package dev.pgqueue.spi;
+
+import dev.pgqueue.JobSnapshot;
+import dev.pgqueue.JobStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The storage SPI: what a storage module implements so that {@code JobQueue} and {@code Worker}
+ * can run on it. Applications do not call it; they hand a store to those two.
+ *
+ * <p><b>This interface may change in any minor release.</b> Methods are named noun-first after the
+ * operation and take one parameter record each, so that adding a parameter does not add overloads.
+ *
+ * <p>Contract for every implementation (checked by the store conformance tests):
+ * <ul>
+ *   <li>Thread-safe; every method is one transaction unless the store is bound to a caller's
+ *       transaction, and either takes effect completely or not at all.</li>
+ *   <li>Time: a {@code now} of {@code null} means the database's clock; a non-null {@code now}
+ *       replaces it (tests move time that way).</li>
+ *   <li>Fencing: every change to a {@code processing} job is made only if the caller's
+ *       {@code leaseToken} still matches and the job is still {@code processing}; otherwise the job
+ *       is left as it is and the result says so. Rescue takes only leases expired at the moment of
+ *       the update.</li>
+ *   <li>Failures throw {@link dev.pgqueue.StoreException}.</li>
+ * </ul>
+ */
+public interface JobStore {
+
+    /** Inserts all jobs in one round trip and one transaction; returns their ids in order. */
+    List<UUID> jobInsertMany(InsertParams params);
+
+    /**
+     * Claims up to {@code limit} due {@code pending} jobs of one queue and the given types, in
+     * priority then {@code run_at} order, skipping rows locked by other claimers: sets them
+     * {@code processing}, increments {@code attempt}, stamps {@code processed_at} and the lease.
+     */
+    List<ClaimedJob> jobClaim(ClaimParams params);
+
+    /**
+     * Records outcomes, fenced by lease token; returns the outcomes that took effect (a missing id
+     * means its lease had been lost and nothing changed).
+     */
+    List<FinishedJob> jobFinishMany(FinishParams params);
+
+    /** Extends leases that are still held; returns those (a missing id means the lease was lost). */
+    List<HeldLease> jobExtendLeaseMany(ExtendLeaseParams params);
+
+    /**
+     * Takes up to {@code limit} jobs whose lease has expired and returns each to {@code pending},
+     * counting a failed attempt, or to {@code failed} when no retries are left.
+     */
+    List<RescuedJob> jobRescue(RescueParams params);
+
+    /** Cancels a pending job, or records a cancellation request on a processing one. */
+    CancelResult jobCancel(CancelParams params);
+
+    /** Deletes up to {@code limit} final jobs of the given statuses that finished before the cut-off. */
+    int jobPrune(PruneParams params);
+
+    /** The job's row, if it exists. */
+    Optional<JobSnapshot> jobGet(UUID id);
+
+    /**
+     * How long until the earliest not-yet-due pending job of the queue and types becomes due; empty
+     * if there is none.
+     */
+    Optional<Duration> jobNextDue(NextDueParams params);
+
+    /**
+     * Tells {@code listener} promptly about jobs becoming available and cancellation requests, from
+     * this process and (where the store can) from others. Returns a handle that stops it. A store
+     * without cross-process notifications still reports its own inserts; workers poll regardless.
+     */
+    Subscription subscribe(StoreListener listener);
+
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * A job to insert.
+     *
+     * @param runAt when it becomes due, or null for {@code now + delay}
+     */
+    record NewJob(
+            UUID id,
+            String type,
+            String queue,
+            String payloadJson,
+            int priority,
+            Instant runAt,
+            Duration delay,
+            int maxRetries,
+            UUID userId) {}
+
+    record InsertParams(List<NewJob> jobs, Instant now) {
+        public InsertParams {
+            jobs = List.copyOf(jobs);
+        }
+    }
+
+    /**
+     * @param leaseToken the fencing token every claimed job carries until its next claim
+     */
+    record ClaimParams(
+            String queue,
+            Set<String> types,
+            int limit,
+            String workerId,
+            UUID leaseToken,
+            Duration leaseDuration,
+            Instant now) {
+        public ClaimParams {
+            types = Set.copyOf(types);
+        }
+    }
+
+    record ClaimedJob(
+            UUID id,
+            String type,
+            String queue,
+            String payloadJson,
+            int attempt,
+            int retryCount,
+            int maxRetries,
+            int priority,
+            Instant runAt,
+            Instant createdAt,
+            UUID userId,
+            UUID leaseToken,
+            Instant leaseExpiresAt) {}
+
+    /** How an attempt ended, as the store records it. */
+    enum FinishKind {
+        /** → completed. */
+        COMPLETE,
+        /** A failed attempt → pending after {@code delay}, or failed once retries are used up. */
+        RETRY,
+        /** → failed now. */
+        FAIL,
+        /** → pending after {@code delay}; not a failure. */
+        SNOOZE,
+        /** → cancelled. */
+        CANCEL,
+        /** Handed back unfinished (shutdown) → pending now; neither a failure nor an attempt. */
+        RELEASE
+    }
+
+    /**
+     * @param message the error message for RETRY, FAIL and CANCEL; ignored otherwise
+     * @param delay   for RETRY and SNOOZE: how long after now the job is due again
+     */
+    record Finish(UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay) {}
+
+    record FinishParams(List<Finish> finishes, Instant now) {
+        public FinishParams {
+            finishes = List.copyOf(finishes);
+        }
+    }
+
+    /** An outcome that took effect, and the status it left the job in. */
+    record FinishedJob(UUID id, JobStatus status, int retryCount) {}
+
+    record LeaseRef(UUID id, UUID leaseToken) {}
+
+    record ExtendLeaseParams(List<LeaseRef> leases, Duration leaseDuration, Instant now) {
+        public ExtendLeaseParams {
+            leases = List.copyOf(leases);
+        }
+    }
+
+    /** A lease that is still held, now until {@code expiresAt}. */
+    record HeldLease(UUID id, Instant expiresAt, boolean cancelRequested) {}
+
+    record RescueParams(int limit, Instant now) {}
+
+    /** A job taken from a worker whose lease expired, and where it went. */
+    record RescuedJob(UUID id, String type, String queue, JobStatus status, String previousOwner, int attempt) {}
+
+    record CancelParams(UUID id, Instant now) {}
+
+    enum CancelResult {
+        /** The job was pending and is now cancelled. */
+        CANCELLED,
+        /** The job is processing; the request is recorded and its worker will stop it. */
+        REQUESTED,
+        /** No such job, or it is already final. */
+        NOT_CANCELLABLE
+    }
+
+    record PruneParams(Set<JobStatus> statuses, Duration olderThan, int limit, Instant now) {
+        public PruneParams {
+            statuses = Set.copyOf(statuses);
+        }
+    }
+
+    record NextDueParams(String queue, Set<String> types, Instant now) {
+        public NextDueParams {
+            types = Set.copyOf(types);
+        }
+    }
+
+    /** Receives a store's notifications, on a thread of the store's; must return quickly. */
+    interface StoreListener {
+        /** Jobs may be available on {@code queue}. */
+        void jobsAvailable(String queue);
+
+        /** A producer asked to cancel the processing job {@code jobId}. */
+        void cancelRequested(UUID jobId);
+
+        /**
+         * The store's notification channel was interrupted and is back; notifications sent in the
+         * meantime are lost, so listeners should re-poll.
+         */
+        void reconnected();
+    }
+
+    /** Stops a {@link #subscribe subscription}. */
+    interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,13 @@
+/**
+ * pgqueue's public API ({@code dev.pgqueue}) and the storage SPI ({@code dev.pgqueue.spi}).
+ * The worker runtime in {@code dev.pgqueue.internal} is not exported.
+ */
+module dev.pgqueue.core {
+    requires transitive com.fasterxml.jackson.databind;
+    requires org.slf4j;
+
+    exports dev.pgqueue;
+    exports dev.pgqueue.spi;
+    // Shared validation and codecs for pgqueue's own storage and test modules; not an API.
+    exports dev.pgqueue.internal to dev.pgqueue.jdbi, dev.pgqueue.testing;
+}
