@@ -1,0 +1,293 @@
+package dev.pgqueue.jdbi;
+
+import dev.pgqueue.JobSnapshot;
+import dev.pgqueue.StoreException;
+import dev.pgqueue.internal.Check;
+import dev.pgqueue.spi.JobStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+
+/**
+ * The PostgreSQL {@link JobStore}: the {@code job_queue} table of one schema, reached through JDBI.
+ *
+ * <pre>{@code
+ * JdbiJobStore store = JdbiJobStore.builder(jdbi).schema("jobs").build(); // migrates "jobs"
+ * JdbiJobQueue queue = JdbiJobQueue.create(store);
+ * Worker worker = Worker.builder(store).handler(GENERATE_IMAGE, handler).build();
+ * }</pre>
+ *
+ * <p>Thread-safe; create one per schema and share it. Each operation borrows a connection from the
+ * {@link Jdbi}'s data source for one statement (one transaction) and gives it back. Statements name
+ * the schema explicitly and use no session state, so they work behind a transaction-mode pooler
+ * (PgBouncer, Supavisor) too; only notifications need a session (see
+ * {@link Builder#notifications(boolean)}).
+ *
+ * <p>{@link #bound(Handle)} and {@link #bound(Connection)} give a view of this store that runs on
+ * the caller's connection and transaction instead: what the transactional enqueue overloads and
+ * transactional handlers use.
+ */
+public final class JdbiJobStore implements JobStore {
+
+    public static final String DEFAULT_SCHEMA = "public";
+
+    private final Jdbi jdbi;
+    private final String schema;
+    private final JobStatements statements;
+    private final Notifications notifications;
+    /** Where operations run: a connection borrowed per call, or the caller's (a bound view). */
+    private final Connections connections;
+
+    private JdbiJobStore(Jdbi jdbi, String schema, JobStatements statements, Notifications notifications,
+            Connections connections) {
+        this.jdbi = jdbi;
+        this.schema = schema;
+        this.statements = statements;
+        this.notifications = notifications;
+        this.connections = connections;
+    }
+
+    /** A store over the {@value #DEFAULT_SCHEMA} schema, migrated if needed. */
+    public static JdbiJobStore create(Jdbi jdbi) {
+        return builder(jdbi).build();
+    }
+
+    public static Builder builder(Jdbi jdbi) {
+        return new Builder(jdbi);
+    }
+
+    /** The schema whose {@code job_queue} this store uses. */
+    public String schema() {
+        return schema;
+    }
+
+    /** The {@link Jdbi} this store borrows its connections from. */
+    public Jdbi jdbi() {
+        return jdbi;
+    }
+
+    /**
+     * This store, running every operation on {@code handle}'s connection and in its transaction
+     * (if one is open): the operations commit or roll back with the caller's own work. The view is
+     * valid while the handle is open, and as thread-safe as the handle.
+     */
+    public JdbiJobStore bound(Handle handle) {
+        Check.notNull("handle", handle);
+        Connection connection = handle.getConnection();
+        return withConnections(new Connections() {
+            @Override
+            public <T> T run(SqlWork<T> work) throws SQLException {
+                return work.apply(connection);
+            }
+
+            @Override
+            public void afterCommit(Runnable task) {
+                if (handle.isInTransaction()) {
+                    handle.afterCommit(task);
+                } else {
+                    task.run();
+                }
+            }
+        });
+    }
+
+    /**
+     * This store, running every operation on {@code connection} and in its current transaction: for
+     * applications that manage transactions themselves (a Spring-managed {@code Connection}, say).
+     * The connection is neither committed nor closed here.
+     */
+    public JdbiJobStore bound(Connection connection) {
+        Check.notNull("connection", connection);
+        return withConnections(new Connections() {
+            @Override
+            public <T> T run(SqlWork<T> work) throws SQLException {
+                return work.apply(connection);
+            }
+
+            @Override
+            public void afterCommit(Runnable task) {
+                if (autoCommit(connection)) {
+                    task.run();
+                }
+                // Otherwise the caller commits without telling us; the insert trigger's NOTIFY,
+                // delivered at that commit, wakes the workers instead.
+            }
+        });
+    }
+
+    @Override
+    public List<UUID> jobInsertMany(InsertParams params) {
+        List<UUID> ids = run("enqueue jobs", c -> statements.insert(c, params));
+        connections.afterCommit(() -> notifications.announceInserts(params));
+        return ids;
+    }
+
+    @Override
+    public List<ClaimedJob> jobClaim(ClaimParams params) {
+        return run("claim jobs", c -> statements.claim(c, params));
+    }
+
+    @Override
+    public List<FinishedJob> jobFinishMany(FinishParams params) {
+        return run("record job outcomes", c -> statements.finish(c, params));
+    }
+
+    @Override
+    public List<HeldLease> jobExtendLeaseMany(ExtendLeaseParams params) {
+        return run("extend leases", c -> statements.extendLeases(c, params));
+    }
+
+    @Override
+    public List<RescuedJob> jobRescue(RescueParams params) {
+        return run("rescue expired leases", c -> statements.rescue(c, params));
+    }
+
+    @Override
+    public CancelResult jobCancel(CancelParams params) {
+        CancelResult result = run("cancel job " + params.id(), c -> statements.cancel(c, params));
+        if (result == CancelResult.REQUESTED) {
+            connections.afterCommit(() -> notifications.announceCancel(params.id()));
+        }
+        return result;
+    }
+
+    @Override
+    public int jobPrune(PruneParams params) {
+        return run("prune finished jobs", c -> statements.prune(c, params));
+    }
+
+    @Override
+    public Optional<JobSnapshot> jobGet(UUID id) {
+        return run("read job " + id, c -> statements.get(c, id));
+    }
+
+    @Override
+    public Optional<Duration> jobNextDue(NextDueParams params) {
+        return run("find the next due job", c -> statements.nextDue(c, params));
+    }
+
+    @Override
+    public Subscription subscribe(StoreListener listener) {
+        return notifications.subscribe(Check.notNull("listener", listener));
+    }
+
+    private JdbiJobStore withConnections(Connections connections) {
+        return new JdbiJobStore(jdbi, schema, statements, notifications, connections);
+    }
+
+    private <T> T run(String what, SqlWork<T> work) {
+        try {
+            return connections.run(work);
+        } catch (SQLException e) {
+            throw failure(what, e);
+        } catch (JdbiException e) {
+            throw failure(what, e);
+        }
+    }
+
+    private StoreException failure(String what, Exception e) {
+        Throwable cause = e instanceof JdbiException && e.getCause() != null ? e.getCause() : e;
+        String state = cause instanceof SQLException sql && sql.getSQLState() != null ? " [" + sql.getSQLState() + "]" : "";
+        return new StoreException("could not " + what + " in " + schema + ".job_queue" + state + ": " + cause.getMessage(), e);
+    }
+
+    private static boolean autoCommit(Connection connection) {
+        try {
+            return connection.getAutoCommit();
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T apply(Connection connection) throws SQLException;
+    }
+
+    private interface Connections {
+        <T> T run(SqlWork<T> work) throws SQLException;
+
+        /** Runs {@code task} once the work done so far has committed. */
+        void afterCommit(Runnable task);
+    }
+
+    /** Options for {@link JdbiJobStore}. */
+    public static final class Builder {
+        private final Jdbi jdbi;
+        private String schema = DEFAULT_SCHEMA;
+        private boolean migrate = true;
+        private boolean notifications = true;
+
+        private Builder(Jdbi jdbi) {
+            this.jdbi = Check.notNull("jdbi", jdbi);
+        }
+
+        /**
+         * The schema that holds {@code job_queue}. Default {@value #DEFAULT_SCHEMA}. A lower-case SQL
+         * identifier; several schemas in one database are independent queues.
+         */
+        public Builder schema(String schema) {
+            this.schema = Check.schema("schema", schema);
+            return this;
+        }
+
+        /**
+         * Whether {@link #build()} applies pending migrations (default true). Turn it off for
+         * services whose database role may not run DDL; {@code build()} then only checks that the
+         * schema has been migrated, and fails clearly if not.
+         */
+        public Builder migrate(boolean migrate) {
+            this.migrate = migrate;
+            return this;
+        }
+
+        /**
+         * Whether workers listen for the insert trigger's NOTIFY (default true), which wakes them
+         * within milliseconds. LISTEN needs a session of its own, so turn this off behind a
+         * transaction-mode pooler (PgBouncer, Supabase's Supavisor on port 6543); workers then
+         * find jobs by polling only.
+         */
+        public Builder notifications(boolean notifications) {
+            this.notifications = notifications;
+            return this;
+        }
+
+        /**
+         * @throws StoreException if migrating failed, or (with migrations off) the schema is not
+         *     migrated to this version of pgqueue
+         */
+        public JdbiJobStore build() {
+            SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
+            if (migrate) {
+                migrator.migrate();
+            } else {
+                int current = migrator.currentVersion();
+                int needed = SchemaMigrator.latestVersion();
+                if (current < needed) {
+                    throw new StoreException("schema " + schema + " is at pgqueue migration version " + current
+                            + " but this pgqueue needs " + needed
+                            + ": run the migrations with a role that may (see README, \"Migrations\")");
+                }
+            }
+            Connections pooled = new Connections() {
+                @Override
+                public <T> T run(SqlWork<T> work) throws SQLException {
+                    return jdbi.withHandle(handle -> work.apply(handle.getConnection()));
+                }
+
+                @Override
+                public void afterCommit(Runnable task) {
+                    task.run();
+                }
+            };
+            return new JdbiJobStore(
+                    jdbi, schema, new JobStatements(schema), new Notifications(jdbi, schema, notifications), pooled);
+        }
+    }
+}

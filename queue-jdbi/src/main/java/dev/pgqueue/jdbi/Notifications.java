@@ -1,0 +1,153 @@
+package dev.pgqueue.jdbi;
+
+import dev.pgqueue.spi.JobStore.InsertParams;
+import dev.pgqueue.spi.JobStore.StoreListener;
+import dev.pgqueue.spi.JobStore.Subscription;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers "jobs available" and "cancel requested" to a store's subscribers: at once for this
+ * process's own commits, and from the schema's NOTIFY channel for everyone else's.
+ *
+ * <p>Listening holds one connection of the pool for as long as anyone is subscribed, on a daemon
+ * thread of its own. When that connection fails (the server restarted, a proxy cut it, someone ran
+ * {@code pg_terminate_backend}) the thread reconnects with jittered backoff and tells subscribers
+ * {@link StoreListener#reconnected()} after every successful LISTEN, the first one included,
+ * because a NOTIFY sent while nobody listened is gone and only a poll finds those jobs.
+ */
+final class Notifications {
+
+    private static final Logger log = LoggerFactory.getLogger(Notifications.class);
+    private static final int WAIT_MILLIS = 500;
+    private static final int MAX_BACKOFF_MILLIS = 5_000;
+    static final String CANCEL_PREFIX = "cancel:";
+
+    private final Jdbi jdbi;
+    private final String schema;
+    private final boolean listen;
+    private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+    private Thread thread;
+    private volatile boolean running;
+
+    Notifications(Jdbi jdbi, String schema, boolean listen) {
+        this.jdbi = jdbi;
+        this.schema = schema;
+        this.listen = listen;
+    }
+
+    synchronized Subscription subscribe(StoreListener listener) {
+        listeners.add(listener);
+        if (listen && thread == null) {
+            running = true;
+            thread = new Thread(this::listenUntilStopped, "pgqueue-listen-" + schema);
+            thread.setDaemon(true);
+            thread.start();
+        }
+        return () -> unsubscribe(listener);
+    }
+
+    void announceInserts(InsertParams params) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        Set<String> queues = new LinkedHashSet<>();
+        params.jobs().forEach(job -> queues.add(job.queue()));
+        queues.forEach(this::jobsAvailable);
+    }
+
+    void announceCancel(UUID jobId) {
+        listeners.forEach(l -> l.cancelRequested(jobId));
+    }
+
+    private void unsubscribe(StoreListener listener) {
+        Thread stopping;
+        synchronized (this) {
+            listeners.remove(listener);
+            if (!listeners.isEmpty() || thread == null) {
+                return;
+            }
+            running = false;
+            stopping = thread;
+            thread = null;
+        }
+        try {
+            stopping.join(WAIT_MILLIS * 4L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void listenUntilStopped() {
+        int failures = 0;
+        while (running) {
+            try (Handle handle = jdbi.open()) {
+                Connection connection = handle.getConnection();
+                try (Statement st = connection.createStatement()) {
+                    st.execute("LISTEN " + SqlFiles.quote(channel(st)));
+                    failures = 0;
+                    listeners.forEach(StoreListener::reconnected);
+                    receive(connection.unwrap(PGConnection.class));
+                    // Leave the pooled connection as we found it.
+                    st.execute("UNLISTEN *");
+                }
+            } catch (Exception e) {
+                if (!running) {
+                    return;
+                }
+                failures++;
+                long backoff = Math.min(MAX_BACKOFF_MILLIS, 100L << Math.min(failures, 6));
+                long sleep = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+                log.warn("lost the notification connection for schema {} ({}); reconnecting in {} ms, polling meanwhile",
+                        schema, e.getMessage(), sleep);
+                try {
+                    Thread.sleep(sleep);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private String channel(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT " + SqlFiles.quote(schema) + ".job_queue_channel()")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private void receive(PGConnection connection) throws SQLException {
+        while (running) {
+            PGNotification[] received = connection.getNotifications(WAIT_MILLIS);
+            if (received == null) {
+                continue;
+            }
+            for (PGNotification notification : received) {
+                String payload = notification.getParameter();
+                if (payload.startsWith(CANCEL_PREFIX)) {
+                    announceCancel(UUID.fromString(payload.substring(CANCEL_PREFIX.length())));
+                } else {
+                    jobsAvailable(payload);
+                }
+            }
+        }
+    }
+
+    private void jobsAvailable(String queue) {
+        listeners.forEach(l -> l.jobsAvailable(queue));
+    }
+}

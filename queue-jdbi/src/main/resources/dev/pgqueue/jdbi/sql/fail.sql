@@ -1,0 +1,11 @@
+-- Fail jobs permanently (fenced by lease token), whatever retries remain. Parameters: now
+-- (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages (text[]).
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+UPDATE {schema}.job_queue j
+   SET status = 'failed',
+       retry_count = j.retry_count + 1,
+       error_message = f.message,
+       completed_at = clock.now
+  FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, message)
+ WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = 'processing'
+RETURNING j.id, j.status, j.retry_count
