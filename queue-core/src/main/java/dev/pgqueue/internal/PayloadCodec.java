@@ -17,10 +17,14 @@ import java.util.UUID;
  */
 public final class PayloadCodec {
 
+    /** Shared: an ObjectMapper is thread-safe once configured, and costly to create. */
+    private static final ObjectMapper DEFAULT_MAPPER = defaultMapper();
+
     private final ObjectMapper mapper;
 
+    /** @param mapper the application's mapper, or null for {@link #defaultMapper()} */
     public PayloadCodec(ObjectMapper mapper) {
-        this.mapper = mapper != null ? mapper : defaultMapper();
+        this.mapper = mapper != null ? mapper : DEFAULT_MAPPER;
     }
 
     /**

@@ -1,0 +1,144 @@
+package dev.pgqueue.jdbi;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.JobQueue;
+import dev.pgqueue.JobSnapshot;
+import dev.pgqueue.JobType;
+import dev.pgqueue.internal.Check;
+import dev.pgqueue.internal.StandardJobQueue;
+import dev.pgqueue.spi.JobStore;
+import java.sql.Connection;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * The {@link JobQueue} for PostgreSQL, with transactional twins: every {@code enqueue} also takes a
+ * JDBI {@link Handle} or a plain JDBC {@link Connection}, and then runs in that connection's
+ * current transaction, so that the job exists if and only if the caller's own writes commit.
+ *
+ * <pre>{@code
+ * jdbi.useTransaction(handle -> {
+ *     handle.execute("UPDATE projects SET status = 'PROCESSING' WHERE id = ?", projectId);
+ *     queue.enqueue(handle, GENERATE_PACK, new GeneratePack(projectId));
+ * }); // both or neither
+ * }</pre>
+ *
+ * Workers in this process are woken when that transaction commits (and other processes by the
+ * insert trigger's NOTIFY, which PostgreSQL delivers at commit). Thread-safe; the twins are as
+ * thread-safe as the handle or connection passed in. Validation, errors and payload mapping are
+ * as described on {@link JobQueue}.
+ */
+public final class JdbiJobQueue implements JobQueue {
+
+    private final JdbiJobStore store;
+    private final ObjectMapper objectMapper;
+    private final Clock clock;
+    private final JobQueue queue;
+
+    private JdbiJobQueue(JdbiJobStore store, ObjectMapper objectMapper, Clock clock) {
+        this.store = store;
+        this.objectMapper = objectMapper;
+        this.clock = clock;
+        this.queue = new StandardJobQueue(store, objectMapper, clock);
+    }
+
+    /** A queue over {@code store} with pgqueue's default {@link ObjectMapper} and the database's clock. */
+    public static JdbiJobQueue create(JdbiJobStore store) {
+        return builder(store).build();
+    }
+
+    public static Builder builder(JdbiJobStore store) {
+        return new Builder(store);
+    }
+
+    @Override
+    public <P> UUID enqueue(JobType<P> type, P payload) {
+        return queue.enqueue(type, payload);
+    }
+
+    @Override
+    public <P> UUID enqueue(JobType<P> type, P payload, EnqueueOptions options) {
+        return queue.enqueue(type, payload, options);
+    }
+
+    @Override
+    public <P> List<UUID> enqueueAll(JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
+        return queue.enqueueAll(type, payloads, options);
+    }
+
+    @Override
+    public boolean cancel(UUID jobId) {
+        return queue.cancel(jobId);
+    }
+
+    @Override
+    public Optional<JobSnapshot> find(UUID jobId) {
+        return queue.find(jobId);
+    }
+
+    /** Enqueues one job in {@code handle}'s transaction; returns its id. */
+    public <P> UUID enqueue(Handle handle, JobType<P> type, P payload) {
+        return in(store.bound(Check.notNull("handle", handle))).enqueue(type, payload);
+    }
+
+    /** Enqueues one job in {@code handle}'s transaction; returns its id. */
+    public <P> UUID enqueue(Handle handle, JobType<P> type, P payload, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("handle", handle))).enqueue(type, payload, options);
+    }
+
+    /** Enqueues many jobs in one round trip, in {@code handle}'s transaction; returns their ids in order. */
+    public <P> List<UUID> enqueueAll(Handle handle, JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("handle", handle))).enqueueAll(type, payloads, options);
+    }
+
+    /** Enqueues one job in {@code connection}'s current transaction; returns its id. */
+    public <P> UUID enqueue(Connection connection, JobType<P> type, P payload) {
+        return in(store.bound(Check.notNull("connection", connection))).enqueue(type, payload);
+    }
+
+    /** Enqueues one job in {@code connection}'s current transaction; returns its id. */
+    public <P> UUID enqueue(Connection connection, JobType<P> type, P payload, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("connection", connection))).enqueue(type, payload, options);
+    }
+
+    /** Enqueues many jobs in one round trip, in {@code connection}'s current transaction. */
+    public <P> List<UUID> enqueueAll(
+            Connection connection, JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("connection", connection))).enqueueAll(type, payloads, options);
+    }
+
+    private JobQueue in(JobStore bound) {
+        return new StandardJobQueue(bound, objectMapper, clock);
+    }
+
+    /** Options for {@link JdbiJobQueue}; all have defaults. */
+    public static final class Builder {
+        private final JdbiJobStore store;
+        private ObjectMapper objectMapper;
+        private Clock clock;
+
+        private Builder(JdbiJobStore store) {
+            this.store = Check.notNull("store", store);
+        }
+
+        /** See {@link JobQueue.Builder#objectMapper(ObjectMapper)}. */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Check.notNull("objectMapper", objectMapper);
+            return this;
+        }
+
+        /** See {@link JobQueue.Builder#clock(Clock)}. */
+        public Builder clock(Clock clock) {
+            this.clock = Check.notNull("clock", clock);
+            return this;
+        }
+
+        public JdbiJobQueue build() {
+            return new JdbiJobQueue(store, objectMapper, clock);
+        }
+    }
+}
