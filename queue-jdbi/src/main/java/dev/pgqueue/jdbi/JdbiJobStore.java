@@ -1,8 +1,12 @@
 package dev.pgqueue.jdbi;
 
+import dev.pgqueue.JobHandler;
+import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobSnapshot;
+import dev.pgqueue.LeaseLostException;
 import dev.pgqueue.StoreException;
 import dev.pgqueue.internal.Check;
+import dev.pgqueue.spi.Attempt;
 import dev.pgqueue.spi.JobStore;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -119,6 +123,31 @@ public final class JdbiJobStore implements JobStore {
                 // delivered at that commit, wakes the workers instead.
             }
         });
+    }
+
+    /**
+     * Wraps {@code handler} so that its writes and its job's outcome commit in one transaction; see
+     * {@link TransactionalJobHandler}. The handler runs in a pgqueue {@link dev.pgqueue.Worker} only.
+     */
+    public <P> JobHandler<P> transactional(TransactionalJobHandler<P> handler) {
+        Check.notNull("handler", handler);
+        return (job, context) -> {
+            Attempt attempt = Attempt.of(context).orElseThrow(() -> new IllegalStateException(
+                    "transactional handlers run only inside a pgqueue Worker"));
+            return jdbi.inTransaction(handle -> {
+                JobOutcome outcome = handler.handle(job, context, handle);
+                if (outcome == null) {
+                    throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
+                }
+                List<FinishedJob> finished = bound(handle).jobFinishMany(
+                        new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now()));
+                if (finished.isEmpty()) {
+                    throw new LeaseLostException(job.type(), job.id());
+                }
+                handle.afterCommit(() -> attempt.recorded(finished.get(0)));
+                return outcome;
+            });
+        };
     }
 
     @Override

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the store's SQL statements (one resource file each) on a given connection, binding
@@ -171,6 +172,36 @@ final class JobStatements {
         for (Finish f : params.finishes()) {
             byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f);
         }
+        // Several statements must still be one transaction (all outcomes or none); on a connection that
+        // is already in a transaction (a bound store), they simply join it.
+        boolean ownTransaction = byKind.size() > 1 && c.getAutoCommit();
+        if (ownTransaction) {
+            c.setAutoCommit(false);
+        }
+        try {
+            List<FinishedJob> finished = finish(c, params, byKind);
+            if (ownTransaction) {
+                c.commit();
+            }
+            return finished;
+        } catch (SQLException | RuntimeException e) {
+            if (ownTransaction) {
+                try {
+                    c.rollback();
+                } catch (SQLException rollbackFailure) {
+                    e.addSuppressed(rollbackFailure);
+                }
+            }
+            throw e;
+        } finally {
+            if (ownTransaction) {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private List<FinishedJob> finish(Connection c, FinishParams params, Map<FinishKind, List<Finish>> byKind)
+            throws SQLException {
         List<FinishedJob> finished = new ArrayList<>(params.finishes().size());
         for (Map.Entry<FinishKind, List<Finish>> entry : byKind.entrySet()) {
             FinishKind kind = entry.getKey();
@@ -183,7 +214,7 @@ final class JobStatements {
                 ps.setArray(++i, c.createArrayOf("uuid", finishes.stream().map(Finish::id).toArray(UUID[]::new)));
                 ps.setArray(++i, c.createArrayOf("uuid", finishes.stream().map(Finish::leaseToken).toArray(UUID[]::new)));
                 if (kind == FinishKind.RETRY || kind == FinishKind.FAIL || kind == FinishKind.CANCEL) {
-                    ps.setArray(++i, c.createArrayOf("text", finishes.stream().map(Finish::message).toArray(String[]::new)));
+                    ps.setArray(++i, c.createArrayOf("text", finishes.stream().map(f -> storable(f.message())).toArray(String[]::new)));
                 }
                 if (kind == FinishKind.RETRY || kind == FinishKind.SNOOZE) {
                     ps.setArray(++i, c.createArrayOf("int8", finishes.stream().map(f -> micros(f.delay())).toArray(Long[]::new)));
@@ -315,7 +346,19 @@ final class JobStatements {
         return value == null ? null : value.toInstant();
     }
 
+    /**
+     * Saturates instead of overflowing (Duration.toNanos fails past 292 years), so that a duration
+     * too long for PostgreSQL is rejected there, as a StoreException, rather than as an ArithmeticException.
+     */
     private static long micros(Duration duration) {
-        return duration == null ? 0 : duration.toNanos() / 1000;
+        return duration == null ? 0 : TimeUnit.MICROSECONDS.convert(duration);
+    }
+
+    /**
+     * PostgreSQL's text cannot hold U+0000, and one such character (in an exception message, say)
+     * would fail the whole statement; each is stored as the six characters of its JSON escape instead.
+     */
+    private static String storable(String message) {
+        return message == null || message.indexOf('\u0000') < 0 ? message : message.replace("\u0000", "\\u0000");
     }
 }

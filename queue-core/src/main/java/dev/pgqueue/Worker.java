@@ -1,0 +1,334 @@
+package dev.pgqueue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgqueue.internal.Check;
+import dev.pgqueue.internal.HandlerRegistration;
+import dev.pgqueue.internal.PayloadCodec;
+import dev.pgqueue.internal.WorkerConfig;
+import dev.pgqueue.internal.WorkerRuntime;
+import dev.pgqueue.spi.JobStore;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Runs jobs: embed one in any service. A worker serves named queues, each with its own
+ * concurrency, and claims only the job types it has handlers for, so several services can share
+ * one table.
+ *
+ * <pre>{@code
+ * Worker worker = Worker.builder(store)
+ *         .handler(GENERATE_IMAGE, (job, context) -> { render(job.payload()); return JobOutcome.done(); })
+ *         .queue("default", 8)
+ *         .build();
+ * worker.start();
+ * ...
+ * worker.close(); // graceful: lets running jobs finish, hands the rest back
+ * }</pre>
+ *
+ * <p><b>How it runs.</b> A fetcher claims batches sized to the free slots of each queue in one
+ * round trip, woken within milliseconds by the insert trigger's NOTIFY (or this process's own
+ * enqueues), at the next known due time, or else every {@link Builder#pollInterval poll interval}.
+ * Handlers run on the worker's executor. Outcomes are recorded by a completer, many jobs per
+ * statement, off the handler threads. A heartbeat keeps running jobs' leases alive; a rescuer
+ * returns jobs whose lease expired (a crashed worker's) to the queue; an optional pruner deletes
+ * old finished jobs.
+ *
+ * <p><b>Guarantees.</b> At-least-once: a job runs again if its worker dies or loses its lease.
+ * Outcomes are fenced: an attempt that lost its lease cannot overwrite a later attempt's outcome.
+ * Database errors never stop a worker; it logs them and backs off with jitter.
+ *
+ * <p><b>Connections.</b> From the store's pool: one held for LISTEN while the worker runs (when
+ * notifications are on), and up to three borrowed briefly at once (fetch, complete, heartbeat or
+ * maintenance), plus one per running transactional handler.
+ *
+ * <p>Thread-safe. {@link #start()} once; {@link #close()} is idempotent.
+ */
+public final class Worker implements AutoCloseable {
+
+    public static final String DEFAULT_QUEUE = EnqueueOptions.DEFAULT_QUEUE;
+    public static final int DEFAULT_CONCURRENCY = 10;
+    public static final int DEFAULT_BATCH_SIZE = 100;
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_RESCUE_INTERVAL = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
+    /** Longest {@code error_message} a worker stores; longer ones are cut and marked. */
+    public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
+
+    private final WorkerRuntime runtime;
+
+    private Worker(WorkerRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    public static Builder builder(JobStore store) {
+        return new Builder(store);
+    }
+
+    /**
+     * Starts claiming and running jobs.
+     *
+     * @throws IllegalStateException if started before or already closed
+     */
+    public void start() {
+        runtime.start();
+    }
+
+    /**
+     * Stops gracefully: stops claiming, lets running jobs finish until the shutdown timeout, then
+     * interrupts the rest and hands what is unfinished back to {@code pending} without counting an
+     * attempt; records every outcome before returning. Idempotent; concurrent callers all wait.
+     */
+    @Override
+    public void close() {
+        runtime.close();
+    }
+
+    /** Whether the worker has started and not yet been closed. */
+    public boolean isRunning() {
+        return runtime.isRunning();
+    }
+
+    /** This worker's id, recorded as {@code lease_owner} on the jobs it claims. */
+    public String workerId() {
+        return runtime.config().workerId();
+    }
+
+    /** Jobs this worker is running right now. */
+    public int runningJobs() {
+        return runtime.runningJobs();
+    }
+
+    @Override
+    public String toString() {
+        return "Worker[" + workerId() + ", queues " + runtime.config().queues() + "]";
+    }
+
+    /**
+     * Options for a {@link Worker}. The store and at least one handler are required; everything
+     * else has a default (the public constants of {@link Worker}). Values are checked when set and
+     * again by {@link #build()}, with messages of the form
+     * {@code expected pollInterval to be > 0, got: PT0S}.
+     */
+    public static final class Builder {
+        private final JobStore store;
+        private final Map<String, HandlerRegistration<?>> handlers = new LinkedHashMap<>();
+        private final Map<String, Integer> queues = new LinkedHashMap<>();
+        private final Map<JobStatus, Duration> retention = new EnumMap<>(JobStatus.class);
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+        private Duration leaseDuration = DEFAULT_LEASE_DURATION;
+        private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+        private Duration rescueInterval = DEFAULT_RESCUE_INTERVAL;
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Duration pruneInterval = DEFAULT_PRUNE_INTERVAL;
+        private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
+        private ExecutorService executor;
+        private ThreadFactory threadFactory;
+        private Clock clock;
+        private String workerId;
+        private ObjectMapper objectMapper;
+        private WorkerListener listener = new WorkerListener() {};
+
+        private Builder(JobStore store) {
+            this.store = Check.notNull("store", store);
+        }
+
+        /**
+         * Runs jobs of {@code type} with {@code handler}. One handler per type; the type's retry
+         * policy and timeout apply to its jobs.
+         */
+        public <P> Builder handler(JobType<P> type, JobHandler<P> handler) {
+            Check.notNull("type", type);
+            Check.notNull("handler", handler);
+            if (handlers.containsKey(type.name())) {
+                throw new ValidationException("handler", "registered once per job type", type.name() + " (twice)");
+            }
+            handlers.put(type.name(), new HandlerRegistration<>(type, handler));
+            return this;
+        }
+
+        /**
+         * Serves {@code queue} with up to {@code concurrency} jobs at once. Call once per queue.
+         * Default: the queue {@value Worker#DEFAULT_QUEUE} with {@value Worker#DEFAULT_CONCURRENCY}.
+         */
+        public Builder queue(String queue, int concurrency) {
+            Check.queue("queue", queue);
+            Check.atLeast("concurrency of queue " + queue, concurrency, 1);
+            queues.put(queue, concurrency);
+            return this;
+        }
+
+        /** Most jobs claimed in one round trip (never more than the free slots). Default 100. */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = Check.atLeast("batchSize", batchSize, 1);
+            return this;
+        }
+
+        /**
+         * How often an idle worker looks for jobs when nothing woke it. NOTIFY wakes it at once, so
+         * this only matters for missed notifications and with notifications off (then lower it).
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = Check.positive("pollInterval", pollInterval);
+            return this;
+        }
+
+        /**
+         * How long a claimed job stays leased without a heartbeat. A crashed worker's jobs come back
+         * this long after its last heartbeat; raise it if heartbeats may stall longer (long GC pauses).
+         */
+        public Builder leaseDuration(Duration leaseDuration) {
+            this.leaseDuration = Check.positive("leaseDuration", leaseDuration);
+            return this;
+        }
+
+        /** How often running jobs' leases are extended. Must be shorter than the lease; a third of it is good. */
+        public Builder heartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = Check.positive("heartbeatInterval", heartbeatInterval);
+            return this;
+        }
+
+        /** How often this worker looks for expired leases to rescue (any worker may rescue any job). */
+        public Builder rescueInterval(Duration rescueInterval) {
+            this.rescueInterval = Check.positive("rescueInterval", rescueInterval);
+            return this;
+        }
+
+        /** How long {@link Worker#close()} lets running jobs finish before interrupting them. */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = Check.notNegative("shutdownTimeout", shutdownTimeout);
+            return this;
+        }
+
+        /** The retry policy of job types that have none of their own. Default {@link RetryPolicy#DEFAULT}. */
+        public Builder retryPolicy(RetryPolicy retryPolicy) {
+            this.retryPolicy = Check.notNull("retryPolicy", retryPolicy);
+            return this;
+        }
+
+        /**
+         * Runs handlers on {@code executor}, which the worker does not shut down. It must run tasks
+         * concurrently, up to the sum of the queues' concurrency. Default: a pool of that many
+         * platform threads, owned and shut down by the worker.
+         */
+        public Builder executor(ExecutorService executor) {
+            this.executor = Check.notNull("executor", executor);
+            return this;
+        }
+
+        /**
+         * Makes the handler threads of the default pool with {@code threadFactory}; on Java 21+
+         * {@code Thread.ofVirtual().factory()} gives virtual threads.
+         */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Check.notNull("threadFactory", threadFactory);
+            return this;
+        }
+
+        /**
+         * The clock for "now" in leases and due times. Default: the database's clock, which is what
+         * production should use; tests pass a settable clock to move time without sleeping.
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Check.notNull("clock", clock);
+            return this;
+        }
+
+        /** This worker's id in {@code lease_owner} and logs. Default: host, process id and a random suffix. */
+        public Builder workerId(String workerId) {
+            Check.notNull("workerId", workerId);
+            if (workerId.isBlank() || workerId.length() > 200) {
+                throw new ValidationException("workerId", "1-200 characters, not blank", workerId);
+            }
+            this.workerId = workerId;
+            return this;
+        }
+
+        /** The mapper for payloads; see {@link JobQueue.Builder#objectMapper(ObjectMapper)}. */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Check.notNull("objectMapper", objectMapper);
+            return this;
+        }
+
+        public Builder listener(WorkerListener listener) {
+            this.listener = Check.notNull("listener", listener);
+            return this;
+        }
+
+        /**
+         * Deletes jobs that reached {@code status} (completed, failed or cancelled) longer than
+         * {@code keepFor} ago, in small batches. Default: keep every job, as the seed does.
+         */
+        public Builder retention(JobStatus status, Duration keepFor) {
+            Check.notNull("status", status);
+            if (!status.isFinal()) {
+                throw new ValidationException("retention status", "completed, failed or cancelled", status);
+            }
+            retention.put(status, Check.notNegative("keepFor", keepFor));
+            return this;
+        }
+
+        /** How often the pruner runs when a retention is set. */
+        public Builder pruneInterval(Duration pruneInterval) {
+            this.pruneInterval = Check.positive("pruneInterval", pruneInterval);
+            return this;
+        }
+
+        /** @throws ValidationException if the options contradict each other or no handler is registered */
+        public Worker build() {
+            if (handlers.isEmpty()) {
+                throw new ValidationException("handlers", "at least one (register with handler(type, handler))", "none");
+            }
+            if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
+                throw new ValidationException(
+                        "heartbeatInterval", "< leaseDuration (" + leaseDuration + ")", heartbeatInterval);
+            }
+            if (executor != null && threadFactory != null) {
+                throw new ValidationException("threadFactory", "unset when an executor is given", threadFactory);
+            }
+            Map<String, Integer> served = queues.isEmpty() ? Map.of(DEFAULT_QUEUE, DEFAULT_CONCURRENCY) : queues;
+            WorkerConfig config = new WorkerConfig(
+                    store,
+                    handlers,
+                    served,
+                    batchSize,
+                    pollInterval,
+                    leaseDuration,
+                    heartbeatInterval,
+                    rescueInterval,
+                    shutdownTimeout,
+                    pruneInterval,
+                    retention,
+                    retryPolicy,
+                    executor,
+                    threadFactory,
+                    clock,
+                    workerId != null ? workerId : defaultWorkerId(),
+                    new PayloadCodec(objectMapper),
+                    listener);
+            return new Worker(new WorkerRuntime(config));
+        }
+
+        private static String defaultWorkerId() {
+            String host;
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (Exception e) {
+                host = "unknown-host";
+            }
+            long pid = ProcessHandle.current().pid();
+            String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0x100000));
+            return host + "-" + pid + "-" + suffix;
+        }
+    }
+}

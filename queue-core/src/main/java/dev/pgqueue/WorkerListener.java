@@ -1,0 +1,44 @@
+package dev.pgqueue;
+
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * Hears what a {@link Worker} does with jobs, for metrics and logging. Every method has an empty
+ * default; override what you need. Outcome events fire once the outcome is recorded in the
+ * database, so they report what really happened (a retry that turned out to be the last one is
+ * {@link #jobFailed}).
+ *
+ * <p>Called on the worker's own threads: return quickly and do not block. An exception thrown
+ * here is logged and otherwise ignored; it never affects the job. The {@code job}'s payload is null
+ * when it could not be mapped to the job type's class.
+ */
+public interface WorkerListener {
+
+    /** A handler is about to run the job. */
+    default void jobStarted(Job<?> job) {}
+
+    /** The job completed; {@code runTime} is how long its handler ran. */
+    default void jobCompleted(Job<?> job, Duration runTime) {}
+
+    /** The attempt failed and the job will run again after {@code delay}. */
+    default void jobRetried(Job<?> job, String error, Duration delay) {}
+
+    /** The job failed for good: permanently, or with no retries left. */
+    default void jobFailed(Job<?> job, String error) {}
+
+    /** The handler snoozed the job for {@code delay}. */
+    default void jobSnoozed(Job<?> job, Duration delay) {}
+
+    /** The job ended cancelled. */
+    default void jobCancelled(Job<?> job, String reason) {}
+
+    /**
+     * The worker lost the job's lease (it expired and the job was rescued elsewhere, or was
+     * cancelled); whatever the attempt does now is not recorded.
+     */
+    default void leaseLost(Job<?> job) {}
+
+    /** This worker's rescuer took back a job whose lease had expired; it is now {@code status}. */
+    default void jobRescued(UUID jobId, String type, JobStatus status) {}
+}

@@ -1,0 +1,134 @@
+package dev.pgqueue.internal;
+
+import dev.pgqueue.JobStatus;
+import dev.pgqueue.spi.JobStore.Finish;
+import dev.pgqueue.spi.JobStore.FinishKind;
+import dev.pgqueue.spi.JobStore.FinishParams;
+import dev.pgqueue.spi.JobStore.FinishedJob;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records outcomes off the handler threads, many jobs per statement. There is no timer: the first
+ * outcome is written at once, and whatever arrives while that write is in flight forms the next
+ * batch, so batches grow with load and an idle worker records within one round trip. Every outcome
+ * stays fenced by its lease token; one that the store rejects (the lease was lost) is reported, never
+ * forced. When the database fails the batch is kept and retried with backoff; {@link #stop} records
+ * everything still queued before it returns.
+ */
+final class Completer implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(Completer.class);
+    static final int MAX_BATCH = 1_000;
+
+    private record Pending(RunningJob run, Finish finish) {}
+
+    private final WorkerRuntime runtime;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private volatile boolean running = true;
+    private volatile long stopDeadlineNanos = Long.MAX_VALUE;
+
+    Completer(WorkerRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    void submit(RunningJob run, Finish finish) {
+        queue.add(new Pending(run, finish));
+    }
+
+    /** The handler recorded its own outcome (transactional handler): report it and let go of the lease. */
+    void recordedByHandler(RunningJob run) {
+        FinishedJob finished = run.recordedByHandler();
+        runtime.dispatcher().released(run);
+        runtime.events().recorded(run, kindOf(finished), finished, null);
+    }
+
+    /** Stops after recording what is queued, trying for at most until {@code deadlineNanos}. */
+    void stop(long deadlineNanos) {
+        stopDeadlineNanos = deadlineNanos;
+        running = false;
+    }
+
+    @Override
+    public void run() {
+        List<Pending> batch = new ArrayList<>();
+        int failures = 0;
+        while (running || !queue.isEmpty() || !batch.isEmpty()) {
+            try {
+                if (batch.isEmpty()) {
+                    Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                }
+                queue.drainTo(batch, MAX_BATCH - batch.size());
+                record(batch);
+                batch.clear();
+                failures = 0;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                failures++;
+                if (!running && System.nanoTime() > stopDeadlineNanos) {
+                    log.error("worker {} stopped with {} outcomes unrecorded ({}); those jobs will be rescued when their leases expire",
+                            runtime.config().workerId(), batch.size() + queue.size(), e.getMessage());
+                    return;
+                }
+                long backoff = Math.min(5_000, 50L << Math.min(failures, 7));
+                log.warn("worker {} could not record {} outcomes ({}); retrying in about {} ms",
+                        runtime.config().workerId(), batch.size(), e.getMessage(), backoff);
+                sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+            }
+        }
+    }
+
+    private void record(List<Pending> batch) {
+        List<Finish> finishes = new ArrayList<>(batch.size());
+        batch.forEach(p -> finishes.add(p.finish()));
+        List<FinishedJob> finished = runtime.config().store().jobFinishMany(new FinishParams(finishes, runtime.config().now()));
+        Map<UUID, FinishedJob> byId = new HashMap<>(finished.size() * 2);
+        finished.forEach(f -> byId.put(f.id(), f));
+        for (Pending pending : batch) {
+            RunningJob run = pending.run();
+            runtime.dispatcher().released(run);
+            FinishedJob result = byId.get(run.jobId());
+            if (result == null) {
+                log.warn("outcome {} of job {} was rejected: this worker no longer held its lease (it expired and the job was rescued)",
+                        pending.finish().kind(), run.name());
+                runtime.events().leaseLost(run);
+                continue;
+            }
+            if (result.status() == JobStatus.PENDING) {
+                runtime.fetcher().jobDueIn(run.claimed().queue(), pending.finish().delay());
+            }
+            runtime.events().recorded(run, pending.finish().kind(), result, pending.finish());
+        }
+    }
+
+    private static FinishKind kindOf(FinishedJob finished) {
+        return switch (finished.status()) {
+            case COMPLETED -> FinishKind.COMPLETE;
+            case FAILED -> FinishKind.FAIL;
+            case CANCELLED -> FinishKind.CANCEL;
+            default -> FinishKind.SNOOZE;
+        };
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.pgqueue.internal;
+
+import dev.pgqueue.Job;
+import dev.pgqueue.JobStatus;
+import dev.pgqueue.WorkerListener;
+import dev.pgqueue.spi.JobStore.Finish;
+import dev.pgqueue.spi.JobStore.FinishKind;
+import dev.pgqueue.spi.JobStore.FinishedJob;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells the application's {@link WorkerListener} what happened, shielding the worker from it: a
+ * listener that throws is logged, never allowed to affect a job.
+ */
+final class Events {
+
+    private static final Logger log = LoggerFactory.getLogger(Events.class);
+
+    private final WorkerListener listener;
+
+    Events(WorkerListener listener) {
+        this.listener = listener;
+    }
+
+    void started(Job<?> job) {
+        call(l -> l.jobStarted(job));
+    }
+
+    void leaseLost(RunningJob run) {
+        call(l -> l.leaseLost(run.job()));
+    }
+
+    void rescued(UUID id, String type, JobStatus status) {
+        call(l -> l.jobRescued(id, type, status));
+    }
+
+    /** An outcome was recorded as {@code result}; {@code finish} is null when the handler recorded it. */
+    void recorded(RunningJob run, FinishKind kind, FinishedJob result, Finish finish) {
+        Job<?> job = run.job();
+        String message = finish == null ? null : finish.message();
+        switch (result.status()) {
+            case COMPLETED -> {
+                log.debug("job {} completed in {}", run.name(), run.runTime());
+                call(l -> l.jobCompleted(job, run.runTime()));
+            }
+            case FAILED -> {
+                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), firstLine(message));
+                call(l -> l.jobFailed(job, message));
+            }
+            case CANCELLED -> {
+                log.info("job {} cancelled: {}", run.name(), message);
+                call(l -> l.jobCancelled(job, message));
+            }
+            case PENDING -> {
+                Duration delay = finish == null ? Duration.ZERO : finish.delay();
+                if (kind == FinishKind.RETRY) {
+                    log.info("job {} will retry in {} (retry {} of {})", run.name(), delay, result.retryCount(), job.maxRetries());
+                    call(l -> l.jobRetried(job, message, delay));
+                } else if (kind == FinishKind.SNOOZE) {
+                    call(l -> l.jobSnoozed(job, delay));
+                } else {
+                    log.info("job {} handed back unfinished", run.name());
+                }
+            }
+            default -> log.warn("job {} left in unexpected status {}", run.name(), result.status());
+        }
+    }
+
+    private void call(Consumer<WorkerListener> event) {
+        try {
+            event.accept(listener);
+        } catch (RuntimeException e) {
+            log.warn("worker listener {} threw; ignored", listener, e);
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return null;
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

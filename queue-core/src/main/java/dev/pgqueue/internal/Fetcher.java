@@ -1,0 +1,267 @@
+package dev.pgqueue.internal;
+
+import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.spi.JobStore.NextDueParams;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The claim loop: one thread that claims jobs for every served queue, as many as the queue has
+ * free slots (up to the batch size), in one round trip per queue, and hands them to the
+ * {@link Dispatcher}.
+ *
+ * <p>It claims again at once while a queue may hold more due jobs (the last claim was full, a
+ * NOTIFY or local enqueue said so, a retry or snooze came due); otherwise it sleeps until the
+ * earliest of: a wake-up signal, the next due time it knows of, and the poll interval. So an idle
+ * worker costs one query per poll interval and queue, and never busy-loops. When the database
+ * fails it logs, backs off with jitter (up to the poll interval or 5 s) and tries again.
+ */
+final class Fetcher implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** What the fetcher knows about one queue. Guarded by {@link #lock}. */
+    private static final class QueueState {
+        final String name;
+        boolean mayHaveMore = true;
+        long dueAtNanos = Long.MAX_VALUE;
+
+        QueueState(String name) {
+            this.name = name;
+        }
+    }
+
+    private final WorkerRuntime runtime;
+    private final Map<String, QueueState> queues = new LinkedHashMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition signal = lock.newCondition();
+    private boolean signalled;
+    private volatile boolean running = true;
+    private int failures;
+
+    Fetcher(WorkerRuntime runtime) {
+        this.runtime = runtime;
+        runtime.config().queues().keySet().forEach(name -> queues.put(name, new QueueState(name)));
+    }
+
+    @Override
+    public void run() {
+        long nextPoll = System.nanoTime() + pollNanos();
+        while (running) {
+            try {
+                boolean claimAgain = claimRound();
+                failures = 0;
+                if (!claimAgain) {
+                    nextPoll = sleepUntilWoken(nextPoll);
+                }
+            } catch (RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                failures++;
+                long backoff = backoffNanos();
+                log.warn("worker {} could not claim jobs ({}); retrying in {} ms",
+                        runtime.config().workerId(), e.getMessage(), TimeUnit.NANOSECONDS.toMillis(backoff));
+                markAll();
+                pause(backoff);
+            }
+        }
+    }
+
+    /** Jobs may be available on {@code queue} (NOTIFY, a local enqueue, a rescue). */
+    void jobsAvailable(String queue) {
+        lock.lock();
+        try {
+            QueueState state = queues.get(queue);
+            if (state != null) {
+                state.mayHaveMore = true;
+                wake();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A job of {@code queue} becomes due after {@code delay} (a retry or snooze this worker recorded). */
+    void jobDueIn(String queue, Duration delay) {
+        lock.lock();
+        try {
+            QueueState state = queues.get(queue);
+            if (state != null) {
+                state.dueAtNanos = Math.min(state.dueAtNanos, System.nanoTime() + delay.toNanos());
+                wake();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Notifications may have been missed: look at every queue again. */
+    void reconnected() {
+        markAll();
+    }
+
+    void slotFreed() {
+        lock.lock();
+        try {
+            wake();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void stop() {
+        running = false;
+        slotFreed();
+    }
+
+    /** Claims for each queue that has free slots and may have due jobs; true if a claim came back full. */
+    private boolean claimRound() {
+        boolean claimAgain = false;
+        for (QueueState state : queues.values()) {
+            if (!running) {
+                return false;
+            }
+            int free = runtime.dispatcher().freeSlots(state.name);
+            if (free <= 0 || !takeWork(state)) {
+                continue;
+            }
+            int limit = Math.min(free, runtime.config().batchSize());
+            List<ClaimedJob> claimed = runtime.config().store().jobClaim(new ClaimParams(
+                    state.name,
+                    runtime.config().types(),
+                    limit,
+                    runtime.config().workerId(),
+                    UUID.randomUUID(),
+                    runtime.config().leaseDuration(),
+                    runtime.config().now()));
+            if (!claimed.isEmpty()) {
+                runtime.dispatcher().dispatch(claimed);
+            }
+            if (claimed.size() == limit) {
+                markMayHaveMore(state);
+                claimAgain |= free > limit || runtime.dispatcher().freeSlots(state.name) > 0;
+            } else {
+                learnNextDue(state);
+            }
+        }
+        return claimAgain;
+    }
+
+    /** Whether the queue is worth a claim now; resets what made it so (a new signal sets it again). */
+    private boolean takeWork(QueueState state) {
+        lock.lock();
+        try {
+            boolean due = state.dueAtNanos <= System.nanoTime();
+            if (!state.mayHaveMore && !due) {
+                return false;
+            }
+            state.mayHaveMore = false;
+            if (due) {
+                state.dueAtNanos = Long.MAX_VALUE;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void learnNextDue(QueueState state) {
+        Optional<Duration> next = runtime.config().store().jobNextDue(
+                new NextDueParams(state.name, runtime.config().types(), runtime.config().now()));
+        next.ifPresent(delay -> jobDueIn(state.name, delay));
+    }
+
+    private void markMayHaveMore(QueueState state) {
+        lock.lock();
+        try {
+            state.mayHaveMore = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void markAll() {
+        lock.lock();
+        try {
+            queues.values().forEach(state -> state.mayHaveMore = true);
+            wake();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sleeps until a signal, a due time or the next poll; returns the (maybe new) next poll time. */
+    private long sleepUntilWoken(long nextPoll) {
+        lock.lock();
+        try {
+            while (running && !signalled) {
+                long now = System.nanoTime();
+                if (now >= nextPoll) {
+                    queues.values().forEach(state -> state.mayHaveMore = true);
+                    return now + pollNanos();
+                }
+                long wakeAt = nextPoll;
+                for (QueueState state : queues.values()) {
+                    if (state.dueAtNanos <= now && runtime.dispatcher().freeSlots(state.name) > 0) {
+                        return nextPoll;
+                    }
+                    wakeAt = Math.min(wakeAt, state.dueAtNanos);
+                }
+                signal.awaitNanos(Math.max(1, wakeAt - now));
+            }
+            signalled = false;
+            return nextPoll;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+            return nextPoll;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wake() {
+        signalled = true;
+        signal.signal();
+    }
+
+    private long pollNanos() {
+        long poll = runtime.config().pollInterval().toNanos();
+        // up to 10% jitter, so that workers started together do not poll together
+        return poll - ThreadLocalRandom.current().nextLong(poll / 10 + 1);
+    }
+
+    private long backoffNanos() {
+        long cap = Math.min(MAX_BACKOFF_NANOS, runtime.config().pollInterval().toNanos());
+        long ceiling = Math.min(cap, TimeUnit.MILLISECONDS.toNanos(100) << Math.min(failures, 10));
+        return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+    }
+
+    private void pause(long nanos) {
+        lock.lock();
+        try {
+            long remaining = nanos;
+            while (running && remaining > 0) {
+                remaining = signal.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.pgqueue.spi;
+
+import dev.pgqueue.JobContext;
+import dev.pgqueue.JobOutcome;
+import java.util.Optional;
+
+/**
+ * The running attempt behind a worker's {@link JobContext}, for storage modules whose handlers
+ * record their job's outcome themselves, in the same transaction as their own writes (the JDBI
+ * module's transactional handlers). <b>May change in any minor release.</b>
+ *
+ * <p>Protocol: build the store-level outcome with {@link #finishFor(JobOutcome)}, apply it with the
+ * store bound to your transaction ({@link JobStore#jobFinishMany}, fenced by the attempt's lease
+ * token), commit, then call {@link #recorded(JobStore.FinishedJob)} so that the worker neither
+ * records it again nor forgets to report it. If your transaction rolls back, throw: the worker then
+ * records the attempt as failed as for any handler that throws.
+ */
+public interface Attempt {
+
+    /** The store-level outcome of this attempt for {@code outcome}, fenced by its lease token. */
+    JobStore.Finish finishFor(JobOutcome outcome);
+
+    /** The clock instant to pass as {@code now} to the store, or null for the database's clock. */
+    java.time.Instant now();
+
+    /** Tells the worker that the handler recorded {@code finished} itself, in a committed transaction. */
+    void recorded(JobStore.FinishedJob finished);
+
+    /** The attempt behind {@code context}, if it comes from a pgqueue worker. */
+    static Optional<Attempt> of(JobContext context) {
+        return context instanceof Attempt attempt ? Optional.of(attempt) : Optional.empty();
+    }
+}

@@ -1,0 +1,414 @@
+package dev.pgqueue.jdbi.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.Job;
+import dev.pgqueue.JobHandler;
+import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobType;
+import dev.pgqueue.RetryPolicy;
+import dev.pgqueue.Worker;
+import dev.pgqueue.WorkerListener;
+import dev.pgqueue.jdbi.JdbiJobQueue;
+import dev.pgqueue.jdbi.JdbiJobStore;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** How each way a handler can end is recorded, on a real worker against PostgreSQL. */
+@PostgresTest
+class WorkerOutcomesTest {
+
+    record Task(int n) {}
+
+    static final JobType<Task> TASK = JobType.of("task", Task.class).withRetryPolicy(RetryPolicy.noBackoff());
+
+    private final TestDatabase db;
+    private final Jdbi jdbi;
+    private final JdbiJobStore store;
+    private final JdbiJobQueue queue;
+    private Worker worker;
+
+    WorkerOutcomesTest(TestDatabase db) {
+        this.db = db;
+        this.jdbi = Jdbi.create(db.dataSource());
+        this.store = JdbiJobStore.builder(jdbi).schema(db.schema()).build();
+        this.queue = JdbiJobQueue.create(store);
+    }
+
+    @BeforeEach
+    void emptyQueue() {
+        db.execute("DELETE FROM job_queue");
+        db.execute("CREATE TABLE IF NOT EXISTS ledger (job_id uuid PRIMARY KEY, note text)");
+        db.execute("DELETE FROM ledger");
+    }
+
+    @AfterEach
+    void stopWorker() {
+        if (worker != null) {
+            worker.close();
+            worker = null;
+        }
+    }
+
+    private void start(JobType<Task> type, JobHandler<Task> handler) {
+        start(type, handler, builder -> {});
+    }
+
+    private void start(JobType<Task> type, JobHandler<Task> handler, Consumer<Worker.Builder> options) {
+        Worker.Builder builder = Worker.builder(store).pollInterval(Duration.ofMillis(200)).handler(type, handler);
+        options.accept(builder);
+        worker = builder.build();
+        worker.start();
+    }
+
+    private UUID enqueue(int maxRetries) {
+        return queue.enqueue(TASK, new Task(1), EnqueueOptions.defaults().maxRetries(maxRetries));
+    }
+
+    private Map<String, Object> row(UUID id) {
+        return db.queryForList("SELECT * FROM job_queue WHERE id = ?", id).get(0);
+    }
+
+    private void awaitStatus(UUID id, String status) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> status.equals(row(id).get("status")));
+    }
+
+    @Nested
+    class Returns {
+
+        @Test
+        void done_completesTheJob() {
+            start(TASK, (job, context) -> JobOutcome.done());
+            UUID id = enqueue(3);
+            awaitStatus(id, "completed");
+            assertThat(row(id)).containsEntry("attempt", 1).containsEntry("retry_count", 0);
+            assertThat(row(id).get("completed_at")).isNotNull();
+        }
+
+        @Test
+        void snooze_runsTheJobAgainLater_withoutCountingAFailure() {
+            AtomicInteger runs = new AtomicInteger();
+            start(TASK, (job, context) -> runs.incrementAndGet() == 1 ? JobOutcome.snooze(Duration.ofMillis(300)) : JobOutcome.done());
+            UUID id = enqueue(0);
+            awaitStatus(id, "completed");
+            assertThat(row(id)).containsEntry("attempt", 2).containsEntry("retry_count", 0);
+        }
+
+        @Test
+        void failPermanently_failsTheJobNow_whateverRetriesRemain() {
+            start(TASK, (job, context) -> JobOutcome.failPermanently("the source image is gone"));
+            UUID id = enqueue(3);
+            awaitStatus(id, "failed");
+            assertThat(row(id)).containsEntry("attempt", 1).containsEntry("retry_count", 1)
+                    .containsEntry("error_message", "the source image is gone");
+        }
+
+        @Test
+        void cancel_endsTheJobCancelled() {
+            start(TASK, (job, context) -> JobOutcome.cancel("nothing to do"));
+            UUID id = enqueue(3);
+            awaitStatus(id, "cancelled");
+            assertThat(row(id)).containsEntry("error_message", "nothing to do");
+        }
+
+        @Test
+        void null_isAFailedAttemptWithAClearMessage() {
+            start(TASK, (job, context) -> null);
+            UUID id = enqueue(0);
+            awaitStatus(id, "failed");
+            assertThat((String) row(id).get("error_message")).contains("handler returned null");
+        }
+    }
+
+    @Nested
+    class Throws {
+
+        @Test
+        void exception_retriesThenCompletes() {
+            AtomicInteger runs = new AtomicInteger();
+            start(TASK, (job, context) -> {
+                if (runs.incrementAndGet() < 3) {
+                    throw new IllegalStateException("flaky " + runs.get());
+                }
+                return JobOutcome.done();
+            });
+            UUID id = enqueue(3);
+            awaitStatus(id, "completed");
+            assertThat(row(id)).containsEntry("attempt", 3).containsEntry("retry_count", 2);
+            assertThat((String) row(id).get("error_message")).startsWith("java.lang.IllegalStateException: flaky 2");
+        }
+
+        @Test
+        void exception_failsTheJobWithTheLastError_onceMaxRetriesAreUsed() {
+            AtomicInteger runs = new AtomicInteger();
+            start(TASK, (job, context) -> {
+                throw new IllegalArgumentException("attempt " + runs.incrementAndGet());
+            });
+            UUID id = enqueue(2);
+            awaitStatus(id, "failed");
+            assertThat(row(id)).containsEntry("attempt", 3).containsEntry("retry_count", 3);
+            assertThat((String) row(id).get("error_message")).startsWith("java.lang.IllegalArgumentException: attempt 3");
+            assertThat(runs).hasValue(3);
+        }
+
+        @Test
+        void error_endsAsTheJobsError_andTheWorkerKeepsServing() {
+            start(TASK, (job, context) -> {
+                if (job.payload().n() == 1) {
+                    throw new StackOverflowError("deep recursion in handler");
+                }
+                return JobOutcome.done();
+            });
+            UUID bad = enqueue(0);
+            UUID good = queue.enqueue(TASK, new Task(2));
+            awaitStatus(bad, "failed");
+            awaitStatus(good, "completed");
+            assertThat((String) row(bad).get("error_message")).startsWith("java.lang.StackOverflowError: deep recursion in handler");
+            assertThat(worker.isRunning()).isTrue();
+        }
+
+        @Test
+        void errorMessages_areTruncatedToTheDocumentedLength() {
+            start(TASK, (job, context) -> {
+                throw new IllegalStateException("x".repeat(50_000));
+            });
+            UUID id = enqueue(0);
+            awaitStatus(id, "failed");
+            String message = (String) row(id).get("error_message");
+            assertThat(message).hasSize(Worker.MAX_ERROR_MESSAGE_LENGTH).contains("truncated");
+        }
+    }
+
+    @Nested
+    class Transactional {
+
+        @Test
+        void handlerWritesAndCompletion_commitTogether() {
+            start(TASK, store.transactional((job, context, handle) -> {
+                handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'done')", job.id());
+                return JobOutcome.done();
+            }));
+            UUID id = enqueue(3);
+            awaitStatus(id, "completed");
+            assertThat(db.queryForLong("SELECT count(*) FROM ledger WHERE job_id = ?", id)).isEqualTo(1);
+        }
+
+        @Test
+        void handlerThatThrows_rollsBackItsWrites_andTheAttemptCountsAsFailed() {
+            start(TASK, store.transactional((job, context, handle) -> {
+                handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'partial')", job.id());
+                throw new IllegalStateException("payment provider said no");
+            }));
+            UUID id = enqueue(0);
+            awaitStatus(id, "failed");
+            assertThat(db.queryForLong("SELECT count(*) FROM ledger")).isZero();
+            assertThat(row(id)).containsEntry("retry_count", 1);
+            assertThat((String) row(id).get("error_message")).contains("payment provider said no");
+        }
+
+        @Test
+        void handlerWhoseLeaseWasLost_keepsNeitherItsWritesNorItsOutcome() {
+            start(TASK, store.transactional((job, context, handle) -> {
+                handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'zombie')", job.id());
+                // Meanwhile the lease expired and another worker took the job over:
+                db.execute("UPDATE job_queue SET lease_token = gen_random_uuid(), lease_owner = 'other' WHERE id = ?", job.id());
+                return JobOutcome.done();
+            }));
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(10)).until(() -> worker.runningJobs() == 0 && "other".equals(row(id).get("lease_owner")));
+            Thread.yield();
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                    .until(() -> "processing".equals(row(id).get("status")));
+            assertThat(db.queryForLong("SELECT count(*) FROM ledger")).isZero();
+        }
+    }
+
+    @Nested
+    class Timeouts {
+
+        @Test
+        void handlerRunningPastItsTimeout_isInterrupted_andTheAttemptFails() {
+            JobType<Task> slow = TASK.withTimeout(Duration.ofMillis(300));
+            start(slow, (job, context) -> {
+                Thread.sleep(30_000);
+                return JobOutcome.done();
+            });
+            UUID id = enqueue(0);
+            awaitStatus(id, "failed");
+            assertThat((String) row(id).get("error_message")).startsWith("timed out after PT0.3S");
+        }
+
+        @Test
+        void handlerIgnoringTheInterrupt_losesItsLease_andItsLateOutcomeIsFencedOut() {
+            JobType<Task> slow = TASK.withTimeout(Duration.ofMillis(200));
+            List<UUID> lost = new CopyOnWriteArrayList<>();
+            CountDownLatch returned = new CountDownLatch(1);
+            start(slow, (job, context) -> {
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait(); // ignores interruption
+                }
+                returned.countDown();
+                return JobOutcome.done();
+            }, b -> b.leaseDuration(Duration.ofMillis(800))
+                    .heartbeatInterval(Duration.ofMillis(200))
+                    .rescueInterval(Duration.ofMillis(200))
+                    .listener(new WorkerListener() {
+                        @Override
+                        public void leaseLost(Job<?> job) {
+                            lost.add(job.id());
+                        }
+                    }));
+            UUID id = enqueue(0);
+            awaitStatus(id, "failed");
+            assertThat((String) row(id).get("error_message")).startsWith("lease expired");
+            await().atMost(Duration.ofSeconds(5)).until(() -> returned.getCount() == 0 && lost.contains(id));
+            assertThat(row(id)).containsEntry("status", "failed");
+        }
+    }
+
+    @Nested
+    class Cancellation {
+
+        @Test
+        void cancellingARunningJob_interruptsItsHandler_andEndsItCancelled() {
+            CountDownLatch started = new CountDownLatch(1);
+            start(TASK, (job, context) -> {
+                started.countDown();
+                Thread.sleep(30_000);
+                return JobOutcome.done();
+            });
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            long before = System.nanoTime();
+            assertThat(queue.cancel(id)).isTrue();
+            awaitStatus(id, "cancelled");
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(2));
+            assertThat(row(id)).containsEntry("retry_count", 0);
+        }
+
+        @Test
+        void cancellationRequestedThroughTheTable_reachesTheWorkerByHeartbeat() {
+            CountDownLatch started = new CountDownLatch(1);
+            start(TASK, (job, context) -> {
+                started.countDown();
+                while (!context.shouldStop()) {
+                    Thread.onSpinWait();
+                }
+                throw new InterruptedException("stopping: " + context.isCancellationRequested());
+            }, b -> b.heartbeatInterval(Duration.ofMillis(200)));
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+            // A producer that only writes the column (no NOTIFY): the heartbeat must notice.
+            db.execute("UPDATE job_queue SET cancel_requested_at = now() WHERE id = ?", id);
+            awaitStatus(id, "cancelled");
+        }
+    }
+
+    @Nested
+    class Shutdown {
+
+        @Test
+        void close_letsRunningJobsFinish_withinTheShutdownTimeout() {
+            CountDownLatch started = new CountDownLatch(2);
+            start(TASK, (job, context) -> {
+                started.countDown();
+                Thread.sleep(500);
+                return JobOutcome.done();
+            }, b -> b.shutdownTimeout(Duration.ofSeconds(10)));
+            UUID first = enqueue(3);
+            UUID second = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            worker.close();
+
+            assertThat(row(first)).containsEntry("status", "completed");
+            assertThat(row(second)).containsEntry("status", "completed");
+        }
+
+        @Test
+        void close_handsBackJobsStillRunningAtTheDeadline_withoutCountingAnAttempt() {
+            CountDownLatch started = new CountDownLatch(3);
+            start(TASK, (job, context) -> {
+                started.countDown();
+                Thread.sleep(60_000);
+                return JobOutcome.done();
+            }, b -> b.shutdownTimeout(Duration.ofMillis(300)));
+            List<UUID> ids = List.of(enqueue(3), enqueue(3), enqueue(3));
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            long before = System.nanoTime();
+            worker.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(5));
+
+            for (UUID id : ids) {
+                assertThat(row(id)).containsEntry("status", "pending").containsEntry("attempt", 0).containsEntry("retry_count", 0);
+            }
+            worker.close(); // idempotent
+        }
+    }
+
+    @Nested
+    class BadInput {
+
+        @Test
+        void payloadsThatDoNotMapToThePayloadClass_failWithAClearMessage_andTheWorkerKeepsServing() {
+            Map<UUID, String> runs = new ConcurrentHashMap<>();
+            start(TASK, (job, context) -> {
+                runs.put(job.id(), "ran");
+                return JobOutcome.done();
+            });
+            Map<String, String> wrongShapes = Map.of(
+                    "string-encoded JSON", "'\"{\\\"n\\\": 1}\"'",
+                    "a scalar", "'5'",
+                    "JSON null", "'null'",
+                    "a missing field", "'{}'",
+                    "an extra field", "'{\"n\": 1, \"surprise\": true}'");
+            Map<UUID, String> ids = new ConcurrentHashMap<>();
+            wrongShapes.forEach((what, json) -> ids.put(insertBySql("task", json), what));
+            UUID good = insertBySql("task", "'{\"n\": 7}'");
+
+            awaitStatus(good, "completed");
+            for (UUID id : ids.keySet()) {
+                awaitStatus(id, "failed");
+                assertThat((String) row(id).get("error_message"))
+                        .as(ids.get(id))
+                        .contains("payload of job task/" + id + " does not map to Task");
+                assertThat(row(id)).as(ids.get(id)).containsEntry("attempt", 1);
+            }
+            assertThat(runs.keySet()).containsExactly(good);
+        }
+
+        @Test
+        void jobOfATypeNoWorkerHandles_staysPendingForTheServiceThatDoes() {
+            start(TASK, (job, context) -> JobOutcome.done());
+            UUID foreign = insertBySql("send-email", "'{}'");
+            UUID ours = insertBySql("task", "'{\"n\": 1}'");
+            awaitStatus(ours, "completed");
+            assertThat(row(foreign)).containsEntry("status", "pending").containsEntry("attempt", 0);
+        }
+
+        private UUID insertBySql(String type, String payloadLiteral) {
+            return (UUID) db.queryForList("INSERT INTO job_queue (job_type, payload, max_retries) VALUES (?, "
+                            + payloadLiteral + ", 3) RETURNING id", type).get(0).get("id");
+        }
+    }
+}
