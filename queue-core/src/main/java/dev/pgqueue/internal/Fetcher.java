@@ -215,7 +215,10 @@ final class Fetcher implements Runnable {
                 }
                 long wakeAt = nextPoll;
                 for (QueueState state : queues.values()) {
-                    if (state.dueAtNanos <= now && runtime.dispatcher().freeSlots(state.name) > 0) {
+                    if (runtime.dispatcher().freeSlots(state.name) <= 0) {
+                        continue; // a freed slot signals; a due time alone cannot help a full queue
+                    }
+                    if (state.dueAtNanos <= now) {
                         return nextPoll;
                     }
                     wakeAt = Math.min(wakeAt, state.dueAtNanos);

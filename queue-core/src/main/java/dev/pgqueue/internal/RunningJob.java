@@ -82,7 +82,7 @@ public final class RunningJob implements JobContext, Attempt {
         return claimed.type() + "/" + claimed.id();
     }
 
-    void begin(Thread handlerThread) {
+    synchronized void begin(Thread handlerThread) {
         startedNanos = System.nanoTime();
         thread = handlerThread;
         if (stopReason != null) {
@@ -90,7 +90,11 @@ public final class RunningJob implements JobContext, Attempt {
         }
     }
 
-    void end() {
+    /**
+     * Synchronized with {@link #stop}: once this returns, no stop can interrupt the thread any more,
+     * so the caller's {@code Thread.interrupted()} clears every interrupt meant for this job.
+     */
+    synchronized void end() {
         thread = null;
     }
 

@@ -8,6 +8,7 @@ import dev.pgqueue.StoreException;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.spi.Attempt;
 import dev.pgqueue.spi.JobStore;
+import dev.pgqueue.spi.JobStore.Finish;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -164,7 +165,11 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public List<FinishedJob> jobFinishMany(FinishParams params) {
-        return run("record job outcomes", c -> statements.finish(c, params));
+        boolean oneKind = params.finishes().stream().map(Finish::kind).distinct().count() <= 1;
+        // One statement is atomic on its own; several (one per kind) share a transaction.
+        return oneKind
+                ? run("record job outcomes", c -> statements.finish(c, params))
+                : run("record job outcomes", c -> connections.inTransaction(c, () -> statements.finish(c, params)));
     }
 
     @Override
@@ -237,10 +242,33 @@ public final class JdbiJobStore implements JobStore {
     @FunctionalInterface
     interface SqlWork<T> {
         T apply(Connection connection) throws SQLException;
+
+        @FunctionalInterface
+        interface Body<T> {
+            T get() throws SQLException;
+        }
     }
 
     private interface Connections {
         <T> T run(SqlWork<T> work) throws SQLException;
+
+        /** Runs {@code work} on {@code c} as one transaction, unless it is already inside the caller's. */
+        default <T> T inTransaction(Connection c, SqlWork.Body<T> work) throws SQLException {
+            if (!c.getAutoCommit()) {
+                return work.get();
+            }
+            c.setAutoCommit(false);
+            try {
+                T result = work.get();
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
 
         /** Runs {@code task} once the work done so far has committed. */
         void afterCommit(Runnable task);
