@@ -172,36 +172,6 @@ final class JobStatements {
         for (Finish f : params.finishes()) {
             byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f);
         }
-        // Several statements must still be one transaction (all outcomes or none); on a connection that
-        // is already in a transaction (a bound store), they simply join it.
-        boolean ownTransaction = byKind.size() > 1 && c.getAutoCommit();
-        if (ownTransaction) {
-            c.setAutoCommit(false);
-        }
-        try {
-            List<FinishedJob> finished = finish(c, params, byKind);
-            if (ownTransaction) {
-                c.commit();
-            }
-            return finished;
-        } catch (SQLException | RuntimeException e) {
-            if (ownTransaction) {
-                try {
-                    c.rollback();
-                } catch (SQLException rollbackFailure) {
-                    e.addSuppressed(rollbackFailure);
-                }
-            }
-            throw e;
-        } finally {
-            if (ownTransaction) {
-                c.setAutoCommit(true);
-            }
-        }
-    }
-
-    private List<FinishedJob> finish(Connection c, FinishParams params, Map<FinishKind, List<Finish>> byKind)
-            throws SQLException {
         List<FinishedJob> finished = new ArrayList<>(params.finishes().size());
         for (Map.Entry<FinishKind, List<Finish>> entry : byKind.entrySet()) {
             FinishKind kind = entry.getKey();

@@ -180,6 +180,39 @@ CREATE TRIGGER job_queue_notify_insert
     REFERENCING NEW TABLE AS inserted_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION job_queue_notify_insert();
 
+-- A processor outside pgqueue (the seed's get_next_job(), still running while its database is
+-- adopted, or a hand-written UPDATE) sets rows 'processing' without a lease, which the lease check
+-- would reject. Such a claim gets a lease of 15 minutes instead, so that the rescuer takes the job
+-- back if that processor dies, and no lease token, so that no pgqueue worker that held the job before
+-- can record an outcome over it. pgqueue's own claim always sets a new lease_token and expiry, so the
+-- WHEN clauses keep these triggers from firing for it.
+CREATE OR REPLACE FUNCTION job_queue_default_lease() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+BEGIN
+    NEW.lease_owner := 'outside-pgqueue';
+    NEW.lease_token := NULL;
+    NEW.lease_expires_at := now() + interval '15 minutes';
+    RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS job_queue_default_lease_insert ON job_queue;
+CREATE TRIGGER job_queue_default_lease_insert
+    BEFORE INSERT ON job_queue
+    FOR EACH ROW
+    WHEN (NEW.status = 'processing' AND NEW.lease_expires_at IS NULL)
+    EXECUTE FUNCTION job_queue_default_lease();
+
+DROP TRIGGER IF EXISTS job_queue_default_lease_update ON job_queue;
+CREATE TRIGGER job_queue_default_lease_update
+    BEFORE UPDATE OF status ON job_queue
+    FOR EACH ROW
+    WHEN (NEW.status = 'processing' AND OLD.status <> 'processing'
+          AND NEW.lease_token IS NOT DISTINCT FROM OLD.lease_token
+          AND NEW.lease_expires_at IS NOT DISTINCT FROM OLD.lease_expires_at)
+    EXECUTE FUNCTION job_queue_default_lease();
+
 -- Pin every function's search_path to this schema (then pg_temp), so that no caller's search_path
 -- can redirect what they refer to.
 DO
@@ -191,7 +224,8 @@ BEGIN
         'job_queue_uuid_v7()',
         'job_queue_channel()',
         'job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid)',
-        'job_queue_notify_insert()'
+        'job_queue_notify_insert()',
+        'job_queue_default_lease()'
     ] LOOP
         EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', fn, current_schema());
     END LOOP;

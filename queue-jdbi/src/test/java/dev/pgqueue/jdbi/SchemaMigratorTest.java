@@ -1,0 +1,282 @@
+package dev.pgqueue.jdbi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgqueue.StoreException;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** Each test migrates schemas of its own, named after the class's schema, and drops them afterwards. */
+@PostgresTest
+class SchemaMigratorTest {
+
+    private static final String MIGRATION = "/db/pgqueue/migration/V1__create_job_queue.sql";
+
+    private final TestDatabase db;
+    private final Jdbi jdbi;
+    private final List<String> schemas = new ArrayList<>();
+
+    SchemaMigratorTest(TestDatabase db) {
+        this.db = db;
+        this.jdbi = Jdbi.create(db.dataSource());
+    }
+
+    @AfterEach
+    void dropSchemas() {
+        schemas.forEach(schema -> db.execute("drop schema if exists " + schema + " cascade"));
+    }
+
+    /** A name for a schema that does not exist yet. */
+    private String newSchema(String suffix) {
+        String schema = db.schema() + "_" + suffix;
+        schemas.add(schema);
+        return schema;
+    }
+
+    private long historyRows(String schema) {
+        return db.queryForLong("select count(*) from " + schema + ".pgqueue_schema_history");
+    }
+
+    private long count(String sql, Object... params) {
+        return db.queryForLong(sql, params);
+    }
+
+    @Nested
+    class Migrate {
+
+        @Test
+        void migrate_createsTheSchemaAndAppliesEveryVersion() {
+            String schema = newSchema("fresh");
+
+            List<Integer> applied = SchemaMigrator.of(jdbi, schema).migrate();
+
+            assertThat(applied).containsExactly(1);
+            assertThat(db.queryForList("select version, script from " + schema + ".pgqueue_schema_history"))
+                    .containsExactly(Map.of("version", 1, "script", "V1__create_job_queue.sql"));
+            assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
+                    .isEqualTo(1);
+        }
+
+        @Test
+        void migrate_secondRunAppliesNothing() {
+            String schema = newSchema("twice");
+            SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
+            migrator.migrate();
+            db.execute("insert into " + schema + ".job_queue (job_type) values ('generate-image')");
+
+            List<Integer> applied = migrator.migrate();
+
+            assertThat(applied).isEmpty();
+            assertThat(historyRows(schema)).isEqualTo(1);
+            assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(1);
+        }
+
+        @Test
+        void migrate_createsTheNamedConstraintsAndIndexes() {
+            String schema = newSchema("names");
+            SchemaMigrator.of(jdbi, schema).migrate();
+
+            assertThat(db.queryForList("select conname from pg_constraint where conrelid = ?::regclass and contype = 'c'"
+                    + " order by conname", schema + ".job_queue")).extracting(r -> r.get("conname")).containsExactly(
+                    "job_queue_counts_check", "job_queue_job_type_check", "job_queue_lease_check",
+                    "job_queue_queue_check", "job_queue_status_check");
+            assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
+                    + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
+                    "job_queue_claim_idx", "job_queue_finished_idx", "job_queue_lease_idx", "job_queue_pkey");
+        }
+
+        @Test
+        void migrate_fromFourProcessesAtOnceAppliesEachVersionOnce() throws Exception {
+            String schema = newSchema("race");
+            int processes = 4;
+            CyclicBarrier start = new CyclicBarrier(processes);
+            ExecutorService pool = Executors.newFixedThreadPool(processes);
+            try {
+                List<Future<List<Integer>>> results = new ArrayList<>();
+                for (int i = 0; i < processes; i++) {
+                    // Each "process" has a connection of its own.
+                    Jdbi own = Jdbi.create(db.newDataSource("migrator-" + i, 1));
+                    results.add(pool.submit(() -> {
+                        start.await(10, TimeUnit.SECONDS);
+                        return SchemaMigrator.of(own, schema).migrate();
+                    }));
+                }
+                List<List<Integer>> applied = new ArrayList<>();
+                for (Future<List<Integer>> result : results) {
+                    applied.add(result.get(60, TimeUnit.SECONDS));
+                }
+
+                assertThat(applied).containsExactlyInAnyOrder(List.of(1), List.of(), List.of(), List.of());
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(db.queryForList("select version from " + schema + ".pgqueue_schema_history"))
+                    .containsExactly(Map.of("version", 1));
+        }
+
+        @Test
+        void migrate_givesUpAfterTheLockTimeoutAndAppliesNothing() throws Exception {
+            String schema = newSchema("busy");
+            db.execute("create schema " + schema);
+            db.execute("create table " + schema + ".job_queue (id uuid primary key, job_type text not null)");
+
+            try (Connection busy = db.dataSource().getConnection()) {
+                busy.setAutoCommit(false);
+                try (Statement st = busy.createStatement()) {
+                    st.execute("lock table " + schema + ".job_queue in access share mode");
+                }
+                long started = System.nanoTime();
+
+                assertThatThrownBy(() -> SchemaMigrator.of(jdbi, schema).lockTimeout(Duration.ofMillis(200)).migrate())
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("could not migrate schema " + schema)
+                        .hasMessageContaining("lock timeout");
+
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+                busy.rollback();
+            }
+            assertThat(SchemaMigrator.of(jdbi, schema).currentVersion()).isZero();
+            assertThat(count("select count(*) from information_schema.columns where table_schema = ?"
+                    + " and table_name = 'job_queue'", schema)).isEqualTo(2);
+        }
+    }
+
+    @Nested
+    class CurrentVersion {
+
+        @Test
+        void currentVersion_isZeroWhereNothingWasMigrated() {
+            assertThat(SchemaMigrator.of(jdbi, newSchema("missing")).currentVersion()).isZero();
+            String empty = newSchema("empty");
+            db.execute("create schema " + empty);
+            assertThat(SchemaMigrator.of(jdbi, empty).currentVersion()).isZero();
+        }
+
+        @Test
+        void currentVersion_isTheLatestAfterMigrating() {
+            String schema = newSchema("current");
+            SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
+            migrator.migrate();
+
+            assertThat(migrator.currentVersion()).isEqualTo(SchemaMigrator.latestVersion()).isEqualTo(1);
+        }
+    }
+
+    @Nested
+    class StoreWithoutMigrations {
+
+        @Test
+        void build_failsClearlyOnAnUnmigratedSchema() {
+            String schema = newSchema("unmigrated");
+            db.execute("create schema " + schema);
+
+            assertThatThrownBy(() -> JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build())
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("schema " + schema)
+                    .hasMessageContaining("version 0")
+                    .hasMessageContaining("needs 1");
+
+            assertThat(count("select count(*) from pg_tables where schemaname = ?", schema)).as("nothing created")
+                    .isZero();
+        }
+
+        @Test
+        void build_failsClearlyOnAMissingSchema() {
+            String schema = newSchema("absent");
+
+            assertThatThrownBy(() -> JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build())
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("schema " + schema + " is at pgqueue migration version 0");
+            assertThat(count("select count(*) from pg_namespace where nspname = ?", schema)).isZero();
+        }
+
+        @Test
+        void build_usesAMigratedSchema() {
+            String schema = newSchema("migrated");
+            SchemaMigrator.of(jdbi, schema).migrate();
+
+            JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build();
+            JdbiJobQueue.create(store).enqueue(Payloads.GENERATE_IMAGE, new Payloads.GenerateImage("img", 1));
+
+            assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(1);
+        }
+    }
+
+    @Nested
+    class PlainSql {
+
+        @Test
+        void migrationFile_runsTwiceByHandWithSearchPathSet() throws Exception {
+            String schema = newSchema("by_hand");
+            db.execute("create schema " + schema);
+            String sql = migrationFile();
+
+            try (Connection connection = db.dataSource().getConnection(); Statement st = connection.createStatement()) {
+                st.execute("set search_path = " + schema);
+                st.execute(sql);
+                st.execute("insert into job_queue (job_type, payload) values ('generate-image', '{\"n\": 1}')");
+                st.execute(sql);
+                st.execute("select job_queue_enqueue('generate-image')");
+                st.execute("reset search_path");
+            }
+
+            assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(2);
+            assertThat(count("select count(*) from pg_constraint where conrelid = ?::regclass and contype = 'c'",
+                    schema + ".job_queue")).isEqualTo(5);
+            assertThat(db.queryForList("select tgname from pg_trigger where tgrelid = ?::regclass and not tgisinternal"
+                    + " order by tgname", schema + ".job_queue")).extracting(r -> r.get("tgname")).containsExactly(
+                    "job_queue_default_lease_insert", "job_queue_default_lease_update", "job_queue_notify_insert");
+            // Every function is pinned to the schema it was created in, whatever the caller's search_path.
+            assertThat(db.queryForList("select proname, proconfig::text as config from pg_proc"
+                    + " where pronamespace = ?::regnamespace and proname like 'job_queue%' order by proname", schema))
+                    .extracting(r -> r.get("config"))
+                    .hasSize(5)
+                    .containsOnly("{\"search_path=" + schema + ", pg_temp\"}");
+            // Nothing was recorded, so the migrator applies V1 once more, harmlessly.
+            SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
+            assertThat(migrator.currentVersion()).isZero();
+            assertThat(migrator.migrate()).containsExactly(1);
+            assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(2);
+        }
+
+        @Test
+        void enqueueFunction_insertsIntoItsOwnSchemaWhateverTheCallersSearchPath() throws Exception {
+            String schema = newSchema("pinned");
+            SchemaMigrator.of(jdbi, schema).migrate();
+
+            try (Connection connection = db.dataSource().getConnection(); Statement st = connection.createStatement()) {
+                st.execute("set search_path = public");
+                st.execute("select " + schema + ".job_queue_enqueue('generate-image')");
+                st.execute("reset search_path");
+            }
+
+            assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(1);
+        }
+    }
+
+    private static String migrationFile() throws IOException {
+        try (InputStream in = SchemaMigratorTest.class.getResourceAsStream(MIGRATION)) {
+            assertThat(in).as(MIGRATION).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
