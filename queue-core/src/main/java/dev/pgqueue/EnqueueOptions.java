@@ -34,7 +34,10 @@ public record EnqueueOptions(
     /** @throws ValidationException if a value is outside what is allowed */
     public EnqueueOptions {
         Check.queue("queue", queue);
-        Check.notNegative("delay", delay);
+        Check.delay("delay", delay);
+        if (runAt != null) {
+            Check.instant("runAt", runAt);
+        }
         Check.atLeast("maxRetries", maxRetries, 0);
     }
 

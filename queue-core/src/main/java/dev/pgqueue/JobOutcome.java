@@ -21,9 +21,9 @@ public sealed interface JobOutcome {
         return Done.INSTANCE;
     }
 
-    /** Run the job again after {@code delay} (zero or more), without counting a failure. */
+    /** Run the job again after {@code delay} (zero up to about 1,000 years), without counting a failure. */
     static JobOutcome snooze(Duration delay) {
-        return new Snooze(Check.notNegative("snooze delay", delay));
+        return new Snooze(Check.delay("snooze delay", delay));
     }
 
     /** Fail the job now with {@code reason} as its {@code error_message}; no retries follow. */

@@ -12,7 +12,8 @@ import java.time.Duration;
  * <p>The default is {@link #DEFAULT}: exponential backoff with full jitter, capped. Set a policy per
  * job type with {@link JobType#withRetryPolicy(RetryPolicy)} or for a whole worker with its builder.
  * Implementations must be thread-safe and must not block; a policy that throws or returns a negative
- * or null delay is treated as a bug and the job is retried with the default policy's delay instead.
+ * or null delay is treated as a bug and the job is retried with the default policy's delay instead;
+ * a delay longer than the database can store (about 1,000 years) is cut to that.
  */
 @FunctionalInterface
 public interface RetryPolicy {
@@ -35,12 +36,13 @@ public interface RetryPolicy {
     static RetryPolicy exponential(Duration base, Duration cap) {
         Check.positive("base", base);
         Check.positive("cap", cap);
+        Check.delay("cap", cap);
         return new RetryPolicies.ExponentialBackoff(base, cap);
     }
 
     /** Every retry waits the same {@code delay}. */
     static RetryPolicy fixed(Duration delay) {
-        return new RetryPolicies.FixedDelay(Check.notNegative("delay", delay));
+        return new RetryPolicies.FixedDelay(Check.delay("delay", delay));
     }
 
     /**

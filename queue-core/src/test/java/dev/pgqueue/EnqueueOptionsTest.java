@@ -82,11 +82,21 @@ class EnqueueOptionsTest {
         }
 
         @Test
+        void delay_mustBeWithinWhatTheDatabaseCanStore() {
+            assertThatThrownBy(() -> EnqueueOptions.defaults().delay(Duration.ofDays(400_000)))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessage("expected delay to be between PT0S and PT8760000H, got: PT9600000H");
+            assertThatThrownBy(() -> EnqueueOptions.defaults().runAt(java.time.Instant.parse("+10000-01-01T00:00:00Z")))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageStartingWith("expected runAt to be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, got: ");
+        }
+
+        @Test
         void delay_mustNotBeNegativeOrMissing() {
             assertThatThrownBy(() -> EnqueueOptions.defaults().delay(Duration.ofSeconds(-5)))
-                    .isInstanceOf(ValidationException.class).hasMessage("expected delay to be >= 0, got: PT-5S");
+                    .isInstanceOf(ValidationException.class).hasMessage("expected delay to be between PT0S and PT8760000H, got: PT-5S");
             assertThatThrownBy(() -> EnqueueOptions.defaults().delay(null))
-                    .isInstanceOf(ValidationException.class).hasMessage("expected delay to be >= 0, got: null");
+                    .isInstanceOf(ValidationException.class).hasMessage("expected delay to be between PT0S and PT8760000H, got: null");
         }
 
         @Test

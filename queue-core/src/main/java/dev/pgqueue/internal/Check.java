@@ -1,7 +1,9 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.ValidationException;
+import dev.pgqueue.spi.JobStore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.regex.Pattern;
 
 /**
@@ -74,6 +76,25 @@ public final class Check {
         }
         return value;
     }
+
+    /** A delay the database can add to a timestamp: between zero and {@link JobStore#MAX_DELAY}. */
+    public static Duration delay(String field, Duration value) {
+        if (value == null || value.isNegative() || value.compareTo(JobStore.MAX_DELAY) > 0) {
+            throw new ValidationException(field, "between PT0S and " + JobStore.MAX_DELAY, value);
+        }
+        return value;
+    }
+
+    /** An instant PostgreSQL's timestamptz can hold and that makes sense for a job: years 1 to 9999. */
+    public static Instant instant(String field, Instant value) {
+        if (value == null || value.isBefore(EARLIEST) || value.isAfter(LATEST)) {
+            throw new ValidationException(field, "between " + EARLIEST + " and " + LATEST, value);
+        }
+        return value;
+    }
+
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
     private static String matches(String field, String value, Pattern pattern, String rule) {
         if (value == null || !pattern.matcher(value).matches()) {

@@ -1,10 +1,12 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.StoreException;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishParams;
 import dev.pgqueue.spi.JobStore.FinishedJob;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,8 +23,12 @@ import org.slf4j.LoggerFactory;
  * outcome is written at once, and whatever arrives while that write is in flight forms the next
  * batch, so batches grow with load and an idle worker records within one round trip. Every outcome
  * stays fenced by its lease token; one that the store rejects (the lease was lost) is reported, never
- * forced. When the database fails the batch is kept and retried with backoff; {@link #stop} records
- * everything still queued before it returns.
+ * forced.
+ *
+ * <p>When the database is unreachable the batch is kept and retried with backoff. When it rejects
+ * the statement itself (a value it cannot store), the batch is recorded one job at a time so that
+ * one bad outcome cannot hold up the others, and the job whose outcome cannot be stored is failed
+ * with a message saying why. {@link #stop} records everything still queued before it returns.
  */
 final class Completer implements Runnable {
 
@@ -47,11 +53,15 @@ final class Completer implements Runnable {
     /** The handler recorded its own outcome (transactional handler): report it and let go of the lease. */
     void recordedByHandler(RunningJob run) {
         FinishedJob finished = run.recordedByHandler();
+        Finish finish = run.handlerFinish();
         runtime.dispatcher().released(run);
-        runtime.events().recorded(run, kindOf(finished), finished, null);
+        if (finished.status() == JobStatus.PENDING && finish != null) {
+            runtime.fetcher().jobDueIn(run.claimed().queue(), finish.delay());
+        }
+        runtime.events().recorded(run, finish != null ? finish.kind() : FinishKind.COMPLETE, finished, finish);
     }
 
-    /** Stops after recording what is queued, trying for at most until {@code deadlineNanos}. */
+    /** Stops once everything queued is recorded, trying for at most until {@code deadlineNanos}. */
     void stop(long deadlineNanos) {
         stopDeadlineNanos = deadlineNanos;
         running = false;
@@ -77,18 +87,66 @@ final class Completer implements Runnable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
+            } catch (StoreException e) {
+                if (!e.isTransient()) {
+                    log.warn("worker {} could not record {} outcomes ({}); recording them one at a time",
+                            runtime.config().workerId(), batch.size(), e.getMessage());
+                    recordOneByOne(batch);
+                    batch.clear();
+                    continue;
+                }
                 failures++;
-                if (!running && System.nanoTime() > stopDeadlineNanos) {
-                    log.error("worker {} stopped with {} outcomes unrecorded ({}); those jobs will be rescued when their leases expire",
-                            runtime.config().workerId(), batch.size() + queue.size(), e.getMessage());
+                if (!retryLater(batch, failures, e)) {
                     return;
                 }
-                long backoff = Math.min(5_000, 50L << Math.min(failures, 7));
-                log.warn("worker {} could not record {} outcomes ({}); retrying in about {} ms",
-                        runtime.config().workerId(), batch.size(), e.getMessage(), backoff);
-                sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+            } catch (Throwable e) {
+                failures++;
+                if (!retryLater(batch, failures, e)) {
+                    return;
+                }
             }
+        }
+    }
+
+    /** Backs off before the batch is tried again; false when stopping and out of time. */
+    private boolean retryLater(List<Pending> batch, int failures, Throwable e) {
+        if (!running && System.nanoTime() > stopDeadlineNanos) {
+            log.error("worker {} stopped with {} outcomes unrecorded ({}); those jobs will be rescued when their leases expire",
+                    runtime.config().workerId(), batch.size() + queue.size(), e.getMessage());
+            return false;
+        }
+        long backoff = Math.min(5_000, 50L << Math.min(failures, 7));
+        log.warn("worker {} could not record {} outcomes ({}); retrying in about {} ms",
+                runtime.config().workerId(), batch.size(), e.getMessage(), backoff);
+        sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
+        return true;
+    }
+
+    private void recordOneByOne(List<Pending> batch) {
+        for (Pending pending : batch) {
+            try {
+                record(List.of(pending));
+            } catch (StoreException e) {
+                if (e.isTransient()) {
+                    submit(pending.run(), pending.finish()); // the database went away meanwhile: later
+                    continue;
+                }
+                failUnrecordable(pending, e);
+            }
+        }
+    }
+
+    private void failUnrecordable(Pending pending, StoreException e) {
+        RunningJob run = pending.run();
+        String message = Outcomes.truncate("pgqueue could not record this job's outcome ("
+                + pending.finish().kind() + "): " + e.getMessage());
+        log.error("job {}: {}", run.name(), message);
+        try {
+            record(List.of(new Pending(run, run.finish(FinishKind.FAIL, message, Duration.ZERO))));
+        } catch (RuntimeException again) {
+            log.error("job {}: could not record its failure either ({}); it will be rescued when its lease expires",
+                    run.name(), again.getMessage());
+            runtime.dispatcher().released(run);
         }
     }
 
@@ -101,27 +159,20 @@ final class Completer implements Runnable {
         for (Pending pending : batch) {
             RunningJob run = pending.run();
             runtime.dispatcher().released(run);
-            FinishedJob result = byId.get(run.jobId());
+            FinishedJob result = byId.remove(run.jobId());
             if (result == null) {
                 log.warn("outcome {} of job {} was rejected: this worker no longer held its lease (it expired and the job was rescued)",
                         pending.finish().kind(), run.name());
-                runtime.events().leaseLost(run);
+                if (run.markLeaseLossReported()) {
+                    runtime.events().leaseLost(run);
+                }
                 continue;
             }
-            if (result.status() == JobStatus.PENDING) {
+            if (result.status() == JobStatus.PENDING && pending.finish().kind() != FinishKind.RELEASE) {
                 runtime.fetcher().jobDueIn(run.claimed().queue(), pending.finish().delay());
             }
             runtime.events().recorded(run, pending.finish().kind(), result, pending.finish());
         }
-    }
-
-    private static FinishKind kindOf(FinishedJob finished) {
-        return switch (finished.status()) {
-            case COMPLETED -> FinishKind.COMPLETE;
-            case FAILED -> FinishKind.FAIL;
-            case CANCELLED -> FinishKind.CANCEL;
-            default -> FinishKind.SNOOZE;
-        };
     }
 
     private static void sleep(long millis) {

@@ -29,7 +29,8 @@ import org.slf4j.MDC;
  * Runs claimed jobs on the worker's executor, one slot of their queue each, and hands each outcome
  * to the {@link Completer}. Keeps the jobs this worker holds a lease on, from claim until their
  * outcome is recorded, for the heartbeat, cancellation and shutdown. A handler can never take the
- * worker down: whatever it throws, including an {@link Error}, ends as that job's outcome.
+ * worker down: whatever it throws, including an {@link Error}, ends as that job's outcome, and every
+ * claimed job leaves this class with an outcome submitted or its lease given up.
  */
 final class Dispatcher {
 
@@ -42,6 +43,7 @@ final class Dispatcher {
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
     private final Map<UUID, RunningJob> leased = new ConcurrentHashMap<>();
+    /** Claimed jobs whose outcome is not yet submitted, per queue: the taken slots. */
     private final Map<String, AtomicInteger> busySlots = new HashMap<>();
 
     Dispatcher(WorkerRuntime runtime, ExecutorService executor, ScheduledExecutorService timer) {
@@ -51,11 +53,12 @@ final class Dispatcher {
         runtime.config().queues().keySet().forEach(queue -> busySlots.put(queue, new AtomicInteger()));
     }
 
-    /** Slots of {@code queue} not taken by a running handler. */
+    /** Slots of {@code queue} not taken by a claimed, unfinished job. */
     int freeSlots(String queue) {
         return runtime.config().queues().get(queue) - busySlots.get(queue).get();
     }
 
+    /** Claimed jobs whose outcome has not been submitted yet (running or waiting for a thread). */
     int runningJobs() {
         return busySlots.values().stream().mapToInt(AtomicInteger::get).sum();
     }
@@ -70,65 +73,89 @@ final class Dispatcher {
         ordered.sort(CLAIM_ORDER);
         for (ClaimedJob job : ordered) {
             RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime);
-            leased.put(job.id(), run);
+            RunningJob older = leased.put(job.id(), run);
+            if (older != null) {
+                // This worker claimed the job again while an older attempt of it still runs here
+                // (its lease expired during a stall and the job was rescued): that attempt is fenced.
+                log.warn("claimed job {} again while its attempt {} still runs here; that attempt lost its lease",
+                        run.name(), older.attempt());
+                leaseLost(older);
+            }
             busySlots.get(job.queue()).incrementAndGet();
             try {
                 executor.execute(() -> run(run));
             } catch (RejectedExecutionException e) {
-                log.warn("executor rejected job {}; handing it back", run.name());
-                slotFreed(run);
+                log.warn("the executor rejected job {}; handing it back", run.name());
                 runtime.completer().submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
+                slotFreed(run);
             }
         }
     }
 
     /** Called by the completer once a job's outcome is recorded (or rejected): the lease is no longer ours. */
     void released(RunningJob run) {
-        leased.remove(run.jobId());
+        leased.remove(run.jobId(), run);
     }
 
     void cancelRequested(UUID jobId) {
         RunningJob run = leased.get(jobId);
-        if (run != null && run.isRunning() && run.stop(RunningJob.StopReason.CANCELLED)) {
+        if (run != null && !run.isFinished() && run.stop(RunningJob.StopReason.CANCELLED)) {
             log.info("job {} was cancelled by a producer; interrupting its handler", run.name());
         }
     }
 
-    /** Asks every running handler to stop (shutdown deadline passed). */
+    /** The store says this worker's lease on {@code run} is gone: stop the handler, report once. */
+    void leaseLost(RunningJob run) {
+        run.markLeaseLost();
+        if (run.markLeaseLossReported()) {
+            runtime.events().leaseLost(run);
+        }
+    }
+
+    /** Asks every unfinished job to stop: running handlers are interrupted, waiting ones will not start. */
     void stopAll(RunningJob.StopReason reason) {
-        leased.values().stream().filter(RunningJob::isRunning).forEach(run -> run.stop(reason));
+        leased.values().stream().filter(run -> !run.isFinished()).forEach(run -> run.stop(reason));
     }
 
     private void run(RunningJob run) {
+        Finish finish = null;
+        try {
+            finish = attempt(run);
+        } catch (Throwable t) {
+            // Only a bug of ours or a pathological throwable gets here; the job must still end.
+            log.error("job {} ended abnormally inside the worker: {}", run.name(), Outcomes.headline(t));
+            finish = run.isLeaseLost() ? null
+                    : Outcomes.retry(run, "the worker could not complete this attempt: " + Outcomes.describe(t),
+                            runtime.config().retryPolicy());
+        } finally {
+            run.end();
+            Thread.interrupted(); // an interrupt meant for this job must not reach the next one
+        }
+        try {
+            submit(run, finish);
+        } finally {
+            slotFreed(run); // after the submit, so that an idle worker has nothing left to record
+        }
+    }
+
+    /** Runs the handler; returns what to record, or null if nothing may be (the lease is lost). */
+    private Finish attempt(RunningJob run) {
+        if (!run.begin(Thread.currentThread())) {
+            return run.isLeaseLost() ? null : run.finish(FinishKind.RELEASE, null, Duration.ZERO);
+        }
         Job<?> job = run.job();
-        run.begin(Thread.currentThread());
         MDC.put("pgqueue.jobId", String.valueOf(job.id()));
         MDC.put("pgqueue.jobType", job.type());
-        Finish finish;
         try {
             runtime.events().started(job);
             if (run.payloadError() != null) {
                 log.warn("job {} cannot run: {}", run.name(), run.payloadError().getMessage());
-                finish = run.finish(FinishKind.FAIL, Outcomes.truncate(run.payloadError().getMessage()), Duration.ZERO);
-            } else {
-                finish = handle(run, job);
+                return run.finish(FinishKind.FAIL, Outcomes.truncate(run.payloadError().getMessage()), Duration.ZERO);
             }
+            return handle(run, job);
         } finally {
-            run.end();
-            Thread.interrupted(); // an interrupt meant for this job must not reach the next one
             MDC.remove("pgqueue.jobId");
             MDC.remove("pgqueue.jobType");
-            slotFreed(run);
-        }
-        if (run.recordedByHandler() != null) {
-            runtime.completer().recordedByHandler(run);
-        } else if (finish == null) {
-            log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
-                    run.name());
-            runtime.events().leaseLost(run);
-            released(run);
-        } else {
-            runtime.completer().submit(run, finish);
         }
     }
 
@@ -150,9 +177,24 @@ final class Dispatcher {
             }
         }
         if (error != null && run.stopReason() == null) {
-            log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), error.toString());
+            log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), Outcomes.headline(error));
         }
         return Outcomes.decide(run, outcome, error, runtime.config().retryPolicy());
+    }
+
+    private void submit(RunningJob run, Finish finish) {
+        if (run.recordedByHandler() != null) {
+            runtime.completer().recordedByHandler(run);
+        } else if (finish == null) {
+            log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
+                    run.name());
+            if (run.markLeaseLossReported()) {
+                runtime.events().leaseLost(run);
+            }
+            released(run);
+        } else {
+            runtime.completer().submit(run, finish);
+        }
     }
 
     private void timeOut(RunningJob run, Duration limit) {

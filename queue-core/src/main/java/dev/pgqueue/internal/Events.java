@@ -73,7 +73,7 @@ final class Events {
     private void call(Consumer<WorkerListener> event) {
         try {
             event.accept(listener);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             log.warn("worker listener {} threw; ignored", listener, e);
         }
     }

@@ -66,7 +66,7 @@ final class Fetcher implements Runnable {
                 if (!claimAgain) {
                     nextPoll = sleepUntilWoken(nextPoll);
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 if (!running) {
                     break;
                 }

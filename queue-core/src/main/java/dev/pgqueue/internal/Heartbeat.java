@@ -2,8 +2,8 @@ package dev.pgqueue.internal;
 
 import dev.pgqueue.LeaseLostException;
 import dev.pgqueue.spi.JobStore.ExtendLeaseParams;
-import dev.pgqueue.spi.JobStore.HeldLease;
 import dev.pgqueue.spi.JobStore.LeaseRef;
+import dev.pgqueue.spi.JobStore.LeaseStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the leases of the jobs this worker holds alive, in one statement per beat. A lease the store
- * no longer confirms was lost (it expired and the job was rescued): the handler is told through its
- * context and interrupted, and its outcome will not be recorded. A confirmed lease may carry a
- * producer's cancellation request, which stops the handler. Jobs that timed out are no longer
- * extended, so a handler that ignores the interrupt loses its lease, and is reported as stuck.
+ * reports lost (it expired and the job was rescued) stops the handler: it is told through its context
+ * and interrupted, and its outcome will not be recorded. A held lease may carry a producer's
+ * cancellation request, which stops the handler too. Jobs that timed out are no longer extended, so
+ * a handler that ignores its interrupt loses its lease, and is reported as stuck.
  */
 final class Heartbeat {
 
@@ -26,9 +26,15 @@ final class Heartbeat {
     private static final int MAX_BATCH = 1_000;
 
     private final WorkerRuntime runtime;
+    private volatile boolean healthy = true;
 
     Heartbeat(WorkerRuntime runtime) {
         this.runtime = runtime;
+    }
+
+    /** Whether the last beat reached the database (true before the first one). */
+    boolean healthy() {
+        return healthy;
     }
 
     void beat() {
@@ -44,37 +50,50 @@ final class Heartbeat {
             for (int from = 0; from < beating.size(); from += MAX_BATCH) {
                 extend(beating.subList(from, Math.min(beating.size(), from + MAX_BATCH)));
             }
-        } catch (RuntimeException e) {
+            healthy = true;
+        } catch (Throwable e) {
+            healthy = false;
             log.warn("worker {} could not extend its leases ({}); trying again in {}",
                     runtime.config().workerId(), e.getMessage(), runtime.config().heartbeatInterval());
         }
     }
 
-    /** Extends one job's lease now (for {@code JobContext.extendLease()}). */
+    /**
+     * Extends one job's lease now (for {@code JobContext.extendLease()}).
+     *
+     * @throws LeaseLostException if the lease is lost
+     */
     void extendNow(RunningJob run) {
-        if (run.isLeaseLost() || !extend(List.of(run)).containsKey(run.jobId())) {
+        if (run.isLeaseLost()) {
+            throw new LeaseLostException(run.claimed().type(), run.jobId());
+        }
+        LeaseStatus status = extend(List.of(run)).get(run.jobId());
+        if (status != null && !status.held()) {
             throw new LeaseLostException(run.claimed().type(), run.jobId());
         }
     }
 
-    private Map<UUID, HeldLease> extend(List<RunningJob> runs) {
+    private Map<UUID, LeaseStatus> extend(List<RunningJob> runs) {
         List<LeaseRef> leases = new ArrayList<>(runs.size());
         runs.forEach(run -> leases.add(new LeaseRef(run.jobId(), run.leaseToken())));
-        List<HeldLease> held = runtime.config().store().jobExtendLeaseMany(
+        List<LeaseStatus> statuses = runtime.config().store().jobExtendLeaseMany(
                 new ExtendLeaseParams(leases, runtime.config().leaseDuration(), runtime.config().now()));
-        Map<UUID, HeldLease> byId = new HashMap<>(held.size() * 2);
-        held.forEach(h -> byId.put(h.id(), h));
+        Map<UUID, LeaseStatus> byId = new HashMap<>(statuses.size() * 2);
+        statuses.forEach(s -> byId.put(s.id(), s));
         for (RunningJob run : runs) {
-            HeldLease lease = byId.get(run.jobId());
-            if (lease == null) {
-                if (!run.isLeaseLost()) {
-                    log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
-                            runtime.config().workerId(), run.name());
-                    run.markLeaseLost();
-                    runtime.events().leaseLost(run);
+            LeaseStatus status = byId.get(run.jobId());
+            if (status == null) {
+                continue; // its row was busy (an outcome being recorded, most likely): next beat
+            }
+            if (status.held()) {
+                if (status.cancelRequested()) {
+                    runtime.dispatcher().cancelRequested(run.jobId());
                 }
-            } else if (lease.cancelRequested()) {
-                runtime.dispatcher().cancelRequested(run.jobId());
+            } else if (!run.isFinished() && !run.isLeaseLost()) {
+                // A finished job may simply have been recorded meanwhile; only a running one is lost.
+                log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
+                        runtime.config().workerId(), run.name());
+                runtime.dispatcher().leaseLost(run);
             }
         }
         return byId;

@@ -5,9 +5,10 @@ import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 
 /**
  * Turns how a handler ended (an outcome, a throwable, or a stop the worker asked for) into what the
@@ -17,6 +18,7 @@ import java.time.Duration;
 final class Outcomes {
 
     private static final int STACK_FRAMES = 25;
+    private static final int MAX_CAUSES = 10;
 
     private Outcomes() {}
 
@@ -28,12 +30,12 @@ final class Outcomes {
             return null;
         }
         if (error != null) {
+            if (run.isCancellationRequested()) {
+                return run.finish(FinishKind.CANCEL, "cancelled by a producer while running", Duration.ZERO);
+            }
             RunningJob.StopReason stop = run.stopReason();
             if (stop == RunningJob.StopReason.SHUTDOWN) {
                 return run.finish(FinishKind.RELEASE, null, Duration.ZERO);
-            }
-            if (stop == RunningJob.StopReason.CANCELLED) {
-                return run.finish(FinishKind.CANCEL, "cancelled by a producer while running", Duration.ZERO);
             }
             String message = stop == RunningJob.StopReason.TIMED_OUT
                     ? "timed out after " + run.registration().type().timeout().orElseThrow()
@@ -67,11 +69,18 @@ final class Outcomes {
         return run.finish(FinishKind.RETRY, truncate(message), delay);
     }
 
-    /** The exception's class and message, its causes, and the top of its stack trace. */
+    /**
+     * The exception's class and message, its causes, and the top of its stack trace. Safe against
+     * hostile throwables: a cause cycle, or a {@code getMessage()} that itself throws.
+     */
     static String describe(Throwable error) {
         StringBuilder text = new StringBuilder(headline(error));
-        for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        seen.add(error);
+        Throwable cause = error.getCause();
+        for (int depth = 0; cause != null && seen.add(cause) && depth < MAX_CAUSES; depth++) {
             text.append("\nCaused by: ").append(headline(cause));
+            cause = cause.getCause();
         }
         StackTraceElement[] frames = error.getStackTrace();
         for (int i = 0; i < Math.min(frames.length, STACK_FRAMES); i++) {
@@ -83,22 +92,23 @@ final class Outcomes {
         return text.toString();
     }
 
-    private static String headline(Throwable t) {
-        return t.getMessage() == null ? t.getClass().getName() : t.getClass().getName() + ": " + t.getMessage();
+    /** "class: message", never throwing. */
+    static String headline(Throwable t) {
+        String message;
+        try {
+            message = t.getMessage();
+        } catch (Throwable broken) {
+            message = "<getMessage() threw " + broken.getClass().getName() + ">";
+        }
+        return message == null ? t.getClass().getName() : t.getClass().getName() + ": " + message;
     }
 
+    /** The message cut to the documented length, marked where it was cut. */
     static String truncate(String message) {
         if (message == null || message.length() <= Worker.MAX_ERROR_MESSAGE_LENGTH) {
             return message;
         }
         String marker = "… [truncated, " + message.length() + " chars in all]";
         return message.substring(0, Worker.MAX_ERROR_MESSAGE_LENGTH - marker.length()) + marker;
-    }
-
-    /** For tests and logs: the full stack trace as text. */
-    static String stackTrace(Throwable error) {
-        StringWriter out = new StringWriter();
-        error.printStackTrace(new PrintWriter(out));
-        return out.toString();
     }
 }

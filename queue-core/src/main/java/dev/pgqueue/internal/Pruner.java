@@ -40,7 +40,7 @@ final class Pruner {
             if (deleted > 0) {
                 log.info("pruned {} finished jobs", deleted);
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             log.warn("worker {} could not prune finished jobs ({}); trying again in {}",
                     runtime.config().workerId(), e.getMessage(), runtime.config().pruneInterval());
         }

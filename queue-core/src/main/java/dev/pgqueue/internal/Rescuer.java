@@ -25,6 +25,11 @@ final class Rescuer {
     }
 
     void rescue() {
+        if (!runtime.heartbeat().healthy()) {
+            // This worker cannot reach the database reliably right now; if it just came back, its own
+            // heartbeat must renew its leases before it may judge anyone's (including its own) expired.
+            return;
+        }
         try {
             List<RescuedJob> rescued;
             do {
@@ -38,7 +43,7 @@ final class Rescuer {
                     }
                 }
             } while (rescued.size() == BATCH);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             log.warn("worker {} could not rescue expired leases ({}); trying again in {}",
                     runtime.config().workerId(), e.getMessage(), runtime.config().rescueInterval());
         }

@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.RetryPolicy;
+import dev.pgqueue.spi.JobStore;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -41,7 +42,7 @@ public final class RetryPolicies {
         try {
             Duration delay = policy.delayBeforeRetry(retry);
             if (delay != null && !delay.isNegative()) {
-                return delay;
+                return delay.compareTo(JobStore.MAX_DELAY) > 0 ? JobStore.MAX_DELAY : delay;
             }
             log.warn("retry policy {} returned {} for retry {}; using the default policy's delay", policy, delay, retry);
         } catch (RuntimeException e) {

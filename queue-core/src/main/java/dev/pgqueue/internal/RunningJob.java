@@ -16,7 +16,9 @@ import java.util.UUID;
 /**
  * One claimed job while this worker holds its lease: from claim until its outcome is recorded. It
  * is also the handler's {@link JobContext}. Flags are set by other threads (heartbeat, producer
- * cancellation, timeout, shutdown) and read by the handler's thread, hence volatile.
+ * cancellation, timeout, shutdown) and read by the handler's thread, hence volatile; the handler
+ * thread and interruption are guarded by this object's monitor, so that no interrupt meant for this
+ * job can reach the next job run on the same pooled thread.
  */
 public final class RunningJob implements JobContext, Attempt {
 
@@ -29,12 +31,16 @@ public final class RunningJob implements JobContext, Attempt {
     private final PayloadException payloadError;
     private final WorkerRuntime runtime;
 
-    private volatile Thread thread;
+    private Thread thread; // guarded by this
     private volatile StopReason stopReason;
     private volatile boolean cancelRequested;
     private volatile boolean leaseLost;
-    /** False once the attempt timed out: its lease is left to run out if the handler ignores that. */
+    private volatile boolean leaseLossReported;
+    /** The handler has ended and its outcome is on its way to the store. */
+    private volatile boolean finished;
+    /** False while an attempt that timed out still runs: its lease is left to run out. */
     private volatile boolean heartbeating = true;
+    private volatile Finish handlerFinish;
     private volatile FinishedJob recordedByHandler;
     private volatile long startedNanos;
     private volatile long stoppedNanos;
@@ -82,58 +88,78 @@ public final class RunningJob implements JobContext, Attempt {
         return claimed.type() + "/" + claimed.id();
     }
 
-    synchronized void begin(Thread handlerThread) {
+    /**
+     * Binds the handler thread. Returns false, and binds nothing, when the job must not run any more
+     * (it was handed back or lost its lease while it waited for a thread).
+     */
+    synchronized boolean begin(Thread handlerThread) {
+        if (leaseLost || stopReason == StopReason.SHUTDOWN) {
+            return false;
+        }
         startedNanos = System.nanoTime();
         thread = handlerThread;
         if (stopReason != null) {
             handlerThread.interrupt();
         }
+        return true;
     }
 
     /**
-     * Synchronized with {@link #stop}: once this returns, no stop can interrupt the thread any more,
-     * so the caller's {@code Thread.interrupted()} clears every interrupt meant for this job.
+     * Unbinds the handler thread. Synchronized with {@link #stop}: once this returns, no stop can
+     * interrupt the thread any more, so the caller's {@code Thread.interrupted()} clears every
+     * interrupt meant for this job.
      */
     synchronized void end() {
         thread = null;
+        finished = true;
+        heartbeating = !leaseLost; // keep the lease until the outcome is recorded
     }
 
     Duration runTime() {
-        return Duration.ofNanos(System.nanoTime() - startedNanos);
+        return startedNanos == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startedNanos);
     }
 
-    boolean isRunning() {
+    synchronized boolean isRunning() {
         return thread != null;
+    }
+
+    boolean isFinished() {
+        return finished;
     }
 
     /** Asks the handler to stop (flag and interrupt). Returns false if another reason came first. */
     synchronized boolean stop(StopReason reason) {
-        if (stopReason != null) {
-            return false;
-        }
-        stopReason = reason;
-        stoppedNanos = System.nanoTime();
         if (reason == StopReason.CANCELLED) {
             cancelRequested = true;
         }
         if (reason == StopReason.LEASE_LOST) {
             leaseLost = true;
-        }
-        if (reason == StopReason.TIMED_OUT || reason == StopReason.LEASE_LOST) {
             heartbeating = false;
         }
-        Thread running = thread;
-        if (running != null) {
-            running.interrupt();
+        if (stopReason != null) {
+            return false;
+        }
+        stopReason = reason;
+        stoppedNanos = System.nanoTime();
+        if (reason == StopReason.TIMED_OUT) {
+            heartbeating = false;
+        }
+        if (thread != null) {
+            thread.interrupt();
         }
         return true;
     }
 
-    /** The lease is gone even if the handler was asked to stop for another reason first. */
+    /** The lease is gone, whatever else was asked of the handler before. */
     void markLeaseLost() {
-        leaseLost = true;
-        heartbeating = false;
         stop(StopReason.LEASE_LOST);
+    }
+
+    /** True the first time only, so that a lost lease is reported once. */
+    boolean markLeaseLossReported() {
+        boolean first = !leaseLossReported;
+        leaseLossReported = true;
+        return first;
     }
 
     StopReason stopReason() {
@@ -144,9 +170,9 @@ public final class RunningJob implements JobContext, Attempt {
         return heartbeating;
     }
 
-    /** How long the handler has ignored a stop request, or zero. */
+    /** How long the running handler has ignored a stop request, or zero. */
     Duration ignoredStopFor() {
-        return stopReason == null || thread == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - stoppedNanos);
+        return stopReason == null || !isRunning() ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - stoppedNanos);
     }
 
     boolean markReportedStuck() {
@@ -157,6 +183,11 @@ public final class RunningJob implements JobContext, Attempt {
 
     FinishedJob recordedByHandler() {
         return recordedByHandler;
+    }
+
+    /** What the handler recorded itself (transactional handlers), as it asked the store. */
+    Finish handlerFinish() {
+        return handlerFinish;
     }
 
     // ---- JobContext ----------------------------------------------------------------------------
@@ -183,7 +214,7 @@ public final class RunningJob implements JobContext, Attempt {
 
     @Override
     public boolean shouldStop() {
-        return stopReason != null;
+        return stopReason != null || leaseLost;
     }
 
     @Override
@@ -195,7 +226,9 @@ public final class RunningJob implements JobContext, Attempt {
 
     @Override
     public Finish finishFor(JobOutcome outcome) {
-        return Outcomes.finish(this, outcome);
+        Finish finish = Outcomes.finish(this, outcome);
+        handlerFinish = finish;
+        return finish;
     }
 
     @Override

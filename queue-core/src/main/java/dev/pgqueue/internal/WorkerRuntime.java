@@ -1,5 +1,6 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.time.Duration;
@@ -7,14 +8,12 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * Wires a worker's components together and runs their lifecycle: start, and the graceful close
  * (stop claiming, let running jobs finish until the deadline, interrupt and hand back the rest,
  * record every outcome, then stop the maintenance tasks).
+ *
+ * <p>Threads: one fetcher, one completer, one heartbeat (alone, so that slow maintenance never
+ * delays a lease renewal), one timer for handler timeouts, one for rescue and pruning, and the
+ * handler executor.
  */
 public final class WorkerRuntime {
 
@@ -30,16 +33,22 @@ public final class WorkerRuntime {
     private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(2);
     /** How long close() keeps trying to record outcomes while the database is unreachable. */
     private static final Duration FLUSH_GRACE = Duration.ofSeconds(10);
+    /** How long close() waits for a thread stuck in a database call before it moves on. */
+    private static final Duration JOIN_LIMIT = Duration.ofSeconds(15);
 
     private enum State { NEW, RUNNING, CLOSING, CLOSED }
 
     private final WorkerConfig config;
     private final Events events;
-    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final Object lifecycle = new Object();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile State state = State.NEW;
 
+    // Set by start() before any thread that reads them is started.
     private ExecutorService handlerExecutor;
-    private ScheduledExecutorService scheduler;
+    private ScheduledThreadPoolExecutor heartbeatThread;
+    private ScheduledThreadPoolExecutor timer;
+    private ScheduledThreadPoolExecutor maintenance;
     private Dispatcher dispatcher;
     private Fetcher fetcher;
     private Completer completer;
@@ -58,21 +67,45 @@ public final class WorkerRuntime {
     }
 
     public boolean isRunning() {
-        return state.get() == State.RUNNING;
+        return state == State.RUNNING;
     }
 
     public int runningJobs() {
-        return dispatcher == null ? 0 : dispatcher.runningJobs();
+        Dispatcher current = dispatcher;
+        return current == null ? 0 : current.runningJobs();
     }
 
     public void start() {
-        if (!state.compareAndSet(State.NEW, State.RUNNING)) {
-            throw new IllegalStateException("worker " + config.workerId() + " was already started");
+        synchronized (lifecycle) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("worker " + config.workerId() + " was already started");
+            }
+            try {
+                startComponents();
+            } catch (RuntimeException | Error e) {
+                state = State.CLOSED;
+                closed.countDown();
+                if (subscription != null) {
+                    subscription.close();
+                }
+                if (completer != null) {
+                    completer.stop(System.nanoTime());
+                }
+                stopThreads();
+                throw e;
+            }
+            state = State.RUNNING;
         }
+        log.info("worker {} started: queues {}, job types {}", config.workerId(), config.queues(), config.types());
+    }
+
+    private void startComponents() {
         String id = config.workerId();
-        scheduler = new ScheduledThreadPoolExecutor(2, threads("pgqueue-maintenance-" + id, true));
+        heartbeatThread = scheduler("pgqueue-heartbeat-" + id);
+        timer = scheduler("pgqueue-timeouts-" + id);
+        maintenance = scheduler("pgqueue-maintenance-" + id);
         handlerExecutor = config.executor() != null ? config.executor() : newHandlerPool();
-        dispatcher = new Dispatcher(this, handlerExecutor, scheduler);
+        dispatcher = new Dispatcher(this, handlerExecutor, timer);
         fetcher = new Fetcher(this);
         completer = new Completer(this);
         heartbeat = new Heartbeat(this);
@@ -101,44 +134,54 @@ public final class WorkerRuntime {
         fetcherThread.start();
 
         long beat = config.heartbeatInterval().toNanos();
-        scheduler.scheduleWithFixedDelay(heartbeat::beat, beat, beat, TimeUnit.NANOSECONDS);
+        heartbeatThread.scheduleWithFixedDelay(heartbeat::beat, beat, beat, TimeUnit.NANOSECONDS);
         long rescue = config.rescueInterval().toNanos();
-        scheduler.scheduleWithFixedDelay(
+        maintenance.scheduleWithFixedDelay(
                 rescuer::rescue, ThreadLocalRandom.current().nextLong(rescue / 2 + 1), rescue, TimeUnit.NANOSECONDS);
         if (!config.retention().isEmpty()) {
             Pruner pruner = new Pruner(this);
             long prune = config.pruneInterval().toNanos();
-            scheduler.scheduleWithFixedDelay(
+            maintenance.scheduleWithFixedDelay(
                     pruner::prune, ThreadLocalRandom.current().nextLong(prune / 2 + 1), prune, TimeUnit.NANOSECONDS);
         }
-        log.info("worker {} started: queues {}, job types {}", id, config.queues(), config.types());
     }
 
     public void close() {
-        if (state.compareAndSet(State.NEW, State.CLOSED)) {
-            closed.countDown();
-            return;
+        boolean mine;
+        synchronized (lifecycle) {
+            switch (state) {
+                case NEW -> {
+                    state = State.CLOSED;
+                    closed.countDown();
+                    return;
+                }
+                case RUNNING -> {
+                    state = State.CLOSING;
+                    mine = true;
+                }
+                default -> mine = false;
+            }
         }
-        if (!state.compareAndSet(State.RUNNING, State.CLOSING)) {
-            awaitClosed();
+        if (!mine) {
+            awaitClosed(); // another caller is closing; wait for it to finish
             return;
         }
         try {
             shutDown();
         } finally {
-            state.set(State.CLOSED);
+            state = State.CLOSED;
             closed.countDown();
         }
     }
 
     private void shutDown() {
         long started = System.nanoTime();
-        log.info("worker {} stopping: no new claims, waiting up to {} for {} running jobs",
+        log.info("worker {} stopping: no new claims, waiting up to {} for {} unfinished jobs",
                 config.workerId(), config.shutdownTimeout(), dispatcher.runningJobs());
         fetcher.stop();
         join(fetcherThread);
         if (!awaitIdle(started + config.shutdownTimeout().toNanos())) {
-            log.warn("worker {} shutdown timeout passed with {} jobs running; interrupting them and handing them back",
+            log.warn("worker {} shutdown timeout passed with {} jobs unfinished; interrupting them and handing them back",
                     config.workerId(), dispatcher.runningJobs());
             dispatcher.stopAll(RunningJob.StopReason.SHUTDOWN);
             if (!awaitIdle(System.nanoTime() + INTERRUPT_GRACE.toNanos())) {
@@ -148,22 +191,37 @@ public final class WorkerRuntime {
         subscription.close();
         completer.stop(System.nanoTime() + FLUSH_GRACE.toNanos());
         join(completerThread);
-        scheduler.shutdownNow();
-        if (config.executor() == null) {
-            handlerExecutor.shutdownNow();
-        }
+        stopThreads();
         log.info("worker {} stopped in {} ms", config.workerId(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     }
 
-    /** Handlers that ignore interruption: give their jobs back now; whatever they do later is fenced out. */
+    /**
+     * Handlers that ignore interruption, and jobs a foreign executor never started: give them back
+     * now; whatever such a handler does later is fenced out.
+     */
     private void handBackStuckJobs() {
         for (RunningJob run : dispatcher.leased()) {
-            if (run.isRunning() && !run.isLeaseLost()) {
-                log.warn("job {}'s handler ignores interruption; handing the job back while it still runs", run.name());
-                completer.submit(run, run.finish(dev.pgqueue.spi.JobStore.FinishKind.RELEASE, null, Duration.ZERO));
+            if (!run.isFinished() && !run.isLeaseLost()) {
+                log.warn("job {} did not stop in time; handing it back{}", run.name(),
+                        run.isRunning() ? " while its handler still runs" : "");
+                completer.submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
                 run.markLeaseLost();
             }
+        }
+    }
+
+    private void stopThreads() {
+        for (ScheduledThreadPoolExecutor scheduler : new ScheduledThreadPoolExecutor[] {heartbeatThread, timer, maintenance}) {
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+            }
+        }
+        if (config.executor() == null && handlerExecutor != null) {
+            handlerExecutor.shutdownNow();
+        }
+        if (fetcher != null) {
+            fetcher.stop();
         }
     }
 
@@ -190,9 +248,13 @@ public final class WorkerRuntime {
         }
     }
 
-    private static void join(Thread thread) {
+    private void join(Thread thread) {
         try {
-            thread.join();
+            thread.join(JOIN_LIMIT.toMillis());
+            if (thread.isAlive()) {
+                log.warn("worker {}: {} did not stop within {} (stuck in a database call?); moving on",
+                        config.workerId(), thread.getName(), JOIN_LIMIT);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -204,6 +266,12 @@ public final class WorkerRuntime {
                 ? config.threadFactory()
                 : threads("pgqueue-handler-" + config.workerId(), true);
         return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
+    }
+
+    private static ScheduledThreadPoolExecutor scheduler(String name) {
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, threads(name, true));
+        scheduler.setRemoveOnCancelPolicy(true); // cancelled timeouts must not pile up until their delay
+        return scheduler;
     }
 
     private static ThreadFactory threads(String prefix, boolean daemon) {

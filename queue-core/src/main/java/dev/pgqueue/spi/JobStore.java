@@ -47,8 +47,13 @@ public interface JobStore {
      */
     List<FinishedJob> jobFinishMany(FinishParams params);
 
-    /** Extends leases that are still held; returns those (a missing id means the lease was lost). */
-    List<HeldLease> jobExtendLeaseMany(ExtendLeaseParams params);
+    /**
+     * Extends the leases that are still held. Returns one status per lease the store could check:
+     * held (extended) or lost. A lease whose row is busy right now (locked by an outcome being
+     * recorded, say) may be missing from the result: neither extended nor known to be lost; the
+     * caller asks again at its next heartbeat. The store never waits for such a row.
+     */
+    List<LeaseStatus> jobExtendLeaseMany(ExtendLeaseParams params);
 
     /**
      * Takes up to {@code limit} jobs whose lease has expired and returns each to {@code pending},
@@ -153,7 +158,16 @@ public interface JobStore {
      * @param message the error message for RETRY, FAIL and CANCEL; ignored otherwise
      * @param delay   for RETRY and SNOOZE: how long after now the job is due again
      */
-    record Finish(UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay) {}
+    record Finish(UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay) {
+        public Finish {
+            if (delay != null && delay.compareTo(MAX_DELAY) > 0) {
+                throw new IllegalArgumentException("delay " + delay + " exceeds " + MAX_DELAY);
+            }
+        }
+    }
+
+    /** The longest delay a retry or snooze may ask for (about 1,000 years): PostgreSQL's interval range. */
+    Duration MAX_DELAY = Duration.ofDays(365_000);
 
     record FinishParams(List<Finish> finishes, Instant now) {
         public FinishParams {
@@ -172,8 +186,12 @@ public interface JobStore {
         }
     }
 
-    /** A lease that is still held, now until {@code expiresAt}. */
-    record HeldLease(UUID id, Instant expiresAt, boolean cancelRequested) {}
+    /**
+     * What a heartbeat learned about one lease: still {@code held} (then extended until
+     * {@code expiresAt}, and {@code cancelRequested} tells whether a producer asked to cancel the
+     * job) or lost (the job was rescued, finished, or re-claimed under another token).
+     */
+    record LeaseStatus(UUID id, boolean held, Instant expiresAt, boolean cancelRequested) {}
 
     record RescueParams(int limit, Instant now) {}
 

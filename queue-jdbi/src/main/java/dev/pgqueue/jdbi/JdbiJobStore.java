@@ -173,7 +173,7 @@ public final class JdbiJobStore implements JobStore {
     }
 
     @Override
-    public List<HeldLease> jobExtendLeaseMany(ExtendLeaseParams params) {
+    public List<LeaseStatus> jobExtendLeaseMany(ExtendLeaseParams params) {
         return run("extend leases", c -> statements.extendLeases(c, params));
     }
 
@@ -227,8 +227,27 @@ public final class JdbiJobStore implements JobStore {
 
     private StoreException failure(String what, Exception e) {
         Throwable cause = e instanceof JdbiException && e.getCause() != null ? e.getCause() : e;
-        String state = cause instanceof SQLException sql && sql.getSQLState() != null ? " [" + sql.getSQLState() + "]" : "";
-        return new StoreException("could not " + what + " in " + schema + ".job_queue" + state + ": " + cause.getMessage(), e);
+        String sqlState = cause instanceof SQLException sql ? sql.getSQLState() : null;
+        String state = sqlState != null ? " [" + sqlState + "]" : "";
+        return new StoreException("could not " + what + " in " + schema + ".job_queue" + state + ": " + cause.getMessage(),
+                e, isTransient(sqlState));
+    }
+
+    /**
+     * Whether a failure with this SQLSTATE may pass if tried again: connection trouble (08), rollbacks
+     * such as deadlocks and serialization failures (40), too many connections or out of resources
+     * (53), an operator restarting or cancelling (57), lock timeouts (55P03), system errors (58), or
+     * no state at all (an I/O error before the server answered). A rejected statement (22 data,
+     * 23 constraint, 42 syntax or missing object) fails the same way every time.
+     */
+    static boolean isTransient(String sqlState) {
+        if (sqlState == null || sqlState.length() < 2) {
+            return true;
+        }
+        return switch (sqlState.substring(0, 2)) {
+            case "08", "40", "53", "57", "58" -> true;
+            default -> "55P03".equals(sqlState);
+        };
     }
 
     private static boolean autoCommit(Connection connection) {

@@ -11,7 +11,7 @@ import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishParams;
 import dev.pgqueue.spi.JobStore.FinishedJob;
-import dev.pgqueue.spi.JobStore.HeldLease;
+import dev.pgqueue.spi.JobStore.LeaseStatus;
 import dev.pgqueue.spi.JobStore.InsertParams;
 import dev.pgqueue.spi.JobStore.LeaseRef;
 import dev.pgqueue.spi.JobStore.NewJob;
@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -136,12 +137,12 @@ final class JobStatements {
         try (PreparedStatement ps = c.prepareStatement(claim)) {
             int i = 0;
             setInstant(ps, ++i, params.now());
-            ps.setString(++i, params.workerId());
-            ps.setObject(++i, params.leaseToken());
-            ps.setLong(++i, micros(params.leaseDuration()));
             ps.setString(++i, params.queue());
             ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
             ps.setInt(++i, params.limit());
+            ps.setString(++i, params.workerId());
+            ps.setObject(++i, params.leaseToken());
+            ps.setLong(++i, micros(params.leaseDuration()));
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -172,15 +173,15 @@ final class JobStatements {
         for (Finish f : params.finishes()) {
             byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f);
         }
+        // Every batch statement locks its rows in id order, so that two of them never deadlock.
+        byKind.values().forEach(list -> list.sort(Comparator.comparing(Finish::id)));
         List<FinishedJob> finished = new ArrayList<>(params.finishes().size());
         for (Map.Entry<FinishKind, List<Finish>> entry : byKind.entrySet()) {
             FinishKind kind = entry.getKey();
             List<Finish> finishes = entry.getValue();
             try (PreparedStatement ps = c.prepareStatement(finish.get(kind))) {
                 int i = 0;
-                if (kind != FinishKind.RELEASE) {
-                    setInstant(ps, ++i, params.now());
-                }
+                setInstant(ps, ++i, params.now());
                 ps.setArray(++i, c.createArrayOf("uuid", finishes.stream().map(Finish::id).toArray(UUID[]::new)));
                 ps.setArray(++i, c.createArrayOf("uuid", finishes.stream().map(Finish::leaseToken).toArray(UUID[]::new)));
                 if (kind == FinishKind.RETRY || kind == FinishKind.FAIL || kind == FinishKind.CANCEL) {
@@ -200,20 +201,21 @@ final class JobStatements {
         return finished;
     }
 
-    List<HeldLease> extendLeases(Connection c, ExtendLeaseParams params) throws SQLException {
+    List<LeaseStatus> extendLeases(Connection c, ExtendLeaseParams params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(extendLease)) {
             int i = 0;
             setInstant(ps, ++i, params.now());
-            ps.setLong(++i, micros(params.leaseDuration()));
             ps.setArray(++i, c.createArrayOf("uuid", params.leases().stream().map(LeaseRef::id).toArray(UUID[]::new)));
             ps.setArray(++i, c.createArrayOf("uuid", params.leases().stream().map(LeaseRef::leaseToken).toArray(UUID[]::new)));
-            List<HeldLease> held = new ArrayList<>(params.leases().size());
+            ps.setLong(++i, micros(params.leaseDuration()));
+            List<LeaseStatus> statuses = new ArrayList<>(params.leases().size());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    held.add(new HeldLease(rs.getObject(1, UUID.class), instant(rs, 2), rs.getBoolean(3)));
+                    statuses.add(new LeaseStatus(
+                            rs.getObject(1, UUID.class), "held".equals(rs.getString(2)), instant(rs, 3), rs.getBoolean(4)));
                 }
             }
-            return held;
+            return statuses;
         }
     }
 

@@ -35,6 +35,7 @@ final class Notifications {
     private static final Logger log = LoggerFactory.getLogger(Notifications.class);
     private static final int WAIT_MILLIS = 500;
     private static final int MAX_BACKOFF_MILLIS = 5_000;
+    private static final long KEEPALIVE_MILLIS = 30_000;
     static final String CANCEL_PREFIX = "cancel:";
 
     private final Jdbi jdbi;
@@ -98,12 +99,14 @@ final class Notifications {
             try (Handle handle = jdbi.open()) {
                 Connection connection = handle.getConnection();
                 try (Statement st = connection.createStatement()) {
-                    st.execute("LISTEN " + SqlFiles.quote(channel(st)));
-                    failures = 0;
-                    listeners.forEach(StoreListener::reconnected);
-                    receive(connection.unwrap(PGConnection.class));
-                    // Leave the pooled connection as we found it.
-                    st.execute("UNLISTEN *");
+                    try {
+                        st.execute("LISTEN " + SqlFiles.quote(channel(st)));
+                        failures = 0;
+                        listeners.forEach(StoreListener::reconnected);
+                        receive(connection.unwrap(PGConnection.class), st);
+                    } finally {
+                        unlisten(st); // the connection goes back to the pool: leave it as we found it
+                    }
                 }
             } catch (Exception e) {
                 if (!running) {
@@ -130,20 +133,47 @@ final class Notifications {
         }
     }
 
-    private void receive(PGConnection connection) throws SQLException {
+    /**
+     * Delivers notifications until stopped. Every {@link #KEEPALIVE_MILLIS} of silence it asks the
+     * server something, because a connection whose peer vanished (a half-open TCP connection) would
+     * otherwise just look quiet forever.
+     */
+    private void receive(PGConnection connection, Statement st) throws SQLException {
+        long lastHeard = System.nanoTime();
         while (running) {
             PGNotification[] received = connection.getNotifications(WAIT_MILLIS);
-            if (received == null) {
+            if (received == null || received.length == 0) {
+                if (System.nanoTime() - lastHeard > KEEPALIVE_MILLIS * 1_000_000L) {
+                    st.execute("SELECT 1");
+                    lastHeard = System.nanoTime();
+                }
                 continue;
             }
+            lastHeard = System.nanoTime();
             for (PGNotification notification : received) {
-                String payload = notification.getParameter();
-                if (payload.startsWith(CANCEL_PREFIX)) {
-                    announceCancel(UUID.fromString(payload.substring(CANCEL_PREFIX.length())));
-                } else {
-                    jobsAvailable(payload);
-                }
+                deliver(notification.getParameter());
             }
+        }
+    }
+
+    /** One notification; a malformed one (anyone may NOTIFY on the channel) is logged and skipped. */
+    private void deliver(String payload) {
+        try {
+            if (payload.startsWith(CANCEL_PREFIX)) {
+                announceCancel(UUID.fromString(payload.substring(CANCEL_PREFIX.length())));
+            } else {
+                jobsAvailable(payload);
+            }
+        } catch (RuntimeException e) {
+            log.warn("ignored notification {} on schema {}'s channel: {}", payload, schema, e.toString());
+        }
+    }
+
+    private static void unlisten(Statement st) {
+        try {
+            st.execute("UNLISTEN *");
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool discards it
         }
     }
 

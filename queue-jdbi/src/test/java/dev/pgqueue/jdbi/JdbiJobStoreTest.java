@@ -23,7 +23,7 @@ import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishParams;
 import dev.pgqueue.spi.JobStore.FinishedJob;
-import dev.pgqueue.spi.JobStore.HeldLease;
+import dev.pgqueue.spi.JobStore.LeaseStatus;
 import dev.pgqueue.spi.JobStore.InsertParams;
 import dev.pgqueue.spi.JobStore.LeaseRef;
 import dev.pgqueue.spi.JobStore.NewJob;
@@ -620,23 +620,23 @@ class JdbiJobStoreTest {
             UUID token = claimOnly(id);
             Instant now = clock.advance(Duration.ofSeconds(20));
 
-            List<HeldLease> held = store.jobExtendLeaseMany(
+            List<LeaseStatus> held = store.jobExtendLeaseMany(
                     new ExtendLeaseParams(List.of(new LeaseRef(id, token)), Duration.ofMinutes(2), now));
 
-            assertThat(held).containsExactly(new HeldLease(id, now.plus(Duration.ofMinutes(2)), false));
+            assertThat(held).containsExactly(new LeaseStatus(id, true, now.plus(Duration.ofMinutes(2)), false));
             assertThat(instant(rows.row(id), "lease_expires_at")).isEqualTo(now.plus(Duration.ofMinutes(2)));
         }
 
         @Test
-        void extendLease_withAnotherTokenReturnsNothingAndChangesNothing() {
+        void extendLease_withAnotherTokenReportsTheLeaseLostAndChangesNothing() {
             UUID id = insert();
             claimOnly(id);
             Map<String, Object> before = rows.row(id);
 
-            List<HeldLease> held = store.jobExtendLeaseMany(new ExtendLeaseParams(
+            List<LeaseStatus> held = store.jobExtendLeaseMany(new ExtendLeaseParams(
                     List.of(new LeaseRef(id, UUID.randomUUID())), Duration.ofMinutes(2), clock.advance(LEASE)));
 
-            assertThat(held).isEmpty();
+            assertThat(held).containsExactly(new LeaseStatus(id, false, null, false));
             assertThat(rows.row(id)).isEqualTo(before);
         }
 
@@ -646,10 +646,30 @@ class JdbiJobStoreTest {
             UUID token = claimOnly(id);
             store.jobCancel(new CancelParams(id, clock.instant()));
 
-            List<HeldLease> held = store.jobExtendLeaseMany(
+            List<LeaseStatus> held = store.jobExtendLeaseMany(
                     new ExtendLeaseParams(List.of(new LeaseRef(id, token)), LEASE, clock.instant()));
 
-            assertThat(held).extracting(HeldLease::cancelRequested).containsExactly(true);
+            assertThat(held).extracting(LeaseStatus::cancelRequested).containsExactly(true);
+        }
+
+        @Test
+        void extendLease_skipsARowLockedByAnotherTransaction_neitherExtendedNorLost() throws Exception {
+            UUID id = insert();
+            UUID token = claimOnly(id);
+            Map<String, Object> before = rows.row(id);
+            try (java.sql.Connection other = db.dataSource().getConnection()) {
+                other.setAutoCommit(false);
+                try (var lock = other.prepareStatement("SELECT 1 FROM job_queue WHERE id = ? FOR UPDATE")) {
+                    lock.setObject(1, id);
+                    lock.executeQuery().close();
+                }
+                List<LeaseStatus> statuses = java.util.concurrent.CompletableFuture.supplyAsync(() -> store.jobExtendLeaseMany(
+                                new ExtendLeaseParams(List.of(new LeaseRef(id, token)), LEASE, clock.instant())))
+                        .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(statuses).as("never waits for the lock, reports nothing for that row").isEmpty();
+                other.rollback();
+            }
+            assertThat(rows.row(id)).isEqualTo(before);
         }
     }
 
@@ -798,7 +818,7 @@ class JdbiJobStoreTest {
             Map<String, Object> before = rows.row(id);
 
             assertThat(store.jobExtendLeaseMany(new ExtendLeaseParams(List.of(new LeaseRef(id, staleToken)),
-                    Duration.ofHours(1), clock.instant()))).isEmpty();
+                    Duration.ofHours(1), clock.instant()))).extracting(LeaseStatus::held).containsExactly(false);
 
             assertThat(rows.row(id)).isEqualTo(before);
         }

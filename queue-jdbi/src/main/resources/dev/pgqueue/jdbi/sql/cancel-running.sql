@@ -1,6 +1,6 @@
 -- End processing jobs as cancelled (fenced by lease token). Parameters: now (null = database clock),
 -- ids (uuid[]), lease tokens (uuid[]), reasons (text[]).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'cancelled',
        error_message = f.message,

@@ -2,7 +2,7 @@
 -- recorded and its worker is told through the schema's channel ('cancel:<id>'). Returns the job's
 -- status afterwards; no row if the job is unknown or already final.
 -- Parameters: now (null = database clock), id.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
      cancelled AS (
          UPDATE {schema}.job_queue j
             SET status = CASE WHEN j.status = 'pending' THEN 'cancelled' ELSE j.status END,

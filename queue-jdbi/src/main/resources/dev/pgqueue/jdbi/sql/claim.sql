@@ -1,26 +1,26 @@
 -- Claim up to `limit` due pending jobs of one queue and the given job types, in claim order, skipping
 -- rows other claimers hold locked; each gets this claim's lease. Uses job_queue_claim_idx.
--- Parameters: now (null = database clock), queue, job types (text[]), limit, lease owner,
+-- Parameters (in this order): now (null = database clock), queue, job types (text[]), limit, lease owner,
 -- lease token, lease duration in microseconds.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+     due AS MATERIALIZED (
+         SELECT id
+           FROM {schema}.job_queue
+          WHERE status = 'pending'
+            AND queue = ?
+            AND job_type = ANY (CAST(? AS text[]))
+            AND run_at <= (SELECT now FROM clock)
+          ORDER BY priority, run_at, id
+          LIMIT ?
+            FOR UPDATE SKIP LOCKED)
 UPDATE {schema}.job_queue j
    SET status = 'processing',
        attempt = j.attempt + 1,
        processed_at = clock.now,
        lease_owner = ?,
        lease_token = ?,
-       lease_expires_at = clock.now + ? * interval '1 microsecond',
-       cancel_requested_at = NULL
-  FROM clock,
-       (SELECT id
-          FROM {schema}.job_queue
-         WHERE status = 'pending'
-           AND queue = ?
-           AND job_type = ANY (CAST(? AS text[]))
-           AND run_at <= (SELECT now FROM clock)
-         ORDER BY priority, run_at, id
-         LIMIT ?
-           FOR UPDATE SKIP LOCKED) due
+       lease_expires_at = clock.now + ? * interval '1 microsecond'
+  FROM clock, due
  WHERE j.id = due.id
 RETURNING j.id, j.job_type, j.queue, CAST(j.payload AS text), j.attempt, j.retry_count, j.max_retries,
           j.priority, j.run_at, j.created_at, j.user_id, j.lease_token, j.lease_expires_at

@@ -1,6 +1,6 @@
 -- Complete jobs whose lease the caller still holds (token matches, still processing); others are
 -- left alone. Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'completed',
        completed_at = clock.now

@@ -1,6 +1,6 @@
 -- Fail jobs permanently (fenced by lease token), whatever retries remain. Parameters: now
 -- (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages (text[]).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'failed',
        retry_count = j.retry_count + 1,

@@ -1,7 +1,7 @@
 -- Enqueue many jobs in one statement. Parameters: now (null = database clock), then one array per
 -- column, element i of each describing job i: id, job_type, queue, payload (JSON text), priority,
 -- run_at (null = now + delay), delay in microseconds, max_retries, user_id.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 INSERT INTO {schema}.job_queue (id, job_type, queue, payload, priority, run_at, max_retries, user_id, created_at)
 SELECT j.id, j.job_type, j.queue, CAST(j.payload AS jsonb), j.priority,
        coalesce(j.run_at, clock.now + j.delay_micros * interval '1 microsecond'),

@@ -1,6 +1,6 @@
 -- Microseconds until the earliest not-yet-due pending job of one queue and the given types becomes
 -- due (null if none). Parameters: now (null = database clock), queue, job types (text[]).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 SELECT CAST(extract(epoch FROM min(j.run_at) - min(clock.now)) * 1000000 AS bigint)
   FROM clock, {schema}.job_queue j
  WHERE j.status = 'pending'

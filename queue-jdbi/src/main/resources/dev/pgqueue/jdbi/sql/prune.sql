@@ -2,7 +2,7 @@
 -- first, skipping locked rows so that it never waits on workers. Never touches unfinished jobs.
 -- Uses job_queue_finished_idx. Parameters: now (null = database clock), statuses (text[]),
 -- retention in microseconds, limit.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 DELETE FROM {schema}.job_queue j
  USING (SELECT id
           FROM {schema}.job_queue

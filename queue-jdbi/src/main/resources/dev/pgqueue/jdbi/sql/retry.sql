@@ -1,14 +1,17 @@
 -- Record failed attempts (fenced by lease token): back to pending after the given delay, or failed
--- once retry_count would exceed max_retries. Parameters: now (null = database clock), ids (uuid[]),
--- lease tokens (uuid[]), error messages (text[]), delays in microseconds (bigint[]).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+-- once retry_count would exceed max_retries, or cancelled if a producer asked for that meanwhile.
+-- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages
+-- (text[]), delays in microseconds (bigint[]).
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET retry_count = j.retry_count + 1,
        error_message = f.message,
-       status = CASE WHEN j.retry_count >= j.max_retries THEN 'failed' ELSE 'pending' END,
-       run_at = CASE WHEN j.retry_count >= j.max_retries THEN j.run_at
-                     ELSE clock.now + f.delay_micros * interval '1 microsecond' END,
-       completed_at = CASE WHEN j.retry_count >= j.max_retries THEN clock.now END
+       status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                     WHEN j.retry_count >= j.max_retries THEN 'failed'
+                     ELSE 'pending' END,
+       run_at = CASE WHEN j.cancel_requested_at IS NULL AND j.retry_count < j.max_retries
+                     THEN clock.now + f.delay_micros * interval '1 microsecond' ELSE j.run_at END,
+       completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL OR j.retry_count >= j.max_retries THEN clock.now END
   FROM clock,
        unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS bigint[]))
            AS f(id, lease_token, message, delay_micros)

@@ -1,10 +1,11 @@
--- Snooze jobs (fenced by lease token): pending again after the delay; not a failure, so
--- retry_count is unchanged. Parameters: now (null = database clock), ids (uuid[]),
--- lease tokens (uuid[]), delays in microseconds (bigint[]).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), now()) AS now)
+-- Snooze jobs (fenced by lease token): pending again after the delay, not counted as a failure
+-- (retry_count unchanged), or cancelled if a producer asked for that meanwhile.
+-- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), delays in microseconds (bigint[]).
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
-   SET status = 'pending',
-       run_at = clock.now + f.delay_micros * interval '1 microsecond'
+   SET status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
+       run_at = clock.now + f.delay_micros * interval '1 microsecond',
+       completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN clock.now END
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS bigint[])) AS f(id, lease_token, delay_micros)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = 'processing'
 RETURNING j.id, j.status, j.retry_count
