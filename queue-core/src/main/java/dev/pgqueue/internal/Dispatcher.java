@@ -69,7 +69,7 @@ final class Dispatcher {
         List<ClaimedJob> ordered = new ArrayList<>(claimed);
         ordered.sort(CLAIM_ORDER);
         for (ClaimedJob job : ordered) {
-            RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime);
+            RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime.host());
             leased.put(job.id(), run);
             busySlots.get(job.queue()).incrementAndGet();
             try {

@@ -35,6 +35,7 @@ public final class WorkerRuntime {
 
     private final WorkerConfig config;
     private final Events events;
+    private final AttemptHost host;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -51,6 +52,22 @@ public final class WorkerRuntime {
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
         this.events = new Events(config.listener());
+        this.host = new AttemptHost() {
+            @Override
+            public PayloadCodec codec() {
+                return config.codec();
+            }
+
+            @Override
+            public java.time.Instant now() {
+                return config.now();
+            }
+
+            @Override
+            public void extendLease(RunningJob run) {
+                heartbeat.extendNow(run);
+            }
+        };
     }
 
     public WorkerConfig config() {
@@ -70,7 +87,7 @@ public final class WorkerRuntime {
             throw new IllegalStateException("worker " + config.workerId() + " was already started");
         }
         String id = config.workerId();
-        scheduler = new ScheduledThreadPoolExecutor(2, threads("pgqueue-maintenance-" + id, true));
+        scheduler = new ScheduledThreadPoolExecutor(3, threads("pgqueue-maintenance-" + id, true));
         handlerExecutor = config.executor() != null ? config.executor() : newHandlerPool();
         dispatcher = new Dispatcher(this, handlerExecutor, scheduler);
         fetcher = new Fetcher(this);
@@ -105,13 +122,23 @@ public final class WorkerRuntime {
         long rescue = config.rescueInterval().toNanos();
         scheduler.scheduleWithFixedDelay(
                 rescuer::rescue, ThreadLocalRandom.current().nextLong(rescue / 2 + 1), rescue, TimeUnit.NANOSECONDS);
+        ProgressWriter progress = new ProgressWriter(this);
+        long progressEvery = config.progressInterval().toNanos();
+        scheduler.scheduleWithFixedDelay(progress::write, progressEvery, progressEvery, TimeUnit.NANOSECONDS);
+        if (!config.recurring().isEmpty()) {
+            RecurringScheduler recurring =
+                    new RecurringScheduler(config.store(), config.recurring(), config.clock(), config.pollInterval());
+            scheduler.scheduleWithFixedDelay(recurring::round, 0, config.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
+        }
         if (!config.retention().isEmpty()) {
             Pruner pruner = new Pruner(this);
             long prune = config.pruneInterval().toNanos();
             scheduler.scheduleWithFixedDelay(
                     pruner::prune, ThreadLocalRandom.current().nextLong(prune / 2 + 1), prune, TimeUnit.NANOSECONDS);
         }
-        log.info("worker {} started: queues {}, job types {}", id, config.queues(), config.types());
+        log.info("worker {} started: queues {}, job types {}{}", id, config.queues(), config.types(),
+                config.recurring().isEmpty() ? "" : ", recurring " + config.recurring().stream()
+                        .map(r -> r.name() + " (" + r.schedule() + ")").toList());
     }
 
     public void close() {
@@ -217,6 +244,10 @@ public final class WorkerRuntime {
 
     Events events() {
         return events;
+    }
+
+    AttemptHost host() {
+        return host;
     }
 
     Dispatcher dispatcher() {
