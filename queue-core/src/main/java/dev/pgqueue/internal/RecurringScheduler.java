@@ -146,10 +146,10 @@ public final class RecurringScheduler {
             log.info("recurring job {}: skipping the ticks missed since {} (no worker was running); the schedule skips missed ticks",
                     job.name(), last);
         } else if (!enqueued.get(0).equals(firstMissed.get())) {
-            log.info("recurring job {}: enqueuing the {} newest ticks missed since {}; older missed ticks are skipped",
-                    job.name(), enqueued.size(), last);
+            log.info("recurring job {}: enqueuing the newest {} of the ticks missed since {} (from {}); older ones are skipped",
+                    job.name(), enqueued.size(), last, enqueued.get(0));
         } else {
-            log.info("recurring job {}: enqueuing {} ticks missed since {}", job.name(), enqueued.size(), last);
+            log.info("recurring job {}: enqueuing all {} ticks missed since {}", job.name(), enqueued.size(), last);
         }
     }
 

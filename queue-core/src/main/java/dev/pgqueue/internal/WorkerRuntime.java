@@ -128,7 +128,9 @@ public final class WorkerRuntime {
         if (!config.recurring().isEmpty()) {
             RecurringScheduler recurring =
                     new RecurringScheduler(config.store(), config.recurring(), config.clock(), config.pollInterval());
-            scheduler.scheduleWithFixedDelay(recurring::round, 0, config.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
+            recurring.round(); // before start() returns: missed ticks are decided before anything else happens
+            long round = config.pollInterval().toNanos();
+            scheduler.scheduleWithFixedDelay(recurring::round, round, round, TimeUnit.NANOSECONDS);
         }
         if (!config.retention().isEmpty()) {
             Pruner pruner = new Pruner(this);
