@@ -325,21 +325,12 @@ public final class Worker implements AutoCloseable {
          *     time, delay, dedupe key or uniqueness (the schedule decides those)
          */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
-            Check.jobType("recurring job name", name);
+            RecurringJob.checkRegistration(name, options);
             Check.notNull("type", type);
             Check.notNull("payload", payload);
             Check.notNull("schedule", schedule);
-            Check.notNull("options", options);
             if (recurring.containsKey(name)) {
                 throw new ValidationException("recurring job name", "unique on a worker", name + " (twice)");
-            }
-            if (options.runAt() != null || !options.delay().isZero()) {
-                throw new ValidationException("options of recurring job " + name,
-                        "without runAt or delay (each tick's job is due at its tick)", options);
-            }
-            if (options.dedupeKey() != null || options.uniqueness() != null) {
-                throw new ValidationException("options of recurring job " + name,
-                        "without dedupeKey or uniqueness (the tick is the key)", options);
             }
             recurring.put(name, new PendingRecurring<>(name, type, payload, schedule, options));
             return this;

@@ -3,6 +3,7 @@ package dev.pgqueue.internal;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.Schedule;
+import dev.pgqueue.ValidationException;
 import dev.pgqueue.spi.JobStore.NewJob;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,6 +31,25 @@ public record RecurringJob(String name, String type, String payloadJson, Enqueue
             .withZone(ZoneOffset.UTC);
     /** A tick's job stays unique in every status, so a finished tick is never enqueued again. */
     private static final Set<JobStatus> EVERY_STATUS = EnumSet.allOf(JobStatus.class);
+
+    /**
+     * Checks a registration's name and options (the schedule decides due time and uniqueness).
+     *
+     * @throws ValidationException if the name breaks the job type name rule, or {@code options} set a
+     *     due time, delay, dedupe key or uniqueness
+     */
+    public static void checkRegistration(String name, EnqueueOptions options) {
+        Check.jobType("recurring job name", name);
+        Check.notNull("options", options);
+        if (options.runAt() != null || !options.delay().isZero()) {
+            throw new ValidationException("options of recurring job " + name,
+                    "without runAt or delay (each tick's job is due at its tick)", options);
+        }
+        if (options.dedupeKey() != null || options.uniqueness() != null) {
+            throw new ValidationException("options of recurring job " + name,
+                    "without dedupeKey or uniqueness (the tick is the key)", options);
+        }
+    }
 
     /** What every dedupe key of this schedule starts with. */
     public String keyPrefix() {
