@@ -41,7 +41,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Handlers run on the worker's executor. Outcomes are recorded by a completer, many jobs per
  * statement, off the handler threads. A heartbeat keeps running jobs' leases alive; a rescuer
  * returns jobs whose lease expired (a crashed worker's) to the queue; an optional pruner deletes
- * old finished jobs.
+ * old finished jobs. A progress writer stores handlers' progress reports, throttled; with
+ * {@link Builder#recurring recurring jobs}, a scheduler enqueues their ticks, each exactly once
+ * across all workers.
  *
  * <p><b>Guarantees.</b> At-least-once: a job runs again if its worker dies or loses its lease.
  * Outcomes are fenced: an attempt that lost its lease cannot overwrite a later attempt's outcome.

@@ -21,14 +21,17 @@ ALTER TABLE job_queue
     ADD COLUMN IF NOT EXISTS progress_message text,
     ADD COLUMN IF NOT EXISTS progress_at      timestamptz;
 
--- Dropped first so that a re-run ends with exactly these.
+-- Dropped first so that a re-run ends with exactly these. NOT VALID: the columns were just added, so
+-- every existing row satisfies the checks (all NULL; on a re-run, the rows passed these very checks
+-- before); this spares a scan of the whole table while the migration holds ALTER TABLE's lock, which
+-- would pause running workers. Every row inserted or updated from now on is checked.
 ALTER TABLE job_queue
     DROP CONSTRAINT IF EXISTS job_queue_dedupe_check,
     DROP CONSTRAINT IF EXISTS job_queue_unique_states_check,
     DROP CONSTRAINT IF EXISTS job_queue_progress_check;
 ALTER TABLE job_queue
     ADD CONSTRAINT job_queue_dedupe_check
-        CHECK (dedupe_key IS NULL OR length(dedupe_key) BETWEEN 1 AND 255),
+        CHECK (dedupe_key IS NULL OR length(dedupe_key) BETWEEN 1 AND 255) NOT VALID,
     -- NULL: the default, pending and processing. Empty: the key no longer blocks duplicates (its
     -- period ended). Otherwise statuses of the contract, pending among them: every job starts
     -- pending, and a key must block duplicates from the start.
@@ -36,9 +39,9 @@ ALTER TABLE job_queue
         CHECK (unique_states IS NULL
                OR cardinality(unique_states) = 0
                OR ('pending' = ANY (unique_states)
-                   AND unique_states <@ ARRAY['pending', 'processing', 'completed', 'failed', 'cancelled'])),
+                   AND unique_states <@ ARRAY['pending', 'processing', 'completed', 'failed', 'cancelled'])) NOT VALID,
     ADD CONSTRAINT job_queue_progress_check
-        CHECK (progress_percent BETWEEN 0 AND 100);
+        CHECK (progress_percent BETWEEN 0 AND 100) NOT VALID;
 
 -- Serves insert-unique.sql (the arbiter of its ON CONFLICT, and its look-up of the job that holds a
 -- key), job_queue_enqueue_unique() likewise, and latest-dedupe-key.sql (by job_type, then the key):
@@ -46,6 +49,8 @@ ALTER TABLE job_queue
 -- i.e. whose status is one of their unique_states. A job leaves the index when its status leaves
 -- those states (no job has to run for that) or when its states are emptied because its period
 -- (unique_until) has passed. Jobs without a key are not in it, so it costs them nothing.
+-- Building it reads the whole table once, under the migration's lock; on a very large job_queue,
+-- create it beforehand with CREATE UNIQUE INDEX CONCURRENTLY (same definition) and this skips it.
 CREATE UNIQUE INDEX IF NOT EXISTS job_queue_dedupe_idx
     ON job_queue (job_type, dedupe_key)
     WHERE dedupe_key IS NOT NULL AND status = ANY (coalesce(unique_states, '{pending,processing}'::text[]));

@@ -200,6 +200,22 @@ class UniqueJobsTest {
         }
 
         @Test
+        void inARepeatableReadTransaction_aHolderCommittedAfterItsSnapshot_isASerializationFailureToRetry() {
+            try (Handle caller = jdbi.open()) {
+                caller.begin();
+                caller.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                caller.createQuery("SELECT count(*) FROM job_queue").mapTo(Long.class).one(); // takes the snapshot
+                UUID held = queue.enqueue(DIGEST, new Digest("ann"), key("k"));                // commits meanwhile
+
+                assertThatThrownBy(() -> queue.enqueueUnique(caller, DIGEST, new Digest("bob"), key("k")))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("[40001]");
+                caller.rollback();
+                assertThat(queue.enqueue(DIGEST, new Digest("bob"), key("k"))).as("retried").isEqualTo(held);
+            }
+        }
+
+        @Test
         void fourThreads_bulkEnqueueingTheSameHundredKeysInDifferentOrders_enqueueEachOnce() throws Exception {
             List<String> keys = IntStream.range(0, 100).mapToObj(i -> "bulk-" + i).toList();
             CyclicBarrier start = new CyclicBarrier(4);
