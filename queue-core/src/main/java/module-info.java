@@ -5,6 +5,8 @@
 module dev.pgqueue.core {
     requires transitive com.fasterxml.jackson.databind;
     requires org.slf4j;
+    // Parses the cron expressions of recurring jobs; not part of the API.
+    requires com.cronutils;
 
     exports dev.pgqueue;
     exports dev.pgqueue.spi;

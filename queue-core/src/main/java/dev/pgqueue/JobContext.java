@@ -37,4 +37,23 @@ public interface JobContext {
      * @throws LeaseLostException if the lease is already lost
      */
     void extendLease();
+
+    /**
+     * Reports how far the job has got, for producers to read ({@link JobSnapshot#progress()}). Cheap
+     * to call often: it only records the latest report in memory; the worker writes the latest one
+     * of each job at most once per {@code progressInterval} (one statement for all its running
+     * jobs), and the last one together with the job's outcome, so the final report is never lost.
+     * Every write is fenced by the job's lease: after the lease is lost, nothing more is written.
+     * A later attempt (a retry) starts from the previous attempt's last report until it reports.
+     *
+     * @param percent 0 to 100
+     * @param message what is happening, or null; at most {@value #MAX_PROGRESS_MESSAGE_LENGTH}
+     *                characters
+     * @throws ValidationException if {@code percent} or {@code message} is out of range; nothing is
+     *     recorded then
+     */
+    void reportProgress(int percent, String message);
+
+    /** Longest progress message {@link #reportProgress} accepts. */
+    int MAX_PROGRESS_MESSAGE_LENGTH = 1_000;
 }

@@ -8,7 +8,7 @@ import java.time.Duration;
  * instead, and the job is retried (see {@link RetryPolicy}) or, with no retries left, {@code failed}.
  *
  * <ul>
- *   <li>{@link #done()} → {@code completed}</li>
+ *   <li>{@link #done()} → {@code completed}; {@link #done(Object)} also records a result</li>
  *   <li>{@link #snooze(Duration)} → {@code pending} again after the delay; not a failure, so
  *       {@code retry_count} is unchanged</li>
  *   <li>{@link #failPermanently(String)} → {@code failed} now, whatever retries remain</li>
@@ -19,6 +19,17 @@ public sealed interface JobOutcome {
 
     static JobOutcome done() {
         return Done.INSTANCE;
+    }
+
+    /**
+     * The job is {@code completed} with {@code result}, written as JSON (by the worker's
+     * {@code ObjectMapper}) to {@code job_queue.result} together with the completion, and only if the
+     * worker still holds the job's lease. Producers read it with {@link JobQueue#result} or
+     * {@link JobSnapshot#resultJson()}. Keep results small (ids, counts, URLs), as payloads. A result
+     * that cannot be written as JSON fails the attempt, as if the handler had thrown.
+     */
+    static JobOutcome done(Object result) {
+        return new Done(Check.notNull("result (use done() for none)", result));
     }
 
     /** Run the job again after {@code delay} (zero up to about 1,000 years), without counting a failure. */
@@ -36,9 +47,9 @@ public sealed interface JobOutcome {
         return new Cancel(Check.notNull("reason", reason));
     }
 
-    /** The job ran successfully. */
-    record Done() implements JobOutcome {
-        static final Done INSTANCE = new Done();
+    /** The job ran successfully; {@code result} is null when it recorded none. */
+    record Done(Object result) implements JobOutcome {
+        static final Done INSTANCE = new Done(null);
     }
 
     /** The job runs again after {@code delay}. */

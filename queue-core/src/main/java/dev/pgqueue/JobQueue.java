@@ -5,6 +5,7 @@ import dev.pgqueue.spi.JobStore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -24,14 +25,40 @@ public interface JobQueue {
     /** Enqueues one job with default options; returns its id. */
     <P> UUID enqueue(JobType<P> type, P payload);
 
-    /** Enqueues one job; returns its id. */
+    /**
+     * Enqueues one job; returns its id. With a {@linkplain EnqueueOptions#dedupeKey(String) dedupe
+     * key}, returns the id of the existing job that holds the key instead, if there is one; use
+     * {@link #enqueueUnique} to learn which happened.
+     */
     <P> UUID enqueue(JobType<P> type, P payload, EnqueueOptions options);
+
+    /**
+     * Enqueues one job unless a job of the same type holds the same dedupe key (see
+     * {@link Uniqueness}); says which happened. Never fails because of a concurrent enqueue of the
+     * same key: of any number of racing calls, exactly one enqueues and the others return its id
+     * (a caller inside a transaction that is {@code REPEATABLE READ} or stricter may instead get a
+     * {@link StoreException} for a serialization failure, to retry as usual at that level).
+     *
+     * @throws ValidationException if {@code options} has no dedupe key
+     */
+    <P> EnqueueResult enqueueUnique(JobType<P> type, P payload, EnqueueOptions options);
 
     /**
      * Enqueues many jobs of one type in one round trip and one transaction: all or none. Returns
      * their ids in the order of {@code payloads}.
      */
     <P> List<UUID> enqueueAll(JobType<P> type, List<? extends P> payloads, EnqueueOptions options);
+
+    /**
+     * Enqueues many unique jobs of one type in one transaction (all or none, a few round trips at
+     * most), each with its own dedupe key: the map's keys. Returns, for each key, the new job or the
+     * existing one that holds the key, in the map's iteration order. {@code options} apply to every
+     * job and must not carry a dedupe key of their own; their {@link Uniqueness} applies to all.
+     *
+     * @throws ValidationException if a key is invalid or {@code options} has a dedupe key
+     */
+    <P> Map<String, EnqueueResult> enqueueAllUnique(
+            JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options);
 
     /**
      * Cancels a job. A {@code pending} job becomes {@code cancelled} at once; for a
@@ -44,6 +71,15 @@ public interface JobQueue {
 
     /** The job's current row, if it exists. */
     Optional<JobSnapshot> find(UUID jobId);
+
+    /**
+     * The result the job's handler completed it with ({@link JobOutcome#done(Object)}), mapped from
+     * JSON to {@code resultType} by this queue's {@code ObjectMapper}. Empty if the job does not
+     * exist, has not completed, or completed without a result.
+     *
+     * @throws PayloadException if the stored result does not map to {@code resultType}
+     */
+    <R> Optional<R> result(UUID jobId, Class<R> resultType);
 
     /** A queue over {@code store} that maps payloads with pgqueue's default {@link ObjectMapper}. */
     static JobQueue create(JobStore store) {

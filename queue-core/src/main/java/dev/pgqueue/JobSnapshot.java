@@ -12,6 +12,9 @@ import java.util.UUID;
  * @param completedAt  when the job reached a final status (completed, failed or cancelled)
  * @param errorMessage the latest failure's message, if any
  * @param userId       the seed's {@code user_id}, or null
+ * @param dedupeKey    the job's dedupe key, or null (see {@link EnqueueOptions#dedupeKey(String)})
+ * @param resultJson   the result its handler completed it with (JSON text), or null
+ * @param progress     the latest progress its handler reported, or null if none
  */
 public record JobSnapshot(
         UUID id,
@@ -28,4 +31,17 @@ public record JobSnapshot(
         Instant processedAt,
         Instant completedAt,
         String errorMessage,
-        UUID userId) {}
+        UUID userId,
+        String dedupeKey,
+        String resultJson,
+        Progress progress) {
+
+    /**
+     * A handler's latest progress report ({@link JobContext#reportProgress}).
+     *
+     * @param percent    0 to 100
+     * @param message    what the handler said, or null
+     * @param reportedAt when it was written
+     */
+    public record Progress(int percent, String message, Instant reportedAt) {}
+}

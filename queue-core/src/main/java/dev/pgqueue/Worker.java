@@ -4,14 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.internal.HandlerRegistration;
 import dev.pgqueue.internal.PayloadCodec;
+import dev.pgqueue.internal.RecurringJob;
 import dev.pgqueue.internal.WorkerConfig;
 import dev.pgqueue.internal.WorkerRuntime;
 import dev.pgqueue.spi.JobStore;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -38,7 +41,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Handlers run on the worker's executor. Outcomes are recorded by a completer, many jobs per
  * statement, off the handler threads. A heartbeat keeps running jobs' leases alive; a rescuer
  * returns jobs whose lease expired (a crashed worker's) to the queue; an optional pruner deletes
- * old finished jobs.
+ * old finished jobs. A progress writer stores handlers' progress reports, throttled; with
+ * {@link Builder#recurring recurring jobs}, a scheduler enqueues their ticks, each exactly once
+ * across all workers.
  *
  * <p><b>Guarantees.</b> At-least-once: a job runs again if its worker dies or loses its lease.
  * Outcomes are fenced: an attempt that lost its lease cannot overwrite a later attempt's outcome.
@@ -61,6 +66,7 @@ public final class Worker implements AutoCloseable {
     public static final Duration DEFAULT_RESCUE_INTERVAL = Duration.ofSeconds(30);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
+    public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
     /** Longest {@code error_message} a worker stores; longer ones are cut and marked. */
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
 
@@ -131,6 +137,8 @@ public final class Worker implements AutoCloseable {
         private Duration rescueInterval = DEFAULT_RESCUE_INTERVAL;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Duration pruneInterval = DEFAULT_PRUNE_INTERVAL;
+        private Duration progressInterval = DEFAULT_PROGRESS_INTERVAL;
+        private final Map<String, PendingRecurring<?>> recurring = new LinkedHashMap<>();
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
         private ExecutorService executor;
         private ThreadFactory threadFactory;
@@ -284,6 +292,52 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How often running jobs' latest progress reports ({@link JobContext#reportProgress}) are
+         * written: at most one row update per running job per interval. Default 1 s.
+         */
+        public Builder progressInterval(Duration progressInterval) {
+            this.progressInterval = Check.positive("progressInterval", progressInterval);
+            return this;
+        }
+
+        /**
+         * Enqueues a job of {@code type} with {@code payload} at every tick of {@code schedule}, with
+         * default options. See {@link #recurring(String, JobType, Object, Schedule, EnqueueOptions)}.
+         */
+        public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule) {
+            return recurring(name, type, payload, schedule, EnqueueOptions.defaults());
+        }
+
+        /**
+         * Enqueues a job of {@code type} with {@code payload} at every tick of {@code schedule}, due at
+         * the tick, on the queue and with the priority, max retries and user of {@code options}.
+         *
+         * <p>Each tick is enqueued exactly once however many workers carry the same schedule (no
+         * leader: the tick's job has the dedupe key {@code recurring:<name>@<tick in UTC>}, unique in
+         * every status, so the database keeps one). The job then runs at least once, as every job.
+         * Ticks missed while no worker ran follow the schedule's policy ({@link Schedule#catchUp}).
+         * Schedules live in code only: changing or removing one takes effect as workers with the new
+         * code start (at most the tick due within the next poll interval may already be enqueued).
+         * This worker need not run {@code type} itself; whichever worker has its handler does.
+         *
+         * @param name a stable name for the schedule, unique on this worker: renaming it starts a new
+         *             schedule (its first tick is the next one to come). Same rule as job type names
+         * @throws ValidationException if the name is invalid or taken, or {@code options} set a due
+         *     time, delay, dedupe key or uniqueness (the schedule decides those)
+         */
+        public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
+            RecurringJob.checkRegistration(name, options);
+            Check.notNull("type", type);
+            Check.notNull("payload", payload);
+            Check.notNull("schedule", schedule);
+            if (recurring.containsKey(name)) {
+                throw new ValidationException("recurring job name", "unique on a worker", name + " (twice)");
+            }
+            recurring.put(name, new PendingRecurring<>(name, type, payload, schedule, options));
+            return this;
+        }
+
         /** @throws ValidationException if the options contradict each other or no handler is registered */
         public Worker build() {
             if (handlers.isEmpty()) {
@@ -297,6 +351,9 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException("threadFactory", "unset when an executor is given", threadFactory);
             }
             Map<String, Integer> served = queues.isEmpty() ? Map.of(DEFAULT_QUEUE, DEFAULT_CONCURRENCY) : queues;
+            PayloadCodec codec = new PayloadCodec(objectMapper);
+            List<RecurringJob> recurringJobs = new ArrayList<>();
+            recurring.values().forEach(r -> recurringJobs.add(r.resolve(codec)));
             WorkerConfig config = new WorkerConfig(
                     store,
                     handlers,
@@ -308,15 +365,25 @@ public final class Worker implements AutoCloseable {
                     rescueInterval,
                     shutdownTimeout,
                     pruneInterval,
+                    progressInterval,
                     retention,
                     retryPolicy,
                     executor,
                     threadFactory,
                     clock,
                     workerId != null ? workerId : defaultWorkerId(),
-                    new PayloadCodec(objectMapper),
-                    listener);
+                    codec,
+                    listener,
+                    recurringJobs);
             return new Worker(new WorkerRuntime(config));
+        }
+
+        /** A recurring job as registered; its payload is encoded by build(), with the final mapper. */
+        private record PendingRecurring<P>(
+                String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
+            RecurringJob resolve(PayloadCodec codec) {
+                return new RecurringJob(name, type.name(), codec.encode(type, payload), options, schedule);
+            }
         }
 
         private static String defaultWorkerId() {

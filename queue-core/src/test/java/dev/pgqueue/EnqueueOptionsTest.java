@@ -18,7 +18,7 @@ class EnqueueOptionsTest {
         void defaults_areTheNamedConstants() {
             EnqueueOptions options = EnqueueOptions.defaults();
 
-            assertThat(options).isEqualTo(new EnqueueOptions("default", 0, null, Duration.ZERO, 3, null));
+            assertThat(options).isEqualTo(new EnqueueOptions("default", 0, null, Duration.ZERO, 3, null, null, null));
             assertThat(options.queue()).isEqualTo(EnqueueOptions.DEFAULT_QUEUE);
             assertThat(options.priority()).isEqualTo(EnqueueOptions.DEFAULT_PRIORITY);
             assertThat(options.maxRetries()).isEqualTo(EnqueueOptions.DEFAULT_MAX_RETRIES);
@@ -35,9 +35,9 @@ class EnqueueOptionsTest {
             EnqueueOptions options = EnqueueOptions.defaults().queue("images").priority(-10).maxRetries(0).userId(user)
                     .delay(Duration.ofMinutes(5));
 
-            assertThat(options).isEqualTo(new EnqueueOptions("images", -10, null, Duration.ofMinutes(5), 0, user));
+            assertThat(options).isEqualTo(new EnqueueOptions("images", -10, null, Duration.ofMinutes(5), 0, user, null, null));
             assertThat(EnqueueOptions.defaults()).as("unchanged").isEqualTo(
-                    new EnqueueOptions("default", 0, null, Duration.ZERO, 3, null));
+                    new EnqueueOptions("default", 0, null, Duration.ZERO, 3, null, null, null));
         }
 
         @Test
@@ -107,9 +107,9 @@ class EnqueueOptionsTest {
 
         @Test
         void constructor_validatesToo() {
-            assertThatThrownBy(() -> new EnqueueOptions("bad queue", 0, null, Duration.ZERO, 3, null))
+            assertThatThrownBy(() -> new EnqueueOptions("bad queue", 0, null, Duration.ZERO, 3, null, null, null))
                     .isInstanceOf(ValidationException.class).hasMessageStartingWith("expected queue to be");
-            assertThatThrownBy(() -> new EnqueueOptions("default", 0, null, Duration.ZERO, -2, null))
+            assertThatThrownBy(() -> new EnqueueOptions("default", 0, null, Duration.ZERO, -2, null, null, null))
                     .isInstanceOf(ValidationException.class).hasMessage("expected maxRetries to be >= 0, got: -2");
         }
     }

@@ -28,7 +28,25 @@ public final class Check {
             "a lower-case SQL identifier: 1-63 characters of a-z, 0-9 and _, starting with a letter or _";
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
+    /** Dedupe keys: what the {@code job_queue_dedupe_check} constraint accepts. */
+    public static final String DEDUPE_KEY_RULE = "1-255 characters without \\u0000";
+
     private Check() {}
+
+    public static String dedupeKey(String field, String value) {
+        if (value == null || value.isEmpty() || value.length() > 255 || value.indexOf('\u0000') >= 0) {
+            throw new ValidationException(field, DEDUPE_KEY_RULE, value);
+        }
+        return value;
+    }
+
+    /** Text for a {@code text} column: at most {@code maxLength} characters, no {@code \u0000} (null allowed). */
+    public static String text(String field, String value, int maxLength) {
+        if (value != null && (value.length() > maxLength || value.indexOf('\u0000') >= 0)) {
+            throw new ValidationException(field, "at most " + maxLength + " characters without \\u0000", value);
+        }
+        return value;
+    }
 
     public static String jobType(String field, String value) {
         return matches(field, value, JOB_TYPE, JOB_TYPE_RULE);

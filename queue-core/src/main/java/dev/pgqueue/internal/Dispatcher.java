@@ -72,7 +72,7 @@ final class Dispatcher {
         List<ClaimedJob> ordered = new ArrayList<>(claimed);
         ordered.sort(CLAIM_ORDER);
         for (ClaimedJob job : ordered) {
-            RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime);
+            RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime.host());
             RunningJob older = leased.put(job.id(), run);
             if (older != null) {
                 // This worker claimed the job again while an older attempt of it still runs here

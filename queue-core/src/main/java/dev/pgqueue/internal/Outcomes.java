@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.JobOutcome;
+import dev.pgqueue.PayloadException;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
 import dev.pgqueue.spi.JobStore.Finish;
@@ -46,12 +47,21 @@ final class Outcomes {
         if (outcome == null) {
             return retry(run, "handler returned null; return JobOutcome.done() when the job is done", defaultPolicy);
         }
-        return finish(run, outcome);
+        try {
+            return finish(run, outcome);
+        } catch (PayloadException e) {
+            return retry(run, describe(e), defaultPolicy);
+        }
     }
 
+    /**
+     * @throws PayloadException if the outcome's result cannot be written as JSON; the attempt then
+     *     counts as failed, as if the handler had thrown
+     */
     static Finish finish(RunningJob run, JobOutcome outcome) {
-        if (outcome instanceof JobOutcome.Done) {
-            return run.finish(FinishKind.COMPLETE, null, Duration.ZERO);
+        if (outcome instanceof JobOutcome.Done done) {
+            String resultJson = done.result() == null ? null : run.codec().encodeResult(run.name(), done.result());
+            return run.finish(FinishKind.COMPLETE, null, Duration.ZERO, resultJson);
         }
         if (outcome instanceof JobOutcome.Snooze snooze) {
             return run.finish(FinishKind.SNOOZE, null, snooze.delay());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobType;
 import dev.pgqueue.PayloadException;
 import dev.pgqueue.ValidationException;
@@ -62,6 +63,45 @@ public final class PayloadCodec {
             rejectNulCharacters(mapper.valueToTree(payload), "payload");
         }
         return json;
+    }
+
+    /**
+     * A handler's result as JSON.
+     *
+     * @throws PayloadException if Jackson cannot write it, or it holds a string with {@code \u0000}
+     *     (which PostgreSQL's jsonb cannot store)
+     */
+    public String encodeResult(String jobName, Object result) {
+        String json;
+        try {
+            json = mapper.writeValueAsString(result);
+        } catch (JsonProcessingException | RuntimeException e) {
+            throw new PayloadException("cannot write the result of job " + jobName + " (a "
+                    + result.getClass().getName() + ") as JSON: " + e.getMessage(), e);
+        }
+        if (json.contains("\\u0000")) {
+            try {
+                rejectNulCharacters(mapper.valueToTree(result), "result");
+            } catch (ValidationException e) {
+                throw new PayloadException("cannot store the result of job " + jobName + ": " + e.getMessage(), e);
+            }
+        }
+        return json;
+    }
+
+    /**
+     * A completed job's result mapped to {@code resultType}.
+     *
+     * @throws PayloadException if it does not map
+     */
+    public <R> R decodeResult(JobSnapshot job, Class<R> resultType) {
+        try {
+            return mapper.readValue(job.resultJson(), resultType);
+        } catch (JsonProcessingException | RuntimeException e) {
+            String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+            throw new PayloadException("result of job " + job.type() + "/" + job.id() + " does not map to "
+                    + resultType.getSimpleName() + ": " + reason + "; result was: " + abbreviate(job.resultJson()), e);
+        }
     }
 
     /**

@@ -9,6 +9,8 @@ import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishedJob;
+import dev.pgqueue.spi.JobStore.ProgressUpdate;
+import dev.pgqueue.spi.JobStore.ReportedProgress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -29,7 +31,7 @@ public final class RunningJob implements JobContext, Attempt {
     private final HandlerRegistration<?> registration;
     private final Job<?> job;
     private final PayloadException payloadError;
-    private final WorkerRuntime runtime;
+    private final AttemptHost host;
 
     private Thread thread; // guarded by this
     private volatile StopReason stopReason;
@@ -45,15 +47,20 @@ public final class RunningJob implements JobContext, Attempt {
     private volatile long startedNanos;
     private volatile long stoppedNanos;
     private volatile boolean reportedStuck;
+    /** The latest progress report and how many reports there were; guarded by this. */
+    private ReportedProgress progress;
+    private long progressReports;
+    /** How many reports had been made when the latest one known to be written was taken; guarded by this. */
+    private long progressWritten;
 
-    RunningJob(ClaimedJob claimed, HandlerRegistration<?> registration, WorkerRuntime runtime) {
+    RunningJob(ClaimedJob claimed, HandlerRegistration<?> registration, AttemptHost host) {
         this.claimed = claimed;
         this.registration = registration;
-        this.runtime = runtime;
+        this.host = host;
         Object payload = null;
         PayloadException error = null;
         try {
-            payload = runtime.config().codec().decode(registration.type(), claimed.id(), claimed.payloadJson());
+            payload = host.codec().decode(registration.type(), claimed.id(), claimed.payloadJson());
         } catch (PayloadException e) {
             error = e;
         }
@@ -219,8 +226,33 @@ public final class RunningJob implements JobContext, Attempt {
 
     @Override
     public void extendLease() {
-        runtime.heartbeat().extendNow(this);
+        host.extendLease(this);
     }
+
+    @Override
+    public void reportProgress(int percent, String message) {
+        Check.between("progress percent", percent, 0, 100);
+        Check.text("progress message", message, MAX_PROGRESS_MESSAGE_LENGTH);
+        synchronized (this) {
+            progress = new ReportedProgress(percent, message);
+            progressReports++;
+        }
+    }
+
+    /** The latest progress report if it has not been written yet, with its sequence number; else null. */
+    synchronized UnwrittenProgress unwrittenProgress() {
+        return progressReports > progressWritten
+                ? new UnwrittenProgress(new ProgressUpdate(claimed.id(), claimed.leaseToken(), progress), progressReports)
+                : null;
+    }
+
+    /** The report with sequence number {@code sequence} (and every earlier one) is in the database. */
+    synchronized void progressWritten(long sequence) {
+        progressWritten = Math.max(progressWritten, sequence);
+    }
+
+    /** A progress report waiting to be written, and its sequence number among this attempt's reports. */
+    record UnwrittenProgress(ProgressUpdate update, long sequence) {}
 
     // ---- Attempt (SPI) ---------------------------------------------------------------------------
 
@@ -233,7 +265,7 @@ public final class RunningJob implements JobContext, Attempt {
 
     @Override
     public Instant now() {
-        return runtime.config().now();
+        return host.now();
     }
 
     @Override
@@ -242,7 +274,18 @@ public final class RunningJob implements JobContext, Attempt {
     }
 
     Finish finish(FinishKind kind, String message, Duration delay) {
-        return new Finish(claimed.id(), claimed.leaseToken(), kind, message, delay);
+        return finish(kind, message, delay, null);
+    }
+
+    /** The outcome to record, carrying the last progress report if it is not written yet. */
+    Finish finish(FinishKind kind, String message, Duration delay, String resultJson) {
+        UnwrittenProgress unwritten = unwrittenProgress();
+        return new Finish(claimed.id(), claimed.leaseToken(), kind, message, delay, resultJson,
+                unwritten == null ? null : unwritten.update().progress());
+    }
+
+    PayloadCodec codec() {
+        return host.codec();
     }
 
     @Override

@@ -2,9 +2,13 @@ package dev.pgqueue.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobSnapshot;
+import dev.pgqueue.JobStatus;
 import dev.pgqueue.JobType;
+import dev.pgqueue.Uniqueness;
+import dev.pgqueue.ValidationException;
 import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.CancelParams;
 import dev.pgqueue.spi.JobStore.CancelResult;
@@ -13,7 +17,10 @@ import dev.pgqueue.spi.JobStore.NewJob;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -42,7 +49,20 @@ public final class StandardJobQueue implements JobQueue {
     public <P> UUID enqueue(JobType<P> type, P payload, EnqueueOptions options) {
         Check.notNull("type", type);
         Check.notNull("options", options);
-        return store.jobInsertMany(new InsertParams(List.of(newJob(type, payload, options)), now())).get(0);
+        requireKeyWithUniqueness(options);
+        NewJob job = newJob(type, payload, options, options.dedupeKey());
+        return store.jobInsertMany(new InsertParams(List.of(job), now())).get(0).jobId();
+    }
+
+    @Override
+    public <P> EnqueueResult enqueueUnique(JobType<P> type, P payload, EnqueueOptions options) {
+        Check.notNull("type", type);
+        Check.notNull("options", options);
+        if (options.dedupeKey() == null) {
+            throw new ValidationException("options.dedupeKey", "set for enqueueUnique (EnqueueOptions.dedupeKey(key))", null);
+        }
+        NewJob job = newJob(type, payload, options, options.dedupeKey());
+        return store.jobInsertMany(new InsertParams(List.of(job), now())).get(0);
     }
 
     @Override
@@ -50,6 +70,12 @@ public final class StandardJobQueue implements JobQueue {
         Check.notNull("type", type);
         Check.notNull("payloads", payloads);
         Check.notNull("options", options);
+        if (options.dedupeKey() != null) {
+            throw new ValidationException("options.dedupeKey",
+                    "unset for enqueueAll (jobs cannot share one key; use enqueueAllUnique with a key per job)",
+                    options.dedupeKey());
+        }
+        requireKeyWithUniqueness(options);
         if (payloads.isEmpty()) {
             return List.of();
         }
@@ -57,11 +83,45 @@ public final class StandardJobQueue implements JobQueue {
         for (int i = 0; i < payloads.size(); i++) {
             P payload = payloads.get(i);
             if (payload == null) {
-                throw new dev.pgqueue.ValidationException("payloads[" + i + "]", "non-null", null);
+                throw new ValidationException("payloads[" + i + "]", "non-null", null);
             }
-            jobs.add(newJob(type, payload, options));
+            jobs.add(newJob(type, payload, options, null));
         }
-        return store.jobInsertMany(new InsertParams(jobs, now()));
+        List<EnqueueResult> results = store.jobInsertMany(new InsertParams(jobs, now()));
+        List<UUID> ids = new ArrayList<>(results.size());
+        results.forEach(r -> ids.add(r.jobId()));
+        return Collections.unmodifiableList(ids);
+    }
+
+    @Override
+    public <P> Map<String, EnqueueResult> enqueueAllUnique(
+            JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
+        Check.notNull("type", type);
+        Check.notNull("payloadsByDedupeKey", payloadsByDedupeKey);
+        Check.notNull("options", options);
+        if (options.dedupeKey() != null) {
+            throw new ValidationException("options.dedupeKey",
+                    "unset for enqueueAllUnique (the map's keys are the dedupe keys)", options.dedupeKey());
+        }
+        List<String> keys = new ArrayList<>(payloadsByDedupeKey.size());
+        List<NewJob> jobs = new ArrayList<>(payloadsByDedupeKey.size());
+        for (Map.Entry<String, ? extends P> entry : payloadsByDedupeKey.entrySet()) {
+            String key = Check.dedupeKey("dedupe key", entry.getKey());
+            if (entry.getValue() == null) {
+                throw new ValidationException("payload of dedupe key " + key, "non-null", null);
+            }
+            keys.add(key);
+            jobs.add(newJob(type, entry.getValue(), options, key));
+        }
+        if (jobs.isEmpty()) {
+            return Map.of();
+        }
+        List<EnqueueResult> results = store.jobInsertMany(new InsertParams(jobs, now()));
+        Map<String, EnqueueResult> byKey = new LinkedHashMap<>(keys.size() * 2);
+        for (int i = 0; i < keys.size(); i++) {
+            byKey.put(keys.get(i), results.get(i));
+        }
+        return Collections.unmodifiableMap(byKey);
     }
 
     @Override
@@ -75,7 +135,23 @@ public final class StandardJobQueue implements JobQueue {
         return store.jobGet(Check.notNull("jobId", jobId));
     }
 
-    private NewJob newJob(JobType<?> type, Object payload, EnqueueOptions options) {
+    @Override
+    public <R> Optional<R> result(UUID jobId, Class<R> resultType) {
+        Check.notNull("jobId", jobId);
+        Check.notNull("resultType", resultType);
+        return store.jobGet(jobId)
+                .filter(job -> job.status() == JobStatus.COMPLETED && job.resultJson() != null)
+                .map(job -> codec.decodeResult(job, resultType));
+    }
+
+    private static void requireKeyWithUniqueness(EnqueueOptions options) {
+        if (options.uniqueness() != null && options.dedupeKey() == null) {
+            throw new ValidationException("options.dedupeKey", "set when options.uniqueness is", null);
+        }
+    }
+
+    private NewJob newJob(JobType<?> type, Object payload, EnqueueOptions options, String dedupeKey) {
+        Uniqueness uniqueness = dedupeKey == null ? null : options.uniqueness();
         return new NewJob(
                 UuidV7.next(),
                 type.name(),
@@ -85,7 +161,10 @@ public final class StandardJobQueue implements JobQueue {
                 options.runAt(),
                 options.delay(),
                 options.maxRetries(),
-                options.userId());
+                options.userId(),
+                dedupeKey,
+                uniqueness == null ? null : uniqueness.states(),
+                uniqueness == null ? null : uniqueness.period());
     }
 
     private Instant now() {

@@ -7,6 +7,7 @@ import dev.pgqueue.spi.JobStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +25,7 @@ public record WorkerConfig(
         Duration rescueInterval,
         Duration shutdownTimeout,
         Duration pruneInterval,
+        Duration progressInterval,
         Map<JobStatus, Duration> retention,
         RetryPolicy retryPolicy,
         ExecutorService executor,
@@ -31,10 +33,12 @@ public record WorkerConfig(
         Clock clock,
         String workerId,
         PayloadCodec codec,
-        WorkerListener listener) {
+        WorkerListener listener,
+        List<RecurringJob> recurring) {
 
     public WorkerConfig {
         handlers = Map.copyOf(handlers);
+        recurring = List.copyOf(recurring);
         queues = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(queues));
         retention = Map.copyOf(retention);
     }

@@ -41,6 +41,7 @@ public final class WorkerRuntime {
     private final WorkerConfig config;
     private final Events events;
     private final Object lifecycle = new Object();
+    private final AttemptHost host;
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile State state = State.NEW;
 
@@ -60,6 +61,22 @@ public final class WorkerRuntime {
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
         this.events = new Events(config.listener());
+        this.host = new AttemptHost() {
+            @Override
+            public PayloadCodec codec() {
+                return config.codec();
+            }
+
+            @Override
+            public java.time.Instant now() {
+                return config.now();
+            }
+
+            @Override
+            public void extendLease(RunningJob run) {
+                heartbeat.extendNow(run);
+            }
+        };
     }
 
     public WorkerConfig config() {
@@ -96,7 +113,9 @@ public final class WorkerRuntime {
             }
             state = State.RUNNING;
         }
-        log.info("worker {} started: queues {}, job types {}", config.workerId(), config.queues(), config.types());
+        log.info("worker {} started: queues {}, job types {}{}", config.workerId(), config.queues(), config.types(),
+                config.recurring().isEmpty() ? "" : ", recurring " + config.recurring().stream()
+                        .map(r -> r.name() + " (" + r.schedule() + ")").toList());
     }
 
     private void startComponents() {
@@ -138,6 +157,16 @@ public final class WorkerRuntime {
         long rescue = config.rescueInterval().toNanos();
         maintenance.scheduleWithFixedDelay(
                 rescuer::rescue, ThreadLocalRandom.current().nextLong(rescue / 2 + 1), rescue, TimeUnit.NANOSECONDS);
+        ProgressWriter progress = new ProgressWriter(this);
+        long progressEvery = config.progressInterval().toNanos();
+        maintenance.scheduleWithFixedDelay(progress::write, progressEvery, progressEvery, TimeUnit.NANOSECONDS);
+        if (!config.recurring().isEmpty()) {
+            RecurringScheduler recurring =
+                    new RecurringScheduler(config.store(), config.recurring(), config.clock(), config.pollInterval());
+            recurring.round(); // before start() returns: missed ticks are decided before anything else happens
+            long round = config.pollInterval().toNanos();
+            maintenance.scheduleWithFixedDelay(recurring::round, round, round, TimeUnit.NANOSECONDS);
+        }
         if (!config.retention().isEmpty()) {
             Pruner pruner = new Pruner(this);
             long prune = config.pruneInterval().toNanos();
@@ -285,6 +314,10 @@ public final class WorkerRuntime {
 
     Events events() {
         return events;
+    }
+
+    AttemptHost host() {
+        return host;
     }
 
     Dispatcher dispatcher() {

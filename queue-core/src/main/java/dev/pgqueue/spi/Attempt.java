@@ -17,7 +17,14 @@ import java.util.Optional;
  */
 public interface Attempt {
 
-    /** The store-level outcome of this attempt for {@code outcome}, fenced by its lease token. */
+    /**
+     * The store-level outcome of this attempt for {@code outcome}, fenced by its lease token. It
+     * carries the result as JSON ({@link JobOutcome#done(Object)}) and the handler's last progress
+     * report if that is not written yet, so that both commit with the outcome.
+     *
+     * @throws dev.pgqueue.PayloadException if the outcome's result cannot be written as JSON; let it
+     *     roll your transaction back, and the attempt counts as failed
+     */
     JobStore.Finish finishFor(JobOutcome outcome);
 
     /** The clock instant to pass as {@code now} to the store, or null for the database's clock. */

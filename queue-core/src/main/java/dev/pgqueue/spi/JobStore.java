@@ -1,5 +1,6 @@
 package dev.pgqueue.spi;
 
+import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
 import java.time.Duration;
@@ -31,8 +32,13 @@ import java.util.UUID;
  */
 public interface JobStore {
 
-    /** Inserts all jobs in one round trip and one transaction; returns their ids in order. */
-    List<UUID> jobInsertMany(InsertParams params);
+    /**
+     * Inserts all jobs in one transaction; returns, in order, each one's id, or for a job with a
+     * dedupe key that an existing job holds (see {@link NewJob}), that job's id flagged as a
+     * duplicate, and then nothing is inserted for it. Jobs without dedupe keys take one round trip.
+     * A race with a concurrent insert of the same key never fails: the loser gets the winner's id.
+     */
+    List<EnqueueResult> jobInsertMany(InsertParams params);
 
     /**
      * Claims up to {@code limit} due {@code pending} jobs of one queue and the given types, in
@@ -71,6 +77,19 @@ public interface JobStore {
     Optional<JobSnapshot> jobGet(UUID id);
 
     /**
+     * Records the latest progress of running jobs, fenced by lease token; returns the ids whose
+     * lease was still held (only those were written).
+     */
+    List<UUID> jobProgressMany(ProgressParams params);
+
+    /**
+     * The greatest dedupe key, in code point order, among jobs of {@code type} whose key starts with
+     * {@code prefix} and still holds its uniqueness; empty if there is none. (The recurring-job
+     * scheduler finds a schedule's latest tick this way.)
+     */
+    Optional<String> jobLatestDedupeKey(LatestDedupeKeyParams params);
+
+    /**
      * How long until the earliest not-yet-due pending job of the queue and types becomes due; empty
      * if there is none.
      */
@@ -88,7 +107,12 @@ public interface JobStore {
     /**
      * A job to insert.
      *
-     * @param runAt when it becomes due, or null for {@code now + delay}
+     * @param runAt        when it becomes due, or null for {@code now + delay}
+     * @param dedupeKey    null, or the key that makes it unique among jobs of its type
+     * @param uniqueStates with a dedupe key: the statuses in which it blocks duplicates (must hold
+     *                     {@code PENDING}); null for the default, pending and processing
+     * @param uniqueFor    with a dedupe key: how long after {@code now} its uniqueness lasts at most;
+     *                     null for no limit
      */
     record NewJob(
             UUID id,
@@ -99,7 +123,20 @@ public interface JobStore {
             Instant runAt,
             Duration delay,
             int maxRetries,
-            UUID userId) {}
+            UUID userId,
+            String dedupeKey,
+            Set<JobStatus> uniqueStates,
+            Duration uniqueFor) {
+        public NewJob {
+            uniqueStates = uniqueStates == null ? null : Set.copyOf(uniqueStates);
+        }
+
+        /** A job without a dedupe key. */
+        public NewJob(UUID id, String type, String queue, String payloadJson, int priority, Instant runAt,
+                Duration delay, int maxRetries, UUID userId) {
+            this(id, type, queue, payloadJson, priority, runAt, delay, maxRetries, userId, null, null, null);
+        }
+    }
 
     record InsertParams(List<NewJob> jobs, Instant now) {
         public InsertParams {
@@ -155,19 +192,43 @@ public interface JobStore {
     }
 
     /**
-     * @param message the error message for RETRY, FAIL and CANCEL; ignored otherwise
-     * @param delay   for RETRY and SNOOZE: how long after now the job is due again
+     * @param message    the error message for RETRY, FAIL and CANCEL; ignored otherwise
+     * @param delay      for RETRY and SNOOZE: how long after now the job is due again
+     * @param resultJson for COMPLETE: the handler's result as JSON text, or null; ignored otherwise
+     * @param progress   progress reported but not yet written, or null: written first, in the same
+     *                   transaction and under the same fence, so that the last report is never lost
      */
-    record Finish(UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay) {
+    record Finish(
+            UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay, String resultJson,
+            ReportedProgress progress) {
+
         public Finish {
             if (delay != null && delay.compareTo(MAX_DELAY) > 0) {
                 throw new IllegalArgumentException("delay " + delay + " exceeds " + MAX_DELAY);
             }
         }
+
+        /** An outcome without result or pending progress. */
+        public Finish(UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay) {
+            this(id, leaseToken, kind, message, delay, null, null);
+        }
     }
 
     /** The longest delay a retry or snooze may ask for (about 1,000 years): PostgreSQL's interval range. */
     Duration MAX_DELAY = Duration.ofDays(365_000);
+    /** A handler's progress report: 0-100 and an optional message. */
+    record ReportedProgress(int percent, String message) {}
+
+    /** The latest progress of one running job, under its lease. */
+    record ProgressUpdate(UUID id, UUID leaseToken, ReportedProgress progress) {}
+
+    record ProgressParams(List<ProgressUpdate> updates, Instant now) {
+        public ProgressParams {
+            updates = List.copyOf(updates);
+        }
+    }
+
+    record LatestDedupeKeyParams(String type, String prefix) {}
 
     record FinishParams(List<Finish> finishes, Instant now) {
         public FinishParams {

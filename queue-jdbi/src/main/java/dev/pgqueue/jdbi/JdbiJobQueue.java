@@ -2,6 +2,7 @@ package dev.pgqueue.jdbi;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobType;
@@ -11,6 +12,7 @@ import dev.pgqueue.spi.JobStore;
 import java.sql.Connection;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
@@ -66,8 +68,19 @@ public final class JdbiJobQueue implements JobQueue {
     }
 
     @Override
+    public <P> EnqueueResult enqueueUnique(JobType<P> type, P payload, EnqueueOptions options) {
+        return queue.enqueueUnique(type, payload, options);
+    }
+
+    @Override
     public <P> List<UUID> enqueueAll(JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
         return queue.enqueueAll(type, payloads, options);
+    }
+
+    @Override
+    public <P> Map<String, EnqueueResult> enqueueAllUnique(
+            JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
+        return queue.enqueueAllUnique(type, payloadsByDedupeKey, options);
     }
 
     @Override
@@ -78,6 +91,11 @@ public final class JdbiJobQueue implements JobQueue {
     @Override
     public Optional<JobSnapshot> find(UUID jobId) {
         return queue.find(jobId);
+    }
+
+    @Override
+    public <R> Optional<R> result(UUID jobId, Class<R> resultType) {
+        return queue.result(jobId, resultType);
     }
 
     /** Enqueues one job in {@code handle}'s transaction; returns its id. */
@@ -95,6 +113,21 @@ public final class JdbiJobQueue implements JobQueue {
         return in(store.bound(Check.notNull("handle", handle))).enqueueAll(type, payloads, options);
     }
 
+    /**
+     * Enqueues one job in {@code handle}'s transaction unless a job of the same type holds its dedupe
+     * key; see {@link JobQueue#enqueueUnique}. A job holding the key that another transaction has not
+     * committed yet makes this call wait for that transaction's end.
+     */
+    public <P> EnqueueResult enqueueUnique(Handle handle, JobType<P> type, P payload, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("handle", handle))).enqueueUnique(type, payload, options);
+    }
+
+    /** Enqueues unique jobs in {@code handle}'s transaction; see {@link JobQueue#enqueueAllUnique}. */
+    public <P> Map<String, EnqueueResult> enqueueAllUnique(
+            Handle handle, JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("handle", handle))).enqueueAllUnique(type, payloadsByDedupeKey, options);
+    }
+
     /** Enqueues one job in {@code connection}'s current transaction; returns its id. */
     public <P> UUID enqueue(Connection connection, JobType<P> type, P payload) {
         return in(store.bound(Check.notNull("connection", connection))).enqueue(type, payload);
@@ -109,6 +142,20 @@ public final class JdbiJobQueue implements JobQueue {
     public <P> List<UUID> enqueueAll(
             Connection connection, JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
         return in(store.bound(Check.notNull("connection", connection))).enqueueAll(type, payloads, options);
+    }
+
+    /**
+     * Enqueues one job in {@code connection}'s current transaction unless a job of the same type holds
+     * its dedupe key; see {@link JobQueue#enqueueUnique}.
+     */
+    public <P> EnqueueResult enqueueUnique(Connection connection, JobType<P> type, P payload, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("connection", connection))).enqueueUnique(type, payload, options);
+    }
+
+    /** Enqueues unique jobs in {@code connection}'s current transaction; see {@link JobQueue#enqueueAllUnique}. */
+    public <P> Map<String, EnqueueResult> enqueueAllUnique(Connection connection, JobType<P> type,
+            Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
+        return in(store.bound(Check.notNull("connection", connection))).enqueueAllUnique(type, payloadsByDedupeKey, options);
     }
 
     private JobQueue in(JobStore bound) {

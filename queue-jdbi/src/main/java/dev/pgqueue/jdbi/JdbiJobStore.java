@@ -1,5 +1,6 @@
 package dev.pgqueue.jdbi;
 
+import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobSnapshot;
@@ -8,7 +9,6 @@ import dev.pgqueue.StoreException;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.spi.Attempt;
 import dev.pgqueue.spi.JobStore;
-import dev.pgqueue.spi.JobStore.Finish;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -152,10 +152,14 @@ public final class JdbiJobStore implements JobStore {
     }
 
     @Override
-    public List<UUID> jobInsertMany(InsertParams params) {
-        List<UUID> ids = run("enqueue jobs", c -> statements.insert(c, params));
-        connections.afterCommit(() -> notifications.announceInserts(params));
-        return ids;
+    public List<EnqueueResult> jobInsertMany(InsertParams params) {
+        List<EnqueueResult> results = JobStatements.insertNeedsTransaction(params)
+                ? run("enqueue jobs", c -> connections.inTransaction(c, () -> statements.insert(c, params)))
+                : run("enqueue jobs", c -> statements.insert(c, params));
+        if (results.stream().anyMatch(r -> !r.duplicate())) {
+            connections.afterCommit(() -> notifications.announceInserts(params));
+        }
+        return results;
     }
 
     @Override
@@ -165,9 +169,8 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public List<FinishedJob> jobFinishMany(FinishParams params) {
-        boolean oneKind = params.finishes().stream().map(Finish::kind).distinct().count() <= 1;
-        // One statement is atomic on its own; several (one per kind) share a transaction.
-        return oneKind
+        // One statement is atomic on its own; several (one per kind, and progress) share a transaction.
+        return JobStatements.finishStatements(params) <= 1
                 ? run("record job outcomes", c -> statements.finish(c, params))
                 : run("record job outcomes", c -> connections.inTransaction(c, () -> statements.finish(c, params)));
     }
@@ -199,6 +202,19 @@ public final class JdbiJobStore implements JobStore {
     @Override
     public Optional<JobSnapshot> jobGet(UUID id) {
         return run("read job " + id, c -> statements.get(c, id));
+    }
+
+    @Override
+    public List<UUID> jobProgressMany(ProgressParams params) {
+        if (params.updates().isEmpty()) {
+            return List.of();
+        }
+        return run("record progress", c -> statements.progress(c, params));
+    }
+
+    @Override
+    public Optional<String> jobLatestDedupeKey(LatestDedupeKeyParams params) {
+        return run("find the latest dedupe key of " + params.type(), c -> statements.latestDedupeKey(c, params));
     }
 
     @Override

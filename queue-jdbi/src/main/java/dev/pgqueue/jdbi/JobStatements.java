@@ -1,7 +1,9 @@
 package dev.pgqueue.jdbi;
 
+import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.StoreException;
 import dev.pgqueue.spi.JobStore.CancelParams;
 import dev.pgqueue.spi.JobStore.CancelResult;
 import dev.pgqueue.spi.JobStore.ClaimParams;
@@ -13,9 +15,12 @@ import dev.pgqueue.spi.JobStore.FinishParams;
 import dev.pgqueue.spi.JobStore.FinishedJob;
 import dev.pgqueue.spi.JobStore.LeaseStatus;
 import dev.pgqueue.spi.JobStore.InsertParams;
+import dev.pgqueue.spi.JobStore.LatestDedupeKeyParams;
 import dev.pgqueue.spi.JobStore.LeaseRef;
 import dev.pgqueue.spi.JobStore.NewJob;
 import dev.pgqueue.spi.JobStore.NextDueParams;
+import dev.pgqueue.spi.JobStore.ProgressParams;
+import dev.pgqueue.spi.JobStore.ProgressUpdate;
 import dev.pgqueue.spi.JobStore.PruneParams;
 import dev.pgqueue.spi.JobStore.RescueParams;
 import dev.pgqueue.spi.JobStore.RescuedJob;
@@ -29,6 +34,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
@@ -36,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Runs the store's SQL statements (one resource file each) on a given connection, binding
@@ -45,8 +52,16 @@ import java.util.concurrent.TimeUnit;
  */
 final class JobStatements {
 
+    /** How often an insert of unique jobs is tried again before giving up; each try resolves most. */
+    static final int MAX_UNIQUE_TRIES = 10;
+
     private final String insertOne;
     private final String insertMany;
+    private final String insertUnique;
+    private final String releaseUnique;
+    private final String latestDedupeKey;
+    private final String progress;
+    private final String progressWithOutcome;
     private final String claim;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
     private final String extendLease;
@@ -59,6 +74,11 @@ final class JobStatements {
     JobStatements(String schema) {
         insertOne = SqlFiles.load("insert-one", schema);
         insertMany = SqlFiles.load("insert-many", schema);
+        insertUnique = SqlFiles.load("insert-unique", schema);
+        releaseUnique = SqlFiles.load("release-unique", schema);
+        latestDedupeKey = SqlFiles.load("latest-dedupe-key", schema);
+        progress = SqlFiles.load("progress", schema);
+        progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
         claim = SqlFiles.load("claim", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
         finish.put(FinishKind.RETRY, SqlFiles.load("retry", schema));
@@ -74,13 +94,44 @@ final class JobStatements {
         nextDue = SqlFiles.load("next-due", schema);
     }
 
-    List<UUID> insert(Connection c, InsertParams params) throws SQLException {
+    /** Whether inserting these jobs takes more than one statement, hence a transaction of its own. */
+    static boolean insertNeedsTransaction(InsertParams params) {
+        return params.jobs().stream().anyMatch(job -> job.dedupeKey() != null);
+    }
+
+    /**
+     * Inserts the jobs without a dedupe key in one statement and those with one through
+     * {@link #insertUnique}; on a connection in autocommit mode the caller must open a transaction
+     * when {@link #insertNeedsTransaction} says so.
+     */
+    List<EnqueueResult> insert(Connection c, InsertParams params) throws SQLException {
         List<NewJob> jobs = params.jobs();
+        EnqueueResult[] results = new EnqueueResult[jobs.size()];
+        List<Integer> plain = new ArrayList<>();
+        List<Integer> keyed = new ArrayList<>();
+        for (int k = 0; k < jobs.size(); k++) {
+            (jobs.get(k).dedupeKey() == null ? plain : keyed).add(k);
+        }
+        if (!plain.isEmpty()) {
+            List<NewJob> batch = plain.stream().map(jobs::get).toList();
+            insertPlain(c, batch, params.now());
+            plain.forEach(k -> results[k] = EnqueueResult.inserted(jobs.get(k).id()));
+        }
+        if (!keyed.isEmpty()) {
+            List<EnqueueResult> unique = insertUnique(c, keyed.stream().map(jobs::get).toList(), params.now());
+            for (int k = 0; k < keyed.size(); k++) {
+                results[keyed.get(k)] = unique.get(k);
+            }
+        }
+        return List.of(results);
+    }
+
+    private void insertPlain(Connection c, List<NewJob> jobs, Instant now) throws SQLException {
         if (jobs.size() == 1) {
             NewJob job = jobs.get(0);
             try (PreparedStatement ps = c.prepareStatement(insertOne)) {
                 int i = 0;
-                setInstant(ps, ++i, params.now());
+                setInstant(ps, ++i, now);
                 ps.setObject(++i, job.id());
                 ps.setString(++i, job.type());
                 ps.setString(++i, job.queue());
@@ -92,8 +143,76 @@ final class JobStatements {
                 ps.setObject(++i, job.userId());
                 ps.executeUpdate();
             }
-            return List.of(job.id());
+            return;
         }
+        try (PreparedStatement ps = c.prepareStatement(insertMany)) {
+            int i = 0;
+            setInstant(ps, ++i, now);
+            i = bindColumns(c, ps, i, jobs);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Inserts jobs with dedupe keys: each one is inserted, or resolved to the job holding its key.
+     * A holder whose period has passed is released and the job tried again; so is a job whose
+     * holder this statement could not see yet (it committed while the statement waited for it).
+     * Every try is a new statement, which sees what committed before it.
+     */
+    private List<EnqueueResult> insertUnique(Connection c, List<NewJob> jobs, Instant now) throws SQLException {
+        EnqueueResult[] results = new EnqueueResult[jobs.size()];
+        List<Integer> open = new ArrayList<>();
+        for (int k = 0; k < jobs.size(); k++) {
+            open.add(k);
+        }
+        for (int attempt = 1; !open.isEmpty(); attempt++) {
+            if (attempt > MAX_UNIQUE_TRIES) {
+                NewJob job = jobs.get(open.get(0));
+                throw new StoreException("could not enqueue job " + job.type() + " with dedupe key " + job.dedupeKey()
+                        + " after " + MAX_UNIQUE_TRIES + " tries: the job holding the key kept changing; try again");
+            }
+            List<NewJob> batch = open.stream().map(jobs::get).toList();
+            List<Integer> again = new ArrayList<>();
+            List<UUID> expired = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(insertUnique)) {
+                int i = 0;
+                setInstant(ps, ++i, now);
+                i = bindColumns(c, ps, i, batch);
+                ps.setArray(++i, c.createArrayOf("text", batch.stream().map(NewJob::dedupeKey).toArray(String[]::new)));
+                ps.setArray(++i, c.createArrayOf("text", batch.stream().map(JobStatements::uniqueStates).toArray(String[]::new)));
+                ps.setArray(++i, c.createArrayOf("int8", batch.stream()
+                        .map(job -> job.uniqueFor() == null ? null : micros(job.uniqueFor())).toArray(Long[]::new)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    for (int k = 0; rs.next(); k++) {
+                        int index = open.get(k);
+                        UUID held = rs.getObject(2, UUID.class);
+                        if (rs.getBoolean(1)) {
+                            results[index] = EnqueueResult.inserted(jobs.get(index).id());
+                        } else if (held != null && !rs.getBoolean(3)) {
+                            results[index] = EnqueueResult.duplicateOf(held);
+                        } else {
+                            if (held != null) {
+                                expired.add(held);
+                            }
+                            again.add(index);
+                        }
+                    }
+                }
+            }
+            if (!expired.isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement(releaseUnique)) {
+                    setInstant(ps, 1, now);
+                    ps.setArray(2, c.createArrayOf("uuid", expired.toArray(UUID[]::new)));
+                    ps.executeUpdate();
+                }
+            }
+            open = again;
+        }
+        return List.of(results);
+    }
+
+    /** Binds the nine column arrays shared by insert-many.sql and insert-unique.sql; returns the last index. */
+    private static int bindColumns(Connection c, PreparedStatement ps, int i, List<NewJob> jobs) throws SQLException {
         int n = jobs.size();
         UUID[] ids = new UUID[n];
         String[] types = new String[n];
@@ -116,21 +235,61 @@ final class JobStatements {
             maxRetries[k] = job.maxRetries();
             userIds[k] = job.userId();
         }
-        try (PreparedStatement ps = c.prepareStatement(insertMany)) {
+        ps.setArray(++i, c.createArrayOf("uuid", ids));
+        ps.setArray(++i, c.createArrayOf("text", types));
+        ps.setArray(++i, c.createArrayOf("text", queues));
+        ps.setArray(++i, c.createArrayOf("text", payloads));
+        ps.setArray(++i, c.createArrayOf("int4", priorities));
+        ps.setArray(++i, c.createArrayOf("text", runAts));
+        ps.setArray(++i, c.createArrayOf("int8", delays));
+        ps.setArray(++i, c.createArrayOf("int4", maxRetries));
+        ps.setArray(++i, c.createArrayOf("uuid", userIds));
+        return i;
+    }
+
+    /** The statuses in which a job's key blocks duplicates, comma-separated; null for the default. */
+    private static String uniqueStates(NewJob job) {
+        if (job.uniqueStates() == null) {
+            return null;
+        }
+        JobStatus[] states = job.uniqueStates().toArray(JobStatus[]::new);
+        Arrays.sort(states);
+        return Arrays.stream(states).map(JobStatus::sqlValue).collect(Collectors.joining(","));
+    }
+
+    Optional<String> latestDedupeKey(Connection c, LatestDedupeKeyParams params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(latestDedupeKey)) {
+            ps.setString(1, params.type());
+            ps.setString(2, params.prefix());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return Optional.ofNullable(rs.getString(1));
+            }
+        }
+    }
+
+    /** Writes running jobs' progress; rows busy right now are skipped (see progress.sql). */
+    List<UUID> progress(Connection c, ProgressParams params) throws SQLException {
+        return progress(c, params, progress);
+    }
+
+    private List<UUID> progress(Connection c, ProgressParams params, String sql) throws SQLException {
+        List<ProgressUpdate> updates = params.updates();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             int i = 0;
             setInstant(ps, ++i, params.now());
-            ps.setArray(++i, c.createArrayOf("uuid", ids));
-            ps.setArray(++i, c.createArrayOf("text", types));
-            ps.setArray(++i, c.createArrayOf("text", queues));
-            ps.setArray(++i, c.createArrayOf("text", payloads));
-            ps.setArray(++i, c.createArrayOf("int4", priorities));
-            ps.setArray(++i, c.createArrayOf("text", runAts));
-            ps.setArray(++i, c.createArrayOf("int8", delays));
-            ps.setArray(++i, c.createArrayOf("int4", maxRetries));
-            ps.setArray(++i, c.createArrayOf("uuid", userIds));
-            ps.executeUpdate();
+            ps.setArray(++i, c.createArrayOf("uuid", updates.stream().map(ProgressUpdate::id).toArray(UUID[]::new)));
+            ps.setArray(++i, c.createArrayOf("uuid", updates.stream().map(ProgressUpdate::leaseToken).toArray(UUID[]::new)));
+            ps.setArray(++i, c.createArrayOf("int4", updates.stream().map(u -> u.progress().percent()).toArray(Integer[]::new)));
+            ps.setArray(++i, c.createArrayOf("text", updates.stream().map(u -> storable(u.progress().message())).toArray(String[]::new)));
+            List<UUID> written = new ArrayList<>(updates.size());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    written.add(rs.getObject(1, UUID.class));
+                }
+            }
+            return written;
         }
-        return List.of(ids);
     }
 
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
@@ -168,6 +327,13 @@ final class JobStatements {
     }
 
     /** Runs one statement per kind of outcome present, each fenced by lease token. */
+    /** How many statements recording these outcomes takes: one per kind, and one for unwritten progress. */
+    static int finishStatements(FinishParams params) {
+        long kinds = params.finishes().stream().map(Finish::kind).distinct().count();
+        boolean progress = params.finishes().stream().anyMatch(f -> f.progress() != null);
+        return (int) kinds + (progress ? 1 : 0);
+    }
+
     List<FinishedJob> finish(Connection c, FinishParams params) throws SQLException {
         Map<FinishKind, List<Finish>> byKind = new EnumMap<>(FinishKind.class);
         for (Finish f : params.finishes()) {
@@ -175,6 +341,15 @@ final class JobStatements {
         }
         // Every batch statement locks its rows in id order, so that two of them never deadlock.
         byKind.values().forEach(list -> list.sort(Comparator.comparing(Finish::id)));
+        List<ProgressUpdate> progressed = params.finishes().stream()
+                .filter(f -> f.progress() != null)
+                .sorted(Comparator.comparing(Finish::id))
+                .map(f -> new ProgressUpdate(f.id(), f.leaseToken(), f.progress()))
+                .toList();
+        if (!progressed.isEmpty()) {
+            // First, under the same fence: the outcome then moves the job out of processing.
+            progress(c, new ProgressParams(progressed, params.now()), progressWithOutcome);
+        }
         List<FinishedJob> finished = new ArrayList<>(params.finishes().size());
         for (Map.Entry<FinishKind, List<Finish>> entry : byKind.entrySet()) {
             FinishKind kind = entry.getKey();
@@ -189,6 +364,9 @@ final class JobStatements {
                 }
                 if (kind == FinishKind.RETRY || kind == FinishKind.SNOOZE) {
                     ps.setArray(++i, c.createArrayOf("int8", finishes.stream().map(f -> micros(f.delay())).toArray(Long[]::new)));
+                }
+                if (kind == FinishKind.COMPLETE) {
+                    ps.setArray(++i, c.createArrayOf("text", finishes.stream().map(Finish::resultJson).toArray(String[]::new)));
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -287,9 +465,21 @@ final class JobStatements {
                         instant(rs, ++k),
                         instant(rs, ++k),
                         rs.getString(++k),
-                        rs.getObject(++k, UUID.class)));
+                        rs.getObject(++k, UUID.class),
+                        rs.getString(++k),
+                        rs.getString(++k),
+                        progress(rs, ++k)));
             }
         }
+    }
+
+    /** The progress columns from {@code index} on (percent, message, reported at), or null if never reported. */
+    private static JobSnapshot.Progress progress(ResultSet rs, int index) throws SQLException {
+        int percent = rs.getInt(index);
+        if (rs.wasNull()) {
+            return null;
+        }
+        return new JobSnapshot.Progress(percent, rs.getString(index + 1), instant(rs, index + 2));
     }
 
     Optional<Duration> nextDue(Connection c, NextDueParams params) throws SQLException {

@@ -42,7 +42,9 @@ public final class SchemaMigrator {
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
 
     /** Every migration in this jar, in order. A new migration is added here and as a file. */
-    static final List<String> MIGRATIONS = List.of("V1__create_job_queue.sql");
+    static final List<String> MIGRATIONS = List.of(
+            "V1__create_job_queue.sql",
+            "V2__unique_jobs_results_progress.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

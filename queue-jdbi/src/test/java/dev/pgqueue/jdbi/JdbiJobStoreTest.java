@@ -89,7 +89,7 @@ class JdbiJobStoreTest {
 
     private UUID insert(String type, String queueName, int priority, Instant runAt, int maxRetries) {
         NewJob job = new NewJob(UuidV7.next(), type, queueName, "{\"n\": 1}", priority, runAt, Duration.ZERO, maxRetries, null);
-        return store.jobInsertMany(new InsertParams(List.of(job), clock.instant())).get(0);
+        return store.jobInsertMany(new InsertParams(List.of(job), clock.instant())).get(0).jobId();
     }
 
     private UUID insert(int maxRetries) {
@@ -967,7 +967,7 @@ class JdbiJobStoreTest {
 
             assertThat(snapshot).isEqualTo(new JobSnapshot(id, TYPE, "images", JobStatus.PENDING,
                     "{\"size\": 3, \"imageId\": \"img\"}", 4, 1, 1, 2, failedAt.plusSeconds(9), enqueuedAt,
-                    enqueuedAt, null, "boom", user));
+                    enqueuedAt, null, "boom", user, null, null, null));
             assertThat(queue.find(id)).contains(snapshot);
         }
 

@@ -60,6 +60,13 @@ class SchemaMigratorTest {
         return db.queryForLong(sql, params);
     }
 
+    /** Every version in this jar, in order. */
+    private static List<Integer> allVersions() {
+        return SchemaMigrator.MIGRATIONS.stream()
+                .map(script -> Integer.parseInt(script.substring(1, script.indexOf("__"))))
+                .toList();
+    }
+
     @Nested
     class Migrate {
 
@@ -69,9 +76,11 @@ class SchemaMigratorTest {
 
             List<Integer> applied = SchemaMigrator.of(jdbi, schema).migrate();
 
-            assertThat(applied).containsExactly(1);
-            assertThat(db.queryForList("select version, script from " + schema + ".pgqueue_schema_history"))
-                    .containsExactly(Map.of("version", 1, "script", "V1__create_job_queue.sql"));
+            assertThat(applied).containsExactlyElementsOf(allVersions());
+            assertThat(db.queryForList("select version, script from " + schema + ".pgqueue_schema_history order by version"))
+                    .containsExactly(
+                            Map.of("version", 1, "script", "V1__create_job_queue.sql"),
+                            Map.of("version", 2, "script", "V2__unique_jobs_results_progress.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
@@ -86,7 +95,7 @@ class SchemaMigratorTest {
             List<Integer> applied = migrator.migrate();
 
             assertThat(applied).isEmpty();
-            assertThat(historyRows(schema)).isEqualTo(1);
+            assertThat(historyRows(schema)).isEqualTo(SchemaMigrator.MIGRATIONS.size());
             assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(1);
         }
 
@@ -97,11 +106,13 @@ class SchemaMigratorTest {
 
             assertThat(db.queryForList("select conname from pg_constraint where conrelid = ?::regclass and contype = 'c'"
                     + " order by conname", schema + ".job_queue")).extracting(r -> r.get("conname")).containsExactly(
-                    "job_queue_counts_check", "job_queue_job_type_check", "job_queue_lease_check",
-                    "job_queue_queue_check", "job_queue_status_check");
+                    "job_queue_counts_check", "job_queue_dedupe_check", "job_queue_job_type_check",
+                    "job_queue_lease_check", "job_queue_progress_check", "job_queue_queue_check",
+                    "job_queue_status_check", "job_queue_unique_states_check");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
-                    "job_queue_claim_idx", "job_queue_finished_idx", "job_queue_lease_idx", "job_queue_pkey");
+                    "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_finished_idx", "job_queue_lease_idx",
+                    "job_queue_pkey");
         }
 
         @Test
@@ -125,12 +136,13 @@ class SchemaMigratorTest {
                     applied.add(result.get(60, TimeUnit.SECONDS));
                 }
 
-                assertThat(applied).containsExactlyInAnyOrder(List.of(1), List.of(), List.of(), List.of());
+                assertThat(applied).containsExactlyInAnyOrder(allVersions(), List.of(), List.of(), List.of());
             } finally {
                 pool.shutdownNow();
             }
-            assertThat(db.queryForList("select version from " + schema + ".pgqueue_schema_history"))
-                    .containsExactly(Map.of("version", 1));
+            assertThat(db.queryForList("select version from " + schema + ".pgqueue_schema_history order by version"))
+                    .extracting(row -> row.get("version"))
+                    .containsExactlyElementsOf(allVersions());
         }
 
         @Test
@@ -177,7 +189,7 @@ class SchemaMigratorTest {
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
             migrator.migrate();
 
-            assertThat(migrator.currentVersion()).isEqualTo(SchemaMigrator.latestVersion()).isEqualTo(1);
+            assertThat(migrator.currentVersion()).isEqualTo(SchemaMigrator.latestVersion()).isEqualTo(allVersions().get(allVersions().size() - 1));
         }
     }
 
@@ -193,7 +205,7 @@ class SchemaMigratorTest {
                     .isInstanceOf(StoreException.class)
                     .hasMessageContaining("schema " + schema)
                     .hasMessageContaining("version 0")
-                    .hasMessageContaining("needs 1");
+                    .hasMessageContaining("needs " + SchemaMigrator.latestVersion());
 
             assertThat(count("select count(*) from pg_tables where schemaname = ?", schema)).as("nothing created")
                     .isZero();
@@ -254,7 +266,7 @@ class SchemaMigratorTest {
             // Nothing was recorded, so the migrator applies V1 once more, harmlessly.
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
             assertThat(migrator.currentVersion()).isZero();
-            assertThat(migrator.migrate()).containsExactly(1);
+            assertThat(migrator.migrate()).containsExactlyElementsOf(allVersions());
             assertThat(count("select count(*) from " + schema + ".job_queue")).isEqualTo(2);
         }
 

@@ -164,7 +164,7 @@ class WorkerResilienceTest {
     @Test
     void outcomeTheDatabaseRejects_failsThatJobOnly_andOthersAreStillRecorded() {
         UUID poisoned = queue.enqueue(TASK, new Task(0));
-        JobStore rejectingOne = new RejectingStore(store, poisoned);
+        JobStore rejectingOne = RejectingStore.of(store, poisoned);
         worker = Worker.builder(rejectingOne).pollInterval(Duration.ofMillis(100))
                 .handler(TASK, (job, context) -> JobOutcome.done()).build();
         List<UUID> others = queue.enqueueAll(TASK, IntStream.range(1, 100).mapToObj(Task::new).toList(), EnqueueOptions.defaults());
@@ -244,66 +244,21 @@ class WorkerResilienceTest {
     }
 
     /** A store whose database rejects, as a bad value would, every outcome of one job. */
-    private static final class RejectingStore implements JobStore {
-        private final JobStore delegate;
-        private final UUID poisoned;
-
-        RejectingStore(JobStore delegate, UUID poisoned) {
-            this.delegate = delegate;
-            this.poisoned = poisoned;
-        }
-
-        @Override
-        public List<FinishedJob> jobFinishMany(FinishParams params) {
-            if (params.finishes().stream().anyMatch(f -> f.id().equals(poisoned) && f.kind() == FinishKind.COMPLETE)) {
-                throw new StoreException("could not record job outcomes [22003]: value out of range", null, false);
-            }
-            return delegate.jobFinishMany(params);
-        }
-
-        @Override
-        public List<UUID> jobInsertMany(InsertParams params) {
-            return delegate.jobInsertMany(params);
-        }
-
-        @Override
-        public List<ClaimedJob> jobClaim(ClaimParams params) {
-            return delegate.jobClaim(params);
-        }
-
-        @Override
-        public List<LeaseStatus> jobExtendLeaseMany(ExtendLeaseParams params) {
-            return delegate.jobExtendLeaseMany(params);
-        }
-
-        @Override
-        public List<RescuedJob> jobRescue(RescueParams params) {
-            return delegate.jobRescue(params);
-        }
-
-        @Override
-        public CancelResult jobCancel(CancelParams params) {
-            return delegate.jobCancel(params);
-        }
-
-        @Override
-        public int jobPrune(PruneParams params) {
-            return delegate.jobPrune(params);
-        }
-
-        @Override
-        public java.util.Optional<dev.pgqueue.JobSnapshot> jobGet(UUID id) {
-            return delegate.jobGet(id);
-        }
-
-        @Override
-        public java.util.Optional<Duration> jobNextDue(NextDueParams params) {
-            return delegate.jobNextDue(params);
-        }
-
-        @Override
-        public Subscription subscribe(StoreListener listener) {
-            return delegate.subscribe(listener);
+    private static final class RejectingStore {
+        static JobStore of(JobStore delegate, UUID poisoned) {
+            return (JobStore) java.lang.reflect.Proxy.newProxyInstance(
+                    JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("jobFinishMany")
+                                && ((JobStore.FinishParams) args[0]).finishes().stream().anyMatch(
+                                        f -> f.id().equals(poisoned) && f.kind() == JobStore.FinishKind.COMPLETE)) {
+                            throw new StoreException("could not record job outcomes [22003]: value out of range", null, false);
+                        }
+                        try {
+                            return method.invoke(delegate, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
         }
     }
 }

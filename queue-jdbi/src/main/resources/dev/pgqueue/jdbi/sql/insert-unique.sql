@@ -1,0 +1,45 @@
+-- Enqueue jobs that have dedupe keys, in one statement: each is inserted unless a job of the same
+-- type holds its key (job_queue_dedupe_idx). Returns one row per input job, in input order: whether
+-- it was inserted, else the id of the job holding its key and whether that job's uniqueness period
+-- has passed. A job with neither (the holder committed while this statement waited for it, or left
+-- its states meanwhile) is unresolved: the caller tries it again in a new statement, which sees the
+-- holder. Rows are inserted in key order, so that two such statements never wait on each other in
+-- a cycle. Parameters: now (null = database clock), then one array per column, element i of each
+-- describing job i: id, job_type, queue, payload (JSON text), priority, run_at (null = now + delay),
+-- delay in microseconds, max_retries, user_id, dedupe_key, unique_states (comma-separated, null =
+-- default), unique_for in microseconds (null = no limit).
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+     input AS (
+         SELECT *
+           FROM unnest(CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]),
+                       CAST(? AS timestamptz[]), CAST(? AS bigint[]), CAST(? AS int[]), CAST(? AS uuid[]),
+                       CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]))
+                WITH ORDINALITY
+                AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id,
+                     dedupe_key, unique_states, unique_for_micros, n)),
+     inserted AS (
+         INSERT INTO {schema}.job_queue (id, job_type, queue, payload, priority, run_at, max_retries, user_id, created_at,
+                                         dedupe_key, unique_states, unique_until)
+         SELECT i.id, i.job_type, i.queue, CAST(i.payload AS jsonb), i.priority,
+                coalesce(i.run_at, clock.now + i.delay_micros * interval '1 microsecond'),
+                i.max_retries, i.user_id, clock.now,
+                i.dedupe_key, string_to_array(i.unique_states, ','),
+                clock.now + i.unique_for_micros * interval '1 microsecond'
+           FROM clock, input i
+          ORDER BY i.job_type COLLATE "C", i.dedupe_key COLLATE "C"
+         ON CONFLICT (job_type, dedupe_key)
+            WHERE dedupe_key IS NOT NULL AND status = ANY (coalesce(unique_states, '{pending,processing}'::text[]))
+            DO NOTHING
+         RETURNING id)
+SELECT ins.id IS NOT NULL, held.id, held.unique_until <= (SELECT now FROM clock)
+  FROM input i
+  LEFT JOIN inserted ins ON ins.id = i.id
+  LEFT JOIN LATERAL (
+           SELECT h.id, h.unique_until
+             FROM {schema}.job_queue h
+            WHERE ins.id IS NULL
+              AND h.job_type = i.job_type
+              AND h.dedupe_key = i.dedupe_key
+              AND h.dedupe_key IS NOT NULL
+              AND h.status = ANY (coalesce(h.unique_states, '{pending,processing}'::text[]))) held ON true
+ ORDER BY i.n

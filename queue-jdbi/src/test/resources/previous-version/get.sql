@@ -1,0 +1,5 @@
+-- One job's row. Parameter: id.
+SELECT id, job_type, queue, status, CAST(payload AS text), priority, attempt, retry_count, max_retries,
+       run_at, created_at, processed_at, completed_at, error_message, user_id
+  FROM {schema}.job_queue
+ WHERE id = ?
