@@ -133,6 +133,7 @@ public final class ImageGenApp implements AutoCloseable {
         // Each running transactional handler holds a connection; the worker borrows up to three more
         // and its LISTEN one; HTTP requests need a few.
         pool.setMaximumPoolSize(settings.concurrency() + 8);
+        pool.setMinimumIdle(2);
         pool.setPoolName("imagegen-" + settings.schema());
         HikariDataSource dataSource = new HikariDataSource(pool);
         resources.add(dataSource);
