@@ -34,24 +34,24 @@ final class SampleImages {
 
     /** A picture of {@code width} × {@code height}, the same for the same seed. */
     static BufferedImage draw(int width, int height, long seed) {
-        Random random = new Random(seed);
+        Random random = new Random(seed * 0x9E3779B97F4A7C15L); // spread: nearby seeds give alike first draws
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
             float hue = random.nextFloat();
-            g.setPaint(new GradientPaint(0, 0, Color.getHSBColor(hue, 0.55f, 0.95f),
-                    0, height, Color.getHSBColor((hue + 0.15f) % 1, 0.35f, 1f)));
+            g.setPaint(new GradientPaint(0, 0, Color.getHSBColor(hue, 0.6f, 0.9f),
+                    0, height * 0.7f, Color.getHSBColor((hue + 0.12f) % 1, 0.3f, 1f)));
             g.fillRect(0, 0, width, height);
-            int sun = Math.max(2, Math.min(width, height) / 5);
-            g.setColor(new Color(255, 236, 150));
-            g.fillOval(random.nextInt(Math.max(1, width - sun)), height / 8, sun, sun);
-            for (int hill = 0; hill < 3; hill++) {
-                g.setColor(Color.getHSBColor((hue + 0.3f + hill * 0.05f) % 1, 0.5f, 0.35f + hill * 0.15f));
-                int top = height / 2 + hill * height / 8 + random.nextInt(Math.max(1, height / 10));
-                int bump = Math.max(2, width / (2 + hill));
-                g.fillOval(random.nextInt(Math.max(1, width)) - bump / 2, top, bump * 2, height);
-                g.fillRect(0, top + height / 6, width, height);
+            int sun = Math.max(2, Math.min(width, height) / 6);
+            g.setColor(new Color(255, 240, 170));
+            g.fillOval(random.nextInt(Math.max(1, width - sun)), height / 10 + random.nextInt(Math.max(1, height / 5)), sun, sun);
+            for (int hill = 0; hill < 3; hill++) { // far to near: higher, paler, wider
+                g.setColor(Color.getHSBColor((hue + 0.45f + hill * 0.04f) % 1, 0.35f + hill * 0.15f, 0.75f - hill * 0.2f));
+                int top = height * (9 + 3 * hill) / 20 + random.nextInt(Math.max(1, height / 12));
+                int radius = width * (3 - hill) / 3 + width / 4;
+                int centre = random.nextInt(Math.max(1, width));
+                g.fillOval(centre - radius, top, 2 * radius, 2 * height);
             }
             g.setColor(new Color(255, 255, 255, 90));
             g.setStroke(new BasicStroke(Math.max(1, width / 300f)));
