@@ -9,14 +9,15 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Jdbi;
 
@@ -81,7 +82,9 @@ public final class Demo {
         private final PrintStream out;
         private final long started = System.nanoTime();
         private final AtomicInteger jobsDone = new AtomicInteger();
-        private final CountDownLatch finished = new CountDownLatch(1);
+        /** What to stop, last started first: the service before its database. Guarded by this. */
+        private final Deque<AutoCloseable> running = new ArrayDeque<>();
+        private boolean stopped; // guarded by this
 
         Run(Options options, PrintStream out) {
             this.options = options;
@@ -90,26 +93,52 @@ public final class Demo {
 
         int run() throws Exception {
             out.println("pgqueue demo: the Supabase guide's \"Generate Complete Pack\" flow, on pgqueue");
-            PostgresServer embedded = null;
-            String jdbcUrl = options.jdbcUrl();
-            if (jdbcUrl == null) {
-                long t = System.nanoTime();
-                embedded = PostgresServer.startEmbedded();
-                jdbcUrl = embedded.jdbcUrl();
-                line("database", "embedded PostgreSQL %d, started in %s (pass --jdbc-url to use yours)",
-                        embedded.majorVersion(), seconds(t));
-            } else {
-                line("database", "%s", jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***"));
-            }
+            // One hook stops everything in order on Ctrl-C; the JVM would run separate hooks for the
+            // service and the database at once, and stop the database under a running worker.
+            Thread hook = new Thread(this::stop, "imagegen-demo-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
             try {
+                String jdbcUrl = options.jdbcUrl();
+                if (jdbcUrl == null) {
+                    long t = System.nanoTime();
+                    PostgresServer embedded = PostgresServer.startEmbedded();
+                    embedded.removeShutdownHook();
+                    started(embedded);
+                    jdbcUrl = embedded.jdbcUrl();
+                    line("database", "embedded PostgreSQL %d, started in %s (pass --jdbc-url to use yours)",
+                            embedded.majorVersion(), seconds(t));
+                } else {
+                    line("database", "%s", jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***"));
+                }
                 return runOn(jdbcUrl);
             } finally {
-                if (embedded != null) {
-                    embedded.close();
+                stop();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running, or has run, stop() already
                 }
-                line("wall time", "%s", seconds(started));
-                finished.countDown();
             }
+        }
+
+        private synchronized void started(AutoCloseable resource) {
+            running.push(resource);
+        }
+
+        /** Stops the service, then the database; once, from the main thread or the JVM's shutdown. */
+        private synchronized void stop() {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            while (!running.isEmpty()) {
+                try {
+                    running.pop().close();
+                } catch (Exception e) {
+                    out.println("could not stop cleanly: " + e);
+                }
+            }
+            line("wall time", "%s", seconds(started));
         }
 
         private int runOn(String jdbcUrl) throws Exception {
@@ -134,43 +163,50 @@ public final class Demo {
                     .concurrency(options.concurrency())
                     .httpPort(options.serve() ? options.port() : ImageGenApp.Settings.NO_HTTP)
                     .listener(counter);
-            try (ImageGenApp app = ImageGenApp.start(settings)) {
-                int variants = Variant.values().length;
-                int images = SampleImages.SAMPLES.size();
-                List<byte[]> samples = SampleImages.SAMPLES.stream().map(SampleImages::bytes).toList();
-                List<UUID> projectIds = new ArrayList<>();
-                for (int p = 1; p <= options.projects(); p++) {
-                    UUID id = app.projects().create(String.format(Locale.ROOT, "demo-%02d", p), HttpApi.DEMO_USER).id();
-                    for (int i = 0; i < images; i++) {
-                        app.projects().addImage(id, SampleImages.SAMPLES.get(i).fileName(), samples.get(i));
-                    }
-                    projectIds.add(id);
+            long t = System.nanoTime();
+            ImageGenApp app = ImageGenApp.start(settings);
+            started(app);
+            line("service", "schema %s migrated, worker started, in %s", options.schema(), seconds(t));
+            t = System.nanoTime();
+            int variants = Variant.values().length;
+            int images = SampleImages.SAMPLES.size();
+            List<byte[]> samples = SampleImages.SAMPLES.stream().map(SampleImages::bytes).toList();
+            line("samples", "%d source images drawn and encoded in %s", images, seconds(t));
+            t = System.nanoTime();
+            List<UUID> projectIds = new ArrayList<>();
+            for (int p = 1; p <= options.projects(); p++) {
+                UUID id = app.projects().create(String.format(Locale.ROOT, "demo-%02d", p), HttpApi.DEMO_USER).id();
+                for (int i = 0; i < images; i++) {
+                    app.projects().addImage(id, SampleImages.SAMPLES.get(i).fileName(), samples.get(i));
                 }
-                int totalJobs = options.projects() * (1 + images * variants);
-                line("work", "%d projects × %d images × %d variants = %d images to render; %d jobs, %d at once",
-                        options.projects(), images, variants, options.projects() * images * variants, totalJobs,
-                        options.concurrency());
-
-                long generateStarted = System.nanoTime();
-                jobsDone.set(0);
-                for (UUID id : projectIds) {
-                    app.projects().requestPack(id); // the "Generate" button: status change + job, one transaction
-                }
-                Map<ProjectStatus, Integer> outcome = awaitPacks(app.jdbi(), projectIds, totalJobs, generateStarted);
-                double elapsed = (System.nanoTime() - generateStarted) / 1e9;
-                int completed = outcome.getOrDefault(ProjectStatus.COMPLETED, 0);
-                line("done", "%d/%d projects COMPLETED in %.2f s: %d jobs, %.1f jobs/s",
-                        completed, projectIds.size(), elapsed, jobsDone.get(), jobsDone.get() / elapsed);
-
-                int files = export(app.jdbi(), projectIds, options.out());
-                line("outputs", "%s (%d files)", options.out().toAbsolutePath().normalize(), files);
-                if (options.serve()) {
-                    serve(app, projectIds.get(0));
-                } else {
-                    line("page", "add --serve to watch packs run in the browser at http://localhost:%d/", options.port());
-                }
-                return completed == projectIds.size() ? 0 : 1;
+                projectIds.add(id);
             }
+            int totalJobs = options.projects() * (1 + images * variants);
+            line("projects", "%d created with %d images each in %s", options.projects(), images, seconds(t));
+            line("work", "%d projects × %d images × %d variants = %d images to render; %d jobs, %d at once",
+                    options.projects(), images, variants, options.projects() * images * variants, totalJobs,
+                    options.concurrency());
+
+            long generateStarted = System.nanoTime();
+            jobsDone.set(0);
+            for (UUID id : projectIds) {
+                app.projects().requestPack(id); // the "Generate" button: status change + job, one transaction
+            }
+            Map<ProjectStatus, Integer> outcome = awaitPacks(app.jdbi(), projectIds, totalJobs, generateStarted);
+            double elapsed = (System.nanoTime() - generateStarted) / 1e9;
+            int completed = outcome.getOrDefault(ProjectStatus.COMPLETED, 0);
+            line("done", "%d/%d projects COMPLETED in %.2f s: %d jobs, %.1f jobs/s",
+                    completed, projectIds.size(), elapsed, jobsDone.get(), jobsDone.get() / elapsed);
+
+            t = System.nanoTime();
+            int files = export(app.jdbi(), projectIds, options.out());
+            line("outputs", "%s (%d files, written in %s)", options.out().toAbsolutePath().normalize(), files, seconds(t));
+            if (options.serve()) {
+                serve(app, projectIds.get(0));
+            } else {
+                line("page", "add --serve to watch packs run in the browser at http://localhost:%d/", options.port());
+            }
+            return completed == projectIds.size() ? 0 : 1;
         }
 
         /** Waits until every project's pack has ended, showing progress; returns the projects by status. */
@@ -200,18 +236,10 @@ public final class Demo {
             }
         }
 
+        /** Serves until Ctrl-C, whose shutdown hook stops the service and the database. */
         private void serve(ImageGenApp app, UUID firstProject) throws InterruptedException {
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stop.countDown();
-                try {
-                    finished.await(15, TimeUnit.SECONDS); // let run() stop the service before the JVM exits
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "imagegen-demo-stop"));
             line("page", "%s?project=%s   (Ctrl-C stops)", app.httpAddress().orElseThrow(), firstProject);
-            stop.await();
+            new CountDownLatch(1).await();
         }
 
         private void line(String label, String format, Object... args) {
