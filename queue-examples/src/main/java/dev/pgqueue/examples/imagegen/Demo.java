@@ -5,6 +5,7 @@ import dev.pgqueue.WorkerListener;
 import dev.pgqueue.testing.postgres.PostgresServer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,15 +61,22 @@ public final class Demo {
     record Options(String jdbcUrl, String schema, int projects, int concurrency, Path out, boolean serve, int port) {}
 
     static int run(String[] args, PrintStream out) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            out.print(USAGE);
+            return 0;
+        }
         Options options;
         try {
             options = parse(args);
         } catch (IllegalArgumentException e) {
-            out.println(e.getMessage().isEmpty() ? USAGE : e.getMessage() + "\n\n" + USAGE);
-            return e.getMessage().isEmpty() ? 0 : 2;
+            out.println(e.getMessage() + "\n\n" + USAGE);
+            return 2;
         }
         try {
-            return new Demo.Run(options, out).run();
+            return new Run(options, out).run();
+        } catch (BindException e) {
+            out.println("port " + options.port() + " is in use: pass --port N (0 for any free port)");
+            return 1;
         } catch (Exception e) {
             out.println("demo failed: " + e);
             e.printStackTrace(out);
@@ -314,7 +322,6 @@ public final class Demo {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
-                case "--help", "-h" -> throw new IllegalArgumentException("");
                 case "--serve" -> serve = true;
                 case "--jdbc-url" -> jdbcUrl = value(args, ++i, arg);
                 case "--schema" -> schema = value(args, ++i, arg);

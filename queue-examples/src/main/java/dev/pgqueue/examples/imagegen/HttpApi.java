@@ -143,7 +143,8 @@ final class HttpApi implements HttpHandler {
     private void events(HttpExchange exchange, List<String> params) throws IOException {
         UUID id = projectId(params.get(0));
         BlockingQueue<ProjectEvents.Event> inbox = new LinkedBlockingQueue<>();
-        try (ProjectEvents.Subscription subscription = events.subscribe(id, inbox::add)) {
+        ProjectEvents.Subscription subscription = events.subscribe(id, inbox::add);
+        try {
             ProjectView snapshot = projects.find(id).orElseThrow(() -> ProjectException.notFound(id));
             exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
             exchange.getResponseHeaders().set("Cache-Control", "no-cache");
@@ -168,6 +169,8 @@ final class HttpApi implements HttpHandler {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            subscription.close();
         }
     }
 

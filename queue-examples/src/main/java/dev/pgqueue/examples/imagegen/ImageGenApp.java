@@ -13,8 +13,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -44,7 +42,7 @@ public final class ImageGenApp implements AutoCloseable {
     /**
      * How to run the service.
      *
-     * @param jdbcUrl     the database; its user needs to create tables in {@code schema} (created if missing)
+     * @param jdbcUrl     the database; its user needs to create {@code schema} (if missing) and tables in it
      * @param schema      where the example's tables and pgqueue's {@code job_queue} live
      * @param concurrency generate jobs run at once by this instance's worker
      * @param httpPort    the HTTP API's port (0 for any free port), or {@link #NO_HTTP}
@@ -126,7 +124,6 @@ public final class ImageGenApp implements AutoCloseable {
     }
 
     private void startAll() throws Exception {
-        createSchema(settings.jdbcUrl(), settings.schema());
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(settings.jdbcUrl());
         pool.addDataSourceProperty("currentSchema", settings.schema()); // the example's SQL names no schema
@@ -139,8 +136,9 @@ public final class ImageGenApp implements AutoCloseable {
         resources.add(dataSource);
 
         jdbi = Jdbi.create(dataSource);
+        // Creates the schema if needed and migrates job_queue in it; then the example's own tables.
+        JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(settings.schema()).build();
         migrate(jdbi);
-        JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(settings.schema()).build(); // migrates job_queue
         queue = JdbiJobQueue.create(store);
         projects = new Projects(jdbi, queue);
 
@@ -210,13 +208,6 @@ public final class ImageGenApp implements AutoCloseable {
         resources.clear();
         if (failure != null) {
             throw failure;
-        }
-    }
-
-    private static void createSchema(String jdbcUrl, String schema) throws SQLException {
-        try (Connection connection = DriverManager.getConnection(jdbcUrl);
-             Statement statement = connection.createStatement()) {
-            statement.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
         }
     }
 

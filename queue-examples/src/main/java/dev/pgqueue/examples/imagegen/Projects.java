@@ -36,7 +36,7 @@ final class Projects {
     ProjectView create(String name, UUID userId) {
         if (name == null || name.isBlank() || name.strip().length() > MAX_NAME_LENGTH) {
             throw new ProjectException(ProjectException.Kind.INVALID,
-                    "expected name to be 1-" + MAX_NAME_LENGTH + " characters, got: " + (name == null ? "none" : name.length()));
+                    "expected name to be 1-" + MAX_NAME_LENGTH + " characters, got: " + (name == null ? "none" : name.strip().length()));
         }
         if (userId == null) {
             throw new ProjectException(ProjectException.Kind.INVALID, "expected a userId");

@@ -94,7 +94,7 @@ class HttpApiTest {
             Response response = createProject(" ");
 
             assertThat(response.status()).isEqualTo(400);
-            assertThat(response.json().get("error").asText()).isEqualTo("expected name to be 1-200 characters, got: 1");
+            assertThat(response.json().get("error").asText()).isEqualTo("expected name to be 1-200 characters, got: 0");
         }
 
         @Test
