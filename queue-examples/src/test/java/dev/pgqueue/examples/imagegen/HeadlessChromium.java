@@ -19,12 +19,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * Debian's headless Chromium driven through chromedriver's W3C WebDriver HTTP protocol, with the
  * JDK's HTTP client: the few commands a page test needs, and no Selenium. One browser session per
- * instance; {@link #close()} ends it, stops chromedriver and deletes the browser profile.
+ * instance; {@link #close()} ends it, stops chromedriver and deletes the browser profile and the
+ * driver's log.
  */
 final class HeadlessChromium implements AutoCloseable {
 
@@ -35,6 +37,7 @@ final class HeadlessChromium implements AutoCloseable {
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final Process driver;
+    private final Path driverLog;
     private final Path profile;
     private final URI session;
 
@@ -49,8 +52,9 @@ final class HeadlessChromium implements AutoCloseable {
                 : Optional.empty();
     }
 
-    private HeadlessChromium(Process driver, Path profile, URI session) {
+    private HeadlessChromium(Process driver, Path driverLog, Path profile, URI session) {
         this.driver = driver;
+        this.driverLog = driverLog;
         this.profile = profile;
         this.session = session;
     }
@@ -80,10 +84,12 @@ final class HeadlessChromium implements AutoCloseable {
             JsonNode created = post(http, base.resolve("session"), Map.of("capabilities",
                     Map.of("alwaysMatch", Map.of("browserName", "chrome", "goog:chromeOptions", options))));
             String id = created.path("sessionId").asText();
-            return new HeadlessChromium(driver, profile, base.resolve("session/" + id + "/"));
+            return new HeadlessChromium(driver, log, profile, base.resolve("session/" + id + "/"));
         } catch (Exception | Error e) {
+            driver.descendants().forEach(ProcessHandle::destroy);
             driver.destroy();
             deleteRecursively(profile);
+            deleteRecursively(log);
             throw e;
         }
     }
@@ -114,15 +120,29 @@ final class HeadlessChromium implements AutoCloseable {
         return Base64.getDecoder().decode(get(http, session.resolve("screenshot")).asText());
     }
 
+    /**
+     * Ends the session, which quits the browser, then stops chromedriver. Stopping chromedriver alone
+     * would leave the browser running, so whatever it started and is still alive is ended too.
+     */
     @Override
     public void close() {
         try {
-            http.send(HttpRequest.newBuilder(session).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+            URI end = URI.create(session.toString().replaceAll("/$", "")); // DELETE /session/{id}, no trailing slash
+            http.send(HttpRequest.newBuilder(end).DELETE().build(), HttpResponse.BodyHandlers.discarding());
         } catch (IOException | InterruptedException e) {
-            // The driver is stopped below either way.
+            // the processes are ended below either way
         } finally {
+            List<ProcessHandle> started = driver.descendants().toList();
+            started.forEach(ProcessHandle::destroy);
             driver.destroy();
+            for (ProcessHandle process : started) {
+                process.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(timeout -> {
+                    process.destroyForcibly();
+                    return process;
+                }).join();
+            }
             deleteRecursively(profile);
+            deleteRecursively(driverLog);
         }
     }
 
@@ -179,10 +199,10 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Best effort: a browser process still exiting may hold on to a file for a moment. */
-    private static void deleteRecursively(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
+    private static void deleteRecursively(Path path) {
+        try (Stream<Path> paths = Files.walk(path)) {
+            for (Path each : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(each);
             }
         } catch (IOException | UncheckedIOException e) {
             // left for the OS's temporary-file cleanup
