@@ -189,6 +189,24 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     /**
+     * Takes back the shutdown hook that stops a server from {@link #startEmbedded()} at JVM exit,
+     * for a program that stops it from a hook of its own, after whatever still uses it: the JVM runs
+     * shutdown hooks concurrently, in no set order. From then on only {@link #close()} stops it.
+     *
+     * @throws IllegalStateException if this is the shared server, or the JVM is shutting down
+     */
+    public void removeShutdownHook() {
+        if (isShared) {
+            throw new IllegalStateException("the shared server stops at JVM exit; its hook stays");
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalArgumentException neverAdded) {
+            // A server this JVM did not start has no hook.
+        }
+    }
+
+    /**
      * Stops a server that {@link #startEmbedded()} returned. Does nothing the second time.
      *
      * @throws IllegalStateException if this is the shared server, which stops at JVM exit

@@ -74,6 +74,13 @@ class PostgresServerTest {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("stops at JVM exit");
         }
+
+        @Test
+        void removeShutdownHook_isRefused() {
+            assertThatThrownBy(() -> PostgresServer.shared().removeShutdownHook())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("stops at JVM exit");
+        }
     }
 
     @Nested
@@ -133,6 +140,21 @@ class PostgresServerTest {
                 assertThat(queryForString(jdbcUrl, "select version()")).startsWith("PostgreSQL 17.");
                 assertThat(queryForString(jdbcUrl, "show server_version")).startsWith("17.");
                 assertThat(server).isNotSameAs(PostgresServer.shared());
+            }
+
+            assertThatThrownBy(() -> DriverManager.getConnection(jdbcUrl).close()).isInstanceOf(SQLException.class);
+        }
+
+        @Test
+        void removeShutdownHook_leavesTheServerRunningUntilClosed() throws SQLException {
+            String jdbcUrl;
+            try (PostgresServer server = PostgresServer.startEmbedded()) {
+                jdbcUrl = server.jdbcUrl();
+
+                server.removeShutdownHook();
+                server.removeShutdownHook();
+
+                assertThat(queryForString(jdbcUrl, "show server_version")).startsWith("17.");
             }
 
             assertThatThrownBy(() -> DriverManager.getConnection(jdbcUrl).close()).isInstanceOf(SQLException.class);

@@ -1,0 +1,104 @@
+-- The image-generation example's own tables, beside pgqueue's job_queue, in the first schema of
+-- search_path. Idempotent: ExampleSchema runs it at every start, under an advisory lock.
+--
+-- A project's life:
+--   DRAFT ──generate (HTTP, + the pack job, one transaction)──► PENDING
+--   PENDING ──generate-complete-pack (+ one generate-image job per image × variant)──► PROCESSING
+--   PROCESSING ──the last generate-image job (fan-in)──► COMPLETED
+--   PROCESSING or PENDING ──an image failed for good, or there was nothing to do──► FAILED
+
+CREATE TABLE IF NOT EXISTS projects (
+    id               uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    name             text        NOT NULL,
+    user_id          uuid        NOT NULL,
+    status           text        NOT NULL DEFAULT 'DRAFT'
+        CONSTRAINT projects_status_check CHECK (status IN ('DRAFT', 'PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')),
+    pack_job_id      uuid,                       -- the generate-complete-pack job (job_queue.id)
+    images_total     int         NOT NULL DEFAULT 0,  -- generate-image jobs in the pack
+    images_remaining int         NOT NULL DEFAULT 0,  -- the fan-in counter: those not yet done
+    failure_reason   text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS source_images (
+    id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    project_id uuid        NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    file_name  text        NOT NULL,
+    format     text        NOT NULL,  -- as sniffed from the bytes: png, jpeg, gif, bmp
+    width      int         NOT NULL,
+    height     int         NOT NULL,
+    bytes      bytea       NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+-- Serves: a project's images in upload order (the project view, the pack's fan-out).
+CREATE INDEX IF NOT EXISTS source_images_project_idx ON source_images (project_id, created_at);
+
+CREATE TABLE IF NOT EXISTS assets (
+    id              uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    project_id      uuid        NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    source_image_id uuid        NOT NULL REFERENCES source_images (id) ON DELETE CASCADE,
+    variant         text        NOT NULL,
+    status          text        NOT NULL DEFAULT 'PENDING'
+        CONSTRAINT assets_status_check CHECK (status IN ('PENDING', 'DONE', 'FAILED', 'SKIPPED')),
+    format          text,
+    width           int,
+    height          int,
+    bytes           bytea,
+    error           text,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT assets_image_variant_key UNIQUE (source_image_id, variant)
+);
+-- Serves: a project's assets (the project view).
+CREATE INDEX IF NOT EXISTS assets_project_idx ON assets (project_id);
+
+-- Every write of projects.status, changed or not, for auditing and for the tests that count
+-- transitions (a pack completed twice would show up here as COMPLETED → COMPLETED).
+CREATE TABLE IF NOT EXISTS project_status_changes (
+    id          bigserial   PRIMARY KEY,
+    project_id  uuid        NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    from_status text        NOT NULL,
+    to_status   text        NOT NULL,
+    changed_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS project_status_changes_project_idx ON project_status_changes (project_id, id);
+
+-- The "Realtime" step: every status write of a project, and every asset that finishes, is
+-- announced on the channel imagegen_<schema> when its transaction commits, whoever wrote it (this
+-- service, a producer in another language, psql). The HTTP service relays them as Server-Sent Events.
+CREATE OR REPLACE FUNCTION imagegen_project_status_written() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('INSERT INTO %I.project_status_changes (project_id, from_status, to_status) VALUES ($1, $2, $3)',
+                   TG_TABLE_SCHEMA)
+        USING NEW.id, OLD.status, NEW.status;
+    PERFORM pg_notify('imagegen_' || TG_TABLE_SCHEMA, json_build_object(
+        'type', 'status', 'project', NEW.id, 'status', NEW.status,
+        'reason', left(NEW.failure_reason, 1000))::text);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION imagegen_asset_status_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('imagegen_' || TG_TABLE_SCHEMA, json_build_object(
+        'type', 'asset', 'project', NEW.project_id, 'asset', NEW.id, 'image', NEW.source_image_id,
+        'variant', NEW.variant, 'status', NEW.status)::text);
+    RETURN NULL;
+END $$;
+
+-- Created once: replacing a trigger at every start would lock the tables of a running service.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'projects_status_written' AND tgrelid = 'projects'::regclass) THEN
+        CREATE TRIGGER projects_status_written
+            AFTER UPDATE OF status ON projects
+            FOR EACH ROW EXECUTE FUNCTION imagegen_project_status_written();
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'assets_status_changed' AND tgrelid = 'assets'::regclass) THEN
+        CREATE TRIGGER assets_status_changed
+            AFTER UPDATE OF status ON assets
+            FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+            EXECUTE FUNCTION imagegen_asset_status_changed();
+    END IF;
+END $$;
