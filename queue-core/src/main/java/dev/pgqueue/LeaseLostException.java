@@ -16,6 +16,11 @@ public final class LeaseLostException extends PgQueueException {
         this.jobId = jobId;
     }
 
+    public LeaseLostException(UUID jobId) {
+        super("lost the lease on job " + jobId + "; its outcome will not be recorded");
+        this.jobId = jobId;
+    }
+
     public UUID jobId() {
         return jobId;
     }

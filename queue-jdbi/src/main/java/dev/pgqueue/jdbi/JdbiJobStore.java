@@ -1,6 +1,7 @@
 package dev.pgqueue.jdbi;
 
 import dev.pgqueue.EnqueueResult;
+import dev.pgqueue.JobContext;
 import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobSnapshot;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 
@@ -132,23 +134,50 @@ public final class JdbiJobStore implements JobStore {
      */
     public <P> JobHandler<P> transactional(TransactionalJobHandler<P> handler) {
         Check.notNull("handler", handler);
-        return (job, context) -> {
-            Attempt attempt = Attempt.of(context).orElseThrow(() -> new IllegalStateException(
-                    "transactional handlers run only inside a pgqueue Worker"));
-            return jdbi.inTransaction(handle -> {
-                JobOutcome outcome = handler.handle(job, context, handle);
-                if (outcome == null) {
-                    throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
-                }
-                List<FinishedJob> finished = bound(handle).jobFinishMany(
-                        new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now()));
-                if (finished.isEmpty()) {
-                    throw new LeaseLostException(job.type(), job.id());
-                }
-                handle.afterCommit(() -> attempt.recorded(finished.get(0)));
-                return outcome;
-            });
-        };
+        return (job, context) -> completeInTransaction(context, handle -> handler.handle(job, context, handle));
+    }
+
+    /**
+     * Runs {@code work} in one transaction that also records the outcome it returns, fenced by the
+     * job's lease: for a handler that does slow work first (rendering, an HTTP call) and wants only its
+     * final writes and its completion in one short transaction. Call it from inside a handler, with
+     * that handler's context, and return what it returns:
+     *
+     * <pre>{@code
+     * (job, context) -> {
+     *     byte[] png = render(job.payload());                 // no transaction, no connection held
+     *     return store.completeInTransaction(context, handle -> {
+     *         handle.execute("INSERT INTO assets (job_id, png) VALUES (?, ?)", job.id(), png);
+     *         return JobOutcome.done();
+     *     });
+     * }
+     * }</pre>
+     *
+     * If {@code work} throws, or returns null, the transaction rolls back and the exception reaches
+     * the handler's caller: a failed attempt. If the lease was lost meanwhile, the transaction rolls
+     * back with a {@link LeaseLostException}.
+     *
+     * @throws IllegalStateException if {@code context} does not come from a pgqueue worker
+     */
+    public <X extends Exception> JobOutcome completeInTransaction(JobContext context, HandleCallback<JobOutcome, X> work)
+            throws X {
+        Check.notNull("context", context);
+        Check.notNull("work", work);
+        Attempt attempt = Attempt.of(context).orElseThrow(() -> new IllegalStateException(
+                "completeInTransaction runs only inside a pgqueue Worker's handler, with that handler's context"));
+        return jdbi.inTransaction(handle -> {
+            JobOutcome outcome = work.withHandle(handle);
+            if (outcome == null) {
+                throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
+            }
+            List<FinishedJob> finished = bound(handle).jobFinishMany(
+                    new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now()));
+            if (finished.isEmpty()) {
+                throw new LeaseLostException(context.jobId());
+            }
+            handle.afterCommit(() -> attempt.recorded(finished.get(0)));
+            return outcome;
+        });
     }
 
     @Override

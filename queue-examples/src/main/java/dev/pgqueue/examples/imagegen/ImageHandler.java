@@ -7,7 +7,6 @@ import dev.pgqueue.JobOutcome;
 import dev.pgqueue.examples.imagegen.Jobs.GenerateImage;
 import dev.pgqueue.jdbi.JdbiJobStore;
 import java.util.Optional;
-import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -41,7 +40,7 @@ final class ImageHandler implements JobHandler<GenerateImage> {
         Source source = found.get();
         if (source.projectStatus() != ProjectStatus.PROCESSING) {
             String reason = "project " + task.projectId() + " is " + source.projectStatus() + "; skipped";
-            return inTransactionWithCompletion(job, context, handle -> {
+            return store.completeInTransaction(context, handle -> {
                 setAsset(handle, task, "SKIPPED", reason);
                 return JobOutcome.cancel(reason);
             });
@@ -59,7 +58,7 @@ final class ImageHandler implements JobHandler<GenerateImage> {
             return failPack(job, context, "rendering " + task.variant().id() + " of '" + source.fileName() + "' failed: " + e);
         }
 
-        return inTransactionWithCompletion(job, context, handle -> {
+        return store.completeInTransaction(context, handle -> {
             handle.createUpdate("""
                             UPDATE assets SET status = 'DONE', format = :format, width = :width, height = :height,
                                               bytes = :bytes, error = NULL, updated_at = now()
@@ -77,21 +76,11 @@ final class ImageHandler implements JobHandler<GenerateImage> {
     }
 
     private JobOutcome failPack(Job<GenerateImage> job, JobContext context, String reason) throws Exception {
-        return inTransactionWithCompletion(job, context, handle -> {
+        return store.completeInTransaction(context, handle -> {
             setAsset(handle, job.payload(), "FAILED", reason);
             PackProgress.packFailed(handle, job.payload().projectId(), reason);
             return JobOutcome.failPermanently(reason);
         });
-    }
-
-    /**
-     * Runs {@code work} in one transaction that also records this job's outcome (the one {@code work}
-     * returns), through the store's transactional handler. Opening it only here keeps the
-     * transaction, and its pooled connection, as short as the writes.
-     */
-    private JobOutcome inTransactionWithCompletion(Job<GenerateImage> job, JobContext context,
-                                                   Function<Handle, JobOutcome> work) throws Exception {
-        return store.<GenerateImage>transactional((j, c, handle) -> work.apply(handle)).handle(job, context);
     }
 
     private record Source(String fileName, byte[] bytes, ProjectStatus projectStatus) {}

@@ -211,6 +211,40 @@ class WorkerOutcomesTest {
         }
 
         @Test
+        void completeInTransaction_commitsOnlyTheFinalWritesWithTheCompletion() {
+            List<Boolean> heldAConnectionWhileWorking = new CopyOnWriteArrayList<>();
+            start(TASK, (job, context) -> {
+                heldAConnectionWhileWorking.add(db.queryForLong(
+                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name = 'pgqueue-test'") > 0);
+                return store.completeInTransaction(context, handle -> {
+                    handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'rendered')", job.id());
+                    return JobOutcome.done();
+                });
+            });
+            UUID id = enqueue(3);
+            awaitStatus(id, "completed");
+            assertThat(db.queryForLong("SELECT count(*) FROM ledger WHERE job_id = ?", id)).isEqualTo(1);
+            assertThat(heldAConnectionWhileWorking).containsExactly(false);
+        }
+
+        @Test
+        void completeInTransaction_outsideAWorker_isRefused() {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.completeInTransaction(
+                            new dev.pgqueue.JobContext() {
+                                public UUID jobId() { return UUID.randomUUID(); }
+                                public int attempt() { return 1; }
+                                public boolean isCancellationRequested() { return false; }
+                                public boolean isLeaseLost() { return false; }
+                                public boolean shouldStop() { return false; }
+                                public void extendLease() {}
+                                public void reportProgress(int percent, String message) {}
+                            },
+                            handle -> JobOutcome.done()))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("only inside a pgqueue Worker's handler");
+        }
+
+        @Test
         void handlerThatThrows_rollsBackItsWrites_andTheAttemptCountsAsFailed() {
             start(TASK, store.transactional((job, context, handle) -> {
                 handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'partial')", job.id());
