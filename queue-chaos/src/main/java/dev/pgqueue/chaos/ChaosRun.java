@@ -71,6 +71,11 @@ public final class ChaosRun {
 
     private ChaosCheck.Report run() throws Exception {
         server = OwnPostgres.start(List.of());
+        Thread cleanUp = new Thread(() -> {
+            workers.values().forEach(Process::destroyForcibly);
+            server.close();
+        }, "chaos-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         HikariConfig poolConfig = new HikariConfig();
         poolConfig.setJdbcUrl(server.jdbcUrl());
         poolConfig.addDataSourceProperty("ApplicationName", "chaos-harness");
@@ -108,6 +113,7 @@ public final class ChaosRun {
         } finally {
             workers.values().forEach(Process::destroyForcibly);
             server.close();
+            Runtime.getRuntime().removeShutdownHook(cleanUp);
         }
     }
 

@@ -110,6 +110,8 @@ public final class ChaosWorkerMain {
             worker.close();
             pool.close();
         }));
+        // If the harness dies without stopping us, do not linger as an orphan.
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
         worker.start();
         System.out.println("chaos worker " + workerId + " started, pid " + ProcessHandle.current().pid());
         Thread.sleep(Long.MAX_VALUE); // until stopped or killed

@@ -34,6 +34,7 @@ public final class OwnPostgres implements AutoCloseable {
     private final Path base;
     private final Path data;
     private final int port;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OwnPostgres(Path bin, Path base, int port) {
         this.bin = bin;
@@ -103,6 +104,9 @@ public final class OwnPostgres implements AutoCloseable {
     /** Stops the server and deletes its data directory. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             pgCtl("stop", "-m", "immediate");
         } catch (RuntimeException e) {
