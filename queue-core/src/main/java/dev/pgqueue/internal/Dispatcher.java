@@ -41,7 +41,11 @@ final class Dispatcher {
     private final WorkerRuntime runtime;
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
-    private final Map<UUID, RunningJob> leased = new ConcurrentHashMap<>();
+    /**
+     * Every attempt this worker holds, by identity: one job can have two here at once (an attempt
+     * that lost its lease and has not returned yet, and the same worker's next attempt of it).
+     */
+    private final java.util.Set<RunningJob> leased = ConcurrentHashMap.newKeySet();
     private final Map<String, AtomicInteger> busySlots = new HashMap<>();
 
     Dispatcher(WorkerRuntime runtime, ExecutorService executor, ScheduledExecutorService timer) {
@@ -62,7 +66,7 @@ final class Dispatcher {
 
     /** Jobs this worker holds a lease on: running, or finished but not yet recorded. */
     Collection<RunningJob> leased() {
-        return leased.values();
+        return leased;
     }
 
     void dispatch(List<ClaimedJob> claimed) {
@@ -70,7 +74,17 @@ final class Dispatcher {
         ordered.sort(CLAIM_ORDER);
         for (ClaimedJob job : ordered) {
             RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime);
-            leased.put(job.id(), run);
+            for (RunningJob earlier : leased) {
+                if (earlier.jobId().equals(job.id()) && !earlier.isLeaseLost()) {
+                    // The job was rescued from under an attempt of ours that has not returned yet
+                    // (it ignores interrupts, or this process was paused): that attempt is fenced out.
+                    log.warn("job {} was claimed again (attempt {}) while its attempt {} still runs here; that attempt lost its lease",
+                            run.name(), job.attempt(), earlier.attempt());
+                    earlier.markLeaseLost();
+                    runtime.events().leaseLost(earlier);
+                }
+            }
+            leased.add(run);
             busySlots.get(job.queue()).incrementAndGet();
             try {
                 executor.execute(() -> run(run));
@@ -84,19 +98,21 @@ final class Dispatcher {
 
     /** Called by the completer once a job's outcome is recorded (or rejected): the lease is no longer ours. */
     void released(RunningJob run) {
-        leased.remove(run.jobId());
+        leased.remove(run);
     }
 
     void cancelRequested(UUID jobId) {
-        RunningJob run = leased.get(jobId);
-        if (run != null && run.isRunning() && run.stop(RunningJob.StopReason.CANCELLED)) {
-            log.info("job {} was cancelled by a producer; interrupting its handler", run.name());
+        for (RunningJob run : leased) {
+            if (run.jobId().equals(jobId) && !run.isLeaseLost() && run.isRunning()
+                    && run.stop(RunningJob.StopReason.CANCELLED)) {
+                log.info("job {} was cancelled by a producer; interrupting its handler", run.name());
+            }
         }
     }
 
     /** Asks every running handler to stop (shutdown deadline passed). */
     void stopAll(RunningJob.StopReason reason) {
-        leased.values().stream().filter(RunningJob::isRunning).forEach(run -> run.stop(reason));
+        leased.stream().filter(RunningJob::isRunning).forEach(run -> run.stop(reason));
     }
 
     private void run(RunningJob run) {

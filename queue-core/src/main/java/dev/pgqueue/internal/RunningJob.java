@@ -106,6 +106,23 @@ public final class RunningJob implements JobContext, Attempt {
         return thread != null;
     }
 
+    /**
+     * Whether the handler is inside {@code System.exit}: it will never return, since the JVM waits
+     * for its shutdown hooks (a worker's {@code close()} among them) while the handler waits for it.
+     */
+    boolean isExitingJvm() {
+        Thread running = thread;
+        if (running == null) {
+            return false;
+        }
+        for (StackTraceElement frame : running.getStackTrace()) {
+            if (frame.getClassName().equals("java.lang.Shutdown") && frame.getMethodName().equals("exit")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Asks the handler to stop (flag and interrupt). Returns false if another reason came first. */
     synchronized boolean stop(StopReason reason) {
         if (stopReason != null) {

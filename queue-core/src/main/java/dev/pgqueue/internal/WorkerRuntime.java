@@ -47,6 +47,8 @@ public final class WorkerRuntime {
     private Thread fetcherThread;
     private Thread completerThread;
     private Subscription subscription;
+    /** Handlers blocked in System.exit (see {@link #failJobsExitingTheJvm()}): they never free their slot. */
+    private int exitingJobs;
 
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
@@ -137,6 +139,7 @@ public final class WorkerRuntime {
                 config.workerId(), config.shutdownTimeout(), dispatcher.runningJobs());
         fetcher.stop();
         join(fetcherThread);
+        failJobsExitingTheJvm();
         if (!awaitIdle(started + config.shutdownTimeout().toNanos())) {
             log.warn("worker {} shutdown timeout passed with {} jobs running; interrupting them and handing them back",
                     config.workerId(), dispatcher.runningJobs());
@@ -156,6 +159,23 @@ public final class WorkerRuntime {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     }
 
+    /**
+     * A handler that called {@code System.exit} is why we are closing (from a shutdown hook), and it
+     * never returns. Handing its job back would make it a poison pill that kills every worker that
+     * claims it, forever, without ever counting an attempt; it counts as a failed attempt instead.
+     */
+    private void failJobsExitingTheJvm() {
+        for (RunningJob run : dispatcher.leased()) {
+            if (!run.isLeaseLost() && run.isExitingJvm()) {
+                log.error("job {}'s handler called System.exit; recording the attempt as failed", run.name());
+                completer.submit(run, Outcomes.retry(run,
+                        "the handler called System.exit: the worker's JVM shut down during this attempt", config.retryPolicy()));
+                run.markLeaseLost();
+                exitingJobs++;
+            }
+        }
+    }
+
     /** Handlers that ignore interruption: give their jobs back now; whatever they do later is fenced out. */
     private void handBackStuckJobs() {
         for (RunningJob run : dispatcher.leased()) {
@@ -168,7 +188,7 @@ public final class WorkerRuntime {
     }
 
     private boolean awaitIdle(long deadlineNanos) {
-        while (dispatcher.runningJobs() > 0) {
+        while (dispatcher.runningJobs() > exitingJobs) {
             if (System.nanoTime() >= deadlineNanos) {
                 return false;
             }
