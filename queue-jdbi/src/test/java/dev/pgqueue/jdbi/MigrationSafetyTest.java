@@ -1,0 +1,150 @@
+package dev.pgqueue.jdbi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobType;
+import dev.pgqueue.StoreException;
+import dev.pgqueue.Worker;
+import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Migrations against a live queue: they give up after their lock timeout instead of hanging behind
+ * (and stalling every claim behind) a busy table, and a worker of the previous version keeps working
+ * while the next version's migration is applied under it.
+ */
+@PostgresTest
+class MigrationSafetyTest {
+
+    record Step(int n) {}
+
+    static final JobType<Step> STEP = JobType.of("step", Step.class);
+
+    private final TestDatabase db;
+    private final Jdbi jdbi;
+    private final String schema;
+
+    MigrationSafetyTest(TestDatabase db) {
+        this.db = db;
+        this.jdbi = Jdbi.create(db.dataSource());
+        this.schema = db.schema() + "_m";
+    }
+
+    @AfterEach
+    void dropSchema() {
+        db.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+
+    private long history() {
+        return db.queryForLong("SELECT count(*) FROM " + schema + ".pgqueue_schema_history");
+    }
+
+    @Test
+    void migrationBehindABusyTable_givesUpAfterItsLockTimeout_rollsBackWhole_andHoldsUpClaimsNoLonger() throws Exception {
+        JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(schema).build();
+        db.execute("DELETE FROM " + schema + ".pgqueue_schema_history"); // so that V1 runs again, with its ALTER TABLEs
+        SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema).lockTimeout(Duration.ofMillis(500));
+
+        try (Connection busy = db.dataSource().getConnection(); Statement st = busy.createStatement()) {
+            busy.setAutoCommit(false);
+            st.execute("UPDATE " + schema + ".job_queue SET priority = priority WHERE false"); // a transaction on the table
+            long started = System.nanoTime();
+            CompletableFuture<List<Integer>> migration = CompletableFuture.supplyAsync(migrator::migrate);
+            Thread.sleep(150);
+            // A claim arriving now queues behind the migration's lock request, so only as long as it waits.
+            long claimStarted = System.nanoTime();
+            CompletableFuture<Integer> claim = CompletableFuture.supplyAsync(() -> store.jobClaim(new ClaimParams(
+                    "default", Set.of("step"), 10, "claimer", UUID.randomUUID(), Duration.ofSeconds(30), null)).size());
+
+            assertThatThrownBy(() -> migration.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(StoreException.class)
+                    .hasMessageContaining("could not migrate schema " + schema)
+                    .hasMessageContaining("lock timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+            assertThat(claim.get(5, TimeUnit.SECONDS)).isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - claimStarted)).isLessThan(Duration.ofSeconds(2));
+            busy.rollback();
+        }
+        assertThat(history()).as("nothing of the failed migration was kept").isZero();
+        assertThat(migrator.migrate()).as("applies once the table is free").containsExactly(1, 3);
+    }
+
+    @Test
+    void workerOfThePreviousVersion_keepsWorking_whileTheNextVersionIsMigrated() throws Exception {
+        JdbiJobStore oldStore = JdbiJobStore.builder(jdbi).schema(schema).version(1).build();
+        assertThat(SchemaMigrator.of(jdbi, schema).currentVersion()).isEqualTo(1);
+        JdbiJobQueue oldQueue = JdbiJobQueue.create(oldStore);
+        AtomicInteger ran = new AtomicInteger();
+        Worker oldWorker = Worker.builder(oldStore).pollInterval(Duration.ofMillis(100)).queue("default", 4)
+                .handler(STEP, (job, context) -> {
+                    ran.incrementAndGet();
+                    Thread.sleep(5);
+                    return JobOutcome.done();
+                }).build();
+        oldWorker.start();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        AtomicInteger produced = new AtomicInteger();
+        CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
+            while (producing.get()) {
+                int n = produced.incrementAndGet();
+                if (n % 2 == 0) {
+                    oldQueue.enqueue(STEP, new Step(n));
+                } else {
+                    db.execute("SELECT " + schema + ".job_queue_enqueue('step', jsonb_build_object('n', ?))", n);
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> ran.get() >= 50);
+            long started = System.nanoTime();
+            JdbiJobStore newStore = JdbiJobStore.builder(jdbi).schema(schema).build(); // applies V3 under the old worker
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(SchemaMigrator.of(jdbi, schema).currentVersion()).isEqualTo(SchemaMigrator.latestVersion());
+            assertThat(took).isLessThan(Duration.ofSeconds(5));
+            int atUpgrade = ran.get();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ran.get() >= atUpgrade + 50);
+
+            // An old instance that starts after the upgrade (migrations off) still starts.
+            JdbiJobStore lateOld = JdbiJobStore.builder(jdbi).schema(schema).migrate(false).version(1).build();
+            JdbiJobQueue.create(lateOld).enqueue(STEP, new Step(-1));
+            JdbiJobQueue.create(newStore).enqueue(STEP, new Step(-2));
+        } finally {
+            producing.set(false);
+            producer.get(10, TimeUnit.SECONDS);
+        }
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    db.queryForLong("SELECT count(*) FROM " + schema + ".job_queue WHERE status <> 'completed'") == 0);
+        } finally {
+            oldWorker.close();
+        }
+        assertThat(db.queryForLong("SELECT count(*) FROM " + schema + ".job_queue")).isEqualTo(produced.get() + 2);
+        assertThat(ran.get()).isEqualTo(produced.get() + 2);
+        assertThatThrownBy(() -> db.execute("SELECT " + schema + ".job_queue_enqueue('step', jsonb_build_object('n', repeat('x', 2000000)))"))
+                .as("the new version's function is in place")
+                .hasMessageContaining("at most 1048576 bytes");
+    }
+}
