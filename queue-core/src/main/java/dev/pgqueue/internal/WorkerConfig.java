@@ -24,6 +24,7 @@ public record WorkerConfig(
         Duration rescueInterval,
         Duration shutdownTimeout,
         Duration pruneInterval,
+        Duration tableHealthInterval,
         Map<JobStatus, Duration> retention,
         RetryPolicy retryPolicy,
         ExecutorService executor,

@@ -113,6 +113,9 @@ public final class WorkerRuntime {
             scheduler.scheduleWithFixedDelay(
                     pruner::prune, ThreadLocalRandom.current().nextLong(prune / 2 + 1), prune, TimeUnit.NANOSECONDS);
         }
+        TableHealthCheck health = new TableHealthCheck(this);
+        long check = config.tableHealthInterval().toNanos();
+        scheduler.scheduleWithFixedDelay(health::check, check, check, TimeUnit.NANOSECONDS);
         log.info("worker {} started: queues {}, job types {}", id, config.queues(), config.types());
     }
 

@@ -207,6 +207,11 @@ public final class JdbiJobStore implements JobStore {
     }
 
     @Override
+    public Optional<TableHealth> jobTableHealth() {
+        return run("read the health of the job table", statements::tableHealth);
+    }
+
+    @Override
     public Subscription subscribe(StoreListener listener) {
         return notifications.subscribe(Check.notNull("listener", listener));
     }

@@ -1,0 +1,67 @@
+package dev.pgqueue.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The soak runs, outside {@code mvn verify} (the class name does not match the test pattern):
+ * {@code mvn -B -pl queue-chaos -am verify -Psoak}. Each prints its sample table and writes it to
+ * {@code target/soak-*.md}.
+ */
+class SoakRun {
+
+    /** 1,000,000 jobs with the pruner on: sizes must plateau and throughput must not decay > 10%. */
+    @Test
+    void millionJobs_withThePrunerOn_sizesPlateau_andThroughputHolds() throws Exception {
+        long jobs = Long.getLong("soak.jobs", 1_000_000);
+        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(15), null, null, List.of(), Duration.ofSeconds(5)));
+        List<Soak.Sample> samples = result.samples();
+        String table = report("soak-million", samples, result);
+
+        List<Soak.Sample> steady = samples.subList(1, samples.size()); // the first interval warms up
+        double start = average(steady.subList(0, 4));
+        double end = average(steady.subList(steady.size() - 4, steady.size()));
+        long firstHalfMax = steady.subList(0, steady.size() / 2).stream().mapToLong(s -> s.tableBytes() + s.indexBytes()).max().orElseThrow();
+        long secondHalfMax = steady.subList(steady.size() / 2, steady.size()).stream().mapToLong(s -> s.tableBytes() + s.indexBytes()).max().orElseThrow();
+        String verdict = String.format("throughput start %.0f jobs/s, end %.0f jobs/s (drift %+.1f%%); table+indexes max %.1f MiB"
+                        + " in the first half, %.1f MiB in the second",
+                start, end, (end - start) / start * 100, firstHalfMax / 1048576.0, secondHalfMax / 1048576.0);
+        System.out.println(verdict);
+        Files.writeString(Path.of("target", "soak-million.md"), table + "\n" + verdict + "\n");
+        assertThat(end).as(verdict).isGreaterThanOrEqualTo(start * 0.9);
+        assertThat(secondHalfMax).as(verdict).isLessThanOrEqualTo((long) (firstHalfMax * 1.25));
+    }
+
+    /**
+     * A transaction elsewhere holds its snapshot for two minutes while the queue churns: dead rows
+     * pile up (vacuum may not remove them), throughput drops, and the worker says why.
+     */
+    @Test
+    void pinnedXminHorizon_deadRowsPileUp_andTheWorkerReportsIt() throws Exception {
+        long jobs = Long.getLong("soak.pinnedJobs", 400_000);
+        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(10), Duration.ofSeconds(40),
+                Duration.ofSeconds(120), List.of(), Duration.ofSeconds(5)));
+        String table = report("soak-pinned-xmin", result.samples(), result);
+        System.out.println(table);
+        assertThat(result.workerWarnings()).as("the worker reported the pinned horizon").isNotEmpty();
+        assertThat(result.workerWarnings().get(0)).contains("holds back vacuum of job_queue");
+    }
+
+    private static String report(String name, List<Soak.Sample> samples, Soak.Result result) throws Exception {
+        String table = Soak.Sample.header() + "\n" + samples.stream().map(Soak.Sample::line).collect(Collectors.joining("\n"))
+                + "\n\nworker reports:\n" + String.join("\n", result.workerWarnings());
+        System.out.println(table);
+        Files.writeString(Path.of("target", name + ".md"), table + "\n");
+        return table;
+    }
+
+    private static double average(List<Soak.Sample> samples) {
+        return samples.stream().mapToDouble(Soak.Sample::jobsPerSecond).average().orElseThrow();
+    }
+}
