@@ -42,6 +42,7 @@ public final class ChaosRun {
     private final Path eventsDir;
     private final Map<String, Process> workers = new ConcurrentHashMap<>();
     private final Set<UUID> confirmed = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> resumedAt = new ConcurrentHashMap<>();
     private final List<ChaosCheck.Zombie> zombies = new ArrayList<>();
     private final List<String> timeline = new ArrayList<>();
     private int workerSeq;
@@ -206,7 +207,11 @@ public final class ChaosRun {
     }
 
     private void kill() throws Exception {
-        List<String> ids = new ArrayList<>(workers.keySet());
+        // Not a worker just resumed from a pause: it must live to try (and fail) to record its late outcomes.
+        long now = System.nanoTime();
+        List<String> ids = new ArrayList<>(workers.keySet().stream()
+                .filter(id -> now - resumedAt.getOrDefault(id, Long.MIN_VALUE / 2) > TimeUnit.SECONDS.toNanos(5))
+                .toList());
         String victim = ids.get(random.nextInt(ids.size()));
         Process process = workers.remove(victim);
         int held = countProcessing(victim);
@@ -277,6 +282,7 @@ public final class ChaosRun {
         }
         long pausedFor = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt);
         signal("CONT", process.pid());
+        resumedAt.put(zombie, System.nanoTime());
         zombies.add(new ChaosCheck.Zombie(zombie, attempts));
         note("SIGSTOP " + zombie + " holding " + attempts.size() + " jobs for " + pausedFor
                 + " ms (lease " + ChaosWorkerMain.LEASE.toMillis() + " ms) until others rescued and finished them; SIGCONT");
