@@ -210,7 +210,7 @@ public final class ChaosRun {
         // Not a worker just resumed from a pause: it must live to try (and fail) to record its late outcomes.
         long now = System.nanoTime();
         List<String> ids = new ArrayList<>(workers.keySet().stream()
-                .filter(id -> now - resumedAt.getOrDefault(id, Long.MIN_VALUE / 2) > TimeUnit.SECONDS.toNanos(5))
+                .filter(id -> !resumedAt.containsKey(id) || now - resumedAt.get(id) > TimeUnit.SECONDS.toNanos(5))
                 .toList());
         String victim = ids.get(random.nextInt(ids.size()));
         Process process = workers.remove(victim);
