@@ -41,6 +41,7 @@ final class Completer implements Runnable {
     }
 
     void submit(RunningJob run, Finish finish) {
+        run.outcomeSubmitted();
         queue.add(new Pending(run, finish));
     }
 

@@ -67,7 +67,9 @@ final class Heartbeat {
         for (RunningJob run : runs) {
             HeldLease lease = byId.get(run.jobId());
             if (lease == null) {
-                if (!run.isLeaseLost()) {
+                // A job whose outcome is being recorded is no longer processing once it is: that is
+                // its own outcome, not a lost lease (the completer reports a rejected one itself).
+                if (!run.isLeaseLost() && !run.isOutcomeSubmitted()) {
                     log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
                             runtime.config().workerId(), run.name());
                     run.markLeaseLost();

@@ -39,6 +39,8 @@ public final class RunningJob implements JobContext, Attempt {
     private volatile long startedNanos;
     private volatile long stoppedNanos;
     private volatile boolean reportedStuck;
+    /** The outcome is with the completer (or recorded): a lease the store no longer confirms may be our own doing. */
+    private volatile boolean outcomeSubmitted;
 
     RunningJob(ClaimedJob claimed, HandlerRegistration<?> registration, WorkerRuntime runtime) {
         this.claimed = claimed;
@@ -170,6 +172,14 @@ public final class RunningJob implements JobContext, Attempt {
         boolean first = !reportedStuck;
         reportedStuck = true;
         return first;
+    }
+
+    void outcomeSubmitted() {
+        outcomeSubmitted = true;
+    }
+
+    boolean isOutcomeSubmitted() {
+        return outcomeSubmitted || recordedByHandler != null;
     }
 
     FinishedJob recordedByHandler() {
