@@ -63,9 +63,11 @@ public final class Soak {
      * @param pinFrom     when to open the transaction that pins the xmin horizon (null: never)
      * @param pinFor      how long it stays open
      * @param settings    extra server settings (autovacuum tuning)
+     * @param retention   how long completed jobs are kept before the pruner deletes them
+     * @param runFor      stop after this long even if fewer jobs are done (null: until all are)
      */
     public record Plan(long jobs, Duration sampleEvery, Duration pinFrom, Duration pinFor, List<String> settings,
-            Duration retention) {}
+            Duration retention, Duration runFor) {}
 
     public record Result(List<Sample> samples, List<String> workerWarnings) {}
 
@@ -114,6 +116,9 @@ public final class Soak {
                     while (completed.get() < plan.jobs()) {
                         long now = System.nanoTime();
                         Duration elapsed = Duration.ofNanos(now - started);
+                        if (plan.runFor() != null && elapsed.compareTo(plan.runFor()) >= 0) {
+                            break;
+                        }
                         if (plan.pinFrom() != null && pin == null && !pinned.get() && elapsed.compareTo(plan.pinFrom()) >= 0) {
                             pin = server.connect();
                             pin.setAutoCommit(false);

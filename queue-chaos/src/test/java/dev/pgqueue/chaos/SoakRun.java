@@ -20,7 +20,7 @@ class SoakRun {
     @Test
     void millionJobs_withThePrunerOn_sizesPlateau_andThroughputHolds() throws Exception {
         long jobs = Long.getLong("soak.jobs", 1_000_000);
-        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(15), null, null, List.of(), Duration.ofSeconds(5)));
+        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(15), null, null, List.of(), Duration.ofSeconds(5), null));
         List<Soak.Sample> samples = result.samples();
         String table = report("soak-million", samples, result);
 
@@ -40,13 +40,14 @@ class SoakRun {
 
     /**
      * A transaction elsewhere holds its snapshot for two minutes while the queue churns: dead rows
-     * pile up (vacuum may not remove them), throughput drops, and the worker says why.
+     * pile up (vacuum may not remove them), throughput drops, and the worker says why (its health
+     * check runs every 5 s here, so it reports a transaction older than 5 s).
      */
     @Test
     void pinnedXminHorizon_deadRowsPileUp_andTheWorkerReportsIt() throws Exception {
-        long jobs = Long.getLong("soak.pinnedJobs", 400_000);
-        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(10), Duration.ofSeconds(40),
-                Duration.ofSeconds(120), List.of(), Duration.ofSeconds(5)));
+        // One minute as usual, two minutes pinned, one minute after its release.
+        Soak.Result result = Soak.run(new Soak.Plan(Long.MAX_VALUE, Duration.ofSeconds(10), Duration.ofSeconds(60),
+                Duration.ofSeconds(120), List.of(), Duration.ofSeconds(5), Duration.ofSeconds(240)));
         String table = report("soak-pinned-xmin", result.samples(), result);
         System.out.println(table);
         assertThat(result.workerWarnings()).as("the worker reported the pinned horizon").isNotEmpty();
