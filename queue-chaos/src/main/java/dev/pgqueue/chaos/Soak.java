@@ -65,9 +65,10 @@ public final class Soak {
      * @param settings    extra server settings (autovacuum tuning)
      * @param retention   how long completed jobs are kept before the pruner deletes them
      * @param runFor      stop after this long even if fewer jobs are done (null: until all are)
+     * @param tableSql    statements run on the migrated schema before the run (per-table storage settings)
      */
     public record Plan(long jobs, Duration sampleEvery, Duration pinFrom, Duration pinFor, List<String> settings,
-            Duration retention, Duration runFor) {}
+            Duration retention, Duration runFor, List<String> tableSql) {}
 
     public record Result(List<Sample> samples, List<String> workerWarnings) {}
 
@@ -81,6 +82,7 @@ public final class Soak {
             try (HikariDataSource pool = new HikariDataSource(config)) {
                 Jdbi jdbi = Jdbi.create(pool);
                 JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(SCHEMA).build();
+                jdbi.useHandle(h -> plan.tableSql().forEach(h::execute));
                 JdbiJobQueue queue = JdbiJobQueue.create(store);
                 AtomicLong completed = new AtomicLong();
                 Worker worker = Worker.builder(store)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -12,25 +13,32 @@ import org.junit.jupiter.api.Test;
 /**
  * The soak runs, outside {@code mvn verify} (the class name does not match the test pattern):
  * {@code mvn -B -pl queue-chaos -am verify -Psoak}. Each prints its sample table and writes it to
- * {@code target/soak-*.md}.
+ * {@code target/soak-*.md}. {@code -Dsoak.jobs}, {@code -Dsoak.settings} (server settings,
+ * comma-separated) and {@code -Dsoak.tableSql} (statements, semicolon-separated) vary the
+ * million-job run for experiments.
  */
 class SoakRun {
+
+    /** One minute of samples: a whole autovacuum cycle at the default naptime. */
+    private static final int WINDOW = 6;
 
     /** 1,000,000 jobs with the pruner on: sizes must plateau and throughput must not decay > 10%. */
     @Test
     void millionJobs_withThePrunerOn_sizesPlateau_andThroughputHolds() throws Exception {
         long jobs = Long.getLong("soak.jobs", 1_000_000);
-        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(15), null, null, List.of(), Duration.ofSeconds(5), null));
+        Soak.Result result = Soak.run(new Soak.Plan(jobs, Duration.ofSeconds(10), null, null,
+                split(System.getProperty("soak.settings", ""), ","), Duration.ofSeconds(5), null,
+                split(System.getProperty("soak.tableSql", ""), ";")));
         List<Soak.Sample> samples = result.samples();
         String table = report("soak-million", samples, result);
 
         List<Soak.Sample> steady = samples.subList(1, samples.size()); // the first interval warms up
-        double start = average(steady.subList(0, 4));
-        double end = average(steady.subList(steady.size() - 4, steady.size()));
+        double start = average(steady.subList(0, WINDOW));
+        double end = average(steady.subList(steady.size() - WINDOW, steady.size()));
         long firstHalfMax = steady.subList(0, steady.size() / 2).stream().mapToLong(s -> s.tableBytes() + s.indexBytes()).max().orElseThrow();
         long secondHalfMax = steady.subList(steady.size() / 2, steady.size()).stream().mapToLong(s -> s.tableBytes() + s.indexBytes()).max().orElseThrow();
-        String verdict = String.format("throughput start %.0f jobs/s, end %.0f jobs/s (drift %+.1f%%); table+indexes max %.1f MiB"
-                        + " in the first half, %.1f MiB in the second",
+        String verdict = String.format("throughput over the first minute %.0f jobs/s, over the last minute %.0f jobs/s"
+                        + " (drift %+.1f%%); table+indexes at most %.1f MiB in the first half, %.1f MiB in the second",
                 start, end, (end - start) / start * 100, firstHalfMax / 1048576.0, secondHalfMax / 1048576.0);
         System.out.println(verdict);
         Files.writeString(Path.of("target", "soak-million.md"), table + "\n" + verdict + "\n");
@@ -47,9 +55,9 @@ class SoakRun {
     void pinnedXminHorizon_deadRowsPileUp_andTheWorkerReportsIt() throws Exception {
         // One minute as usual, two minutes pinned, one minute after its release.
         Soak.Result result = Soak.run(new Soak.Plan(Long.MAX_VALUE, Duration.ofSeconds(10), Duration.ofSeconds(60),
-                Duration.ofSeconds(120), List.of(), Duration.ofSeconds(5), Duration.ofSeconds(240)));
-        String table = report("soak-pinned-xmin", result.samples(), result);
-        System.out.println(table);
+                Duration.ofSeconds(120), split(System.getProperty("soak.settings", ""), ","), Duration.ofSeconds(5),
+                Duration.ofSeconds(240), split(System.getProperty("soak.tableSql", ""), ";")));
+        report("soak-pinned-xmin", result.samples(), result);
         assertThat(result.workerWarnings()).as("the worker reported the pinned horizon").isNotEmpty();
         assertThat(result.workerWarnings().get(0)).contains("holds back vacuum of job_queue");
     }
@@ -64,5 +72,9 @@ class SoakRun {
 
     private static double average(List<Soak.Sample> samples) {
         return samples.stream().mapToDouble(Soak.Sample::jobsPerSecond).average().orElseThrow();
+    }
+
+    private static List<String> split(String text, String separator) {
+        return Arrays.stream(text.split(separator)).map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 }
