@@ -274,6 +274,38 @@ class HostileInputTest {
     }
 
     @Nested
+    class ErrorMessages {
+
+        @Test
+        void longErrorsAreCutToTheDocumentedLength_neverInsideACharacter() {
+            for (String prefix : List.of("", "x")) { // both parities: one cut lands inside a pair
+                String message = prefix + "😀".repeat(10_000);
+                UUID id = queue.enqueue(TEXT, new Text("fails"), EnqueueOptions.defaults().maxRetries(0).queue("errors"));
+                Worker serving = Worker.builder(store).pollInterval(Duration.ofMillis(100)).queue("errors", 1)
+                        .handler(TEXT, (job, context) -> {
+                            throw new IllegalStateException(message);
+                        }).build();
+                serving.start();
+                try {
+                    await().atMost(Duration.ofSeconds(10)).until(() ->
+                            "failed".equals(db.queryForList("SELECT status FROM job_queue WHERE id = ?", id).get(0).get("status")));
+                } finally {
+                    serving.close();
+                }
+                String stored = (String) db.queryForList("SELECT error_message FROM job_queue WHERE id = ?", id).get(0).get("error_message");
+                String kept = stored.substring(0, stored.indexOf("… [truncated"));
+                assertThat(stored.length()).isLessThanOrEqualTo(Worker.MAX_ERROR_MESSAGE_LENGTH);
+                assertThat(("java.lang.IllegalStateException: " + message).startsWith(kept))
+                        .as("with prefix '%s' the stored message is the original's beginning; it ends with: %s",
+                                prefix, kept.substring(kept.length() - 10))
+                        .isTrue();
+                assertThat(stored.indexOf('?')).as("no character was replaced by '?'").isNegative();
+                db.execute("DELETE FROM job_queue WHERE id = ?", id);
+            }
+        }
+    }
+
+    @Nested
     class Secrets {
 
         private static final String SECRET = "SuperSecret-7f3a";
