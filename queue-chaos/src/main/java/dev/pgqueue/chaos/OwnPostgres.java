@@ -80,6 +80,11 @@ public final class OwnPostgres implements AutoCloseable {
         }
     }
 
+    /** Whether PostgreSQL server binaries were found (see the class comment). */
+    public static boolean available() {
+        return findBinaries().isPresent();
+    }
+
     public String jdbcUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
     }
