@@ -1,6 +1,6 @@
--- Live and dead rows of job_queue, when vacuum last finished on it, and the session whose snapshot
--- is oldest (it holds back what vacuum may remove), if this role may see it: other roles' sessions
--- show no backend_xmin without pg_read_all_stats. Only this database's sessions hold back vacuum of
+-- Live and dead rows of job_queue, when vacuum last finished on it, and the oldest transaction that
+-- holds a snapshot or a transaction id (either holds back what vacuum may remove), if this role may
+-- see it: other roles' sessions show neither without pg_read_all_stats. Only this database's sessions hold back vacuum of
 -- its tables (replication slots and prepared transactions can too, unseen here). No parameters.
 SELECT s.n_live_tup,
        s.n_dead_tup,
@@ -13,7 +13,7 @@ SELECT s.n_live_tup,
   FROM pg_stat_user_tables s
   LEFT JOIN LATERAL (SELECT a.pid, a.usename, a.application_name, a.state, a.xact_start
                        FROM pg_stat_activity a
-                      WHERE a.backend_xmin IS NOT NULL
+                      WHERE (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
                         AND a.xact_start IS NOT NULL
                         AND a.pid <> pg_backend_pid()
                         AND a.datname = current_database()
