@@ -1,7 +1,8 @@
 -- Live and dead rows of job_queue, when vacuum last finished on it, and the oldest transaction that
 -- holds a snapshot or a transaction id (either holds back what vacuum may remove), if this role may
--- see it: other roles' sessions show neither without pg_read_all_stats. Only this database's sessions hold back vacuum of
--- its tables (replication slots and prepared transactions can too, unseen here). No parameters.
+-- see it: other roles' sessions show neither without pg_read_all_stats. Only this database's
+-- sessions hold back vacuum of its tables (replication slots and prepared transactions can too,
+-- unseen here). No parameters.
 SELECT s.n_live_tup,
        s.n_dead_tup,
        greatest(s.last_autovacuum, s.last_vacuum),
