@@ -110,6 +110,11 @@ public final class ChaosRun {
             if (Files.isDirectory(out.getParent())) {
                 Files.writeString(out, String.join("\n", timeline) + "\n\n" + report.table() + "\n");
             }
+            if (report.violations().isEmpty()) {
+                deleteTree(eventsDir);
+            } else {
+                System.out.println("worker logs and event logs kept in " + eventsDir);
+            }
             return report;
         } finally {
             workers.values().forEach(Process::destroyForcibly);
@@ -332,6 +337,12 @@ public final class ChaosRun {
         return withRetry(() -> jdbi.withHandle(h -> h.createQuery(
                         "SELECT count(*) FROM " + SCHEMA + ".job_queue WHERE status = 'processing' AND lease_owner = ?")
                 .bind(0, worker).mapTo(Integer.class).one()));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     private static void signal(String signal, long pid) throws Exception {
