@@ -13,8 +13,11 @@ ALTER TABLE job_queue ENABLE ROW LEVEL SECURITY;
 
 REVOKE ALL ON TABLE job_queue FROM anon, authenticated;
 GRANT SELECT ON TABLE job_queue TO authenticated;
+-- Not from PUBLIC: service_role calls it (e.g. supabase.rpc('job_queue_enqueue', …) from a server).
+-- For anon and authenticated it would fail anyway: it runs with their privileges, which no longer
+-- include INSERT on job_queue.
 REVOKE ALL ON FUNCTION job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid)
-    FROM PUBLIC, anon, authenticated;
+    FROM anon, authenticated;
 DO
 $$
 BEGIN

@@ -36,6 +36,7 @@ class SupabaseRlsTest {
     private final String suffix = UUID.randomUUID().toString().substring(0, 8).toLowerCase(Locale.ROOT);
     private final String authenticated = "sb_authenticated_" + suffix;
     private final String anon = "sb_anon_" + suffix;
+    private final String serviceRole = "sb_service_role_" + suffix;
     private final String auth = "sb_auth_" + suffix;
     private final UUID alice = UUID.randomUUID();
     private final UUID bob = UUID.randomUUID();
@@ -48,13 +49,14 @@ class SupabaseRlsTest {
     void supabase() throws SQLException {
         db.execute("CREATE ROLE " + authenticated + " NOLOGIN");
         db.execute("CREATE ROLE " + anon + " NOLOGIN");
+        db.execute("CREATE ROLE " + serviceRole + " NOLOGIN BYPASSRLS");
         db.execute("CREATE SCHEMA " + auth);
         db.execute("CREATE FUNCTION " + auth + ".uid() RETURNS uuid LANGUAGE sql STABLE AS"
                 + " $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$");
-        db.execute("GRANT USAGE ON SCHEMA " + auth + ", " + db.schema() + " TO " + authenticated + ", " + anon);
+        db.execute("GRANT USAGE ON SCHEMA " + auth + ", " + db.schema() + " TO " + authenticated + ", " + anon + ", " + serviceRole);
         db.execute("GRANT EXECUTE ON FUNCTION " + auth + ".uid() TO " + authenticated + ", " + anon);
         JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        db.execute("GRANT ALL ON job_queue, pgqueue_schema_history TO " + authenticated + ", " + anon);
+        db.execute("GRANT ALL ON job_queue, pgqueue_schema_history TO " + authenticated + ", " + anon + ", " + serviceRole);
 
         String script = SqlFiles.read("/db/pgqueue/optional/supabase-rls.sql")
                 .replace("auth.uid()", auth + ".uid()")
@@ -72,7 +74,7 @@ class SupabaseRlsTest {
     @AfterAll
     void dropRoles() {
         db.execute("DROP SCHEMA " + auth + " CASCADE");
-        for (String role : List.of(authenticated, anon)) {
+        for (String role : List.of(authenticated, anon, serviceRole)) {
             db.execute("DROP OWNED BY " + role + " CASCADE");
             db.execute("DROP ROLE " + role);
         }
@@ -135,6 +137,12 @@ class SupabaseRlsTest {
     @Test
     void anonymousVisitors_seeNothing() {
         assertThatThrownBy(() -> as(anon, null, "SELECT id FROM job_queue")).hasMessageContaining("permission denied");
+    }
+
+    @Test
+    void theServiceRole_stillEnqueuesAndSeesEverything() throws SQLException {
+        assertThat(as(serviceRole, null, "SELECT job_queue_enqueue('generate-image', '{}')")).hasSize(1);
+        assertThat(as(serviceRole, null, "SELECT count(*) FROM job_queue")).containsExactly("4");
     }
 
     @Test
