@@ -22,6 +22,13 @@ import java.util.UUID;
  */
 public interface JobQueue {
 
+    /**
+     * The largest payload accepted by default: 1 MiB of JSON (UTF-8). Payloads should hold ids, not
+     * documents; a bigger one is rejected at enqueue with a {@link ValidationException}. The SQL
+     * function {@code job_queue_enqueue} enforces the same default (setting {@code pgqueue.max_payload_bytes}).
+     */
+    int DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
+
     /** Enqueues one job with default options; returns its id. */
     <P> UUID enqueue(JobType<P> type, P payload);
 
@@ -95,6 +102,7 @@ public interface JobQueue {
         private final JobStore store;
         private ObjectMapper objectMapper;
         private Clock clock;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder(JobStore store) {
             this.store = dev.pgqueue.internal.Check.notNull("store", store);
@@ -118,8 +126,18 @@ public interface JobQueue {
             return this;
         }
 
+        /**
+         * The largest payload to accept, in bytes of JSON (UTF-8). Default
+         * {@value JobQueue#DEFAULT_MAX_PAYLOAD_BYTES}; a bigger payload throws {@link ValidationException}
+         * and nothing is written.
+         */
+        public Builder maxPayloadBytes(int maxPayloadBytes) {
+            this.maxPayloadBytes = dev.pgqueue.internal.Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
+            return this;
+        }
+
         public JobQueue build() {
-            return new StandardJobQueue(store, objectMapper, clock);
+            return new StandardJobQueue(store, objectMapper, clock, maxPayloadBytes);
         }
     }
 }

@@ -67,6 +67,7 @@ public final class Worker implements AutoCloseable {
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
     public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_TABLE_HEALTH_INTERVAL = Duration.ofMinutes(1);
     /** Longest {@code error_message} a worker stores; longer ones are cut and marked. */
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
 
@@ -139,6 +140,7 @@ public final class Worker implements AutoCloseable {
         private Duration pruneInterval = DEFAULT_PRUNE_INTERVAL;
         private Duration progressInterval = DEFAULT_PROGRESS_INTERVAL;
         private final Map<String, PendingRecurring<?>> recurring = new LinkedHashMap<>();
+        private Duration tableHealthInterval = DEFAULT_TABLE_HEALTH_INTERVAL;
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
         private ExecutorService executor;
         private ThreadFactory threadFactory;
@@ -338,6 +340,16 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How often the worker checks that the job table's dead rows get cleaned up, and how long a
+         * transaction elsewhere may hold back their cleanup before it is reported (see
+         * {@link WorkerListener#tableUnhealthy}). Default one minute.
+         */
+        public Builder tableHealthInterval(Duration tableHealthInterval) {
+            this.tableHealthInterval = Check.positive("tableHealthInterval", tableHealthInterval);
+            return this;
+        }
+
         /** @throws ValidationException if the options contradict each other or no handler is registered */
         public Worker build() {
             if (handlers.isEmpty()) {
@@ -366,6 +378,7 @@ public final class Worker implements AutoCloseable {
                     shutdownTimeout,
                     pruneInterval,
                     progressInterval,
+                    tableHealthInterval,
                     retention,
                     retryPolicy,
                     executor,

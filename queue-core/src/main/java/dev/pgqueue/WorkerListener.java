@@ -41,4 +41,12 @@ public interface WorkerListener {
 
     /** This worker's rescuer took back a job whose lease had expired; it is now {@code status}. */
     default void jobRescued(UUID jobId, String type, JobStatus status) {}
+
+    /**
+     * The job table's dead rows are not being cleaned up: a transaction elsewhere (or a replication
+     * slot, or a prepared transaction) holds back the xmin horizon, so vacuum cannot remove them, and
+     * claims slow down as they pile up. {@code report} says what was seen (and who holds the horizon,
+     * when the database lets this role see it). Reported once per episode; also logged as a warning.
+     */
+    default void tableUnhealthy(String report) {}
 }

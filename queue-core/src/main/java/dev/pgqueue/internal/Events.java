@@ -38,6 +38,10 @@ final class Events {
         call(l -> l.jobRescued(id, type, status));
     }
 
+    void tableUnhealthy(String report) {
+        call(l -> l.tableUnhealthy(report));
+    }
+
     /** An outcome was recorded as {@code result}; {@code finish} is null when the handler recorded it. */
     void recorded(RunningJob run, FinishKind kind, FinishedJob result, Finish finish) {
         Job<?> job = run.job();

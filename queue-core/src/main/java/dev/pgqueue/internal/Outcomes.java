@@ -119,6 +119,10 @@ final class Outcomes {
             return message;
         }
         String marker = "… [truncated, " + message.length() + " chars in all]";
-        return message.substring(0, Worker.MAX_ERROR_MESSAGE_LENGTH - marker.length()) + marker;
+        int cut = Worker.MAX_ERROR_MESSAGE_LENGTH - marker.length();
+        if (Character.isHighSurrogate(message.charAt(cut - 1))) {
+            cut--; // never keep half a surrogate pair: UTF-8 would store it as '?'
+        }
+        return message.substring(0, cut) + marker;
     }
 }

@@ -62,7 +62,49 @@ public final class PayloadCodec {
         if (json.contains("\\u0000")) {
             rejectNulCharacters(mapper.valueToTree(payload), "payload");
         }
+        int broken = unpairedSurrogate(json);
+        if (broken >= 0) {
+            // UTF-8 cannot encode half a surrogate pair: the driver would silently store '?' instead.
+            throw new ValidationException("payload of job type " + type.name(),
+                    "valid Unicode (a string holds half a surrogate pair, U+" + Integer.toHexString(json.charAt(broken)).toUpperCase()
+                            + ", which UTF-8 cannot store)",
+                    json.substring(Math.max(0, broken - 40), broken));
+        }
         return json;
+    }
+
+    /** The number of bytes {@code text} takes as UTF-8 (an unpaired surrogate counts as one '?'). */
+    public static long utf8Length(String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                bytes++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
+    /** The index of the first char of {@code text} that is half a surrogate pair, or -1. */
+    static int unpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -134,6 +134,26 @@ public final class RunningJob implements JobContext, Attempt {
         return finished;
     }
 
+    /**
+     * Whether the handler is inside {@code System.exit}: it will never return, since the JVM waits
+     * for its shutdown hooks (a worker's {@code close()} among them) while the handler waits for it.
+     */
+    boolean isExitingJvm() {
+        Thread running;
+        synchronized (this) {
+            running = thread;
+        }
+        if (running == null) {
+            return false;
+        }
+        for (StackTraceElement frame : running.getStackTrace()) {
+            if (frame.getClassName().equals("java.lang.Shutdown") && frame.getMethodName().equals("exit")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Asks the handler to stop (flag and interrupt). Returns false if another reason came first. */
     synchronized boolean stop(StopReason reason) {
         if (reason == StopReason.CANCELLED) {

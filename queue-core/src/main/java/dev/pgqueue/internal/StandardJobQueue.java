@@ -33,11 +33,17 @@ public final class StandardJobQueue implements JobQueue {
     private final JobStore store;
     private final PayloadCodec codec;
     private final Clock clock;
+    private final int maxPayloadBytes;
 
     public StandardJobQueue(JobStore store, ObjectMapper mapper, Clock clock) {
+        this(store, mapper, clock, JobQueue.DEFAULT_MAX_PAYLOAD_BYTES);
+    }
+
+    public StandardJobQueue(JobStore store, ObjectMapper mapper, Clock clock, int maxPayloadBytes) {
         this.store = Check.notNull("store", store);
         this.codec = new PayloadCodec(mapper);
         this.clock = clock;
+        this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
     }
 
     @Override
@@ -152,11 +158,17 @@ public final class StandardJobQueue implements JobQueue {
 
     private NewJob newJob(JobType<?> type, Object payload, EnqueueOptions options, String dedupeKey) {
         Uniqueness uniqueness = dedupeKey == null ? null : options.uniqueness();
+        String json = codec.encode(type, payload);
+        long bytes = PayloadCodec.utf8Length(json);
+        if (bytes > maxPayloadBytes) {
+            throw new ValidationException("payload of job type " + type.name(),
+                    "at most " + maxPayloadBytes + " bytes of JSON (JobQueue.Builder.maxPayloadBytes)", bytes);
+        }
         return new NewJob(
                 UuidV7.next(),
                 type.name(),
                 options.queue(),
-                codec.encode(type, payload),
+                json,
                 options.priority(),
                 options.runAt(),
                 options.delay(),

@@ -26,6 +26,7 @@ public record WorkerConfig(
         Duration shutdownTimeout,
         Duration pruneInterval,
         Duration progressInterval,
+        Duration tableHealthInterval,
         Map<JobStatus, Duration> retention,
         RetryPolicy retryPolicy,
         ExecutorService executor,

@@ -57,6 +57,8 @@ public final class WorkerRuntime {
     private Thread fetcherThread;
     private Thread completerThread;
     private Subscription subscription;
+    /** Handlers blocked in System.exit (see {@link #failJobsExitingTheJvm()}): they never free their slot. */
+    private int exitingJobs;
 
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
@@ -173,6 +175,9 @@ public final class WorkerRuntime {
             maintenance.scheduleWithFixedDelay(
                     pruner::prune, ThreadLocalRandom.current().nextLong(prune / 2 + 1), prune, TimeUnit.NANOSECONDS);
         }
+        TableHealthCheck health = new TableHealthCheck(this);
+        long check = config.tableHealthInterval().toNanos();
+        maintenance.scheduleWithFixedDelay(health::check, check, check, TimeUnit.NANOSECONDS);
     }
 
     public void close() {
@@ -209,6 +214,7 @@ public final class WorkerRuntime {
                 config.workerId(), config.shutdownTimeout(), dispatcher.runningJobs());
         fetcher.stop();
         join(fetcherThread);
+        failJobsExitingTheJvm();
         if (!awaitIdle(started + config.shutdownTimeout().toNanos())) {
             log.warn("worker {} shutdown timeout passed with {} jobs unfinished; interrupting them and handing them back",
                     config.workerId(), dispatcher.runningJobs());
@@ -223,6 +229,23 @@ public final class WorkerRuntime {
         stopThreads();
         log.info("worker {} stopped in {} ms", config.workerId(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    /**
+     * A handler that called {@code System.exit} is why we are closing (from a shutdown hook), and it
+     * never returns. Handing its job back would make it a poison pill that kills every worker that
+     * claims it, forever, without ever counting an attempt; it counts as a failed attempt instead.
+     */
+    private void failJobsExitingTheJvm() {
+        for (RunningJob run : dispatcher.leased()) {
+            if (!run.isLeaseLost() && run.isExitingJvm()) {
+                log.error("job {}'s handler called System.exit; recording the attempt as failed", run.name());
+                completer.submit(run, Outcomes.retry(run,
+                        "the handler called System.exit: the worker's JVM shut down during this attempt", config.retryPolicy()));
+                run.markLeaseLost();
+                exitingJobs++;
+            }
+        }
     }
 
     /**
@@ -255,7 +278,7 @@ public final class WorkerRuntime {
     }
 
     private boolean awaitIdle(long deadlineNanos) {
-        while (dispatcher.runningJobs() > 0) {
+        while (dispatcher.runningJobs() > exitingJobs) {
             if (System.nanoTime() >= deadlineNanos) {
                 return false;
             }

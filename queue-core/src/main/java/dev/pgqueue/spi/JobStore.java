@@ -96,6 +96,14 @@ public interface JobStore {
     Optional<Duration> jobNextDue(NextDueParams params);
 
     /**
+     * Live and dead rows of the job table, when vacuum last cleaned it, and the oldest transaction
+     * that may hold back its cleanup, as far as the store can see. Empty if the store cannot tell.
+     */
+    default Optional<TableHealth> jobTableHealth() {
+        return Optional.empty();
+    }
+
+    /**
      * Tells {@code listener} promptly about jobs becoming available and cancellation requests, from
      * this process and (where the store can) from others. Returns a handle that stops it. A store
      * without cross-process notifications still reports its own inserts; workers poll regardless.
@@ -281,6 +289,15 @@ public interface JobStore {
             types = Set.copyOf(types);
         }
     }
+
+    /**
+     * @param lastVacuum         when vacuum (auto or manual) last finished on the table, or null
+     * @param oldestTransaction  the session whose snapshot is oldest, described for a log line, or null
+     *                           if none is visible
+     * @param oldestTransactionAge how long that session's transaction has been open, or null
+     */
+    record TableHealth(long liveRows, long deadRows, Instant lastVacuum, String oldestTransaction,
+            Duration oldestTransactionAge) {}
 
     /** Receives a store's notifications, on a thread of the store's; must return quickly. */
     interface StoreListener {

@@ -39,13 +39,15 @@ public final class JdbiJobQueue implements JobQueue {
     private final JdbiJobStore store;
     private final ObjectMapper objectMapper;
     private final Clock clock;
+    private final int maxPayloadBytes;
     private final JobQueue queue;
 
-    private JdbiJobQueue(JdbiJobStore store, ObjectMapper objectMapper, Clock clock) {
+    private JdbiJobQueue(JdbiJobStore store, ObjectMapper objectMapper, Clock clock, int maxPayloadBytes) {
         this.store = store;
         this.objectMapper = objectMapper;
         this.clock = clock;
-        this.queue = new StandardJobQueue(store, objectMapper, clock);
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.queue = new StandardJobQueue(store, objectMapper, clock, maxPayloadBytes);
     }
 
     /** A queue over {@code store} with pgqueue's default {@link ObjectMapper} and the database's clock. */
@@ -159,7 +161,7 @@ public final class JdbiJobQueue implements JobQueue {
     }
 
     private JobQueue in(JobStore bound) {
-        return new StandardJobQueue(bound, objectMapper, clock);
+        return new StandardJobQueue(bound, objectMapper, clock, maxPayloadBytes);
     }
 
     /** Options for {@link JdbiJobQueue}; all have defaults. */
@@ -167,6 +169,7 @@ public final class JdbiJobQueue implements JobQueue {
         private final JdbiJobStore store;
         private ObjectMapper objectMapper;
         private Clock clock;
+        private int maxPayloadBytes = JobQueue.DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder(JdbiJobStore store) {
             this.store = Check.notNull("store", store);
@@ -184,8 +187,14 @@ public final class JdbiJobQueue implements JobQueue {
             return this;
         }
 
+        /** See {@link JobQueue.Builder#maxPayloadBytes(int)}. */
+        public Builder maxPayloadBytes(int maxPayloadBytes) {
+            this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
+            return this;
+        }
+
         public JdbiJobQueue build() {
-            return new JdbiJobQueue(store, objectMapper, clock);
+            return new JdbiJobQueue(store, objectMapper, clock, maxPayloadBytes);
         }
     }
 }

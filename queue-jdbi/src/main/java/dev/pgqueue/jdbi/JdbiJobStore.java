@@ -252,6 +252,11 @@ public final class JdbiJobStore implements JobStore {
     }
 
     @Override
+    public Optional<TableHealth> jobTableHealth() {
+        return run("read the health of the job table", statements::tableHealth);
+    }
+
+    @Override
     public Subscription subscribe(StoreListener listener) {
         return notifications.subscribe(Check.notNull("listener", listener));
     }
@@ -344,6 +349,7 @@ public final class JdbiJobStore implements JobStore {
         private String schema = DEFAULT_SCHEMA;
         private boolean migrate = true;
         private boolean notifications = true;
+        private int version = SchemaMigrator.latestVersion();
 
         private Builder(Jdbi jdbi) {
             this.jdbi = Check.notNull("jdbi", jdbi);
@@ -379,6 +385,12 @@ public final class JdbiJobStore implements JobStore {
             return this;
         }
 
+        /** Behaves as the pgqueue whose newest migration is {@code version} (rolling-upgrade tests). */
+        Builder version(int version) {
+            this.version = version;
+            return this;
+        }
+
         /**
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
@@ -386,10 +398,10 @@ public final class JdbiJobStore implements JobStore {
         public JdbiJobStore build() {
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
             if (migrate) {
-                migrator.migrate();
+                migrator.migrateTo(version);
             } else {
                 int current = migrator.currentVersion();
-                int needed = SchemaMigrator.latestVersion();
+                int needed = version;
                 if (current < needed) {
                     throw new StoreException("schema " + schema + " is at pgqueue migration version " + current
                             + " but this pgqueue needs " + needed

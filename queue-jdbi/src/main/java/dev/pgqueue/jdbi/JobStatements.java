@@ -24,6 +24,7 @@ import dev.pgqueue.spi.JobStore.ProgressUpdate;
 import dev.pgqueue.spi.JobStore.PruneParams;
 import dev.pgqueue.spi.JobStore.RescueParams;
 import dev.pgqueue.spi.JobStore.RescuedJob;
+import dev.pgqueue.spi.JobStore.TableHealth;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -70,6 +71,7 @@ final class JobStatements {
     private final String prune;
     private final String get;
     private final String nextDue;
+    private final String tableHealth;
 
     JobStatements(String schema) {
         insertOne = SqlFiles.load("insert-one", schema);
@@ -92,6 +94,7 @@ final class JobStatements {
         prune = SqlFiles.load("prune", schema);
         get = SqlFiles.load("get", schema);
         nextDue = SqlFiles.load("next-due", schema);
+        tableHealth = SqlFiles.load("table-health", schema);
     }
 
     /** Whether inserting these jobs takes more than one statement, hence a transaction of its own. */
@@ -492,6 +495,23 @@ final class JobStatements {
                 long micros = rs.getLong(1);
                 return rs.wasNull() ? Optional.empty() : Optional.of(Duration.ofNanos(Math.max(0, micros) * 1000));
             }
+        }
+    }
+
+    Optional<TableHealth> tableHealth(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(tableHealth); ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            String holder = null;
+            Duration age = null;
+            int pid = rs.getInt(4);
+            if (!rs.wasNull()) {
+                holder = "pid " + pid + ", user " + rs.getString(5) + ", application '" + rs.getString(6)
+                        + "', " + rs.getString(7);
+                age = Duration.ofMillis(rs.getLong(8));
+            }
+            return Optional.of(new TableHealth(rs.getLong(1), rs.getLong(2), instant(rs, 3), holder, age));
         }
     }
 

@@ -81,8 +81,13 @@ public final class SchemaMigrator {
      * @throws StoreException if a migration failed; then nothing of this call was applied
      */
     public List<Integer> migrate() {
+        return migrateTo(latestVersion());
+    }
+
+    /** Applies the versions up to {@code version} only: what an older pgqueue would (rolling-upgrade tests). */
+    List<Integer> migrateTo(int version) {
         try {
-            return jdbi.inTransaction(handle -> migrate(handle.getConnection()));
+            return jdbi.inTransaction(handle -> migrate(handle.getConnection(), version));
         } catch (SQLException | JdbiException e) {
             throw new StoreException("could not migrate schema " + schema + ": " + e.getMessage(), e);
         }
@@ -111,7 +116,7 @@ public final class SchemaMigrator {
         }
     }
 
-    private List<Integer> migrate(Connection c) throws SQLException {
+    private List<Integer> migrate(Connection c, int target) throws SQLException {
         String quoted = SqlFiles.quote(schema);
         try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext('pgqueue.migrate'), hashtext(?))")) {
             lock.setString(1, schema);
@@ -140,6 +145,9 @@ public final class SchemaMigrator {
         List<Integer> appliedNow = new ArrayList<>();
         for (String script : MIGRATIONS) {
             int version = version(script);
+            if (version > target) {
+                break;
+            }
             String sql = SqlFiles.read(LOCATION + script);
             long checksum = checksum(sql);
             Long recorded = applied.get(version);
@@ -185,7 +193,7 @@ public final class SchemaMigrator {
         }
     }
 
-    private static int version(String script) {
+    static int version(String script) {
         return Integer.parseInt(script.substring(1, script.indexOf("__")));
     }
 

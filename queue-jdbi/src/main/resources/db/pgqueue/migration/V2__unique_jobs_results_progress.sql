@@ -1,5 +1,5 @@
--- pgqueue V2: unique jobs (dedupe keys), job results and progress reports. Part of pgqueue's public
--- SQL contract (see README, "The SQL contract").
+-- pgqueue V2: unique jobs (dedupe keys), job results and progress reports, and the payload limit of
+-- the enqueue functions. Part of pgqueue's public SQL contract (see README, "The SQL contract").
 --
 -- Plain SQL, like V1: run it with `psql -f`, in the Supabase SQL editor, by Flyway or by pgqueue's
 -- own migrator. Everything is created in the current schema (the first schema on search_path), so
@@ -54,6 +54,32 @@ ALTER TABLE job_queue
 CREATE UNIQUE INDEX IF NOT EXISTS job_queue_dedupe_idx
     ON job_queue (job_type, dedupe_key)
     WHERE dedupe_key IS NOT NULL AND status = ANY (coalesce(unique_states, '{pending,processing}'::text[]));
+
+-- The payload limit of the enqueue functions, in bytes of the payload as JSON text (UTF-8): the
+-- setting pgqueue.max_payload_bytes, 1048576 (1 MiB, as JobQueue.DEFAULT_MAX_PAYLOAD_BYTES) when
+-- unset. Change it per database or role, e.g. ALTER DATABASE mydb SET pgqueue.max_payload_bytes = 4194304;
+-- A plain INSERT into job_queue is not checked (the seed's producers keep working as they are); the
+-- optional roles script (db/pgqueue/optional/roles.sql) applies the limit to producers' inserts too.
+CREATE OR REPLACE FUNCTION job_queue_max_payload_bytes() RETURNS integer
+    LANGUAGE sql STABLE AS
+$$
+    SELECT coalesce(nullif(current_setting('pgqueue.max_payload_bytes', true), '')::integer, 1048576)
+$$;
+
+-- Raises the contract's error when a payload is over the limit.
+CREATE OR REPLACE FUNCTION job_queue_check_payload(payload jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE AS
+$$
+DECLARE
+    payload_bytes integer := octet_length(CAST(job_queue_check_payload.payload AS text));
+BEGIN
+    IF payload_bytes > job_queue_max_payload_bytes() THEN
+        RAISE EXCEPTION 'expected payload to be at most % bytes of JSON (setting pgqueue.max_payload_bytes), got: % bytes',
+            job_queue_max_payload_bytes(), payload_bytes
+            USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+END
+$$;
 
 -- Enqueue with a dedupe key, for producers that are not Java. Returns the new job's id and false,
 -- or, when a job of the same type already holds the key, that job's id and true (and inserts
@@ -115,6 +141,7 @@ BEGIN
         RAISE EXCEPTION 'expected unique_for to be > 0, got: %', job_queue_enqueue_unique.unique_for
             USING ERRCODE = 'check_violation';
     END IF;
+    PERFORM job_queue_check_payload(job_queue_enqueue_unique.payload);
 
     -- Insert unless the key is held; else return the holder. A holder whose period has passed is
     -- released and the insert tried again; so is a holder that left its states (or was deleted)
@@ -216,6 +243,7 @@ BEGIN
         RAISE EXCEPTION 'expected max_retries to be >= 0, got: %', job_queue_enqueue.max_retries
             USING ERRCODE = 'check_violation';
     END IF;
+    PERFORM job_queue_check_payload(job_queue_enqueue.payload);
 
     INSERT INTO job_queue AS j (job_type, payload, queue, priority, run_at, max_retries, user_id)
     VALUES (job_queue_enqueue.job_type,
@@ -237,6 +265,8 @@ DECLARE
     fn text;
 BEGIN
     FOREACH fn IN ARRAY ARRAY[
+        'job_queue_max_payload_bytes()',
+        'job_queue_check_payload(jsonb)',
         'job_queue_enqueue_unique(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval)',
         'job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval)'
     ] LOOP

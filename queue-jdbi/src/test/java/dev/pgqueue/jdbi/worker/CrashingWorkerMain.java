@@ -18,6 +18,7 @@ public final class CrashingWorkerMain {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(args[0]);
         config.setMaximumPoolSize(6);
+        config.addDataSourceProperty("ApplicationName", "crash-test-" + args[2]);
         HikariDataSource pool = new HikariDataSource(config);
         Jdbi jdbi = Jdbi.create(pool);
         JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(args[1]).migrate(false).build();

@@ -55,6 +55,9 @@ class WorkerCrashTest {
                     db.queryForLong("SELECT count(*) FROM ledger WHERE worker = 'doomed'") >= 40);
             child.destroyForcibly(); // SIGKILL: no shutdown hook, no hand-back
             assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            // A statement the worker sent just before it died still runs to its end on the server.
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'crash-test-doomed'") == 0);
             heldAtKill = uuids("SELECT id FROM job_queue WHERE status = 'processing' AND lease_owner = 'doomed'");
         } finally {
             child.destroyForcibly();

@@ -1,0 +1,24 @@
+-- Live and dead rows of job_queue, when vacuum last finished on it, and the oldest transaction that
+-- holds a snapshot or a transaction id (either holds back what vacuum may remove), if this role may
+-- see it: other roles' sessions show neither without pg_read_all_stats. Only this database's
+-- sessions hold back vacuum of its tables (replication slots and prepared transactions can too,
+-- unseen here). No parameters.
+SELECT s.n_live_tup,
+       s.n_dead_tup,
+       greatest(s.last_autovacuum, s.last_vacuum),
+       h.pid,
+       h.usename,
+       h.application_name,
+       h.state,
+       CAST(extract(epoch FROM clock_timestamp() - h.xact_start) * 1000 AS bigint)
+  FROM pg_stat_user_tables s
+  LEFT JOIN LATERAL (SELECT a.pid, a.usename, a.application_name, a.state, a.xact_start
+                       FROM pg_stat_activity a
+                      WHERE (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
+                        AND a.xact_start IS NOT NULL
+                        AND a.pid <> pg_backend_pid()
+                        AND a.datname = current_database()
+                        AND a.backend_type = 'client backend'
+                      ORDER BY a.xact_start
+                      LIMIT 1) h ON true
+ WHERE s.relid = CAST('{schema}.job_queue' AS regclass)

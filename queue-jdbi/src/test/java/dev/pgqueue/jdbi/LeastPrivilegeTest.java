@@ -1,0 +1,254 @@
+package dev.pgqueue.jdbi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobType;
+import dev.pgqueue.Worker;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The optional least-privilege setup ({@code db/pgqueue/optional/roles.sql}): the whole library runs
+ * without a superuser (migrations as a plain owner role, producers and a worker as the script's
+ * roles), and a producer cannot read others' jobs, change a status, drop anything, or redirect a
+ * function through its search_path. Roles are cluster-wide, so this test's have unique names and
+ * are dropped afterwards.
+ */
+@PostgresTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LeastPrivilegeTest {
+
+    record Work(String secret) {}
+
+    static final JobType<Work> WORK = JobType.of("work", Work.class);
+
+    private final TestDatabase db;
+    private final String suffix = UUID.randomUUID().toString().substring(0, 8).toLowerCase(Locale.ROOT);
+    private final String owner = "pgq_owner_" + suffix;
+    private final String producerGroup = "pgq_producer_" + suffix;
+    private final String workerGroup = "pgq_worker_" + suffix;
+    private final String alice = "pgq_alice_" + suffix;
+    private final String bob = "pgq_bob_" + suffix;
+    private final String workerLogin = "pgq_w_" + suffix;
+    private final String schema = "pgq_lp_" + suffix;
+    private final String evil = "pgq_evil_" + suffix;
+    private final List<HikariDataSource> pools = new ArrayList<>();
+
+    LeastPrivilegeTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeAll
+    void createRolesAndSchema() throws SQLException {
+        for (String role : List.of(owner, producerGroup, workerGroup, alice, bob, workerLogin)) {
+            db.execute("CREATE ROLE " + role + " NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE");
+        }
+        db.execute("GRANT " + producerGroup + " TO " + alice + ", " + bob);
+        db.execute("GRANT " + workerGroup + " TO " + workerLogin);
+        db.execute("CREATE SCHEMA " + schema + " AUTHORIZATION " + owner);
+        db.execute("CREATE SCHEMA " + evil + " AUTHORIZATION " + bob);
+
+        // The owner, a plain role, migrates and runs the roles script.
+        Jdbi asOwner = jdbiAs(owner);
+        JdbiJobStore.builder(asOwner).schema(schema).build();
+        String script = SqlFiles.read("/db/pgqueue/optional/roles.sql")
+                .replace("pgqueue_producer", producerGroup)
+                .replace("pgqueue_worker", workerGroup);
+        asOwner.useHandle(h -> {
+            try (Statement st = h.getConnection().createStatement()) {
+                st.execute("SET search_path = " + schema);
+                st.execute(script);
+                st.execute(script); // idempotent
+                st.execute("RESET search_path");
+            }
+        });
+    }
+
+    @AfterAll
+    void dropRoles() {
+        pools.forEach(HikariDataSource::close);
+        db.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        db.execute("DROP SCHEMA IF EXISTS " + evil + " CASCADE");
+        for (String role : List.of(alice, bob, workerLogin, producerGroup, workerGroup, owner)) {
+            db.execute("DROP OWNED BY " + role + " CASCADE");
+            db.execute("DROP ROLE " + role);
+        }
+    }
+
+    private Jdbi jdbiAs(String role) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(db.server().jdbcUrl());
+        config.setConnectionInitSql("SET ROLE " + role);
+        config.setMaximumPoolSize(6);
+        config.setPoolName("lp-" + role);
+        HikariDataSource pool = new HikariDataSource(config);
+        pools.add(pool);
+        return Jdbi.create(pool);
+    }
+
+    /** Runs {@code sql} as {@code role} in a transaction that is rolled back. */
+    private void as(String role, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                st.execute("SET LOCAL ROLE " + role);
+                st.execute("SET LOCAL search_path = " + schema);
+                st.execute(sql);
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    private long countAs(String role, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                st.execute("SET LOCAL ROLE " + role);
+                st.execute("SET LOCAL search_path = " + schema);
+                try (ResultSet rs = st.executeQuery(sql)) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    @Test
+    void noRoleIsASuperuser() {
+        assertThat(db.queryForLong("SELECT count(*) FROM pg_roles WHERE rolname IN (?, ?, ?, ?, ?, ?) AND (rolsuper OR rolbypassrls)",
+                owner, producerGroup, workerGroup, alice, bob, workerLogin)).isZero();
+    }
+
+    @Test
+    void producersEnqueueAndAWorkerRunsEverything_withoutASuperuser() {
+        JdbiJobStore aliceStore = JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build();
+        UUID fromJava = JdbiJobQueue.create(aliceStore).enqueue(WORK, new Work("alice-java"));
+        UUID fromSql = jdbiAs(bob).withHandle(h -> h.createQuery(
+                "SELECT " + schema + ".job_queue_enqueue('work', '{\"secret\": \"bob-sql\"}')").mapTo(UUID.class).one());
+
+        JdbiJobStore workerStore = JdbiJobStore.builder(jdbiAs(workerLogin)).schema(schema).migrate(false).build();
+        Worker worker = Worker.builder(workerStore).pollInterval(Duration.ofMillis(100))
+                .retention(dev.pgqueue.JobStatus.COMPLETED, Duration.ofDays(1))
+                .handler(WORK, (job, context) -> JobOutcome.done()).build();
+        worker.start();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> db.queryForLong(
+                    "SELECT count(*) FROM " + schema + ".job_queue WHERE id IN (?, ?) AND status = 'completed'", fromJava, fromSql) == 2);
+        } finally {
+            worker.close();
+        }
+        assertThat(db.queryForList("SELECT enqueued_by FROM " + schema + ".job_queue WHERE id IN (?, ?) ORDER BY enqueued_by",
+                fromJava, fromSql)).extracting(r -> r.get("enqueued_by")).containsExactly(alice, bob);
+    }
+
+    @Test
+    void aProducer_seesOnlyItsOwnJobs() throws SQLException {
+        db.execute("INSERT INTO " + schema + ".job_queue (job_type, payload, enqueued_by) VALUES"
+                + " ('work', '{\"secret\": \"alice-1\"}', ?), ('work', '{\"secret\": \"alice-2\"}', ?), ('work', '{\"secret\": \"bob\"}', ?)",
+                alice, alice, bob);
+        assertThat(countAs(alice, "SELECT count(*) FROM job_queue WHERE payload->>'secret' LIKE 'alice-%'")).isEqualTo(2);
+        assertThat(countAs(alice, "SELECT count(*) FROM job_queue WHERE payload->>'secret' = 'bob'")).isZero();
+        assertThat(countAs(bob, "SELECT count(*) FROM job_queue WHERE payload->>'secret' LIKE 'alice-%'")).isZero();
+        assertThat(countAs(workerLogin, "SELECT count(*) FROM job_queue WHERE payload->>'secret' IN ('alice-1', 'alice-2', 'bob')"))
+                .as("the worker sees every job").isEqualTo(3);
+        db.execute("DELETE FROM " + schema + ".job_queue WHERE payload->>'secret' IN ('alice-1', 'alice-2', 'bob')");
+    }
+
+    @Test
+    void aProducer_cannotChangeDeleteOrDropAnything_norForgeAJob() {
+        List<String> forbidden = List.of(
+                "UPDATE job_queue SET status = 'completed'",
+                "UPDATE job_queue SET payload = '{}'",
+                "DELETE FROM job_queue",
+                "TRUNCATE job_queue",
+                "DROP TABLE job_queue",
+                "ALTER TABLE job_queue DISABLE ROW LEVEL SECURITY",
+                "DROP POLICY job_queue_producer_select ON job_queue",
+                "DROP FUNCTION job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval)",
+                "CREATE OR REPLACE FUNCTION job_queue_channel() RETURNS text LANGUAGE sql AS 'SELECT ''x'''",
+                "INSERT INTO job_queue (job_type, status) VALUES ('work', 'completed')",
+                "INSERT INTO job_queue (job_type, enqueued_by) VALUES ('work', '" + alice + "')",
+                "INSERT INTO job_queue (job_type, lease_owner) VALUES ('work', 'me')",
+                "DELETE FROM pgqueue_schema_history",
+                "SELECT * FROM pg_catalog.pg_authid");
+        for (String sql : forbidden) {
+            assertThatThrownBy(() -> as(bob, sql)).as(sql).isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).as(sql).isIn("42501", "42P01"));
+        }
+        assertThatThrownBy(() -> as(bob, "INSERT INTO job_queue (job_type, payload) VALUES ('work', "
+                + "jsonb_build_object('blob', repeat('x', 2000000)))"))
+                .as("the payload limit binds plain inserts too")
+                .hasMessageContaining("row-level security");
+        assertThatThrownBy(() -> as(workerLogin, "DROP TABLE job_queue")).hasMessageContaining("must be owner");
+    }
+
+    @Test
+    void aProducer_cannotRedirectTheFunctionsThroughItsSearchPath() throws SQLException {
+        String decoys = String.join(";\n",
+                "CREATE TABLE " + evil + ".job_queue (LIKE " + schema + ".job_queue)",
+                "CREATE TABLE " + evil + ".called (what text)",
+                "CREATE FUNCTION " + evil + ".octet_length(text) RETURNS integer LANGUAGE sql AS"
+                        + " $$ INSERT INTO " + evil + ".called VALUES ('octet_length') RETURNING 0 $$",
+                "CREATE FUNCTION " + evil + ".job_queue_max_payload_bytes() RETURNS integer LANGUAGE sql AS"
+                        + " $$ INSERT INTO " + evil + ".called VALUES ('limit') RETURNING 2147483647 $$",
+                "CREATE FUNCTION " + evil + ".job_queue_uuid_v7() RETURNS uuid LANGUAGE sql AS"
+                        + " $$ INSERT INTO " + evil + ".called VALUES ('uuid') RETURNING '00000000-0000-0000-0000-000000000000'::uuid $$",
+                "CREATE FUNCTION " + evil + ".job_queue_channel() RETURNS text LANGUAGE sql AS"
+                        + " $$ INSERT INTO " + evil + ".called VALUES ('channel') RETURNING 'stolen' $$",
+                "CREATE FUNCTION " + evil + ".now() RETURNS timestamptz LANGUAGE sql AS"
+                        + " $$ INSERT INTO " + evil + ".called VALUES ('now') RETURNING '2000-01-01'::timestamptz $$");
+        try (Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl()); Statement st = c.createStatement()) {
+            st.execute("SET ROLE " + bob);
+            st.execute(decoys);
+            st.execute("CREATE TEMP TABLE job_queue (LIKE " + schema + ".job_queue)");
+            st.execute("SET search_path = pg_temp, " + evil + ", " + schema + ", pg_catalog");
+            UUID id;
+            try (ResultSet rs = st.executeQuery("SELECT " + schema + ".job_queue_enqueue('work', '{\"secret\": \"bob-hijack\"}')")) {
+                rs.next();
+                id = rs.getObject(1, UUID.class);
+            }
+            assertThatThrownBy(() -> st.executeQuery("SELECT " + schema + ".job_queue_enqueue('work',"
+                    + " jsonb_build_object('blob', repeat('x', 2000000)))"))
+                    .hasMessageContaining("expected payload to be at most 1048576 bytes");
+            assertThat(count(st, "SELECT count(*) FROM " + evil + ".called")).as("no decoy was called").isZero();
+            assertThat(count(st, "SELECT count(*) FROM pg_temp.job_queue")).isZero();
+            assertThat(count(st, "SELECT count(*) FROM " + evil + ".job_queue")).isZero();
+            st.execute("RESET ROLE");
+            st.execute("DISCARD TEMP");
+            assertThat(db.queryForList("SELECT enqueued_by, run_at > '2001-01-01' AS real_clock FROM " + schema
+                    + ".job_queue WHERE id = ?", id).get(0))
+                    .as("the job is in the real table, stamped by the real clock")
+                    .containsEntry("enqueued_by", bob).containsEntry("real_clock", true);
+            db.execute("DELETE FROM " + schema + ".job_queue WHERE id = ?", id);
+        }
+    }
+
+    private static long count(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

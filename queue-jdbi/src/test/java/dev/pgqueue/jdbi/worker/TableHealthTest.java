@@ -1,0 +1,75 @@
+package dev.pgqueue.jdbi.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobType;
+import dev.pgqueue.Worker;
+import dev.pgqueue.WorkerListener;
+import dev.pgqueue.jdbi.JdbiJobStore;
+import dev.pgqueue.spi.JobStore.TableHealth;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A transaction elsewhere that pins the xmin horizon stops vacuum from cleaning the job table; the
+ * worker reports it, naming the session when the database lets it see which.
+ */
+@PostgresTest
+class TableHealthTest {
+
+    record Noop() {}
+
+    static final JobType<Noop> NOOP = JobType.of("noop", Noop.class);
+
+    private final TestDatabase db;
+    private final JdbiJobStore store;
+
+    TableHealthTest(TestDatabase db) {
+        this.db = db;
+        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+    }
+
+    @Test
+    void aTransactionHoldingItsSnapshot_isSeen_andReportedByTheWorker() throws Exception {
+        List<String> reports = new CopyOnWriteArrayList<>();
+        Worker worker = Worker.builder(store)
+                .handler(NOOP, (job, context) -> JobOutcome.done())
+                .tableHealthInterval(Duration.ofMillis(300))
+                .listener(new WorkerListener() {
+                    @Override
+                    public void tableUnhealthy(String report) {
+                        reports.add(report);
+                    }
+                })
+                .build();
+        try (Connection pin = db.newDataSource("pinning-report", 1).getConnection(); Statement st = pin.createStatement()) {
+            pin.setAutoCommit(false);
+            st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            st.execute("SELECT count(*) FROM job_queue"); // the snapshot is taken: xmin is pinned
+            long opened = System.nanoTime();
+            Thread.sleep(400);
+
+            TableHealth health = store.jobTableHealth().orElseThrow();
+            assertThat(health.oldestTransaction()).as("the oldest snapshot in this database").isNotNull();
+            assertThat(health.oldestTransactionAge()).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+
+            worker.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !reports.isEmpty());
+            assertThat(reports.get(0)).contains("holds back vacuum of job_queue").contains("dead rows");
+            assertThat(Duration.ofNanos(System.nanoTime() - opened)).isLessThan(Duration.ofSeconds(10));
+            pin.rollback();
+        } finally {
+            worker.close();
+        }
+        assertThat(reports).as("reported once per episode").hasSize(1);
+    }
+}
