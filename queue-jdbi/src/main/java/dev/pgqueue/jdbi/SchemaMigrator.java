@@ -44,7 +44,9 @@ public final class SchemaMigrator {
     /** Every migration in this jar, in order. A new migration is added here and as a file. */
     static final List<String> MIGRATIONS = List.of(
             "V1__create_job_queue.sql",
-            "V2__unique_jobs_results_progress.sql");
+            "V2__unique_jobs_results_progress.sql",
+            // V3 is taken by another branch (payload limits); keep this order when merging.
+            "V4__workflows_limits_fairness.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);
