@@ -220,7 +220,7 @@ public record EnqueueOptions(
                 throw new ValidationException(field, "job ids, none null", ids);
             }
             if (!seen.add(id)) {
-                throw new ValidationException(field, "distinct job ids", ids + " (" + id + " twice)");
+                throw new ValidationException(field, "distinct job ids", ids);
             }
         }
         return List.copyOf(ids);

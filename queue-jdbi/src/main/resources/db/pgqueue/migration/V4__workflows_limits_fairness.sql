@@ -53,7 +53,7 @@ ALTER TABLE job_queue
     -- A waiting job always waits for something, so that no insert can leave a job waiting forever.
     ADD CONSTRAINT job_queue_dependencies_check
         CHECK ((waiting_for IS NULL OR waiting_for >= 0)
-               AND (status <> 'waiting' OR waiting_for > 0)
+               AND (status <> 'waiting' OR coalesce(waiting_for, 0) > 0)
                AND (on_dependency_failure IS NULL OR on_dependency_failure IN ('cancel', 'run'))) NOT VALID,
     ADD CONSTRAINT job_queue_partition_key_check
         CHECK (partition_key IS NULL OR length(partition_key) BETWEEN 1 AND 255) NOT VALID;
