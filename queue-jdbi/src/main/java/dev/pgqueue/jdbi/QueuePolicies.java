@@ -123,10 +123,14 @@ final class QueuePolicies {
             throws SQLException {
         ForQueue policy = current(c).byQueue().get(params.queue());
         if (policy == null) {
+            if (!retryAt.isEmpty()) {
+                retryAt.remove(params.queue()); // a limit that was lifted leaves no hint behind
+            }
             return statements.claim(c, params); // no policy: the claim as it always was
         }
         List<QueuePolicy> limits = policy.limits(params.types());
         if (limits.isEmpty()) {
+            retryAt.remove(params.queue());
             return policy.fair() ? claimFair(c, params, statements) : statements.claim(c, params);
         }
         return tx.run(() -> claimLimited(c, params, policy, limits, statements));
@@ -141,7 +145,12 @@ final class QueuePolicies {
         if (at == null) {
             return Optional.empty();
         }
-        return Optional.of(Duration.ofNanos(Math.max(0, at - System.nanoTime())));
+        long wait = at - System.nanoTime();
+        if (wait <= 0) {
+            retryAt.remove(queue, at); // past: a claim since would have left a new one
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofNanos(wait));
     }
 
     private List<ClaimedJob> claimLimited(Connection c, ClaimParams params, ForQueue policy, List<QueuePolicy> limits,

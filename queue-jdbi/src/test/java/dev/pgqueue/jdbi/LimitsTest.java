@@ -144,6 +144,8 @@ class LimitsTest {
             db.execute("DELETE FROM job_queue_policy WHERE queue = 'limited'");
 
             await().atMost(Duration.ofSeconds(5)).until(() -> claim("limited", 10, null).size() == 8);
+            assertThat(store.jobNextDue(new NextDueParams("limited", Set.of(WORK.name()), null)))
+                    .as("no hint left from the lifted limit (a worker would claim in a loop)").isEmpty();
         }
 
         @Test
@@ -159,7 +161,7 @@ class LimitsTest {
         }
 
         @Test
-        void aClaimHeldBackByTheLimit_tellsTheWorkerToLookAgainSoon() {
+        void aClaimHeldBackByTheLimit_tellsTheWorkerToLookAgainSoon_once() throws InterruptedException {
             enqueue(WORK, "limited", 5);
             limit(new QueuePolicy("limited", null, 1, null, null, null));
             claim("limited", 5, null);
@@ -167,6 +169,9 @@ class LimitsTest {
             assertThat(store.jobNextDue(new NextDueParams("limited", Set.of(WORK.name()), null)))
                     .hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ZERO, Duration.ofMillis(100)));
             assertThat(store.jobNextDue(new NextDueParams("unlimited", Set.of(WORK.name()), null))).isEmpty();
+            Thread.sleep(150);
+            assertThat(store.jobNextDue(new NextDueParams("limited", Set.of(WORK.name()), null)))
+                    .as("a hint that has passed is dropped").isEmpty();
         }
 
         @Test
