@@ -374,6 +374,80 @@ class WorkflowsTest {
         }
 
         @Test
+        void dependentsEnqueuedWhileTheirDependenciesRunAndFinish_neverWaitForNothing() throws Exception {
+            // Producers keep enqueueing jobs that depend on recent jobs, some running, some finishing at
+            // that moment, while a worker runs everything. No dependent may be left waiting for
+            // dependencies that have all finished (the enqueue's lock makes a finishing dependency wait).
+            List<UUID> recent = new CopyOnWriteArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                recent.add(enqueue("s"));
+            }
+            AtomicInteger failures = new AtomicInteger();
+            ExecutorService producers = Executors.newFixedThreadPool(3);
+            try (Worker worker = Worker.builder(store).pollInterval(Duration.ofMillis(50)).queue("default", 6)
+                    .handler(type("s"), (job, context) -> {
+                        Thread.sleep(job.id().hashCode() % 2 == 0 ? 0 : 2);
+                        return job.id().hashCode() % 11 == 0 ? JobOutcome.failPermanently("unlucky") : JobOutcome.done();
+                    })
+                    .build()) {
+                worker.start();
+                List<Future<?>> running = new ArrayList<>();
+                for (int p = 0; p < 3; p++) {
+                    running.add(producers.submit(() -> {
+                        java.util.Random random = new java.util.Random();
+                        for (int i = 0; i < 150; i++) {
+                            int n = recent.size();
+                            UUID a = recent.get(n - 1 - random.nextInt(Math.min(n, 15)));
+                            UUID b = recent.get(n - 1 - random.nextInt(Math.min(n, 15)));
+                            EnqueueOptions options = EnqueueOptions.defaults().dependsOn(a.equals(b) ? List.of(a) : List.of(a, b));
+                            if (random.nextBoolean()) {
+                                options = options.onDependencyFailure(DependencyFailure.RUN);
+                            }
+                            try {
+                                recent.add(queue.enqueue(type("s"), new Note("s"), options));
+                            } catch (RuntimeException e) {
+                                failures.incrementAndGet();
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : running) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                // A release commits with the completion that causes it, so once nothing is pending or
+                // processing, whatever still waits waits for nothing.
+                await().atMost(Duration.ofSeconds(60)).until(() ->
+                        db.queryForLong("SELECT count(*) FROM job_queue WHERE status IN ('pending', 'processing')") == 0);
+            } finally {
+                producers.shutdownNow();
+            }
+
+            assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'waiting'"))
+                    .as("jobs left waiting although every dependency finished").isZero();
+            assertThat(failures).as("enqueues that failed").hasValue(0);
+            assertThat(rows.count()).isEqualTo(20 + 450);
+            assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'cancelled' "
+                    + "AND on_dependency_failure = 'run'")).as("a job that runs anyway is never cancelled").isZero();
+            assertThat(db.queryForLong("SELECT count(*) FROM (SELECT job_id FROM released GROUP BY job_id HAVING count(*) > 1) x"))
+                    .as("no job released twice").isZero();
+            assertThat(db.queryForLong("""
+                    SELECT count(*) FROM job_queue d
+                     WHERE d.status = 'completed' AND d.waiting_for IS NOT NULL
+                       AND EXISTS (SELECT 1 FROM job_queue_dependency e JOIN job_queue x ON x.id = e.depends_on
+                                    WHERE e.job_id = d.id
+                                      AND (x.completed_at > d.processed_at
+                                           OR (x.status <> 'completed' AND d.on_dependency_failure = 'cancel')))"""))
+                    .as("jobs that ran before a dependency finished, or despite a failed one they cancel on").isZero();
+            assertThat(db.queryForLong("""
+                    SELECT count(*) FROM job_queue d
+                     WHERE d.status = 'cancelled'
+                       AND NOT EXISTS (SELECT 1 FROM job_queue_dependency e JOIN job_queue x ON x.id = e.depends_on
+                                        WHERE e.job_id = d.id AND x.status IN ('failed', 'cancelled'))"""))
+                    .as("jobs cancelled without a failed dependency").isZero();
+        }
+
+        @Test
         void completion_rolledBack_takesItsCountDownWithIt() throws Exception {
             UUID a = enqueue("a");
             UUID b = enqueue("b");
