@@ -411,9 +411,11 @@ public final class Worker implements AutoCloseable {
          * Makes {@code queue} fair: claims take its jobs round-robin across partition keys (a job's
          * {@link EnqueueOptions#partitionKey partitionKey}, else its {@code user_id}) instead of in
          * priority order, so that one tenant with 100,000 queued jobs cannot starve another with 10.
-         * Within a key, jobs keep priority and due-time order; jobs with neither key are claimed after
-         * a round has served every key. Stored and shared like {@link #globalConcurrency(String, int)};
-         * queues that are not fair claim exactly as before.
+         * Each claim serves the keys that have due jobs in turn (each key's first job, then each key's
+         * second, ...), continuing from where this store's previous claim of the queue stopped. Within
+         * a key, jobs keep priority and due-time order; jobs with neither key, and more jobs of the
+         * keys that have many, fill what a round leaves. Stored and shared like
+         * {@link #globalConcurrency(String, int)}; queues that are not fair claim exactly as before.
          */
         public Builder fairness(String queue) {
             Check.queue("queue", queue);

@@ -332,7 +332,16 @@ final class QueuePolicies {
     // ---- the table -------------------------------------------------------------------------------
 
     void put(Connection c, PolicyParams params) throws SQLException {
-        List<QueuePolicy> policies = params.policies().stream()
+        // One row per key (an upsert cannot touch a row twice): later policies' fields win.
+        Map<String, QueuePolicy> byKey = new java.util.TreeMap<>();
+        for (QueuePolicy p : params.policies()) {
+            byKey.merge(p.queue() + "\u0000" + typeKey(p), p, (a, b) -> new QueuePolicy(b.queue(), b.type(),
+                    b.maxRunning() != null ? b.maxRunning() : a.maxRunning(),
+                    b.maxStarts() != null ? b.maxStarts() : a.maxStarts(),
+                    b.startsPeriod() != null ? b.startsPeriod() : a.startsPeriod(),
+                    b.fair() != null ? b.fair() : a.fair()));
+        }
+        List<QueuePolicy> policies = byKey.values().stream()
                 .sorted(Comparator.comparing(QueuePolicy::queue).thenComparing(QueuePolicies::typeKey))
                 .toList();
         try (PreparedStatement ps = c.prepareStatement(put)) {

@@ -386,6 +386,13 @@ class LimitsTest {
         }
 
         @Test
+        void policiesForOneKeyInOneCall_areMerged() {
+            limit(new QueuePolicy("q", null, 3, null, null, null), new QueuePolicy("q", null, null, 5, Duration.ofSeconds(1), null));
+
+            assertThat(store.policyList()).containsExactly(new QueuePolicy("q", null, 3, 5, Duration.ofSeconds(1), false));
+        }
+
+        @Test
         void aLimitBelowOne_throughTheStore_isRejected_andNothingOfTheCallIsWritten() {
             assertThatThrownBy(() -> limit(
                     new QueuePolicy("a", null, 3, null, null, null),
