@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Enqueue and read for workflows (migration V4): jobs that wait for others. Kept apart from
@@ -41,6 +43,10 @@ final class Workflows {
 
     private static final Set<JobStatus> UNFINISHED = EnumSet.of(JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING);
     private static final Set<JobStatus> DEFAULT_UNIQUE_STATES = EnumSet.of(JobStatus.PENDING, JobStatus.PROCESSING);
+    /** SQLSTATE deadlock_detected. */
+    private static final String DEADLOCK = "40P01";
+    /** How often the dependencies' lock is tried when it deadlocks (with pauses of up to 640 ms). */
+    static final int MAX_LOCK_TRIES = 10;
 
     private final JobStatements statements;
     private final String insertFull;
@@ -182,11 +188,45 @@ final class Workflows {
         }
     }
 
+    /**
+     * Locks the existing dependencies (lock-dependencies.sql), under a savepoint. Enqueues lock in id
+     * order, so they cannot deadlock with each other, but a worker recording a mixed batch of outcomes
+     * (one statement per kind, in one transaction) locks its jobs kind by kind; when both hold one of
+     * the other's rows, PostgreSQL aborts one. If that is this statement, it is rolled back to the
+     * savepoint (which releases what it locked, and leaves a caller's transaction usable) and tried
+     * again after a short pause; the worker retries its batch likewise when it is the one aborted.
+     */
     private Map<UUID, Locked> lock(Connection c, Set<UUID> ids) throws SQLException {
-        Map<UUID, Locked> locked = new HashMap<>(ids.size() * 2);
         if (ids.isEmpty()) {
-            return locked;
+            return new HashMap<>();
         }
+        for (int attempt = 1; ; attempt++) {
+            Savepoint savepoint = c.setSavepoint();
+            try {
+                Map<UUID, Locked> locked = lockOnce(c, ids);
+                c.releaseSavepoint(savepoint);
+                return locked;
+            } catch (SQLException e) {
+                if (!DEADLOCK.equals(e.getSQLState()) || attempt >= MAX_LOCK_TRIES) {
+                    throw e;
+                }
+                c.rollback(savepoint);
+                pause(attempt);
+            }
+        }
+    }
+
+    private static void pause(int attempt) throws SQLException {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(5, 20L << Math.min(attempt, 5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting to lock the dependencies again", e);
+        }
+    }
+
+    private Map<UUID, Locked> lockOnce(Connection c, Set<UUID> ids) throws SQLException {
+        Map<UUID, Locked> locked = new HashMap<>(ids.size() * 2);
         try (PreparedStatement ps = c.prepareStatement(lockDependencies)) {
             ps.setArray(1, c.createArrayOf("uuid", ids.toArray(UUID[]::new)));
             try (ResultSet rs = ps.executeQuery()) {

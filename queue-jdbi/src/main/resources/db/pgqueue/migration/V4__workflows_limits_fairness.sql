@@ -254,14 +254,26 @@ BEGIN
     -- Lock the dependencies (in id order, so that two enqueues cannot deadlock) so that none finishes
     -- between reading its status here and this transaction's commit, when the trigger can first see
     -- the new job; then mark the unfinished ones as having dependents, so that finishing them
-    -- releases this job.
-    SELECT array_agg(l.id ORDER BY l.id), array_agg(l.job_type ORDER BY l.id), array_agg(l.status ORDER BY l.id)
-      INTO dep_ids, dep_types, dep_statuses
-      FROM (SELECT j.id, j.job_type, j.status
-              FROM job_queue j
-             WHERE j.id = ANY (job_queue_enqueue_after.depends_on)
-             ORDER BY j.id
-               FOR NO KEY UPDATE) l;
+    -- releases this job. A worker recording a mixed batch of outcomes locks its jobs kind by kind, so
+    -- it can deadlock with this; when PostgreSQL aborts this side, the block's subtransaction releases
+    -- what it locked and the lock is tried again after a short pause.
+    FOR tries IN 1..10 LOOP
+        BEGIN
+            SELECT array_agg(l.id ORDER BY l.id), array_agg(l.job_type ORDER BY l.id), array_agg(l.status ORDER BY l.id)
+              INTO dep_ids, dep_types, dep_statuses
+              FROM (SELECT j.id, j.job_type, j.status
+                      FROM job_queue j
+                     WHERE j.id = ANY (job_queue_enqueue_after.depends_on)
+                     ORDER BY j.id
+                       FOR NO KEY UPDATE) l;
+            EXIT;
+        EXCEPTION WHEN deadlock_detected THEN
+            IF tries = 10 THEN
+                RAISE;
+            END IF;
+            PERFORM pg_sleep(0.005 + random() * 0.02 * tries);
+        END;
+    END LOOP;
     SELECT array_agg(d ORDER BY d) INTO missing
       FROM unnest(job_queue_enqueue_after.depends_on) d
      WHERE NOT (d = ANY (coalesce(dep_ids, '{}')));
