@@ -68,11 +68,47 @@ public interface JobQueue {
             JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options);
 
     /**
-     * Cancels a job. A {@code pending} job becomes {@code cancelled} at once; for a
-     * {@code processing} job the request is recorded and its worker interrupts the handler and ends
-     * the job {@code cancelled}.
+     * Enqueues a batch and its callback in one transaction, all or none: one job of {@code type} per
+     * payload, and one job of {@code callbackType} that waits for all of them and runs once every one
+     * has completed (fan-out, fan-in):
      *
-     * @return true if the job was pending or processing, false if it is unknown or already final
+     * <pre>{@code
+     * Batch batch = queue.enqueueBatch(GENERATE_IMAGE, images, EnqueueOptions.defaults(),
+     *                                  FINISH_PACK, new FinishPack(projectId), EnqueueOptions.defaults());
+     * }</pre>
+     *
+     * The callback runs once however the batch's jobs are spread over workers: it becomes
+     * {@code pending} in the same transaction as the last of them completes, and in only that one.
+     * When one of them fails for good or is cancelled, the callback's
+     * {@link EnqueueOptions#onDependencyFailure} decides: {@code CANCEL} (the default) cancels it at
+     * once; {@code RUN} runs it once all have finished, and its handler reads how each ended (and
+     * their results) with {@link #dependencies(UUID)}. An empty batch's callback is due at once.
+     *
+     * @param options         for every job of the batch; without a dedupe key. Their own
+     *                        {@code dependsOn}, if any, apply to each of them
+     * @param callbackOptions for the callback; without a dedupe key. Its own {@code dependsOn}, if
+     *                        any, are waited for as well
+     * @return the batch's ids, in the order of {@code payloads}, and the callback's
+     * @throws ValidationException if a payload is null or either options carry a dedupe key
+     */
+    <P, C> Batch enqueueBatch(JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
+            JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions);
+
+    /**
+     * The jobs that {@code jobId} depends on ({@link EnqueueOptions#dependsOn}), as they are now, in
+     * the order they were enqueued: for the handler of a job that ran after them, a batch's callback
+     * say, to read their results or, with {@link EnqueueOptions.DependencyFailure#RUN}, how they
+     * failed. Empty for a job without dependencies; dependencies deleted since (pruned) are left out.
+     */
+    List<JobSnapshot> dependencies(UUID jobId);
+
+    /**
+     * Cancels a job. A {@code pending} or {@code waiting} job becomes {@code cancelled} at once; for a
+     * {@code processing} job the request is recorded and its worker interrupts the handler and ends
+     * the job {@code cancelled}. Waiting jobs that depend on it follow their
+     * {@link EnqueueOptions#onDependencyFailure} policy.
+     *
+     * @return true if the job was waiting, pending or processing, false if it is unknown or already final
      */
     boolean cancel(UUID jobId);
 

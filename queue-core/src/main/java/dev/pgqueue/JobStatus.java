@@ -4,18 +4,25 @@ import java.util.Locale;
 
 /**
  * The {@code job_queue.status} vocabulary, part of the public SQL contract. The seed's four values
- * keep their meaning; {@code cancelled} is pgqueue's addition.
+ * keep their meaning; {@code cancelled} and {@code waiting} are pgqueue's additions.
  *
  * <pre>
- *            claim               complete
- *  pending ────────► processing ──────────► completed
- *     ▲                  │  │  fail (retries left) / snooze / rescue / hand-back
- *     └──────────────────┘  │
- *                           ├─ fail (no retries left, or permanently) ──► failed
- *                           └─ cancel ──► cancelled   (pending jobs can be cancelled too)
+ *  waiting ──(its last dependency completed)──► pending
+ *     │                  claim               complete
+ *     │     pending ────────► processing ──────────► completed
+ *     │        ▲                  │  │  fail (retries left) / snooze / rescue / hand-back
+ *     │        └──────────────────┘  │
+ *     │                              ├─ fail (no retries left, or permanently) ──► failed
+ *     │                              └─ cancel ──► cancelled   (pending jobs can be cancelled too)
+ *     └─ cancelled (a dependency failed for good, or a producer cancelled it)
  * </pre>
  */
 public enum JobStatus {
+    /**
+     * Waits for the jobs it depends on ({@link EnqueueOptions#dependsOn}); becomes {@code pending} in
+     * the same transaction as the last of them completes. Never claimed.
+     */
+    WAITING,
     /** Waiting to run; claimable once {@code run_at} has passed. */
     PENDING,
     /** Claimed by a worker that holds a lease on it until {@code lease_expires_at}. */

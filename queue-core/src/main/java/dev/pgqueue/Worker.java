@@ -8,6 +8,7 @@ import dev.pgqueue.internal.RecurringJob;
 import dev.pgqueue.internal.WorkerConfig;
 import dev.pgqueue.internal.WorkerRuntime;
 import dev.pgqueue.spi.JobStore;
+import dev.pgqueue.spi.JobStore.QueuePolicy;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,6 +46,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link Builder#recurring recurring jobs}, a scheduler enqueues their ticks, each exactly once
  * across all workers.
  *
+ * <p><b>Limits and fairness.</b> {@link Builder#globalConcurrency global concurrency limits},
+ * {@link Builder#rateLimit rate limits} and {@link Builder#fairness fair queues} are stored in the
+ * database, so that every worker of the table obeys them, and enforced by the claim itself.
+ *
  * <p><b>Guarantees.</b> At-least-once: a job runs again if its worker dies or loses its lease.
  * Outcomes are fenced: an attempt that lost its lease cannot overwrite a later attempt's outcome.
  * Database errors never stop a worker; it logs them and backs off with jitter.
@@ -68,6 +73,8 @@ public final class Worker implements AutoCloseable {
     public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
     public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
     public static final Duration DEFAULT_TABLE_HEALTH_INTERVAL = Duration.ofMinutes(1);
+    /** The shortest rate limit period; the database counts time in microseconds. */
+    public static final Duration MIN_RATE_PERIOD = Duration.ofMillis(1);
     /** Longest {@code error_message} a worker stores; longer ones are cut and marked. */
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
 
@@ -141,6 +148,8 @@ public final class Worker implements AutoCloseable {
         private Duration progressInterval = DEFAULT_PROGRESS_INTERVAL;
         private final Map<String, PendingRecurring<?>> recurring = new LinkedHashMap<>();
         private Duration tableHealthInterval = DEFAULT_TABLE_HEALTH_INTERVAL;
+        /** Declared limits and fairness by "queue/type" ("queue/" for the whole queue), merged. */
+        private final Map<String, QueuePolicy> policies = new LinkedHashMap<>();
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
         private ExecutorService executor;
         private ThreadFactory threadFactory;
@@ -350,6 +359,98 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A global concurrency limit: at most {@code max} jobs of {@code queue} {@code processing} at
+         * once, counted across every worker that claims from this table, not per worker. Enforced by
+         * the database at claim time: claims for a limited queue take a transaction-scoped advisory
+         * lock of that limit (other queues, and queues without limits, claim exactly as before), count
+         * the jobs running under it, and claim no more than the rest. Jobs that were already running
+         * when the limit was first set do not count toward it.
+         *
+         * <p>The limit is stored in the table {@code job_queue_policy}, written when this worker
+         * starts; every worker reads that table at start and every few seconds (see
+         * {@code JdbiJobStore.Builder.policyRefreshInterval}), so workers that do not declare it obey
+         * it too. A worker never removes a stored limit: to lift one, change the table (README,
+         * "Limits"). Combine with {@link #queue(String, int)}, which limits this worker alone.
+         *
+         * @throws ValidationException if the queue name is invalid or {@code max} is below 1
+         */
+        public Builder globalConcurrency(String queue, int max) {
+            Check.queue("queue", queue);
+            Check.atLeast("globalConcurrency of queue " + queue, max, 1);
+            return policy(new QueuePolicy(queue, null, max, null, null, null));
+        }
+
+        /**
+         * A global concurrency limit for the jobs of {@code type} in {@code queue}; see
+         * {@link #globalConcurrency(String, int)}. Applies together with the queue's own limit, if any.
+         */
+        public Builder globalConcurrency(String queue, JobType<?> type, int max) {
+            Check.queue("queue", queue);
+            Check.notNull("type", type);
+            Check.atLeast("globalConcurrency of " + type.name() + " in queue " + queue, max, 1);
+            return policy(new QueuePolicy(queue, type.name(), max, null, null, null));
+        }
+
+        /**
+         * A rate limit: at most {@code starts} jobs of {@code queue} start (are claimed, retries
+         * included) within any window of {@code period}, across every worker of the table. Enforced
+         * and stored like {@link #globalConcurrency(String, int)}: each start under the limit is
+         * recorded, and a claim takes no more than {@code starts} minus the starts of the last
+         * {@code period} (by the database's clock, or the worker's {@link #clock}). A worker whose
+         * claim the limit held back tries again when the window moves on.
+         *
+         * @throws ValidationException if {@code starts} is below 1 or {@code period} is shorter than
+         *     {@link Worker#MIN_RATE_PERIOD} or longer than about 1,000 years
+         */
+        public Builder rateLimit(String queue, int starts, Duration period) {
+            Check.queue("queue", queue);
+            Check.atLeast("rateLimit starts of queue " + queue, starts, 1);
+            ratePeriod("rateLimit period of queue " + queue, period);
+            return policy(new QueuePolicy(queue, null, null, starts, period, null));
+        }
+
+        /** A rate limit for the jobs of {@code type} in {@code queue}; see {@link #rateLimit(String, int, Duration)}. */
+        public Builder rateLimit(String queue, JobType<?> type, int starts, Duration period) {
+            Check.queue("queue", queue);
+            Check.notNull("type", type);
+            Check.atLeast("rateLimit starts of " + type.name() + " in queue " + queue, starts, 1);
+            ratePeriod("rateLimit period of " + type.name() + " in queue " + queue, period);
+            return policy(new QueuePolicy(queue, type.name(), null, starts, period, null));
+        }
+
+        /**
+         * Makes {@code queue} fair: claims take its jobs round-robin across partition keys (a job's
+         * {@link EnqueueOptions#partitionKey partitionKey}, else its {@code user_id}) instead of in
+         * priority order, so that one tenant with 100,000 queued jobs cannot starve another with 10.
+         * Each claim serves the keys that have due jobs in turn (each key's first job, then each key's
+         * second, ...), continuing from where this store's previous claim of the queue stopped. Within
+         * a key, jobs keep priority and due-time order; jobs with neither key, and more jobs of the
+         * keys that have many, fill what a round leaves. Stored and shared like
+         * {@link #globalConcurrency(String, int)}; queues that are not fair claim exactly as before.
+         */
+        public Builder fairness(String queue) {
+            Check.queue("queue", queue);
+            return policy(new QueuePolicy(queue, null, null, null, null, true));
+        }
+
+        private Builder policy(QueuePolicy declared) {
+            String key = declared.queue() + "/" + (declared.type() == null ? "" : declared.type());
+            QueuePolicy old = policies.get(key);
+            policies.put(key, old == null ? declared : new QueuePolicy(declared.queue(), declared.type(),
+                    declared.maxRunning() != null ? declared.maxRunning() : old.maxRunning(),
+                    declared.maxStarts() != null ? declared.maxStarts() : old.maxStarts(),
+                    declared.startsPeriod() != null ? declared.startsPeriod() : old.startsPeriod(),
+                    declared.fair() != null ? declared.fair() : old.fair()));
+            return this;
+        }
+
+        private static void ratePeriod(String field, Duration period) {
+            if (period == null || period.compareTo(MIN_RATE_PERIOD) < 0 || period.compareTo(JobStore.MAX_DELAY) > 0) {
+                throw new ValidationException(field, "between " + MIN_RATE_PERIOD + " and " + JobStore.MAX_DELAY, period);
+            }
+        }
+
         /** @throws ValidationException if the options contradict each other or no handler is registered */
         public Worker build() {
             if (handlers.isEmpty()) {
@@ -387,7 +488,8 @@ public final class Worker implements AutoCloseable {
                     workerId != null ? workerId : defaultWorkerId(),
                     codec,
                     listener,
-                    recurringJobs);
+                    recurringJobs,
+                    List.copyOf(policies.values()));
             return new Worker(new WorkerRuntime(config));
         }
 

@@ -113,4 +113,59 @@ class EnqueueOptionsTest {
                     .isInstanceOf(ValidationException.class).hasMessage("expected maxRetries to be >= 0, got: -2");
         }
     }
+
+    @Nested
+    class WorkflowsAndFairness {
+
+        @Test
+        void everyWither_keepsTheDependenciesThePolicyAndThePartitionKey() {
+            UUID a = UUID.randomUUID();
+            UUID b = UUID.randomUUID();
+            EnqueueOptions options = EnqueueOptions.defaults().dependsOn(a, b)
+                    .onDependencyFailure(EnqueueOptions.DependencyFailure.RUN).partitionKey("tenant-7");
+
+            EnqueueOptions changed = options.queue("q").priority(1).delay(Duration.ofSeconds(1)).runAt(Instant.EPOCH)
+                    .maxRetries(1).userId(a).dedupeKey("k").uniqueness(Uniqueness.DEFAULT);
+
+            assertThat(changed.dependsOn()).containsExactly(a, b);
+            assertThat(changed.onDependencyFailure()).isEqualTo(EnqueueOptions.DependencyFailure.RUN);
+            assertThat(changed.partitionKey()).isEqualTo("tenant-7");
+        }
+
+        @Test
+        void dependsOn_replacesEarlierDependencies_andKeepsTheirOrder() {
+            UUID a = UUID.randomUUID();
+            UUID b = UUID.randomUUID();
+
+            EnqueueOptions options = EnqueueOptions.defaults().dependsOn(a).dependsOn(java.util.List.of(b, a));
+
+            assertThat(options.dependsOn()).containsExactly(b, a);
+            assertThat(EnqueueOptions.defaults().dependsOn()).isEmpty();
+        }
+
+        @Test
+        void theDependencyFailurePolicy_defaultsToCancel() {
+            assertThat(EnqueueOptions.defaults().onDependencyFailure()).isNull();
+            assertThat(EnqueueOptions.defaults().effectiveDependencyFailure()).isEqualTo(EnqueueOptions.DependencyFailure.CANCEL);
+        }
+
+        @Test
+        void dependsOn_rejectsNullAndRepeatedIds() {
+            UUID a = UUID.randomUUID();
+
+            assertThatThrownBy(() -> EnqueueOptions.defaults().dependsOn((UUID[]) null))
+                    .isInstanceOf(ValidationException.class).hasMessage("expected dependsOn to be non-null, got: null");
+            assertThatThrownBy(() -> EnqueueOptions.defaults().dependsOn(a, a))
+                    .isInstanceOf(ValidationException.class).hasMessage("expected dependsOn to be distinct job ids, got: [" + a + ", " + a + "]");
+        }
+
+        @Test
+        void partitionKey_isOneTo255CharactersWithoutNul() {
+            assertThat(EnqueueOptions.defaults().partitionKey("x".repeat(255)).partitionKey()).hasSize(255);
+            assertThatThrownBy(() -> EnqueueOptions.defaults().partitionKey("a\u0000b")).isInstanceOf(ValidationException.class)
+                    .hasMessageStartingWith("expected partitionKey to be 1-255 characters without \\u0000, got: ");
+            assertThatThrownBy(() -> EnqueueOptions.defaults().partitionKey(null)).isInstanceOf(ValidationException.class)
+                    .hasMessage("expected partitionKey to be non-null, got: null");
+        }
+    }
 }

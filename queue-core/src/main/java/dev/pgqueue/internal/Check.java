@@ -33,6 +33,16 @@ public final class Check {
 
     private Check() {}
 
+    /** Partition keys: what the {@code job_queue_partition_key_check} constraint accepts. */
+    public static final String PARTITION_KEY_RULE = "1-255 characters without \\u0000";
+
+    public static String partitionKey(String field, String value) {
+        if (value == null || value.isEmpty() || value.length() > 255 || value.indexOf('\u0000') >= 0) {
+            throw new ValidationException(field, PARTITION_KEY_RULE, value);
+        }
+        return value;
+    }
+
     public static String dedupeKey(String field, String value) {
         if (value == null || value.isEmpty() || value.length() > 255 || value.indexOf('\u0000') >= 0) {
             throw new ValidationException(field, DEDUPE_KEY_RULE, value);

@@ -22,7 +22,7 @@ import java.util.Set;
  * @param name        the schedule's stable name, unique per worker (same rule as job type names)
  * @param type        the job type's name
  * @param payloadJson the payload of every tick's job
- * @param options     queue, priority, max retries and user of every tick's job
+ * @param options     queue, priority, max retries, user and partition key of every tick's job
  */
 public record RecurringJob(String name, String type, String payloadJson, EnqueueOptions options, Schedule schedule) {
 
@@ -48,6 +48,10 @@ public record RecurringJob(String name, String type, String payloadJson, Enqueue
         if (options.dedupeKey() != null || options.uniqueness() != null) {
             throw new ValidationException("options of recurring job " + name,
                     "without dedupeKey or uniqueness (the tick is the key)", options);
+        }
+        if (!options.dependsOn().isEmpty() || options.onDependencyFailure() != null) {
+            throw new ValidationException("options of recurring job " + name,
+                    "without dependsOn or onDependencyFailure (every tick would wait for the same jobs)", options);
         }
     }
 
@@ -75,6 +79,7 @@ public record RecurringJob(String name, String type, String payloadJson, Enqueue
     /** The job for {@code tick}: due at the tick, unique by its key in every status. */
     public NewJob jobFor(Instant tick) {
         return new NewJob(UuidV7.next(), type, options.queue(), payloadJson, options.priority(), tick, Duration.ZERO,
-                options.maxRetries(), options.userId(), key(tick), EVERY_STATUS, null);
+                options.maxRetries(), options.userId(), key(tick), EVERY_STATUS, null, java.util.List.of(), null,
+                options.partitionKey());
     }
 }

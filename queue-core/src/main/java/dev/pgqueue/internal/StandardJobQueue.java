@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgqueue.Batch;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
@@ -67,6 +68,7 @@ public final class StandardJobQueue implements JobQueue {
         if (options.dedupeKey() == null) {
             throw new ValidationException("options.dedupeKey", "set for enqueueUnique (EnqueueOptions.dedupeKey(key))", null);
         }
+        requireDependenciesWithPolicy(options);
         NewJob job = newJob(type, payload, options, options.dedupeKey());
         return store.jobInsertMany(new InsertParams(List.of(job), now())).get(0);
     }
@@ -109,6 +111,7 @@ public final class StandardJobQueue implements JobQueue {
             throw new ValidationException("options.dedupeKey",
                     "unset for enqueueAllUnique (the map's keys are the dedupe keys)", options.dedupeKey());
         }
+        requireDependenciesWithPolicy(options);
         List<String> keys = new ArrayList<>(payloadsByDedupeKey.size());
         List<NewJob> jobs = new ArrayList<>(payloadsByDedupeKey.size());
         for (Map.Entry<String, ? extends P> entry : payloadsByDedupeKey.entrySet()) {
@@ -128,6 +131,48 @@ public final class StandardJobQueue implements JobQueue {
             byKey.put(keys.get(i), results.get(i));
         }
         return Collections.unmodifiableMap(byKey);
+    }
+
+    @Override
+    public <P, C> Batch enqueueBatch(JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
+            JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions) {
+        Check.notNull("type", type);
+        Check.notNull("payloads", payloads);
+        Check.notNull("options", options);
+        Check.notNull("callbackType", callbackType);
+        Check.notNull("callbackPayload", callbackPayload);
+        Check.notNull("callbackOptions", callbackOptions);
+        if (options.dedupeKey() != null || options.uniqueness() != null) {
+            throw new ValidationException("options.dedupeKey", "unset for enqueueBatch (a batch's jobs are not unique)",
+                    options.dedupeKey());
+        }
+        if (callbackOptions.dedupeKey() != null || callbackOptions.uniqueness() != null) {
+            throw new ValidationException("callbackOptions.dedupeKey",
+                    "unset for enqueueBatch (a batch's callback is not unique)", callbackOptions.dedupeKey());
+        }
+        requireDependenciesWithPolicy(options);
+        List<NewJob> jobs = new ArrayList<>(payloads.size() + 1);
+        List<UUID> ids = new ArrayList<>(payloads.size() + callbackOptions.dependsOn().size());
+        for (int i = 0; i < payloads.size(); i++) {
+            P payload = payloads.get(i);
+            if (payload == null) {
+                throw new ValidationException("payloads[" + i + "]", "non-null", null);
+            }
+            NewJob job = newJob(type, payload, options, null);
+            jobs.add(job);
+            ids.add(job.id());
+        }
+        List<UUID> children = List.copyOf(ids);
+        ids.addAll(callbackOptions.dependsOn());
+        NewJob callback = newJob(callbackType, callbackPayload, callbackOptions.dependsOn(ids), null);
+        jobs.add(callback);
+        store.jobInsertMany(new InsertParams(jobs, now()));
+        return new Batch(children, callback.id());
+    }
+
+    @Override
+    public List<JobSnapshot> dependencies(UUID jobId) {
+        return store.jobDependencies(Check.notNull("jobId", jobId));
     }
 
     @Override
@@ -154,6 +199,14 @@ public final class StandardJobQueue implements JobQueue {
         if (options.uniqueness() != null && options.dedupeKey() == null) {
             throw new ValidationException("options.dedupeKey", "set when options.uniqueness is", null);
         }
+        requireDependenciesWithPolicy(options);
+    }
+
+    private static void requireDependenciesWithPolicy(EnqueueOptions options) {
+        if (options.onDependencyFailure() != null && options.dependsOn().isEmpty()) {
+            throw new ValidationException("options.dependsOn", "set when options.onDependencyFailure is",
+                    options.dependsOn());
+        }
     }
 
     private NewJob newJob(JobType<?> type, Object payload, EnqueueOptions options, String dedupeKey) {
@@ -176,7 +229,10 @@ public final class StandardJobQueue implements JobQueue {
                 options.userId(),
                 dedupeKey,
                 uniqueness == null ? null : uniqueness.states(),
-                uniqueness == null ? null : uniqueness.period());
+                uniqueness == null ? null : uniqueness.period(),
+                options.dependsOn(),
+                options.dependsOn().isEmpty() ? null : options.effectiveDependencyFailure(),
+                options.partitionKey());
     }
 
     private Instant now() {

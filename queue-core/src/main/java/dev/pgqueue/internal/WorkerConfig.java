@@ -35,11 +35,13 @@ public record WorkerConfig(
         String workerId,
         PayloadCodec codec,
         WorkerListener listener,
-        List<RecurringJob> recurring) {
+        List<RecurringJob> recurring,
+        List<JobStore.QueuePolicy> policies) {
 
     public WorkerConfig {
         handlers = Map.copyOf(handlers);
         recurring = List.copyOf(recurring);
+        policies = List.copyOf(policies);
         queues = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(queues));
         retention = Map.copyOf(retention);
     }

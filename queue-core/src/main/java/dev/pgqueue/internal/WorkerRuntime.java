@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.spi.JobStore.FinishKind;
+import dev.pgqueue.spi.JobStore.PolicyParams;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.time.Duration;
@@ -115,9 +116,10 @@ public final class WorkerRuntime {
             }
             state = State.RUNNING;
         }
-        log.info("worker {} started: queues {}, job types {}{}", config.workerId(), config.queues(), config.types(),
+        log.info("worker {} started: queues {}, job types {}{}{}", config.workerId(), config.queues(), config.types(),
                 config.recurring().isEmpty() ? "" : ", recurring " + config.recurring().stream()
-                        .map(r -> r.name() + " (" + r.schedule() + ")").toList());
+                        .map(r -> r.name() + " (" + r.schedule() + ")").toList(),
+                config.policies().isEmpty() ? "" : ", policies " + config.policies());
     }
 
     private void startComponents() {
@@ -132,6 +134,10 @@ public final class WorkerRuntime {
         heartbeat = new Heartbeat(this);
         Rescuer rescuer = new Rescuer(this);
 
+        if (!config.policies().isEmpty()) {
+            // Before the first claim, and failing start() if it cannot be written: a limit is a promise.
+            config.store().policyPutMany(new PolicyParams(config.policies()));
+        }
         completerThread = threads("pgqueue-completer-" + id, true).newThread(completer);
         completerThread.start();
         subscription = config.store().subscribe(new StoreListener() {

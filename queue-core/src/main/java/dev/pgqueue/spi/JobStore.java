@@ -1,5 +1,6 @@
 package dev.pgqueue.spi;
 
+import dev.pgqueue.EnqueueOptions.DependencyFailure;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
@@ -37,6 +38,18 @@ public interface JobStore {
      * dedupe key that an existing job holds (see {@link NewJob}), that job's id flagged as a
      * duplicate, and then nothing is inserted for it. Jobs without dedupe keys take one round trip.
      * A race with a concurrent insert of the same key never fails: the loser gets the winner's id.
+     *
+     * <p>A job with dependencies ({@link NewJob#dependsOn()}) is inserted {@code waiting} until they
+     * have all completed ({@code pending} if they have already), or {@code cancelled} if one has
+     * failed or was cancelled and its policy is {@link DependencyFailure#CANCEL}. A dependency is an
+     * existing job or another job of the same insert; the unfinished ones are locked until the
+     * transaction ends, so that none finishes unseen. Once every dependency has finished, the store
+     * makes the dependent {@code pending} (or cancels it) in the transaction that finished the last
+     * one, whichever operation or producer finished it.
+     *
+     * @throws dev.pgqueue.ValidationException if a dependency does not exist, the jobs of the insert
+     *     depend on each other in a cycle, or a job that another one of the insert depends on has a
+     *     dedupe key; nothing is inserted then
      */
     List<EnqueueResult> jobInsertMany(InsertParams params);
 
@@ -44,6 +57,11 @@ public interface JobStore {
      * Claims up to {@code limit} due {@code pending} jobs of one queue and the given types, in
      * priority then {@code run_at} order, skipping rows locked by other claimers: sets them
      * {@code processing}, increments {@code attempt}, stamps {@code processed_at} and the lease.
+     *
+     * <p>Subject to the queue's {@linkplain #policyPutMany policies}, which the store shares between
+     * all its users: while a global concurrency or rate limit is reached, fewer jobs (or none) are
+     * claimed; in a fair queue, jobs are taken round-robin across partition keys instead of in
+     * priority order. With none (the default) it is exactly the claim above.
      */
     List<ClaimedJob> jobClaim(ClaimParams params);
 
@@ -76,6 +94,21 @@ public interface JobStore {
     /** The job's row, if it exists. */
     Optional<JobSnapshot> jobGet(UUID id);
 
+    /** The rows of the jobs that {@code id} depends on and that still exist, oldest first. */
+    List<JobSnapshot> jobDependencies(UUID id);
+
+    /**
+     * Records claim policies (global concurrency limits, rate limits, fairness) where every user of
+     * the store's table reads them, in one transaction: for each policy's key, the limits it sets
+     * replace the stored ones and those it leaves null are kept; fairness can only be turned on here.
+     * Users of the store, in every process, follow a change within their refresh interval; this
+     * store at once.
+     */
+    void policyPutMany(PolicyParams params);
+
+    /** Every stored claim policy. */
+    List<QueuePolicy> policyList();
+
     /**
      * Records the latest progress of running jobs, fenced by lease token; returns the ids whose
      * lease was still held (only those were written).
@@ -91,7 +124,8 @@ public interface JobStore {
 
     /**
      * How long until the earliest not-yet-due pending job of the queue and types becomes due; empty
-     * if there is none.
+     * if there is none. A queue whose last claim was held back by a limit may report when a claim is
+     * worth trying again (the rate limit's window moves on, or a running job may have finished).
      */
     Optional<Duration> jobNextDue(NextDueParams params);
 
@@ -118,9 +152,15 @@ public interface JobStore {
      * @param runAt        when it becomes due, or null for {@code now + delay}
      * @param dedupeKey    null, or the key that makes it unique among jobs of its type
      * @param uniqueStates with a dedupe key: the statuses in which it blocks duplicates (must hold
-     *                     {@code PENDING}); null for the default, pending and processing
+     *                     {@code PENDING}); null for the default, pending and processing. A job that
+     *                     is inserted {@code waiting} blocks duplicates while waiting, too
      * @param uniqueFor    with a dedupe key: how long after {@code now} its uniqueness lasts at most;
      *                     null for no limit
+     * @param dependsOn    the jobs it waits for: ids of existing jobs or of other jobs of the same
+     *                     insert, distinct; empty for none
+     * @param onDependencyFailure what happens to it when a dependency fails for good or is
+     *                     cancelled; null for {@link DependencyFailure#CANCEL}
+     * @param partitionKey the tenant for fair claiming, or null for {@code userId}
      */
     record NewJob(
             UUID id,
@@ -134,12 +174,24 @@ public interface JobStore {
             UUID userId,
             String dedupeKey,
             Set<JobStatus> uniqueStates,
-            Duration uniqueFor) {
+            Duration uniqueFor,
+            List<UUID> dependsOn,
+            DependencyFailure onDependencyFailure,
+            String partitionKey) {
         public NewJob {
             uniqueStates = uniqueStates == null ? null : Set.copyOf(uniqueStates);
+            dependsOn = dependsOn == null ? List.of() : List.copyOf(dependsOn);
         }
 
-        /** A job without a dedupe key. */
+        /** A job without dependencies or partition key. */
+        public NewJob(UUID id, String type, String queue, String payloadJson, int priority, Instant runAt,
+                Duration delay, int maxRetries, UUID userId, String dedupeKey, Set<JobStatus> uniqueStates,
+                Duration uniqueFor) {
+            this(id, type, queue, payloadJson, priority, runAt, delay, maxRetries, userId, dedupeKey, uniqueStates,
+                    uniqueFor, List.of(), null, null);
+        }
+
+        /** A job without a dedupe key, dependencies or partition key. */
         public NewJob(UUID id, String type, String queue, String payloadJson, int priority, Instant runAt,
                 Duration delay, int maxRetries, UUID userId) {
             this(id, type, queue, payloadJson, priority, runAt, delay, maxRetries, userId, null, null, null);
@@ -281,6 +333,28 @@ public interface JobStore {
     record PruneParams(Set<JobStatus> statuses, Duration olderThan, int limit, Instant now) {
         public PruneParams {
             statuses = Set.copyOf(statuses);
+        }
+    }
+
+    /**
+     * How workers claim from a queue, or from one job type in it; stored where every worker of the
+     * table reads it. A null field sets nothing.
+     *
+     * @param queue        the queue
+     * @param type         a job type's name, or null for the whole queue
+     * @param maxRunning   a global concurrency limit: at most this many of its jobs processing at
+     *                     once, across every worker; at least 1
+     * @param maxStarts    a rate limit: at most this many of its jobs started (claimed) within any
+     *                     {@code startsPeriod}; at least 1, set together with {@code startsPeriod}
+     * @param startsPeriod the rate limit's window; positive
+     * @param fair         claim round-robin across partition keys; whole queues only
+     */
+    record QueuePolicy(String queue, String type, Integer maxRunning, Integer maxStarts, Duration startsPeriod,
+            Boolean fair) {}
+
+    record PolicyParams(List<QueuePolicy> policies) {
+        public PolicyParams {
+            policies = List.copyOf(policies);
         }
     }
 

@@ -75,6 +75,9 @@ class RecurringSchedulerTest {
         @Override public CancelResult jobCancel(CancelParams p) { throw new UnsupportedOperationException(); }
         @Override public int jobPrune(PruneParams p) { throw new UnsupportedOperationException(); }
         @Override public Optional<JobSnapshot> jobGet(UUID id) { throw new UnsupportedOperationException(); }
+        @Override public List<JobSnapshot> jobDependencies(UUID id) { throw new UnsupportedOperationException(); }
+        @Override public void policyPutMany(PolicyParams p) { throw new UnsupportedOperationException(); }
+        @Override public List<QueuePolicy> policyList() { throw new UnsupportedOperationException(); }
         @Override public List<UUID> jobProgressMany(ProgressParams p) { throw new UnsupportedOperationException(); }
         @Override public Optional<Duration> jobNextDue(NextDueParams p) { throw new UnsupportedOperationException(); }
         @Override public Subscription subscribe(StoreListener l) { throw new UnsupportedOperationException(); }

@@ -1,6 +1,7 @@
 package dev.pgqueue.jdbi;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgqueue.Batch;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
@@ -29,6 +30,8 @@ import org.jdbi.v3.core.Handle;
  * }); // both or neither
  * }</pre>
  *
+ * A job enqueued in a transaction may depend on jobs enqueued earlier in it
+ * ({@link EnqueueOptions#dependsOn}); {@code enqueueBatch} does that for a fan-out and its callback.
  * Workers in this process are woken when that transaction commits (and other processes by the
  * insert trigger's NOTIFY, which PostgreSQL delivers at commit). Thread-safe; the twins are as
  * thread-safe as the handle or connection passed in. Validation, errors and payload mapping are
@@ -86,6 +89,17 @@ public final class JdbiJobQueue implements JobQueue {
     }
 
     @Override
+    public <P, C> Batch enqueueBatch(JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
+            JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions) {
+        return queue.enqueueBatch(type, payloads, options, callbackType, callbackPayload, callbackOptions);
+    }
+
+    @Override
+    public List<JobSnapshot> dependencies(UUID jobId) {
+        return queue.dependencies(jobId);
+    }
+
+    @Override
     public boolean cancel(UUID jobId) {
         return queue.cancel(jobId);
     }
@@ -130,6 +144,16 @@ public final class JdbiJobQueue implements JobQueue {
         return in(store.bound(Check.notNull("handle", handle))).enqueueAllUnique(type, payloadsByDedupeKey, options);
     }
 
+    /**
+     * Enqueues a batch and its callback in {@code handle}'s transaction; see {@link JobQueue#enqueueBatch}.
+     * The batch exists, and its jobs can run, once that transaction commits.
+     */
+    public <P, C> Batch enqueueBatch(Handle handle, JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
+            JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions) {
+        return in(store.bound(Check.notNull("handle", handle)))
+                .enqueueBatch(type, payloads, options, callbackType, callbackPayload, callbackOptions);
+    }
+
     /** Enqueues one job in {@code connection}'s current transaction; returns its id. */
     public <P> UUID enqueue(Connection connection, JobType<P> type, P payload) {
         return in(store.bound(Check.notNull("connection", connection))).enqueue(type, payload);
@@ -158,6 +182,13 @@ public final class JdbiJobQueue implements JobQueue {
     public <P> Map<String, EnqueueResult> enqueueAllUnique(Connection connection, JobType<P> type,
             Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
         return in(store.bound(Check.notNull("connection", connection))).enqueueAllUnique(type, payloadsByDedupeKey, options);
+    }
+
+    /** Enqueues a batch and its callback in {@code connection}'s current transaction; see {@link JobQueue#enqueueBatch}. */
+    public <P, C> Batch enqueueBatch(Connection connection, JobType<P> type, List<? extends P> payloads,
+            EnqueueOptions options, JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions) {
+        return in(store.bound(Check.notNull("connection", connection)))
+                .enqueueBatch(type, payloads, options, callbackType, callbackPayload, callbackOptions);
     }
 
     private JobQueue in(JobStore bound) {

@@ -47,15 +47,18 @@ public final class JdbiJobStore implements JobStore {
     private final Jdbi jdbi;
     private final String schema;
     private final JobStatements statements;
+    /** V3: global concurrency limits, rate limits and fairness, consulted by every claim. */
+    private final QueuePolicies policies;
     private final Notifications notifications;
     /** Where operations run: a connection borrowed per call, or the caller's (a bound view). */
     private final Connections connections;
 
-    private JdbiJobStore(Jdbi jdbi, String schema, JobStatements statements, Notifications notifications,
-            Connections connections) {
+    private JdbiJobStore(Jdbi jdbi, String schema, JobStatements statements, QueuePolicies policies,
+            Notifications notifications, Connections connections) {
         this.jdbi = jdbi;
         this.schema = schema;
         this.statements = statements;
+        this.policies = policies;
         this.notifications = notifications;
         this.connections = connections;
     }
@@ -193,7 +196,8 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public List<ClaimedJob> jobClaim(ClaimParams params) {
-        return run("claim jobs", c -> statements.claim(c, params));
+        // A queue without limits or fairness is claimed by statements.claim as before (QueuePolicies).
+        return run("claim jobs", c -> policies.claim(c, params, statements, body -> connections.inTransaction(c, body)));
     }
 
     @Override
@@ -234,6 +238,27 @@ public final class JdbiJobStore implements JobStore {
     }
 
     @Override
+    public List<JobSnapshot> jobDependencies(UUID id) {
+        return run("read the dependencies of job " + id, c -> statements.workflows().dependencies(c, id));
+    }
+
+    @Override
+    public void policyPutMany(PolicyParams params) {
+        if (params.policies().isEmpty()) {
+            return;
+        }
+        run("record queue limits and fairness", c -> {
+            policies.put(c, params);
+            return null;
+        });
+    }
+
+    @Override
+    public List<QueuePolicy> policyList() {
+        return run("read queue limits and fairness", policies::list);
+    }
+
+    @Override
     public List<UUID> jobProgressMany(ProgressParams params) {
         if (params.updates().isEmpty()) {
             return List.of();
@@ -248,7 +273,12 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public Optional<Duration> jobNextDue(NextDueParams params) {
-        return run("find the next due job", c -> statements.nextDue(c, params));
+        Optional<Duration> due = run("find the next due job", c -> statements.nextDue(c, params));
+        Optional<Duration> retry = policies.retryHint(params.queue()); // a limit held the last claim back
+        if (retry.isPresent() && (due.isEmpty() || retry.get().compareTo(due.get()) < 0)) {
+            return retry;
+        }
+        return due;
     }
 
     @Override
@@ -262,7 +292,7 @@ public final class JdbiJobStore implements JobStore {
     }
 
     private JdbiJobStore withConnections(Connections connections) {
-        return new JdbiJobStore(jdbi, schema, statements, notifications, connections);
+        return new JdbiJobStore(jdbi, schema, statements, policies, notifications, connections);
     }
 
     private <T> T run(String what, SqlWork<T> work) {
@@ -350,6 +380,7 @@ public final class JdbiJobStore implements JobStore {
         private boolean migrate = true;
         private boolean notifications = true;
         private int version = SchemaMigrator.latestVersion();
+        private Duration policyRefreshInterval = QueuePolicies.DEFAULT_REFRESH_INTERVAL;
 
         private Builder(Jdbi jdbi) {
             this.jdbi = Check.notNull("jdbi", jdbi);
@@ -392,6 +423,17 @@ public final class JdbiJobStore implements JobStore {
         }
 
         /**
+         * How often this store reloads the queues' limits and fairness ({@code job_queue_policy}),
+         * which every claim follows. Default 5 s: a limit set by another worker, or by SQL, applies to
+         * this store's claims within that long (a change through this store applies at once). Each
+         * reload is one small query, made by a claim.
+         */
+        public Builder policyRefreshInterval(Duration policyRefreshInterval) {
+            this.policyRefreshInterval = Check.positive("policyRefreshInterval", policyRefreshInterval);
+            return this;
+        }
+
+        /**
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
          */
@@ -419,8 +461,8 @@ public final class JdbiJobStore implements JobStore {
                     task.run();
                 }
             };
-            return new JdbiJobStore(
-                    jdbi, schema, new JobStatements(schema), new Notifications(jdbi, schema, notifications), pooled);
+            return new JdbiJobStore(jdbi, schema, new JobStatements(schema), new QueuePolicies(schema, policyRefreshInterval),
+                    new Notifications(jdbi, schema, notifications), pooled);
         }
     }
 }

@@ -72,6 +72,9 @@ final class JobStatements {
     private final String get;
     private final String nextDue;
     private final String tableHealth;
+    private final String lockJobs;
+    /** V3: inserts of jobs with dependencies, dependents or partition keys, and dependency reads. */
+    private final Workflows workflows;
 
     JobStatements(String schema) {
         insertOne = SqlFiles.load("insert-one", schema);
@@ -95,25 +98,45 @@ final class JobStatements {
         get = SqlFiles.load("get", schema);
         nextDue = SqlFiles.load("next-due", schema);
         tableHealth = SqlFiles.load("table-health", schema);
+        lockJobs = SqlFiles.load("lock-jobs", schema);
+        workflows = new Workflows(this, schema);
+    }
+
+    Workflows workflows() {
+        return workflows;
     }
 
     /** Whether inserting these jobs takes more than one statement, hence a transaction of its own. */
     static boolean insertNeedsTransaction(InsertParams params) {
-        return params.jobs().stream().anyMatch(job -> job.dedupeKey() != null);
+        return params.jobs().stream().anyMatch(job -> job.dedupeKey() != null || Workflows.isExtended(job));
     }
 
     /**
      * Inserts the jobs without a dedupe key in one statement and those with one through
-     * {@link #insertUnique}; on a connection in autocommit mode the caller must open a transaction
-     * when {@link #insertNeedsTransaction} says so.
+     * {@link #insertUnique}; jobs that take part in dependencies or have a partition key go through
+     * {@link Workflows#insert} (workflows, limits and fairness, V3). On a connection in autocommit mode
+     * the caller must open a transaction when {@link #insertNeedsTransaction} says so.
      */
     List<EnqueueResult> insert(Connection c, InsertParams params) throws SQLException {
         List<NewJob> jobs = params.jobs();
         EnqueueResult[] results = new EnqueueResult[jobs.size()];
         List<Integer> plain = new ArrayList<>();
         List<Integer> keyed = new ArrayList<>();
+        // V3: jobs with dependencies, dependents or a partition key take the workflow path.
+        boolean[] workflow = Workflows.extended(jobs);
+        List<Integer> extended = new ArrayList<>();
         for (int k = 0; k < jobs.size(); k++) {
-            (jobs.get(k).dedupeKey() == null ? plain : keyed).add(k);
+            if (workflow != null && workflow[k]) {
+                extended.add(k);
+            } else {
+                (jobs.get(k).dedupeKey() == null ? plain : keyed).add(k);
+            }
+        }
+        if (!extended.isEmpty()) {
+            List<EnqueueResult> done = workflows.insert(c, extended.stream().map(jobs::get).toList(), params.now());
+            for (int k = 0; k < extended.size(); k++) {
+                results[extended.get(k)] = done.get(k);
+            }
         }
         if (!plain.isEmpty()) {
             List<NewJob> batch = plain.stream().map(jobs::get).toList();
@@ -163,6 +186,21 @@ final class JobStatements {
      * Every try is a new statement, which sees what committed before it.
      */
     private List<EnqueueResult> insertUnique(Connection c, List<NewJob> jobs, Instant now) throws SQLException {
+        return insertResolving(c, jobs, now, insertUnique, (ps, i, batch) -> i);
+    }
+
+    /** Binds a statement's parameters after the columns insert-unique.sql takes; returns the last index. */
+    @FunctionalInterface
+    interface MoreColumns {
+        int bind(PreparedStatement ps, int i, List<NewJob> batch) throws SQLException;
+    }
+
+    /**
+     * {@link #insertUnique}'s loop for a statement with insert-unique.sql's parameters and result rows
+     * followed by {@code more} parameters (insert-full.sql).
+     */
+    List<EnqueueResult> insertResolving(Connection c, List<NewJob> jobs, Instant now, String sql, MoreColumns more)
+            throws SQLException {
         EnqueueResult[] results = new EnqueueResult[jobs.size()];
         List<Integer> open = new ArrayList<>();
         for (int k = 0; k < jobs.size(); k++) {
@@ -177,7 +215,7 @@ final class JobStatements {
             List<NewJob> batch = open.stream().map(jobs::get).toList();
             List<Integer> again = new ArrayList<>();
             List<UUID> expired = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(insertUnique)) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
                 int i = 0;
                 setInstant(ps, ++i, now);
                 i = bindColumns(c, ps, i, batch);
@@ -185,6 +223,7 @@ final class JobStatements {
                 ps.setArray(++i, c.createArrayOf("text", batch.stream().map(JobStatements::uniqueStates).toArray(String[]::new)));
                 ps.setArray(++i, c.createArrayOf("int8", batch.stream()
                         .map(job -> job.uniqueFor() == null ? null : micros(job.uniqueFor())).toArray(Long[]::new)));
+                more.bind(ps, i, batch);
                 try (ResultSet rs = ps.executeQuery()) {
                     for (int k = 0; rs.next(); k++) {
                         int index = open.get(k);
@@ -215,7 +254,7 @@ final class JobStatements {
     }
 
     /** Binds the nine column arrays shared by insert-many.sql and insert-unique.sql; returns the last index. */
-    private static int bindColumns(Connection c, PreparedStatement ps, int i, List<NewJob> jobs) throws SQLException {
+    static int bindColumns(Connection c, PreparedStatement ps, int i, List<NewJob> jobs) throws SQLException {
         int n = jobs.size();
         UUID[] ids = new UUID[n];
         String[] types = new String[n];
@@ -251,7 +290,7 @@ final class JobStatements {
     }
 
     /** The statuses in which a job's key blocks duplicates, comma-separated; null for the default. */
-    private static String uniqueStates(NewJob job) {
+    static String uniqueStates(NewJob job) {
         if (job.uniqueStates() == null) {
             return null;
         }
@@ -330,6 +369,13 @@ final class JobStatements {
     }
 
     /** Runs one statement per kind of outcome present, each fenced by lease token. */
+    private void lockInIdOrder(Connection c, UUID[] ids) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(lockJobs)) {
+            ps.setArray(1, c.createArrayOf("uuid", ids));
+            ps.executeQuery().close();
+        }
+    }
+
     /** How many statements recording these outcomes takes: one per kind, and one for unwritten progress. */
     static int finishStatements(FinishParams params) {
         long kinds = params.finishes().stream().map(Finish::kind).distinct().count();
@@ -342,8 +388,13 @@ final class JobStatements {
         for (Finish f : params.finishes()) {
             byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f);
         }
-        // Every batch statement locks its rows in id order, so that two of them never deadlock.
+        // Every batch statement locks its rows in id order, so that two of them never deadlock; a
+        // batch of several statements (one transaction) first locks all its rows in id order, so that
+        // it cannot deadlock with anyone else who does (a dependent's enqueue locks its dependencies so).
         byKind.values().forEach(list -> list.sort(Comparator.comparing(Finish::id)));
+        if (finishStatements(params) > 1) {
+            lockInIdOrder(c, params.finishes().stream().map(Finish::id).sorted().toArray(UUID[]::new));
+        }
         List<ProgressUpdate> progressed = params.finishes().stream()
                 .filter(f -> f.progress() != null)
                 .sorted(Comparator.comparing(Finish::id))
@@ -452,28 +503,33 @@ final class JobStatements {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                int k = 0;
-                return Optional.of(new JobSnapshot(
-                        rs.getObject(++k, UUID.class),
-                        rs.getString(++k),
-                        rs.getString(++k),
-                        JobStatus.fromSql(rs.getString(++k)),
-                        rs.getString(++k),
-                        rs.getInt(++k),
-                        rs.getInt(++k),
-                        rs.getInt(++k),
-                        rs.getInt(++k),
-                        instant(rs, ++k),
-                        instant(rs, ++k),
-                        instant(rs, ++k),
-                        instant(rs, ++k),
-                        rs.getString(++k),
-                        rs.getObject(++k, UUID.class),
-                        rs.getString(++k),
-                        rs.getString(++k),
-                        progress(rs, ++k)));
+                return Optional.of(snapshot(rs));
             }
         }
+    }
+
+    /** A job's row as get.sql (and dependencies.sql) return it, at the result set's current row. */
+    static JobSnapshot snapshot(ResultSet rs) throws SQLException {
+        int k = 0;
+        return new JobSnapshot(
+                rs.getObject(++k, UUID.class),
+                rs.getString(++k),
+                rs.getString(++k),
+                JobStatus.fromSql(rs.getString(++k)),
+                rs.getString(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                instant(rs, ++k),
+                instant(rs, ++k),
+                instant(rs, ++k),
+                instant(rs, ++k),
+                rs.getString(++k),
+                rs.getObject(++k, UUID.class),
+                rs.getString(++k),
+                rs.getString(++k),
+                progress(rs, ++k));
     }
 
     /** The progress columns from {@code index} on (percent, message, reported at), or null if never reported. */
@@ -515,7 +571,7 @@ final class JobStatements {
         }
     }
 
-    private static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
+    static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
         if (instant == null) {
             ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
         } else {
@@ -523,7 +579,7 @@ final class JobStatements {
         }
     }
 
-    private static Instant instant(ResultSet rs, int index) throws SQLException {
+    static Instant instant(ResultSet rs, int index) throws SQLException {
         OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
     }
@@ -532,7 +588,7 @@ final class JobStatements {
      * Saturates instead of overflowing (Duration.toNanos fails past 292 years), so that a duration
      * too long for PostgreSQL is rejected there, as a StoreException, rather than as an ArithmeticException.
      */
-    private static long micros(Duration duration) {
+    static long micros(Duration duration) {
         return duration == null ? 0 : TimeUnit.MICROSECONDS.convert(duration);
     }
 
@@ -540,7 +596,7 @@ final class JobStatements {
      * PostgreSQL's text cannot hold U+0000, and one such character (in an exception message, say)
      * would fail the whole statement; each is stored as the six characters of its JSON escape instead.
      */
-    private static String storable(String message) {
+    static String storable(String message) {
         return message == null || message.indexOf('\u0000') < 0 ? message : message.replace("\u0000", "\\u0000");
     }
 }

@@ -44,7 +44,8 @@ public final class SchemaMigrator {
     /** Every migration in this jar, in order. A new migration is added here and as a file. */
     static final List<String> MIGRATIONS = List.of(
             "V1__create_job_queue.sql",
-            "V2__unique_jobs_results_progress.sql");
+            "V2__unique_jobs_results_progress.sql",
+            "V3__workflows_limits_fairness.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

@@ -77,6 +77,14 @@ GRANT EXECUTE ON FUNCTION job_queue_enqueue(text, jsonb, text, integer, timestam
                           job_queue_check_payload(jsonb)
     TO pgqueue_worker;
 
+-- Workflows, limits and fairness (V3): the worker releases dependents, records starts under rate
+-- limits and stores the limits it declares. Producers enqueue plain jobs; a job with dependencies
+-- locks its dependencies' rows, which needs UPDATE rights, so enqueue workflows from a worker-role
+-- service (or grant that service pgqueue_worker).
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE job_queue_dependency, job_queue_policy, job_queue_policy_start
+    TO pgqueue_worker;
+REVOKE ALL ON TABLE job_queue_dependency, job_queue_policy, job_queue_policy_start FROM PUBLIC;
+
 -- Row-level security. The owner (migrations, this script) is not subject to it.
 ALTER TABLE job_queue ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS job_queue_producer_select ON job_queue;

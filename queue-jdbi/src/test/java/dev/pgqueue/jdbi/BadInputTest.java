@@ -325,4 +325,97 @@ class BadInputTest {
             assertThat(rows.count()).isEqualTo(4);
         }
     }
+
+    /** Workflows: dependencies that cannot be, rejected with nothing written (not even a flag on a dependency). */
+    @Nested
+    class Workflows {
+
+        private List<Map<String, Object>> dependencies() {
+            return db.queryForList("SELECT * FROM job_queue_dependency ORDER BY job_id, depends_on");
+        }
+
+        @Test
+        void enqueue_dependingOnAJobThatDoesNotExist_isRejected() {
+            UUID existing = (UUID) rows.all().get(0).get("id");
+            UUID missing = UUID.fromString("00000000-0000-7000-8000-000000000001");
+
+            assertInvalid(() -> queue.enqueue(GENERATE_IMAGE, image(9), EnqueueOptions.defaults().dependsOn(existing, missing)),
+                    "dependsOn", "ids of existing jobs", "[" + missing + "] (no such job)");
+            assertThat(dependencies()).isEmpty();
+        }
+
+        @Test
+        void enqueue_dependingOnAJobThatDoesNotExist_inACallersTransaction_leavesItUsable() {
+            UUID missing = UUID.fromString("00000000-0000-7000-8000-000000000002");
+            UUID existing = (UUID) rows.all().get(0).get("id");
+
+            UUID good = jdbi.inTransaction(handle -> {
+                assertThatThrownBy(() -> queue.enqueue(handle, GENERATE_IMAGE, image(9),
+                        EnqueueOptions.defaults().dependsOn(existing, missing))).isInstanceOf(ValidationException.class);
+                return queue.enqueue(handle, GENERATE_IMAGE, image(5));
+            });
+
+            assertThat(rows.exists(good)).isTrue();
+            assertThat(rows.row(existing).get("has_dependents")).as("no flag left on the existing dependency").isNull();
+        }
+
+        @Test
+        void enqueueBatch_whoseCallbackDependsOnAJobThatDoesNotExist_writesNoneOfTheBatch() {
+            UUID missing = UUID.fromString("00000000-0000-7000-8000-000000000003");
+
+            assertInvalid(() -> queue.enqueueBatch(GENERATE_IMAGE, List.of(image(7), image(8)), EnqueueOptions.defaults(),
+                            GENERATE_PACK, pack(List.of("7", "8"), Map.of()), EnqueueOptions.defaults().dependsOn(missing)),
+                    "dependsOn", "ids of existing jobs", "[" + missing + "] (no such job)");
+            assertThat(dependencies()).isEmpty();
+        }
+
+        @Test
+        void dependsOn_withARepeatedOrNullId_isRejected() {
+            UUID id = UUID.fromString("00000000-0000-7000-8000-000000000004");
+
+            assertInvalid(() -> EnqueueOptions.defaults().dependsOn(id, id), "dependsOn", "distinct job ids",
+                    "[" + id + ", " + id + "]");
+            assertInvalid(() -> EnqueueOptions.defaults().dependsOn(id, null), "dependsOn", "job ids, none null",
+                    "[" + id + ", null]");
+        }
+
+        @Test
+        void onDependencyFailure_withoutDependencies_isRejected() {
+            assertInvalid(() -> queue.enqueue(GENERATE_IMAGE, image(9),
+                            EnqueueOptions.defaults().onDependencyFailure(EnqueueOptions.DependencyFailure.RUN)),
+                    "options.dependsOn", "set when options.onDependencyFailure is", "[]");
+        }
+
+        @Test
+        void enqueueBatch_withADedupeKey_isRejected() {
+            assertInvalid(() -> queue.enqueueBatch(GENERATE_IMAGE, List.of(image(7)), EnqueueOptions.defaults().dedupeKey("k"),
+                            GENERATE_PACK, pack(List.of("7"), Map.of()), EnqueueOptions.defaults()),
+                    "options.dedupeKey", "unset for enqueueBatch (a batch's jobs are not unique)", "\"k\"");
+            assertInvalid(() -> queue.enqueueBatch(GENERATE_IMAGE, List.of(image(7)), EnqueueOptions.defaults(),
+                            GENERATE_PACK, pack(List.of("7"), Map.of()), EnqueueOptions.defaults().dedupeKey("k")),
+                    "callbackOptions.dedupeKey", "unset for enqueueBatch (a batch's callback is not unique)", "\"k\"");
+        }
+
+        @Test
+        void partitionKey_emptyOrTooLong_isRejected() {
+            assertInvalid(() -> EnqueueOptions.defaults().partitionKey(""), "partitionKey",
+                    "1-255 characters without \\u0000", "\"\"");
+            assertInvalid(() -> EnqueueOptions.defaults().partitionKey("x".repeat(256)), "partitionKey",
+                    "1-255 characters without \\u0000", "\"" + "x".repeat(80) + "… (256 chars)\"");
+        }
+
+        @Test
+        void sqlProducers_dependingOnAJobThatDoesNotExist_areRejected() {
+            UUID missing = UUID.fromString("00000000-0000-7000-8000-000000000005");
+
+            assertRejected(() -> db.queryForList("SELECT job_queue_enqueue_after(ARRAY[?]::uuid[], 'generate-image')", missing),
+                    Exception.class, "expected depends_on to be ids of existing jobs, got: {" + missing + "} (no such job)");
+            assertRejected(() -> db.queryForList("SELECT job_queue_enqueue_after(ARRAY[?, ?]::uuid[], 'generate-image')",
+                            missing, missing),
+                    Exception.class, "expected depends_on to be distinct job ids, got: {" + missing + "," + missing + "}");
+            assertRejected(() -> db.execute("INSERT INTO job_queue (job_type, status) VALUES ('generate-image', 'waiting')"),
+                    Exception.class, "job_queue_dependencies_check");
+            assertThat(dependencies()).isEmpty();
+        }
+    }
 }

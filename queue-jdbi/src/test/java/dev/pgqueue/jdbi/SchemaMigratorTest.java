@@ -80,7 +80,8 @@ class SchemaMigratorTest {
             assertThat(db.queryForList("select version, script from " + schema + ".pgqueue_schema_history order by version"))
                     .containsExactly(
                             Map.of("version", 1, "script", "V1__create_job_queue.sql"),
-                            Map.of("version", 2, "script", "V2__unique_jobs_results_progress.sql"));
+                            Map.of("version", 2, "script", "V2__unique_jobs_results_progress.sql"),
+                            Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
@@ -106,13 +107,18 @@ class SchemaMigratorTest {
 
             assertThat(db.queryForList("select conname from pg_constraint where conrelid = ?::regclass and contype = 'c'"
                     + " order by conname", schema + ".job_queue")).extracting(r -> r.get("conname")).containsExactly(
-                    "job_queue_counts_check", "job_queue_dedupe_check", "job_queue_job_type_check",
-                    "job_queue_lease_check", "job_queue_progress_check", "job_queue_queue_check",
-                    "job_queue_status_check", "job_queue_unique_states_check");
+                    "job_queue_counts_check", "job_queue_dedupe_check", "job_queue_dependencies_check",
+                    "job_queue_job_type_check", "job_queue_lease_check", "job_queue_partition_key_check",
+                    "job_queue_progress_check", "job_queue_queue_check", "job_queue_status_check",
+                    "job_queue_unique_states_check");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
-                    "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_finished_idx", "job_queue_lease_idx",
-                    "job_queue_pkey");
+                    "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_fair_idx", "job_queue_finished_idx",
+                    "job_queue_lease_idx", "job_queue_pkey");
+            assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename like 'job_queue_%'"
+                    + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
+                    "job_queue_dependency_depends_on_idx", "job_queue_dependency_pkey", "job_queue_policy_pkey",
+                    "job_queue_policy_start_pkey");
         }
 
         @Test

@@ -296,4 +296,70 @@ class SqlContractTest {
             }
         }
     }
+
+    /** Workflows and fairness from SQL: job_queue_enqueue_after() and the partition_key column. */
+    @Nested
+    class Workflows {
+
+        @Test
+        void enqueueAfter_makesAJobThatWaits_untilItsDependenciesComplete_thenTheStoreClaimsIt() {
+            UUID a = uuid("SELECT job_queue_enqueue('generate-image', '{}')");
+            UUID b = uuid("SELECT job_queue_enqueue('generate-image', '{}', queue => 'other')");
+            UUID pack = uuid("SELECT job_queue_enqueue_after(ARRAY[?, ?]::uuid[], 'generate-complete-pack', '{\"n\": 2}',"
+                    + " queue => 'packs', priority => -1, max_retries => 5)", a, b);
+
+            assertThat(rows.row(pack)).containsEntry("status", "waiting").containsEntry("waiting_for", 2)
+                    .containsEntry("on_dependency_failure", "cancel").containsEntry("priority", -1)
+                    .containsEntry("max_retries", 5);
+            assertThat(db.queryForList("SELECT depends_on FROM job_queue_dependency WHERE job_id = ? ORDER BY depends_on", pack))
+                    .hasSize(2);
+            assertThat(claim("packs")).isEmpty();
+            db.execute("UPDATE job_queue SET status = 'completed' WHERE id IN (?, ?)", a, b);
+            assertThat(claim("packs")).extracting(ClaimedJob::id).containsExactly(pack);
+        }
+
+        @Test
+        void enqueueAfter_onFinishedDependencies_followsItsPolicyAtOnce() {
+            UUID done = uuid("SELECT job_queue_enqueue('generate-image')");
+            UUID failed = uuid("SELECT job_queue_enqueue('generate-image')");
+            db.execute("UPDATE job_queue SET status = 'completed' WHERE id = ?", done);
+            db.execute("UPDATE job_queue SET status = 'failed' WHERE id = ?", failed);
+
+            UUID pending = uuid("SELECT job_queue_enqueue_after(ARRAY[?]::uuid[], 'generate-image')", done);
+            UUID cancelled = uuid("SELECT job_queue_enqueue_after(ARRAY[?, ?]::uuid[], 'generate-image')", done, failed);
+            UUID runs = uuid("SELECT job_queue_enqueue_after(ARRAY[?]::uuid[], 'generate-image', on_dependency_failure => 'run')",
+                    failed);
+
+            assertThat(rows.row(pending)).containsEntry("status", "pending").containsEntry("waiting_for", 0);
+            assertThat(rows.row(cancelled)).containsEntry("status", "cancelled")
+                    .containsEntry("error_message", "cancelled: its dependency generate-image/" + failed + " failed");
+            assertThat(rows.row(runs)).containsEntry("status", "pending");
+        }
+
+        @Test
+        void enqueueAfter_rejectsAnUnknownPolicy() {
+            UUID a = uuid("SELECT job_queue_enqueue('generate-image')");
+
+            assertThatThrownBy(() -> db.queryForList(
+                    "SELECT job_queue_enqueue_after(ARRAY[?]::uuid[], 'generate-image', on_dependency_failure => 'retry')", a))
+                    .hasMessageContaining("expected on_dependency_failure to be cancel or run, got: 'retry'");
+            assertThat(rows.count()).isEqualTo(1);
+        }
+
+        @Test
+        void aPartitionKeyInsertedBySql_isTheTenantOfAFairQueue() {
+            store.policyPutMany(new dev.pgqueue.spi.JobStore.PolicyParams(List.of(
+                    new dev.pgqueue.spi.JobStore.QueuePolicy("fair", null, null, null, null, true))));
+            for (int i = 0; i < 5; i++) {
+                db.execute("INSERT INTO job_queue (job_type, queue, partition_key) VALUES ('generate-image', 'fair', 'big')");
+            }
+            UUID small = uuid("INSERT INTO job_queue (job_type, queue, partition_key)"
+                    + " VALUES ('generate-image', 'fair', 'small') RETURNING id");
+
+            List<ClaimedJob> claimed = store.jobClaim(new ClaimParams("fair", SEED_TYPES, 2, "w", UUID.randomUUID(),
+                    Duration.ofSeconds(30), null));
+
+            assertThat(claimed).extracting(ClaimedJob::id).contains(small);
+        }
+    }
 }

@@ -71,7 +71,9 @@ import java.util.function.Predicate;
  * outcome. What a worker adds around a job is left out: there is no heartbeat (the claim's lease,
  * {@value #LEASE_MINUTES} minutes, must outlast the handler), no timeout and no cancellation while a
  * handler runs. Do not run workers on the same schema while using a tester: they would take jobs
- * from under it.
+ * from under it. Workflows work as in production (the database releases a waiting job when its last
+ * dependency completes, so {@code drain()} runs it next); limits and fairness are not applied: the
+ * tester runs what you ask, in claim order.
  *
  * <p>Assertions throw {@link AssertionError} with a message that lists what was found. Each method
  * reads or writes the database in its own transactions. Not thread-safe: use it from the test's thread.

@@ -301,6 +301,30 @@ class QueueTesterTest {
         }
 
         @Test
+        void runsAWorkflow_eachJobAfterItsDependencies_andTheBatchCallbackLast() {
+            List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+            QueueTester tester = tester()
+                    .handler(RESIZE, (job, context) -> {
+                        ran.add("resize " + job.payload().width());
+                        return JobOutcome.done(job.payload().width());
+                    })
+                    .handler(DIGEST, (job, context) -> {
+                        int total = queue.dependencies(job.id()).stream().mapToInt(d -> Integer.parseInt(d.resultJson())).sum();
+                        ran.add("digest " + total);
+                        return JobOutcome.done();
+                    })
+                    .build();
+            dev.pgqueue.Batch batch = queue.enqueueBatch(RESIZE, List.of(new Resize(100), new Resize(200)),
+                    EnqueueOptions.defaults(), DIGEST, new Digest("ann@example.com"), EnqueueOptions.defaults());
+            UUID waiting = batch.callbackId();
+
+            assertThatThrownBy(() -> tester.run(waiting)).isInstanceOf(AssertionError.class).hasMessageContaining("waiting");
+            assertThat(tester.drain()).extracting(JobSnapshot::status).containsOnly(JobStatus.COMPLETED).hasSize(3);
+
+            assertThat(ran).containsExactly("resize 100", "resize 200", "digest 300");
+        }
+
+        @Test
         void recurringTicks_comeDueWithTheClock_andEachRunsOnce() {
             AtomicInteger runs = new AtomicInteger();
             QueueTester tester = tester()

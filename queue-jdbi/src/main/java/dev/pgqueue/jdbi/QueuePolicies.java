@@ -1,0 +1,424 @@
+package dev.pgqueue.jdbi;
+
+import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.spi.JobStore.PolicyParams;
+import dev.pgqueue.spi.JobStore.QueuePolicy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Claims under the queues' policies (migration V3): global concurrency limits, rate limits and
+ * fairness, stored in {@code job_queue_policy} so that every worker of the table obeys them. A queue
+ * without a policy is claimed by {@code claim.sql} exactly as before; the only cost to it is a look-up
+ * in this store's cache of the table, which is reloaded at most once per refresh interval.
+ *
+ * <p><b>Limits without a hot lock.</b> A claim of a limited queue runs in a transaction that first
+ * takes a transaction-scoped advisory lock per limit (sorted, so that claims cannot deadlock), then,
+ * in a new statement whose snapshot therefore sees every claim that held the lock before, counts the
+ * jobs running under each limit and the starts within its rate period, claims at most what is left
+ * with the ordinary claim statement, and records the new starts; the locks go with the commit. Only
+ * claims of the same limit wait for each other, and only for that short transaction; there is no row
+ * that every claim updates, and other queues never take the lock. A claim that a limit held back
+ * leaves a hint that {@link #retryHint} hands to the worker's fetcher (through {@code jobNextDue}), so
+ * that it tries again when the rate window has room, or shortly for a concurrency limit.
+ *
+ * <p><b>Fairness.</b> A fair queue is claimed by {@code claim-fair.sql}: round-robin over partition
+ * keys, starting after the key where this store's previous fair claim of the queue stopped, and
+ * what that leaves of the batch is filled by the ordinary claim (jobs without a key, or more of the
+ * keys that have many when there are few keys).
+ */
+final class QueuePolicies {
+
+    /** How often the cache of {@code job_queue_policy} is reloaded by default. */
+    static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(5);
+    /** How soon a worker whose claim a concurrency limit held back looks again. */
+    static final Duration LIMITED_RETRY = Duration.ofMillis(100);
+    private static final String WHOLE_QUEUE = "*";
+
+    private final String schema;
+    private final long refreshNanos;
+    private final String list;
+    private final String put;
+    private final String lock;
+    private final String capacity;
+    private final String recordStarts;
+    private final String claimFair;
+    private volatile Cache cache;
+    /** Per fair queue: the partition key where this store's previous fair claim stopped. */
+    private final Map<String, String> cursors = new ConcurrentHashMap<>();
+    /** Per queue whose latest claim a limit held back: when to look again (System.nanoTime). */
+    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
+
+    QueuePolicies(String schema, Duration refreshInterval) {
+        this.schema = schema;
+        this.refreshNanos = refreshInterval.toNanos();
+        this.list = SqlFiles.load("policy-list", schema);
+        this.put = SqlFiles.load("policy-put", schema);
+        this.lock = SqlFiles.load("policy-lock", schema);
+        this.capacity = SqlFiles.load("policy-capacity", schema);
+        this.recordStarts = SqlFiles.load("policy-record-starts", schema);
+        this.claimFair = SqlFiles.load("claim-fair", schema);
+    }
+
+    /** Runs a claim of a limited queue as one transaction. */
+    @FunctionalInterface
+    interface InTransaction {
+        List<ClaimedJob> run(JdbiJobStore.SqlWork.Body<List<ClaimedJob>> body) throws SQLException;
+    }
+
+    /** The policies of one queue: for the whole queue and by job type. */
+    private record ForQueue(QueuePolicy whole, Map<String, QueuePolicy> byType) {
+        boolean fair() {
+            return whole != null && Boolean.TRUE.equals(whole.fair());
+        }
+
+        /** The limits that apply to a claim of {@code types}. */
+        List<QueuePolicy> limits(Set<String> types) {
+            List<QueuePolicy> limits = new ArrayList<>();
+            if (whole != null && limits(whole)) {
+                limits.add(whole);
+            }
+            new TreeSet<>(types).forEach(type -> {
+                QueuePolicy policy = byType.get(type);
+                if (policy != null && limits(policy)) {
+                    limits.add(policy);
+                }
+            });
+            return limits;
+        }
+
+        static boolean limits(QueuePolicy policy) {
+            return policy.maxRunning() != null || policy.maxStarts() != null;
+        }
+    }
+
+    private record Cache(Map<String, ForQueue> byQueue, long loadedAtNanos) {}
+
+    /** What one limit allows now, read under its lock. */
+    private record Room(int room, boolean rateBound, Instant roomAt) {}
+
+    // ---- claims ----------------------------------------------------------------------------------
+
+    /** Claims as {@code params} ask, subject to the queue's policies, if it has any. */
+    List<ClaimedJob> claim(Connection c, ClaimParams params, JobStatements statements, InTransaction tx)
+            throws SQLException {
+        ForQueue policy = current(c).byQueue().get(params.queue());
+        if (policy == null) {
+            if (!retryAt.isEmpty()) {
+                retryAt.remove(params.queue()); // a limit that was lifted leaves no hint behind
+            }
+            return statements.claim(c, params); // no policy: the claim as it always was
+        }
+        List<QueuePolicy> limits = policy.limits(params.types());
+        if (limits.isEmpty()) {
+            retryAt.remove(params.queue());
+            return policy.fair() ? claimFair(c, params, statements) : statements.claim(c, params);
+        }
+        return tx.run(() -> claimLimited(c, params, policy, limits, statements));
+    }
+
+    /**
+     * When the worker should look at {@code queue} again because its latest claim was held back by
+     * a limit; empty if it was not.
+     */
+    Optional<Duration> retryHint(String queue) {
+        Long at = retryAt.get(queue);
+        if (at == null) {
+            return Optional.empty();
+        }
+        long wait = at - System.nanoTime();
+        if (wait <= 0) {
+            retryAt.remove(queue, at); // past: a claim since would have left a new one
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofNanos(wait));
+    }
+
+    private List<ClaimedJob> claimLimited(Connection c, ClaimParams params, ForQueue policy, List<QueuePolicy> limits,
+            JobStatements statements) throws SQLException {
+        List<String> lockKeys = limits.stream().map(this::lockKey).sorted().toList();
+        try (PreparedStatement ps = c.prepareStatement(lock)) {
+            ps.setArray(1, c.createArrayOf("text", lockKeys.toArray(String[]::new)));
+            ps.executeQuery().close();
+        }
+        Map<String, Room> rooms = new HashMap<>();
+        Instant now;
+        try (PreparedStatement ps = c.prepareStatement(capacity)) {
+            setInstant(ps, 1, params.now());
+            ps.setArray(2, c.createArrayOf("text", limits.stream().map(QueuePolicy::queue).toArray(String[]::new)));
+            ps.setArray(3, c.createArrayOf("text", limits.stream().map(QueuePolicies::typeKey).toArray(String[]::new)));
+            now = null;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int room = Integer.MAX_VALUE;
+                    boolean rateBound = false;
+                    int maxRunning = rs.getInt(3);
+                    if (!rs.wasNull()) {
+                        room = (int) Math.max(0, maxRunning - rs.getLong(4));
+                    }
+                    int maxStarts = rs.getInt(5);
+                    if (!rs.wasNull()) {
+                        int rateRoom = (int) Math.max(0, maxStarts - rs.getLong(6));
+                        if (rateRoom <= room) {
+                            room = rateRoom;
+                            rateBound = true;
+                        }
+                    }
+                    rooms.put(rs.getString(2), new Room(room, rateBound, instant(rs, 7)));
+                    now = instant(rs, 8);
+                }
+            }
+        }
+        if (now == null) {
+            // The limits were removed since the cache was loaded: claim as without them, and reload.
+            cache = null;
+            return policy.fair() ? claimFair(c, params, statements) : statements.claim(c, params);
+        }
+
+        Room queueRoom = rooms.get(WHOLE_QUEUE);
+        int remaining = Math.min(params.limit(), queueRoom == null ? Integer.MAX_VALUE : queueRoom.room());
+        Room heldBackBy = queueRoom != null && queueRoom.room() < params.limit() ? queueRoom : null;
+        List<String> limitedTypes = new ArrayList<>();
+        List<String> otherTypes = new ArrayList<>();
+        new TreeSet<>(params.types()).forEach(type -> (rooms.containsKey(type) ? limitedTypes : otherTypes).add(type));
+
+        List<ClaimedJob> claimed = new ArrayList<>();
+        boolean roomLeft = false; // a group got fewer jobs than it was allowed: no more are due
+        for (String type : limitedTypes) {
+            if (remaining == 0) {
+                break;
+            }
+            Room typeRoom = rooms.get(type);
+            int allowed = Math.min(remaining, typeRoom.room());
+            if (allowed < remaining && heldBackBy == null) {
+                heldBackBy = typeRoom;
+            }
+            List<ClaimedJob> got = allowed == 0 ? List.of()
+                    : claimGroup(c, params, Set.of(type), allowed, now, policy.fair(), statements);
+            roomLeft |= got.size() < allowed;
+            claimed.addAll(got);
+            remaining -= got.size();
+        }
+        if (remaining > 0 && !otherTypes.isEmpty()) {
+            List<ClaimedJob> got = claimGroup(c, params, new LinkedHashSet<>(otherTypes), remaining, now, policy.fair(), statements);
+            roomLeft |= got.size() < remaining;
+            claimed.addAll(got);
+        }
+
+        if (!claimed.isEmpty()) {
+            recordStarts(c, claimed, rooms, params.queue(), now);
+        }
+        if (heldBackBy != null && !roomLeft) {
+            Duration wait = heldBackBy.rateBound() && heldBackBy.roomAt() != null
+                    ? Duration.between(now, heldBackBy.roomAt())
+                    : LIMITED_RETRY;
+            retryAt.put(params.queue(), System.nanoTime() + Math.max(0, wait.toNanos()));
+        } else {
+            retryAt.remove(params.queue());
+        }
+        return claimed;
+    }
+
+    private List<ClaimedJob> claimGroup(Connection c, ClaimParams params, Set<String> types, int limit, Instant now,
+            boolean fair, JobStatements statements) throws SQLException {
+        ClaimParams group = new ClaimParams(params.queue(), types, limit, params.workerId(), params.leaseToken(),
+                params.leaseDuration(), now);
+        return fair ? claimFair(c, group, statements) : statements.claim(c, group);
+    }
+
+    private void recordStarts(Connection c, List<ClaimedJob> claimed, Map<String, Room> rooms, String queue, Instant now)
+            throws SQLException {
+        List<String> types = new ArrayList<>();
+        List<UUID> ids = new ArrayList<>();
+        List<UUID> tokens = new ArrayList<>();
+        for (ClaimedJob job : claimed) {
+            if (rooms.containsKey(WHOLE_QUEUE)) {
+                types.add(WHOLE_QUEUE);
+                ids.add(job.id());
+                tokens.add(job.leaseToken());
+            }
+            if (rooms.containsKey(job.type())) {
+                types.add(job.type());
+                ids.add(job.id());
+                tokens.add(job.leaseToken());
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(recordStarts)) {
+            setInstant(ps, 1, now);
+            ps.setArray(2, c.createArrayOf("text", types.stream().map(t -> queue).toArray(String[]::new)));
+            ps.setArray(3, c.createArrayOf("text", types.toArray(String[]::new)));
+            ps.setArray(4, c.createArrayOf("uuid", ids.toArray(UUID[]::new)));
+            ps.setArray(5, c.createArrayOf("uuid", tokens.toArray(UUID[]::new)));
+            ps.executeUpdate();
+        }
+    }
+
+    /** A fair claim (claim-fair.sql), filled up by the ordinary claim when it took fewer than asked. */
+    private List<ClaimedJob> claimFair(Connection c, ClaimParams params, JobStatements statements) throws SQLException {
+        List<ClaimedJob> claimed = new ArrayList<>(params.limit());
+        String cursor = cursors.get(params.queue());
+        String last = null;
+        int lastPosition = 0;
+        try (PreparedStatement ps = c.prepareStatement(claimFair)) {
+            int i = 0;
+            setInstant(ps, ++i, params.now());
+            ps.setString(++i, params.queue());
+            ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
+            ps.setInt(++i, params.limit());
+            ps.setString(++i, cursor);
+            ps.setString(++i, params.workerId());
+            ps.setObject(++i, params.leaseToken());
+            ps.setLong(++i, TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    claimed.add(claimedJob(rs));
+                    int position = rs.getInt(15);
+                    if (position > lastPosition) {
+                        lastPosition = position;
+                        last = rs.getString(14);
+                    }
+                }
+            }
+        }
+        if (last != null) {
+            cursors.put(params.queue(), last);
+        }
+        if (claimed.size() < params.limit()) {
+            claimed.addAll(statements.claim(c, new ClaimParams(params.queue(), params.types(),
+                    params.limit() - claimed.size(), params.workerId(), params.leaseToken(), params.leaseDuration(),
+                    params.now())));
+        }
+        return claimed;
+    }
+
+    /** A row of claim-fair.sql, whose first columns are claim.sql's. */
+    private static ClaimedJob claimedJob(ResultSet rs) throws SQLException {
+        int k = 0;
+        return new ClaimedJob(
+                rs.getObject(++k, UUID.class),
+                rs.getString(++k),
+                rs.getString(++k),
+                rs.getString(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                instant(rs, ++k),
+                instant(rs, ++k),
+                rs.getObject(++k, UUID.class),
+                rs.getObject(++k, UUID.class),
+                instant(rs, ++k));
+    }
+
+    // ---- the table -------------------------------------------------------------------------------
+
+    void put(Connection c, PolicyParams params) throws SQLException {
+        // One row per key (an upsert cannot touch a row twice): later policies' fields win.
+        Map<String, QueuePolicy> byKey = new java.util.TreeMap<>();
+        for (QueuePolicy p : params.policies()) {
+            byKey.merge(p.queue() + "\u0000" + typeKey(p), p, (a, b) -> new QueuePolicy(b.queue(), b.type(),
+                    b.maxRunning() != null ? b.maxRunning() : a.maxRunning(),
+                    b.maxStarts() != null ? b.maxStarts() : a.maxStarts(),
+                    b.startsPeriod() != null ? b.startsPeriod() : a.startsPeriod(),
+                    b.fair() != null ? b.fair() : a.fair()));
+        }
+        List<QueuePolicy> policies = byKey.values().stream()
+                .sorted(Comparator.comparing(QueuePolicy::queue).thenComparing(QueuePolicies::typeKey))
+                .toList();
+        try (PreparedStatement ps = c.prepareStatement(put)) {
+            ps.setArray(1, c.createArrayOf("text", policies.stream().map(QueuePolicy::queue).toArray(String[]::new)));
+            ps.setArray(2, c.createArrayOf("text", policies.stream().map(QueuePolicies::typeKey).toArray(String[]::new)));
+            ps.setArray(3, c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxRunning).toArray(Integer[]::new)));
+            ps.setArray(4, c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxStarts).toArray(Integer[]::new)));
+            ps.setArray(5, c.createArrayOf("int8", policies.stream()
+                    .map(p -> p.startsPeriod() == null ? null : TimeUnit.MICROSECONDS.convert(p.startsPeriod()))
+                    .toArray(Long[]::new)));
+            ps.setArray(6, c.createArrayOf("bool", policies.stream().map(QueuePolicy::fair).toArray(Boolean[]::new)));
+            ps.executeUpdate();
+        }
+        cache = null;
+    }
+
+    List<QueuePolicy> list(Connection c) throws SQLException {
+        List<QueuePolicy> policies = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(list); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                String type = rs.getString(2);
+                Integer maxRunning = (Integer) rs.getObject(3);
+                Integer maxStarts = (Integer) rs.getObject(4);
+                long micros = rs.getLong(5);
+                Duration period = rs.wasNull() ? null : Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(micros));
+                policies.add(new QueuePolicy(rs.getString(1), WHOLE_QUEUE.equals(type) ? null : type,
+                        maxRunning, maxStarts, period, rs.getBoolean(6)));
+            }
+        }
+        return policies;
+    }
+
+    /** The cached policies, reloaded when older than the refresh interval (or dropped by a change). */
+    private Cache current(Connection c) throws SQLException {
+        Cache current = cache;
+        long now = System.nanoTime();
+        if (current != null && now - current.loadedAtNanos() < refreshNanos) {
+            return current;
+        }
+        Map<String, QueuePolicy> whole = new HashMap<>();
+        Map<String, Map<String, QueuePolicy>> byType = new HashMap<>();
+        for (QueuePolicy policy : list(c)) {
+            if (policy.type() == null) {
+                whole.put(policy.queue(), policy);
+            } else {
+                byType.computeIfAbsent(policy.queue(), q -> new HashMap<>()).put(policy.type(), policy);
+            }
+        }
+        Map<String, ForQueue> byQueue = new HashMap<>();
+        Set<String> queues = new TreeSet<>(whole.keySet());
+        queues.addAll(byType.keySet());
+        for (String queue : queues) {
+            byQueue.put(queue, new ForQueue(whole.get(queue), Map.copyOf(byType.getOrDefault(queue, Map.of()))));
+        }
+        Cache loaded = new Cache(Map.copyOf(byQueue), now);
+        cache = loaded;
+        return loaded;
+    }
+
+    private String lockKey(QueuePolicy limit) {
+        return "pgqueue.limit:" + schema + ":" + limit.queue() + ":" + typeKey(limit);
+    }
+
+    private static String typeKey(QueuePolicy policy) {
+        return policy.type() == null ? WHOLE_QUEUE : policy.type();
+    }
+
+    private static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
+        if (instant == null) {
+            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+            ps.setObject(index, OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC));
+        }
+    }
+
+    private static Instant instant(ResultSet rs, int index) throws SQLException {
+        OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+}
