@@ -189,7 +189,7 @@ public final class Demo {
                 }
                 projectIds.add(id);
             }
-            int totalJobs = options.projects() * (1 + images * variants);
+            int totalJobs = options.projects() * (1 + images * variants + 1); // pack, images, finish-pack
             line("projects", "%d created with %d images each in %s", options.projects(), images, seconds(t));
             line("work", "%d projects × %d images × %d variants = %d images to render; %d jobs, %d at once",
                     options.projects(), images, variants, options.projects() * images * variants, totalJobs,

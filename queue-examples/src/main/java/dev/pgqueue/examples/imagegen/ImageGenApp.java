@@ -28,7 +28,7 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * The image-generation service, wired as a real application's {@code main} would wire it: a
- * connection pool; pgqueue's store, queue and worker with the two handlers; the NOTIFY relay; and,
+ * connection pool; pgqueue's store, queue and worker with the three handlers; the NOTIFY relay; and,
  * if asked for, the HTTP API. Several instances on one schema share the work, as replicas would.
  *
  * <pre>{@code
@@ -146,6 +146,7 @@ public final class ImageGenApp implements AutoCloseable {
                 .queue(Worker.DEFAULT_QUEUE, settings.concurrency())
                 .handler(Jobs.GENERATE_PACK, store.transactional(new PackHandler(queue)))
                 .handler(Jobs.GENERATE_IMAGE, new ImageHandler(store))
+                .handler(Jobs.FINISH_PACK, new FinishPackHandler(store, queue))
                 .listener(settings.listener())
                 .build();
         worker.start();
@@ -212,7 +213,7 @@ public final class ImageGenApp implements AutoCloseable {
     }
 
     /** Applies schema.sql in one transaction, under an advisory lock, so instances can start together. */
-    private static void migrate(Jdbi jdbi) throws SQLException {
+    static void migrate(Jdbi jdbi) throws SQLException {
         String sql;
         try (InputStream in = ImageGenApp.class.getResourceAsStream("schema.sql")) {
             sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -1,9 +1,11 @@
 package dev.pgqueue.examples.imagegen;
 
 import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.EnqueueOptions.DependencyFailure;
 import dev.pgqueue.Job;
 import dev.pgqueue.JobContext;
 import dev.pgqueue.JobOutcome;
+import dev.pgqueue.examples.imagegen.Jobs.FinishPack;
 import dev.pgqueue.examples.imagegen.Jobs.GenerateImage;
 import dev.pgqueue.examples.imagegen.Jobs.GeneratePack;
 import dev.pgqueue.jdbi.JdbiJobQueue;
@@ -16,9 +18,11 @@ import org.jdbi.v3.core.Handle;
 
 /**
  * {@code generate-complete-pack}: the fan-out. In one transaction, which also completes this job:
- * the project goes to PROCESSING with its fan-in counter set, one asset row per source image ×
- * variant is created, and one {@code generate-image} job per asset is enqueued. A worker that dies
- * half-way leaves nothing behind and the job runs again; a job that ran to the end cannot run again.
+ * the project goes to PROCESSING, one asset row per source image × variant is created, one
+ * {@code generate-image} job per asset is enqueued, and one {@code finish-pack} job that waits for
+ * all of them ({@link JdbiJobQueue#enqueueBatch}). A worker that dies half-way leaves nothing behind
+ * and the job runs again; a job that ran to the end cannot run again, and a second pack job for the
+ * same project finds it PROCESSING and is cancelled: so each pack has exactly one callback.
  */
 final class PackHandler implements TransactionalJobHandler<GeneratePack> {
 
@@ -57,18 +61,23 @@ final class PackHandler implements TransactionalJobHandler<GeneratePack> {
                 .list();
         if (images.isEmpty()) {
             String reason = "project " + projectId + " has no source images";
-            PackProgress.packFailed(handle, projectId, reason);
+            handle.createUpdate("UPDATE projects SET status = 'FAILED', failure_reason = :reason, updated_at = now() WHERE id = :id")
+                    .bind("reason", reason)
+                    .bind("id", projectId)
+                    .execute();
             return JobOutcome.failPermanently(reason);
         }
         handle.createUpdate("""
-                        UPDATE projects SET status = 'PROCESSING', images_total = :n, images_remaining = :n,
+                        UPDATE projects SET status = 'PROCESSING', images_total = :n,
                                pack_job_id = coalesce(pack_job_id, :job), updated_at = now()
                          WHERE id = :id""")
                 .bind("n", images.size())
                 .bind("job", job.id())
                 .bind("id", projectId)
                 .execute();
-        queue.enqueueAll(handle, Jobs.GENERATE_IMAGE, images, EnqueueOptions.defaults().userId(project.get().userId()));
+        EnqueueOptions options = EnqueueOptions.defaults().userId(project.get().userId());
+        queue.enqueueBatch(handle, Jobs.GENERATE_IMAGE, images, options,
+                Jobs.FINISH_PACK, new FinishPack(projectId), options.onDependencyFailure(DependencyFailure.RUN));
         return JobOutcome.done();
     }
 

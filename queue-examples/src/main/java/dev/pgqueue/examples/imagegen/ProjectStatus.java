@@ -6,11 +6,14 @@ public enum ProjectStatus {
     DRAFT,
     /** "Generate" was pressed: the generate-complete-pack job is queued. */
     PENDING,
-    /** The pack's generate-image jobs are running. */
+    /** The pack's generate-image jobs are running; its finish-pack job waits for them. */
     PROCESSING,
-    /** Every asset of the pack is done. Final. */
+    /** Every asset of the pack is done (set by finish-pack). Final. */
     COMPLETED,
-    /** An image failed for good, or there was nothing to generate; {@code failure_reason} says why. Final. */
+    /**
+     * An image failed for good (set by finish-pack), or there was nothing to generate;
+     * {@code failure_reason} says why. Final.
+     */
     FAILED;
 
     /** Whether the pack has ended. */

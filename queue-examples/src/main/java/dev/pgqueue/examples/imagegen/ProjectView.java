@@ -25,8 +25,8 @@ public record ProjectView(
         images = List.copyOf(images);
     }
 
-    /** How many assets the pack has, and how many are done, failed or skipped. */
-    public record Progress(int total, int done, int failed, int skipped) {}
+    /** How many assets the pack has, and how many are done or failed. */
+    public record Progress(int total, int done, int failed) {}
 
     /** A source image and the assets made from it so far. */
     public record ImageView(UUID id, String fileName, String format, int width, int height, String url, List<AssetView> assets) {
@@ -36,8 +36,8 @@ public record ProjectView(
     }
 
     /**
-     * One variant of one source image: {@code PENDING}, {@code DONE}, {@code FAILED} (with the
-     * error) or {@code SKIPPED} (its pack failed first). Format and size are set once it is done.
+     * One variant of one source image: {@code PENDING}, {@code DONE} or {@code FAILED} (with the
+     * error). Format and size are set once it is done.
      */
     public record AssetView(UUID id, String variant, String status, String format, Integer width, Integer height,
                             String error, String url) {}

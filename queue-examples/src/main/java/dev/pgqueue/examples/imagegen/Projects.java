@@ -17,7 +17,8 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * What the HTTP API does with projects, each call in a transaction of its own: create a project,
  * add source images, press "Generate" (the seed's router step), and read a project back. The jobs'
- * own database work lives in their handlers ({@link PackHandler}, {@link ImageHandler}). Thread-safe.
+ * own database work lives in their handlers ({@link PackHandler}, {@link ImageHandler},
+ * {@link FinishPackHandler}). Thread-safe.
  */
 final class Projects {
 
@@ -183,7 +184,7 @@ final class Projects {
                 .list();
         List<AssetView> all = images.stream().flatMap(image -> image.assets().stream()).toList();
         ProjectView.Progress progress = new ProjectView.Progress(
-                all.size(), count(all, "DONE"), count(all, "FAILED"), count(all, "SKIPPED"));
+                all.size(), count(all, "DONE"), count(all, "FAILED"));
         return new ProjectView(project.id(), project.name(), project.userId(), project.status(), project.failureReason(),
                 project.packJobId(), project.updatedAt(), progress, images);
     }

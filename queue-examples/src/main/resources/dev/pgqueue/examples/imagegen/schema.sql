@@ -3,9 +3,10 @@
 --
 -- A project's life:
 --   DRAFT ──generate (HTTP, + the pack job, one transaction)──► PENDING
---   PENDING ──generate-complete-pack (+ one generate-image job per image × variant)──► PROCESSING
---   PROCESSING ──the last generate-image job (fan-in)──► COMPLETED
---   PROCESSING or PENDING ──an image failed for good, or there was nothing to do──► FAILED
+--   PENDING ──generate-complete-pack (+ one generate-image job per image × variant, and one
+--             finish-pack job waiting for all of them)──► PROCESSING
+--   PROCESSING ──finish-pack, once every generate-image job has ended──► COMPLETED, or FAILED if one failed
+--   PENDING ──generate-complete-pack, when there was nothing to generate──► FAILED
 
 CREATE TABLE IF NOT EXISTS projects (
     id               uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -15,7 +16,6 @@ CREATE TABLE IF NOT EXISTS projects (
         CONSTRAINT projects_status_check CHECK (status IN ('DRAFT', 'PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')),
     pack_job_id      uuid,                       -- the generate-complete-pack job (job_queue.id)
     images_total     int         NOT NULL DEFAULT 0,  -- generate-image jobs in the pack
-    images_remaining int         NOT NULL DEFAULT 0,  -- the fan-in counter: those not yet done
     failure_reason   text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now()
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS assets (
     source_image_id uuid        NOT NULL REFERENCES source_images (id) ON DELETE CASCADE,
     variant         text        NOT NULL,
     status          text        NOT NULL DEFAULT 'PENDING'
-        CONSTRAINT assets_status_check CHECK (status IN ('PENDING', 'DONE', 'FAILED', 'SKIPPED')),
+        CONSTRAINT assets_status_check CHECK (status IN ('PENDING', 'DONE', 'FAILED')),
     format          text,
     width           int,
     height          int,
@@ -88,8 +88,13 @@ BEGIN
 END $$;
 
 -- Created once: replacing a trigger at every start would lock the tables of a running service.
+-- For the same reason, the fan-in counter of earlier versions (projects.images_remaining, before
+-- finish-pack) is dropped only where it is still there.
 DO $$
 BEGIN
+    IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'projects'::regclass AND attname = 'images_remaining' AND NOT attisdropped) THEN
+        ALTER TABLE projects DROP COLUMN images_remaining;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'projects_status_written' AND tgrelid = 'projects'::regclass) THEN
         CREATE TRIGGER projects_status_written
             AFTER UPDATE OF status ON projects

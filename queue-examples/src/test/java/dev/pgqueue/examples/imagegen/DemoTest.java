@@ -49,9 +49,9 @@ class DemoTest {
         assertThat(exited).as("the demo exits by itself; its output:%n%s", output).isTrue();
         assertThat(demo.exitValue()).as("exit status; output:%n%s", output).isZero();
         assertThat(output)
-                .contains("2 projects × 4 images × 4 variants = 32 images to render; 34 jobs")
-                .containsPattern("jobs +34/34 \\(100%\\) +[0-9.]+ jobs/s")
-                .containsPattern("done +2/2 projects COMPLETED in [0-9.]+ s: 34 jobs, [0-9.]+ jobs/s")
+                .contains("2 projects × 4 images × 4 variants = 32 images to render; 36 jobs")
+                .containsPattern("jobs +36/36 \\(100%\\) +[0-9.]+ jobs/s")
+                .containsPattern("done +2/2 projects COMPLETED in [0-9.]+ s: 36 jobs, [0-9.]+ jobs/s")
                 .contains("outputs    " + out.resolve("assets").toAbsolutePath() + " (32 files, written in ")
                 .containsPattern("wall time +[0-9.]+ s")
                 .doesNotContain("WARN", "ERROR", "Exception", "INFO");

@@ -20,7 +20,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.junit.jupiter.api.Test;
 
-/** The whole flow on PostgreSQL: projects → Generate → fan-out → rendering → fan-in → COMPLETED. */
+/** The whole flow on PostgreSQL and a worker: projects → Generate → fan-out → rendering → fan-in → COMPLETED. */
 @PostgresTest
 class PackFlowTest {
 
@@ -80,10 +80,9 @@ class PackFlowTest {
             for (UUID id : projectIds) {
                 ProjectView project = app.projects().find(id).orElseThrow();
                 assertThat(project.status()).as("project %s: %s", id, project.failureReason()).isEqualTo(ProjectStatus.COMPLETED);
-                assertThat(project.assets()).isEqualTo(new ProjectView.Progress(16, 16, 0, 0));
+                assertThat(project.assets()).isEqualTo(new ProjectView.Progress(16, 16, 0));
                 assertThat(Fixtures.transitions(db, id))
                         .containsExactly("DRAFT→PENDING", "PENDING→PROCESSING", "PROCESSING→COMPLETED");
-                assertThat(db.queryForLong("SELECT images_remaining FROM projects WHERE id = ?", id)).isZero();
                 for (ProjectView.ImageView image : project.images()) {
                     Source source = SOURCES.get(names.indexOf(image.fileName()));
                     assertThat(image.assets()).extracting(ProjectView.AssetView::variant)
@@ -107,8 +106,10 @@ class PackFlowTest {
                 .stream().map(row -> (UUID) row.get("id")).toList();
         assertThat(imageJobs).hasSize(3 * 16);
         assertThat(imageJobs).allSatisfy(job -> assertThat(runs.get(job)).as("runs of job %s", job).isEqualTo(1));
-        assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed' AND attempt = 1")).isEqualTo(3 + 3 * 16);
-        assertThat(db.queryForLong("SELECT count(*) FROM job_queue")).isEqualTo(3 + 3 * 16);
+        // Per project: its pack job, 16 image jobs, and one finish-pack; each completed on its first attempt.
+        assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE job_type = 'finish-pack'")).isEqualTo(3);
+        assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed' AND attempt = 1")).isEqualTo(3 * 18);
+        assertThat(db.queryForLong("SELECT count(*) FROM job_queue")).isEqualTo(3 * 18);
     }
 
     record Decoded(String format, BufferedImage image) {}
