@@ -191,6 +191,15 @@ public final class JdbiJobQueue implements JobQueue {
                 .enqueueBatch(type, payloads, options, callbackType, callbackPayload, callbackOptions);
     }
 
+    /**
+     * The jobs {@code jobId} depends on, read on {@code handle}'s connection and in its transaction:
+     * for a batch's callback that decides inside {@code completeInTransaction} or a transactional
+     * handler without borrowing a second connection from the pool.
+     */
+    public List<JobSnapshot> dependencies(Handle handle, UUID jobId) {
+        return in(store.bound(Check.notNull("handle", handle))).dependencies(jobId);
+    }
+
     private JobQueue in(JobStore bound) {
         return new StandardJobQueue(bound, objectMapper, clock, maxPayloadBytes);
     }

@@ -480,7 +480,10 @@ public final class QueueTester {
 
         /**
          * The clock that decides what is due and stamps what is recorded; usually a {@link TestClock}
-         * shared with the {@code JdbiJobQueue} under test. Default: the database's clock.
+         * shared with the {@code JdbiJobQueue} under test. Default: the database's clock. Jobs that
+         * code outside your clock inserts (SQL producers, column defaults) are due at the database's
+         * {@code now()}: start the clock later than the real time (e.g. in 2030) so that those are
+         * due for it too.
          */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
