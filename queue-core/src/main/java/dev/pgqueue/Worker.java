@@ -36,7 +36,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * worker.close(); // graceful: lets running jobs finish, hands the rest back
  * }</pre>
  *
- * <p><b>How it runs.</b> A fetcher claims batches sized to the free slots of each queue in one
+ * <p><b>How it runs.</b> A fetcher claims batches sized to the free slots of each queue (plus a
+ * few milliseconds of work ahead when handlers are fast, see {@link Builder#claimAhead}) in one
  * round trip, woken within milliseconds by the insert trigger's NOTIFY (or this process's own
  * enqueues), at the next known due time, or else every {@link Builder#pollInterval poll interval}.
  * Handlers run on the worker's executor. Outcomes are recorded by a completer, many jobs per
@@ -64,7 +65,8 @@ public final class Worker implements AutoCloseable {
 
     public static final String DEFAULT_QUEUE = EnqueueOptions.DEFAULT_QUEUE;
     public static final int DEFAULT_CONCURRENCY = 10;
-    public static final int DEFAULT_BATCH_SIZE = 100;
+    public static final int DEFAULT_BATCH_SIZE = 500;
+    public static final Duration DEFAULT_CLAIM_AHEAD = Duration.ofMillis(10);
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(15);
@@ -139,6 +141,7 @@ public final class Worker implements AutoCloseable {
         private final Map<String, Integer> queues = new LinkedHashMap<>();
         private final Map<JobStatus, Duration> retention = new EnumMap<>(JobStatus.class);
         private int batchSize = DEFAULT_BATCH_SIZE;
+        private Duration claimAhead = DEFAULT_CLAIM_AHEAD;
         private Duration pollInterval = DEFAULT_POLL_INTERVAL;
         private Duration leaseDuration = DEFAULT_LEASE_DURATION;
         private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
@@ -187,9 +190,26 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
-        /** Most jobs claimed in one round trip (never more than the free slots). Default 100. */
+        /**
+         * Most jobs claimed in one round trip. A claim never takes more than the queue's free slots
+         * plus what {@link #claimAhead claim-ahead} allows. Default {@value Worker#DEFAULT_BATCH_SIZE}.
+         */
         public Builder batchSize(int batchSize) {
             this.batchSize = Check.atLeast("batchSize", batchSize, 1);
+            return this;
+        }
+
+        /**
+         * How much work a queue may claim beyond its free slots, as time: when its handlers are fast,
+         * the worker claims enough extra jobs to keep every slot busy for about this long (by their
+         * average run time so far, at most {@link #batchSize} extra), so that short jobs are claimed
+         * many per round trip instead of one per free slot. Such a job holds its lease while it waits
+         * for a slot; it never waits for a slow job, since slow handlers leave nothing to claim ahead.
+         * Jobs still waiting when the worker closes are handed back at once. {@link Duration#ZERO}
+         * claims only free slots. Default 10 ms.
+         */
+        public Builder claimAhead(Duration claimAhead) {
+            this.claimAhead = Check.notNegative("claimAhead", claimAhead);
             return this;
         }
 
@@ -460,6 +480,9 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException(
                         "heartbeatInterval", "< leaseDuration (" + leaseDuration + ")", heartbeatInterval);
             }
+            if (claimAhead.compareTo(leaseDuration) >= 0) {
+                throw new ValidationException("claimAhead", "< leaseDuration (" + leaseDuration + ")", claimAhead);
+            }
             if (executor != null && threadFactory != null) {
                 throw new ValidationException("threadFactory", "unset when an executor is given", threadFactory);
             }
@@ -472,6 +495,7 @@ public final class Worker implements AutoCloseable {
                     handlers,
                     served,
                     batchSize,
+                    claimAhead,
                     pollInterval,
                     leaseDuration,
                     heartbeatInterval,

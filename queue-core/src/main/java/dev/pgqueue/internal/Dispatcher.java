@@ -7,12 +7,15 @@ import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -26,8 +29,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs claimed jobs on the worker's executor, one slot of their queue each, and hands each outcome
- * to the {@link Completer}. Keeps the jobs this worker holds a lease on, from claim until their
+ * Runs claimed jobs on the worker's executor, one slot of their queue each, in claim order, and
+ * hands each outcome to the {@link Completer}. Jobs claimed ahead wait for a slot here. Keeps the jobs this worker holds a lease on, from claim until their
  * outcome is recorded, for the heartbeat, cancellation and shutdown. A handler can never take the
  * worker down: whatever it throws, including an {@link Error}, ends as that job's outcome, and every
  * claimed job leaves this class with an outcome submitted or its lease given up.
@@ -43,27 +46,75 @@ final class Dispatcher {
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
     private final Map<UUID, RunningJob> leased = new ConcurrentHashMap<>();
-    /** Claimed jobs whose outcome is not yet submitted, per queue: the taken slots. */
-    private final Map<String, AtomicInteger> busySlots = new HashMap<>();
+    private final Map<String, Lane> lanes = new HashMap<>();
+
+    /**
+     * One served queue: its claimed jobs waiting for a slot, in claim order, and the runners that
+     * take them. A runner is one task on the executor that runs waiting jobs one after another until
+     * none is left; a queue has at most {@code concurrency} runners, so no more of its jobs run at
+     * once, whatever the executor (a virtual-thread executor included).
+     */
+    private static final class Lane {
+        final int concurrency;
+        /** Claimed jobs whose outcome is not yet submitted, running or waiting: the taken slots. */
+        final AtomicInteger held = new AtomicInteger();
+        private final ArrayDeque<RunningJob> waiting = new ArrayDeque<>(); // guarded by this
+        private int runners; // guarded by this
+        /** Handlers' average run time in nanoseconds, exponentially weighted; -1 until one has run. */
+        private volatile long averageNanos = -1;
+
+        Lane(int concurrency) {
+            this.concurrency = concurrency;
+        }
+
+        synchronized void ran(long nanos) {
+            averageNanos = averageNanos < 0 ? nanos : averageNanos + (nanos - averageNanos) / 8;
+        }
+    }
 
     Dispatcher(WorkerRuntime runtime, ExecutorService executor, ScheduledExecutorService timer) {
         this.runtime = runtime;
         this.executor = executor;
         this.timer = timer;
-        runtime.config().queues().keySet().forEach(queue -> busySlots.put(queue, new AtomicInteger()));
+        runtime.config().queues().forEach((queue, concurrency) -> lanes.put(queue, new Lane(concurrency)));
     }
 
-    /** Slots of {@code queue} not taken by a claimed, unfinished job. */
-    int freeSlots(String queue) {
-        return runtime.config().queues().get(queue) - busySlots.get(queue).get();
+    /**
+     * How many jobs of {@code queue} the fetcher may claim now: its free slots, plus the jobs that
+     * {@linkplain dev.pgqueue.Worker.Builder#claimAhead claim-ahead} lets wait for one. While more
+     * than half of that allowance is still waiting, none: one large claim beats one per finished job.
+     */
+    int claimable(String queue) {
+        return claimable(lanes.get(queue));
     }
 
-    /** Claimed jobs whose outcome has not been submitted yet (running or waiting for a thread). */
+    private int claimable(Lane lane) {
+        int held = lane.held.get();
+        int ahead = ahead(lane);
+        int free = lane.concurrency + ahead - held;
+        if (held > lane.concurrency && free < (ahead + 1) / 2) {
+            return 0;
+        }
+        return Math.max(0, free);
+    }
+
+    /** How many jobs may wait for a slot: the claim-ahead time's worth at the handlers' average speed. */
+    private int ahead(Lane lane) {
+        long budget = runtime.config().claimAhead().toNanos();
+        long average = lane.averageNanos;
+        if (budget == 0 || average < 0) {
+            return 0;
+        }
+        long jobs = budget / Math.max(average, 1_000) * lane.concurrency;
+        return (int) Math.min(jobs, runtime.config().batchSize());
+    }
+
+    /** Claimed jobs whose outcome has not been submitted yet (running or waiting for a slot). */
     int runningJobs() {
-        return busySlots.values().stream().mapToInt(AtomicInteger::get).sum();
+        return lanes.values().stream().mapToInt(lane -> lane.held.get()).sum();
     }
 
-    /** Jobs this worker holds a lease on: running, or finished but not yet recorded. */
+    /** Jobs this worker holds a lease on: running, waiting for a slot, or finished but not yet recorded. */
     Collection<RunningJob> leased() {
         return leased.values();
     }
@@ -71,6 +122,7 @@ final class Dispatcher {
     void dispatch(List<ClaimedJob> claimed) {
         List<ClaimedJob> ordered = new ArrayList<>(claimed);
         ordered.sort(CLAIM_ORDER);
+        Set<Lane> touched = new LinkedHashSet<>();
         for (ClaimedJob job : ordered) {
             RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime.host());
             RunningJob older = leased.put(job.id(), run);
@@ -81,14 +133,80 @@ final class Dispatcher {
                         run.name(), older.attempt());
                 leaseLost(older);
             }
-            busySlots.get(job.queue()).incrementAndGet();
-            try {
-                executor.execute(() -> run(run));
-            } catch (RejectedExecutionException e) {
-                log.warn("the executor rejected job {}; handing it back", run.name());
-                runtime.completer().submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
-                slotFreed(run);
+            Lane lane = lanes.get(job.queue());
+            lane.held.incrementAndGet();
+            synchronized (lane) {
+                lane.waiting.add(run);
             }
+            touched.add(lane);
+        }
+        touched.forEach(this::startRunners);
+    }
+
+    /** Hands back the claimed jobs that have not started (the worker is closing): they never ran. */
+    void handBackWaiting() {
+        for (Lane lane : lanes.values()) {
+            List<RunningJob> waiting;
+            synchronized (lane) {
+                waiting = new ArrayList<>(lane.waiting);
+                lane.waiting.clear();
+            }
+            waiting.forEach(run -> handBack(lane, run));
+        }
+    }
+
+    private void startRunners(Lane lane) {
+        int start;
+        synchronized (lane) {
+            start = Math.max(0, Math.min(lane.waiting.size(), lane.concurrency - lane.runners));
+            lane.runners += start;
+        }
+        for (int k = 0; k < start; k++) {
+            try {
+                executor.execute(() -> runWaiting(lane));
+            } catch (RejectedExecutionException e) {
+                runnerRejected(lane);
+            }
+        }
+    }
+
+    /** A runner: runs the lane's waiting jobs one after another until none is left. */
+    private void runWaiting(Lane lane) {
+        while (true) {
+            RunningJob run;
+            synchronized (lane) {
+                run = lane.waiting.poll();
+                if (run == null) {
+                    lane.runners--;
+                    return;
+                }
+            }
+            run(lane, run);
+        }
+    }
+
+    /** The executor would not take a runner: the last runner gone leaves the waiting jobs to hand back. */
+    private void runnerRejected(Lane lane) {
+        List<RunningJob> orphans = new ArrayList<>();
+        synchronized (lane) {
+            lane.runners--;
+            if (lane.runners == 0) {
+                orphans.addAll(lane.waiting);
+                lane.waiting.clear();
+            }
+        }
+        if (!orphans.isEmpty()) {
+            log.warn("the executor rejected the worker's task; handing back {} jobs", orphans.size());
+        }
+        orphans.forEach(run -> handBack(lane, run));
+    }
+
+    private void handBack(Lane lane, RunningJob run) {
+        run.end();
+        try {
+            runtime.completer().submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
+        } finally {
+            slotFreed(lane);
         }
     }
 
@@ -117,8 +235,9 @@ final class Dispatcher {
         leased.values().stream().filter(run -> !run.isFinished()).forEach(run -> run.stop(reason));
     }
 
-    private void run(RunningJob run) {
+    private void run(Lane lane, RunningJob run) {
         Finish finish = null;
+        long started = System.nanoTime();
         try {
             finish = attempt(run);
         } catch (Throwable t) {
@@ -130,11 +249,12 @@ final class Dispatcher {
         } finally {
             run.end();
             Thread.interrupted(); // an interrupt meant for this job must not reach the next one
+            lane.ran(System.nanoTime() - started);
         }
         try {
             submit(run, finish);
         } finally {
-            slotFreed(run); // after the submit, so that an idle worker has nothing left to record
+            slotFreed(lane); // after the submit, so that an idle worker has nothing left to record
         }
     }
 
@@ -203,8 +323,11 @@ final class Dispatcher {
         }
     }
 
-    private void slotFreed(RunningJob run) {
-        busySlots.get(run.claimed().queue()).decrementAndGet();
-        runtime.fetcher().slotFreed();
+    /** Wakes the fetcher only when the queue has become worth a claim, not on every finished job. */
+    private void slotFreed(Lane lane) {
+        lane.held.decrementAndGet();
+        if (claimable(lane) > 0) {
+            runtime.fetcher().slotFreed();
+        }
     }
 }

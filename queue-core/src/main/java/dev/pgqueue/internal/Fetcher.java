@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The claim loop: one thread that claims jobs for every served queue, as many as the queue has
- * free slots (up to the batch size), in one round trip per queue, and hands them to the
- * {@link Dispatcher}.
+ * The claim loop: one thread that claims jobs for every served queue, as many as the
+ * {@link Dispatcher} can take (free slots and claim-ahead, up to the batch size), in one round trip
+ * per queue, and hands them to it.
  *
  * <p>It claims again at once while a queue may hold more due jobs (the last claim was full, a
  * NOTIFY or local enqueue said so, a retry or snooze came due); otherwise it sleeps until the
@@ -134,7 +134,7 @@ final class Fetcher implements Runnable {
             if (!running) {
                 return false;
             }
-            int free = runtime.dispatcher().freeSlots(state.name);
+            int free = runtime.dispatcher().claimable(state.name);
             if (free <= 0 || !takeWork(state)) {
                 continue;
             }
@@ -152,7 +152,7 @@ final class Fetcher implements Runnable {
             }
             if (claimed.size() == limit) {
                 markMayHaveMore(state);
-                claimAgain |= free > limit || runtime.dispatcher().freeSlots(state.name) > 0;
+                claimAgain |= runtime.dispatcher().claimable(state.name) > 0;
             } else {
                 learnNextDue(state);
             }
@@ -215,7 +215,7 @@ final class Fetcher implements Runnable {
                 }
                 long wakeAt = nextPoll;
                 for (QueueState state : queues.values()) {
-                    if (runtime.dispatcher().freeSlots(state.name) <= 0) {
+                    if (runtime.dispatcher().claimable(state.name) <= 0) {
                         continue; // a freed slot signals; a due time alone cannot help a full queue
                     }
                     if (state.dueAtNanos <= now) {

@@ -220,6 +220,7 @@ public final class WorkerRuntime {
                 config.workerId(), config.shutdownTimeout(), dispatcher.runningJobs());
         fetcher.stop();
         join(fetcherThread);
+        dispatcher.handBackWaiting();
         failJobsExitingTheJvm();
         if (!awaitIdle(started + config.shutdownTimeout().toNanos())) {
             log.warn("worker {} shutdown timeout passed with {} jobs unfinished; interrupting them and handing them back",
