@@ -109,13 +109,13 @@ DECLARE
     held_until timestamptz;
 BEGIN
     IF job_queue_enqueue_unique.job_type IS NULL
-       OR job_queue_enqueue_unique.job_type !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$' THEN
+       OR (job_queue_enqueue_unique.job_type !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]*$' OR octet_length(job_queue_enqueue_unique.job_type) > 128) THEN
         RAISE EXCEPTION 'expected job_type to be 1-128 characters of letters, digits and _ . : / -, starting with a letter or digit, got: %',
             coalesce(quote_literal(left(job_queue_enqueue_unique.job_type, 80)), 'null')
             USING ERRCODE = 'check_violation';
     END IF;
     IF job_queue_enqueue_unique.queue IS NOT NULL
-       AND job_queue_enqueue_unique.queue !~ '^[A-Za-z_][A-Za-z0-9_-]{0,62}$' THEN
+       AND (job_queue_enqueue_unique.queue !~ '^[A-Za-z_][A-Za-z0-9_-]*$' OR octet_length(job_queue_enqueue_unique.queue) > 63) THEN
         RAISE EXCEPTION 'expected queue to be 1-63 characters of letters, digits, _ and -, starting with a letter or _, got: %',
             quote_literal(left(job_queue_enqueue_unique.queue, 80))
             USING ERRCODE = 'check_violation';
@@ -228,13 +228,13 @@ BEGIN
             USING ERRCODE = 'check_violation';
     END IF;
     IF job_queue_enqueue.job_type IS NULL
-       OR job_queue_enqueue.job_type !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$' THEN
+       OR (job_queue_enqueue.job_type !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]*$' OR octet_length(job_queue_enqueue.job_type) > 128) THEN
         RAISE EXCEPTION 'expected job_type to be 1-128 characters of letters, digits and _ . : / -, starting with a letter or digit, got: %',
             coalesce(quote_literal(left(job_queue_enqueue.job_type, 80)), 'null')
             USING ERRCODE = 'check_violation';
     END IF;
     IF job_queue_enqueue.queue IS NOT NULL
-       AND job_queue_enqueue.queue !~ '^[A-Za-z_][A-Za-z0-9_-]{0,62}$' THEN
+       AND (job_queue_enqueue.queue !~ '^[A-Za-z_][A-Za-z0-9_-]*$' OR octet_length(job_queue_enqueue.queue) > 63) THEN
         RAISE EXCEPTION 'expected queue to be 1-63 characters of letters, digits, _ and -, starting with a letter or _, got: %',
             quote_literal(left(job_queue_enqueue.queue, 80))
             USING ERRCODE = 'check_violation';

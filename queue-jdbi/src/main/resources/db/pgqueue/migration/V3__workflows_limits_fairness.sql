@@ -217,13 +217,13 @@ DECLARE
     reason       text;
 BEGIN
     IF job_queue_enqueue_after.job_type IS NULL
-       OR job_queue_enqueue_after.job_type !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$' THEN
+       OR (job_queue_enqueue_after.job_type !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]*$' OR octet_length(job_queue_enqueue_after.job_type) > 128) THEN
         RAISE EXCEPTION 'expected job_type to be 1-128 characters of letters, digits and _ . : / -, starting with a letter or digit, got: %',
             coalesce(quote_literal(left(job_queue_enqueue_after.job_type, 80)), 'null')
             USING ERRCODE = 'check_violation';
     END IF;
     IF job_queue_enqueue_after.queue IS NOT NULL
-       AND job_queue_enqueue_after.queue !~ '^[A-Za-z_][A-Za-z0-9_-]{0,62}$' THEN
+       AND (job_queue_enqueue_after.queue !~ '^[A-Za-z_][A-Za-z0-9_-]*$' OR octet_length(job_queue_enqueue_after.queue) > 63) THEN
         RAISE EXCEPTION 'expected queue to be 1-63 characters of letters, digits, _ and -, starting with a letter or _, got: %',
             quote_literal(left(job_queue_enqueue_after.queue, 80))
             USING ERRCODE = 'check_violation';
@@ -333,8 +333,8 @@ CREATE TABLE IF NOT EXISTS job_queue_policy (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     -- Serves policy-list.sql, policy-capacity.sql and the upsert of policy-put.sql.
     CONSTRAINT job_queue_policy_pkey PRIMARY KEY (queue, job_type),
-    CONSTRAINT job_queue_policy_queue_check CHECK (queue ~ '^[A-Za-z_][A-Za-z0-9_-]{0,62}$'),
-    CONSTRAINT job_queue_policy_job_type_check CHECK (job_type = '*' OR job_type ~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$'),
+    CONSTRAINT job_queue_policy_queue_check CHECK (queue ~ '^[A-Za-z_][A-Za-z0-9_-]*$' AND octet_length(queue) <= 63),
+    CONSTRAINT job_queue_policy_job_type_check CHECK (job_type = '*' OR (job_type ~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]*$' AND octet_length(job_type) <= 128)),
     CONSTRAINT job_queue_policy_max_running_check CHECK (max_running > 0),
     CONSTRAINT job_queue_policy_rate_check
         CHECK ((max_starts IS NULL) = (starts_period IS NULL) AND max_starts > 0 AND starts_period > interval '0'),

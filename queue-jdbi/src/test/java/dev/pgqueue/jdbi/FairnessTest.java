@@ -209,7 +209,7 @@ class FairnessTest {
         void withoutFairness_theSameSmallTenantWaitsBehindTheBacklog() {
             UUID big = UUID.randomUUID();
             UUID small = UUID.randomUUID();
-            enqueue("unfair", "big", 5_000, EnqueueOptions.defaults().userId(big));
+            enqueue("unfair", "big", 30_000, EnqueueOptions.defaults().userId(big));
             enqueue("unfair", "small", 10, EnqueueOptions.defaults().userId(small));
 
             try (Worker worker = Worker.builder(store).queue("unfair", 8).pollInterval(Duration.ofMillis(200))
