@@ -54,7 +54,7 @@ public final class Benchmark {
         try (Server server = Server.open(options.jdbcUrl())) {
             List<String> comments = List.of(
                     "pgqueue-benchmarks started " + started,
-                    "server: " + server.version(),
+                    "server: " + server.describe() + ": " + server.version(),
                     "java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                             + ", " + Runtime.getRuntime().availableProcessors() + " cores, max heap "
                             + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB",
