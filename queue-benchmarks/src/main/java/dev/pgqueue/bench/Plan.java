@@ -129,7 +129,12 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         return new Case(workload, system, (url, run) -> {
             try (Subject subject = new PgQueueSubject(url, config)) {
                 Workloads.prefillCompleted(url, retained);
-                return Workloads.drain(subject, url, sizes.drainJobs(), sizes.drainTimeout());
+                List<Metric> metrics = Workloads.drain(subject, url, sizes.drainJobs(), sizes.drainTimeout());
+                if (retained > 0) {
+                    Log.info("  job_queue holds %,d rows after the drain (%,d prefilled + %,d drained, less what was pruned)",
+                            Workloads.rows(url), retained, sizes.drainJobs());
+                }
+                return metrics;
             }
         });
     }

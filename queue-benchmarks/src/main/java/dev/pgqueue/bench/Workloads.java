@@ -2,6 +2,7 @@ package dev.pgqueue.bench;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -132,6 +133,15 @@ final class Workloads {
             }
         }
         Log.info("  prefilled %,d completed jobs in %.1f s", jobs, seconds(System.nanoTime() - t0));
+    }
+
+    /** Rows in {@code job_queue}, whatever their status. */
+    static long rows(String url) throws SQLException {
+        try (Connection c = Server.connect(url); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM job_queue")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /** Nearest-rank percentile of sorted values. */
