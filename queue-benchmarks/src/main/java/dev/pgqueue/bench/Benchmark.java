@@ -52,9 +52,14 @@ public final class Benchmark {
         String base = csv.toString().replaceFirst("\\.csv$", "");
         Plan plan = Plan.of(options, Path.of(base));
         try (Server server = Server.open(options.jdbcUrl())) {
+            String settings = server.settings();
+            if (settings.contains("autovacuum=off")) {
+                Log.info("note: autovacuum is off on this server; long drains (memory) will slow down as dead rows pile up");
+            }
             List<String> comments = List.of(
                     "pgqueue-benchmarks started " + started,
                     "server: " + server.describe() + ": " + server.version(),
+                    "server settings: " + settings,
                     "java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                             + ", " + Runtime.getRuntime().availableProcessors() + " cores, max heap "
                             + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB",
@@ -63,8 +68,9 @@ public final class Benchmark {
                     "sizes: " + options.sizes());
             Log.info("pgqueue benchmarks on %s; %d configurations x %d runs; CSV %s",
                     server.describe(), plan.cases().size(), options.runs(), csv);
-            if (options.warmup()) {
-                warmUp(server, Plan.warmup(options));
+            Plan warmup = Plan.warmup(options);
+            if (options.warmup() && !warmup.cases().isEmpty()) {
+                warmUp(server, warmup);
             }
             int failed = 0;
             try (Results results = Results.open(csv, comments)) {

@@ -37,6 +37,8 @@ final class MemoryRun {
     private static final double MIB = 1024.0 * 1024.0;
     /** The child asks for a full GC at every 1/GC_STEPS of the drain. */
     static final int GC_STEPS = 20;
+    /** The child's own deadline; the parent's ({@link Sizes#memoryTimeout()}) is shorter and kills it first. */
+    private static final Duration CHILD_TIMEOUT = Duration.ofHours(3);
 
     private MemoryRun() {}
 
@@ -150,7 +152,7 @@ final class MemoryRun {
             long start = System.nanoTime();
             subject.startWorker(recorder);
             Thread gc = collectAtSteps(recorder, jobs);
-            monitor.awaitDrained(subject, recorder, jobs, start, Duration.ofHours(1));
+            monitor.awaitDrained(subject, recorder, jobs, start, CHILD_TIMEOUT);
             gc.interrupt();
             double drain = Workloads.seconds(System.nanoTime() - start);
             report("drain_end_ms", Long.toString(System.currentTimeMillis()));

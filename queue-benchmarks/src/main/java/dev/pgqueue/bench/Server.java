@@ -49,6 +49,22 @@ final class Server implements AutoCloseable {
         }
     }
 
+    /**
+     * The settings that change what the figures mean, as {@code name=value} pairs: durability (single
+     * enqueues wait for the WAL flush) and autovacuum (without it, dead rows of a long drain pile up
+     * in the claim index and slow claims down).
+     */
+    String settings() throws SQLException {
+        try (Connection c = connect(adminUrl); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("""
+                     SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name)
+                       FROM pg_settings
+                      WHERE name IN ('autovacuum', 'fsync', 'synchronous_commit', 'shared_buffers', 'max_connections')""")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     /** The URL without a password, for logs. */
     String describe() {
         return (embedded != null ? "embedded PostgreSQL " + embedded.majorVersion() + " at " : "")

@@ -34,7 +34,7 @@ record Sizes(
 
     static Sizes standard() {
         return new Sizes(20_000, 500, 50, Duration.ofSeconds(3), 10_000, 200,
-                List.of(0, 100_000, 1_000_000), 1_000_000, 20_000, Duration.ofMinutes(10), Duration.ofMinutes(45));
+                List.of(0, 100_000, 1_000_000), 1_000_000, 20_000, Duration.ofMinutes(10), Duration.ofMinutes(90));
     }
 
     static Sizes quick() {
