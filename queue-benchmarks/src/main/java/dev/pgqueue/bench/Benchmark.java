@@ -1,0 +1,158 @@
+package dev.pgqueue.bench;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+
+/**
+ * pgqueue side by side with a raw-JDBC ceiling on the same PostgreSQL; see the module's README. Runs
+ * the chosen workloads' configurations in interleaved rounds (round 1: A B C ..., round 2: A B C ...)
+ * so that slow drifts of a noisy machine hit every system alike; each measurement in a database
+ * created for it and dropped afterwards. Prints a table of medians on stdout, writes every value to
+ * a CSV file, logs progress on stderr. Run with {@code --help}.
+ */
+public final class Benchmark {
+
+    private static final DateTimeFormatter FILE_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private Benchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals(MemoryRun.CHILD_COMMAND)) {
+            System.exit(MemoryRun.child(Arrays.copyOfRange(args, 1, args.length)));
+        }
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            System.out.print(Options.USAGE);
+            return;
+        }
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage() + "\n\n" + Options.USAGE);
+            System.exit(2);
+            return;
+        }
+        System.exit(run(options));
+    }
+
+    /** Returns the exit status: 0 when every measurement succeeded. */
+    static int run(Options options) throws Exception {
+        Instant started = Instant.now();
+        Path csv = options.csv() != null ? options.csv() : resultsDir().resolve(FILE_TIME.format(started) + ".csv");
+        String base = csv.toString().replaceFirst("\\.csv$", "");
+        Plan plan = Plan.of(options, Path.of(base));
+        try (Server server = Server.open(options.jdbcUrl())) {
+            String settings = server.settings();
+            if (settings.contains("autovacuum=off")) {
+                Log.info("note: autovacuum is off on this server; long drains (memory) will slow down as dead rows pile up");
+            }
+            List<String> comments = List.of(
+                    "pgqueue-benchmarks started " + started,
+                    "server: " + server.describe() + ": " + server.version(),
+                    "server settings: " + settings,
+                    "java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
+                            + ", " + Runtime.getRuntime().availableProcessors() + " cores, max heap "
+                            + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB",
+                    "options: workloads " + options.workloads() + ", runs " + options.runs()
+                            + (options.quick() ? ", quick" : "") + (options.sweep() ? ", sweep" : ""),
+                    "sizes: " + options.sizes());
+            Log.info("pgqueue benchmarks on %s; %d configurations x %d runs; CSV %s",
+                    server.describe(), plan.cases().size(), options.runs(), csv);
+            Plan warmup = Plan.warmup(options);
+            if (options.warmup() && !warmup.cases().isEmpty()) {
+                warmUp(server, warmup);
+            }
+            int failed = 0;
+            try (Results results = Results.open(csv, comments)) {
+                int total = plan.cases().size() * options.runs();
+                int done = 0;
+                for (int run = 1; run <= options.runs(); run++) {
+                    for (Plan.Case c : plan.cases()) {
+                        Log.info("[%d/%d] %s %s, run %d", ++done, total, c.workload(), c.system(), run);
+                        Optional<List<Metric>> metrics = measure(server, c, run, options.jfrDir());
+                        results.add(c.system(), c.workload(), run, metrics.orElse(List.of(new Metric("error", 1))));
+                        if (metrics.isEmpty()) {
+                            failed++;
+                        }
+                    }
+                }
+                System.out.println();
+                results.printSummary(System.out, plan.ratios());
+            }
+            Log.info("done in %.0f s; %d measurements failed; CSV %s",
+                    (Instant.now().toEpochMilli() - started.toEpochMilli()) / 1000.0, failed, csv);
+            return failed == 0 ? 0 : 1;
+        }
+    }
+
+    private static void warmUp(Server server, Plan warmup) {
+        Log.info("warm-up round (quick sizes, not recorded): %d configurations", warmup.cases().size());
+        for (Plan.Case c : warmup.cases()) {
+            Log.info("[warm-up] %s %s", c.workload(), c.system());
+            measure(server, c, 0, null);
+        }
+    }
+
+    /** One measurement in a fresh database; empty if it failed (logged). */
+    private static Optional<List<Metric>> measure(Server server, Plan.Case c, int run, Path jfrDir) {
+        Recording recording = jfrDir == null ? null : startRecording(c, run);
+        try (Server.Fresh database = server.fresh(c.database())) {
+            List<Metric> metrics = c.measure().run(database.url(), run);
+            StringBuilder line = new StringBuilder();
+            metrics.forEach(m -> line.append(" ").append(m.name()).append('=').append(Results.format(m.value())));
+            Log.info(" %s", line);
+            return Optional.of(metrics);
+        } catch (Exception e) {
+            Log.info("  FAILED: %s", e);
+            e.printStackTrace();
+            return Optional.empty();
+        } finally {
+            if (recording != null) {
+                stopRecording(recording, jfrDir.resolve(c.system() + "-" + c.workload() + "-run" + run + ".jfr"));
+            }
+        }
+    }
+
+    private static Recording startRecording(Plan.Case c, int run) {
+        try {
+            Recording recording = new Recording(Configuration.getConfiguration("profile"));
+            recording.setName(c.system() + "-" + c.workload() + "-run" + run);
+            recording.start();
+            return recording;
+        } catch (Exception e) {
+            Log.info("  could not start a JFR recording: %s", e);
+            return null;
+        }
+    }
+
+    private static void stopRecording(Recording recording, Path file) {
+        try (recording) {
+            recording.stop();
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            recording.dump(file);
+            Log.info("  JFR recording: %s", file);
+        } catch (Exception e) {
+            Log.info("  could not write the JFR recording %s: %s", file, e);
+        }
+    }
+
+    /** target/bench-results beside the jar (or the classes folder), else in the working directory. */
+    private static Path resultsDir() {
+        try {
+            Path code = Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return code.getParent().resolve("bench-results");
+        } catch (URISyntaxException | RuntimeException e) {
+            return Path.of("bench-results");
+        }
+    }
+}

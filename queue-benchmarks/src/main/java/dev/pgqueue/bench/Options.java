@@ -1,0 +1,107 @@
+package dev.pgqueue.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The command line, parsed.
+ *
+ * @param jdbcUrl   the server to measure on; null for an embedded PostgreSQL
+ * @param workloads in the order they run within each round
+ * @param runs      rounds; every configuration is measured once per round
+ * @param csv       where the CSV goes; null for {@code target/bench-results/<UTC timestamp>.csv}
+ * @param quick     small sizes, for smoke tests
+ * @param sweep     W1 also over concurrency × batch size
+ * @param jfrDir    record every measurement with JFR into this folder; null for none
+ * @param warmup    run a warm-up round first (quick sizes, not recorded)
+ */
+record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boolean quick, boolean sweep, Path jfrDir,
+               boolean warmup) {
+
+    static final String JDBC_URL_ENV = "PGQUEUE_BENCH_JDBC_URL";
+    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w4", "memory");
+    static final List<String> DEFAULT_WORKLOADS = List.of("w1", "w2", "w3");
+
+    static final String USAGE = """
+            usage: java -jar queue-benchmarks/target/pgqueue-benchmarks.jar [options]
+              --url JDBC_URL      the PostgreSQL to measure on (also $%s); its user must be allowed
+                                  to CREATE DATABASE. Default: an embedded PostgreSQL
+                                  e.g. 'jdbc:postgresql://127.0.0.1:5432/test?user=postgres'
+              --workloads LIST    comma-separated among w1,w2,w3,w4,memory, or all (default w1,w2,w3)
+              --runs N            rounds; each configuration runs once per round (default 3)
+              --csv FILE          where the CSV lines go (default target/bench-results/<UTC time>.csv)
+              --quick             small sizes for a smoke test (figures not comparable); no warm-up
+              --no-warmup         skip the warm-up round (quick sizes, not recorded) that runs first
+              --sweep             W1 also for concurrency 4,16,64 x batch size 50,100,500
+              --jfr DIR           record each measurement with JFR into DIR/<system>-<workload>-run<N>.jfr
+            """.formatted(JDBC_URL_ENV);
+
+    /** @throws IllegalArgumentException with a message for the user */
+    static Options parse(String[] args) {
+        String url = System.getenv(JDBC_URL_ENV);
+        List<String> workloads = DEFAULT_WORKLOADS;
+        int runs = 3;
+        Path csv = null;
+        boolean quick = false;
+        boolean sweep = false;
+        Path jfrDir = null;
+        Boolean warmup = null;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            switch (arg) {
+                case "--url" -> url = value(args, ++i, arg);
+                case "--workloads" -> workloads = workloads(value(args, ++i, arg));
+                case "--runs" -> runs = positive(value(args, ++i, arg), arg);
+                case "--csv" -> csv = Path.of(value(args, ++i, arg));
+                case "--quick" -> quick = true;
+                case "--sweep" -> sweep = true;
+                case "--jfr" -> jfrDir = Path.of(value(args, ++i, arg));
+                case "--no-warmup" -> warmup = false;
+                default -> throw new IllegalArgumentException("unknown option: " + arg);
+            }
+        }
+        return new Options(url == null || url.isBlank() ? null : url.strip(), workloads, runs, csv, quick, sweep, jfrDir,
+                warmup != null ? warmup : !quick);
+    }
+
+    Sizes sizes() {
+        return quick ? Sizes.quick() : Sizes.standard();
+    }
+
+    private static List<String> workloads(String list) {
+        if (list.equals("all")) {
+            return ALL_WORKLOADS;
+        }
+        List<String> chosen = new ArrayList<>();
+        for (String w : list.toLowerCase(Locale.ROOT).split(",")) {
+            if (!ALL_WORKLOADS.contains(w.strip())) {
+                throw new IllegalArgumentException("expected --workloads to be among " + ALL_WORKLOADS + " or all, got: " + w);
+            }
+            if (!chosen.contains(w.strip())) {
+                chosen.add(w.strip());
+            }
+        }
+        return List.copyOf(chosen);
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int positive(String value, String option) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("expected " + option + " to be a number >= 1, got: " + value);
+    }
+}

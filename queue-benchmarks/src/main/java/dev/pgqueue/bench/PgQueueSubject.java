@@ -1,0 +1,164 @@
+package dev.pgqueue.bench;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.Job;
+import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobStatus;
+import dev.pgqueue.JobType;
+import dev.pgqueue.Worker;
+import dev.pgqueue.WorkerListener;
+import dev.pgqueue.jdbi.JdbiJobQueue;
+import dev.pgqueue.jdbi.JdbiJobStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * pgqueue as an application runs it: a HikariCP pool, {@link Jdbi#create}, a {@link JdbiJobStore}
+ * (which migrates the schema), a {@link JdbiJobQueue} and a {@link Worker} with a no-op handler.
+ */
+final class PgQueueSubject implements Subject {
+
+    static final JobType<Stamp> NOOP = JobType.of("bench-noop", Stamp.class);
+    /** The worker's pool: its LISTEN connection and the up to three it borrows at once, with room to spare. */
+    static final int WORKER_POOL_SIZE = 10;
+    /** Retention of the pruning configuration: shorter than the age of the prefilled completed jobs. */
+    static final Duration RETENTION = Duration.ofHours(1);
+    /** Prune interval of the pruning configuration: the first prune runs within half of it. */
+    static final Duration PRUNE_INTERVAL = Duration.ofSeconds(1);
+
+    /** Where producers enqueue from. */
+    enum Producer {
+        /** Through the worker's own store: its in-process wake-up shortcut applies. */
+        SHARED,
+        /** Through a pool, Jdbi, store and queue of its own: the worker learns of jobs by NOTIFY only. */
+        SEPARATE
+    }
+
+    /**
+     * How pgqueue is set up.
+     *
+     * @param concurrency the default queue's concurrency; 0 for {@link Worker#DEFAULT_CONCURRENCY}
+     * @param batchSize   the worker's batch size; 0 for {@link Worker#DEFAULT_BATCH_SIZE}
+     * @param producer    where enqueues come from
+     * @param poolSize    connections of the worker's (and shared producer's) pool
+     * @param prune       whether the worker prunes completed jobs ({@link #RETENTION}, {@link #PRUNE_INTERVAL})
+     */
+    record Config(int concurrency, int batchSize, Producer producer, int poolSize, boolean prune) {
+
+        /** Worker defaults throughout; enqueues through the worker's store. */
+        static Config defaults() {
+            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, false);
+        }
+
+        Config concurrencyAndBatch(int concurrency, int batchSize) {
+            return new Config(concurrency, batchSize, producer, poolSize, prune);
+        }
+
+        Config producer(Producer producer) {
+            return new Config(concurrency, batchSize, producer, poolSize, prune);
+        }
+
+        Config poolSize(int poolSize) {
+            return new Config(concurrency, batchSize, producer, poolSize, prune);
+        }
+
+        Config pruned() {
+            return new Config(concurrency, batchSize, producer, poolSize, true);
+        }
+    }
+
+    private final Config config;
+    /** Closed last first. */
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final JdbiJobStore store;
+    private final JdbiJobQueue producerQueue;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private Worker worker;
+
+    PgQueueSubject(String url, Config config) throws InterruptedException {
+        this.config = config;
+        HikariDataSource pool = Server.pool(url, config.poolSize(), "pgqueue-worker");
+        resources.add(pool);
+        store = JdbiJobStore.builder(Jdbi.create(pool)).build(); // migrates the fresh database
+        if (config.producer() == Producer.SEPARATE) {
+            HikariDataSource producerPool = Server.pool(url, 1, "pgqueue-producer");
+            resources.add(producerPool);
+            producerQueue = JdbiJobQueue.create(JdbiJobStore.builder(Jdbi.create(producerPool)).build());
+        } else {
+            producerQueue = JdbiJobQueue.create(store);
+        }
+    }
+
+    @Override
+    public void enqueueOne(long stamp) {
+        producerQueue.enqueue(NOOP, new Stamp(stamp));
+    }
+
+    @Override
+    public void enqueueBulk(int jobs) {
+        producerQueue.enqueueAll(NOOP, Collections.nCopies(jobs, new Stamp(Stamp.NONE)), EnqueueOptions.defaults());
+    }
+
+    @Override
+    public void startWorker(Recorder recorder) {
+        Worker.Builder builder = Worker.builder(store)
+                .handler(NOOP, (job, context) -> {
+                    recorder.jobStarted(job.payload().ts());
+                    return JobOutcome.done();
+                })
+                .listener(new FailureListener());
+        if (config.concurrency() > 0) {
+            builder.queue(Worker.DEFAULT_QUEUE, config.concurrency());
+        }
+        if (config.batchSize() > 0) {
+            builder.batchSize(config.batchSize());
+        }
+        if (config.prune()) {
+            builder.retention(JobStatus.COMPLETED, RETENTION).pruneInterval(PRUNE_INTERVAL);
+        }
+        worker = builder.build();
+        resources.add(worker);
+        worker.start();
+    }
+
+    @Override
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception first = null;
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** A no-op handler that fails is a broken benchmark: remember it, so that the wait ends at once. */
+    private final class FailureListener implements WorkerListener {
+        @Override
+        public void jobRetried(Job<?> job, String error, Duration delay) {
+            failure.compareAndSet(null, new IllegalStateException(job + " failed: " + error));
+        }
+
+        @Override
+        public void jobFailed(Job<?> job, String error) {
+            failure.compareAndSet(null, new IllegalStateException(job + " failed: " + error));
+        }
+    }
+}

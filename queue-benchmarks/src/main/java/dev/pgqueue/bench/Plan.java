@@ -1,0 +1,174 @@
+package dev.pgqueue.bench;
+
+import dev.pgqueue.Worker;
+import dev.pgqueue.bench.PgQueueSubject.Config;
+import dev.pgqueue.bench.PgQueueSubject.Producer;
+import dev.pgqueue.bench.RawCeiling.Bulk;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What one round measures: every configuration (a system on a workload) in order, and which medians
+ * the summary compares. System names are the CSV's {@code system} column.
+ */
+record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
+
+    /** Measures a system on a workload in the fresh database at {@code url}. */
+    @FunctionalInterface
+    interface Measure {
+        List<Metric> run(String url, int run) throws Exception;
+    }
+
+    record Case(String workload, String system, Measure measure) {
+
+        /** The measurement's database: {@code bench_<system>_<workload>}, as an identifier. */
+        String database() {
+            return ("bench_" + system + "_" + workload).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        }
+    }
+
+    /** W1 without --sweep: the defaults and two tuned points. */
+    private static final int[][] TUNED = {{16, 100}, {64, 500}};
+    private static final int[] SWEEP_CONCURRENCY = {4, 16, 64};
+    private static final int[] SWEEP_BATCH = {50, 100, 500};
+
+    /** @param jfrBase where the memory run keeps its recordings: {@code <jfrBase>-memory-run<N>.jfr} */
+    static Plan of(Options options, Path jfrBase) {
+        return of(options.workloads(), options.sizes(), options.sweep(), jfrBase);
+    }
+
+    /**
+     * The warm-up round, not recorded: the chosen workloads at quick sizes (W4 warms up as W1, whose
+     * code it runs; the memory run has a JVM of its own), so that the first recorded measurement does
+     * not pay for class loading and JIT compilation that the later ones are spared.
+     */
+    static Plan warmup(Options options) {
+        List<String> workloads = new ArrayList<>();
+        if (options.workloads().contains("w1") || options.workloads().contains("w4")) {
+            workloads.add("w1");
+        }
+        options.workloads().stream().filter(w -> w.equals("w2") || w.equals("w3")).forEach(workloads::add);
+        return of(workloads, Sizes.quick(), false, null);
+    }
+
+    private static Plan of(List<String> workloads, Sizes sizes, boolean sweep, Path jfrBase) {
+        List<Case> cases = new ArrayList<>();
+        List<Results.Ratio> ratios = new ArrayList<>();
+        for (String workload : workloads) {
+            switch (workload) {
+                case "w1" -> drain(cases, ratios, sizes, sweep);
+                case "w2" -> latency(cases, sizes);
+                case "w3" -> enqueue(cases, sizes);
+                case "w4" -> retained(cases, ratios, sizes);
+                case "memory" -> cases.add(new Case("memory", "pgqueue-default", (url, run) -> MemoryRun.measure(
+                        url, sizes.memoryJobs(), sizes.memoryChunk(), Path.of(jfrBase + "-memory-run" + run + ".jfr"),
+                        sizes.memoryTimeout())));
+                default -> throw new IllegalArgumentException("unknown workload " + workload);
+            }
+        }
+        return new Plan(List.copyOf(cases), List.copyOf(ratios));
+    }
+
+    private static void drain(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes, boolean sweep) {
+        cases.add(pgDrain("w1", "pgqueue-default", Config.defaults(), sizes, 0));
+        List<int[]> points = new ArrayList<>();
+        if (sweep) {
+            for (int c : SWEEP_CONCURRENCY) {
+                for (int b : SWEEP_BATCH) {
+                    points.add(new int[] {c, b});
+                }
+            }
+        } else {
+            points.addAll(List.of(TUNED));
+        }
+        for (int[] p : points) {
+            cases.add(pgDrain("w1", "pgqueue-c" + p[0] + "-b" + p[1], Config.defaults().concurrencyAndBatch(p[0], p[1]), sizes, 0));
+        }
+        cases.add(rawDrain("w1", "raw-pgqueue-table", RawTable.PGQUEUE, RawCeiling.CLAIM_SIZE, sizes, 0));
+        cases.add(rawDrain("w1", "raw-pgqueue-table-k" + Worker.DEFAULT_BATCH_SIZE, RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, sizes, 0));
+        cases.add(rawDrain("w1", "raw-minimal-table", RawTable.MINIMAL, RawCeiling.CLAIM_SIZE, sizes, 0));
+        ratios.add(new Results.Ratio("w1", "pgqueue-default", "raw-pgqueue-table", "drain_jobs_per_s"));
+    }
+
+    private static void latency(List<Case> cases, Sizes sizes) {
+        cases.add(pgLatency("pgqueue-default", Config.defaults().producer(Producer.SEPARATE), sizes));
+        cases.add(pgLatency("pgqueue-inprocess", Config.defaults().producer(Producer.SHARED), sizes));
+        cases.add(rawLatency("raw-pgqueue-table", RawTable.PGQUEUE, sizes));
+        cases.add(rawLatency("raw-minimal-table", RawTable.MINIMAL, sizes));
+    }
+
+    private static void enqueue(List<Case> cases, Sizes sizes) {
+        // One connection: the store's pool holds exactly one.
+        Config oneConnection = Config.defaults().poolSize(1);
+        cases.add(new Case("w3", "pgqueue-default", (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, oneConnection)) {
+                return Workloads.enqueue(subject, sizes.enqueueWarmup(), sizes.enqueueJobs(), true);
+            }
+        }));
+        cases.add(rawEnqueue("raw-pgqueue-table", RawTable.PGQUEUE, Bulk.UNNEST, true, sizes));
+        cases.add(rawEnqueue("raw-pgqueue-table-copy", RawTable.PGQUEUE, Bulk.COPY, false, sizes));
+        cases.add(rawEnqueue("raw-minimal-table", RawTable.MINIMAL, Bulk.UNNEST, true, sizes));
+    }
+
+    private static void retained(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
+        for (int n : sizes.retained()) {
+            cases.add(pgDrain("w4", "pgqueue-retained-" + Sizes.count(n), Config.defaults(), sizes, n));
+        }
+        int most = sizes.mostRetained();
+        String suffix = "-retained-" + Sizes.count(most);
+        cases.add(pgDrain("w4", "pgqueue" + suffix + "-pruned", Config.defaults().pruned(), sizes, most));
+        cases.add(rawDrain("w4", "raw-pgqueue-table" + suffix, RawTable.PGQUEUE, RawCeiling.CLAIM_SIZE, sizes, most));
+        ratios.add(new Results.Ratio("w4", "pgqueue" + suffix, "raw-pgqueue-table" + suffix, "drain_jobs_per_s"));
+        ratios.add(new Results.Ratio("w4", "pgqueue" + suffix, "pgqueue-retained-0", "drain_jobs_per_s"));
+    }
+
+    /** W1, or W4 with {@code retained} completed jobs in the table first. */
+    private static Case pgDrain(String workload, String system, Config config, Sizes sizes, int retained) {
+        return new Case(workload, system, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, config)) {
+                Workloads.prefillCompleted(url, retained);
+                List<Metric> metrics = Workloads.drain(subject, url, sizes.drainJobs(), sizes.drainTimeout());
+                if (retained > 0) {
+                    Log.info("  job_queue holds %,d rows after the drain (%,d prefilled + %,d drained, less what was pruned)",
+                            Workloads.rows(url), retained, sizes.drainJobs());
+                }
+                return metrics;
+            }
+        });
+    }
+
+    private static Case rawDrain(String workload, String system, RawTable table, int claimSize, Sizes sizes, int retained) {
+        return new Case(workload, system, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, new RawCeiling.Config(table, claimSize, Bulk.UNNEST))) {
+                Workloads.prefillCompleted(url, retained);
+                return Workloads.drain(subject, url, sizes.drainJobs(), sizes.drainTimeout());
+            }
+        });
+    }
+
+    private static Case pgLatency(String system, Config config, Sizes sizes) {
+        return new Case("w2", system, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, config)) {
+                return Workloads.latency(subject, url, sizes.latencyJobs(), sizes.latencyRate(), sizes.latencyIdle());
+            }
+        });
+    }
+
+    private static Case rawLatency(String system, RawTable table, Sizes sizes) {
+        return new Case("w2", system, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, new RawCeiling.Config(table, RawCeiling.CLAIM_SIZE, Bulk.UNNEST))) {
+                return Workloads.latency(subject, url, sizes.latencyJobs(), sizes.latencyRate(), sizes.latencyIdle());
+            }
+        });
+    }
+
+    private static Case rawEnqueue(String system, RawTable table, Bulk bulk, boolean singles, Sizes sizes) {
+        return new Case("w3", system, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, new RawCeiling.Config(table, RawCeiling.CLAIM_SIZE, bulk))) {
+                return Workloads.enqueue(subject, sizes.enqueueWarmup(), sizes.enqueueJobs(), singles);
+            }
+        });
+    }
+}

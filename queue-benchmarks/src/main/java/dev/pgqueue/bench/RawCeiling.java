@@ -1,0 +1,223 @@
+package dev.pgqueue.bench;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.postgresql.copy.CopyManager;
+
+/**
+ * The ceiling: a job queue in plain JDBC, with none of pgqueue's features, to show what the same
+ * database allows. {@link #THREADS} worker threads, each on its own connection, loop: claim up to
+ * {@code claimSize} jobs in one {@code UPDATE ... FOR UPDATE SKIP LOCKED ... RETURNING}, run them
+ * (record their start) inline, complete them in one {@code UPDATE ... WHERE id = ANY(?)}. Autocommit,
+ * prepared statements reused. A thread whose claim came back empty waits for a NOTIFY of the insert
+ * trigger, seen by one listening connection, or {@link #IDLE_POLL_MILLIS} at most.
+ */
+final class RawCeiling implements Subject {
+
+    static final int THREADS = 4;
+    /** The peer benchmark's claim size. */
+    static final int CLAIM_SIZE = 50;
+    static final long IDLE_POLL_MILLIS = 1_000;
+    private static final int LISTEN_WAIT_MILLIS = 250;
+
+    /** How bulk enqueues are written. */
+    enum Bulk {
+        /** {@code INSERT ... SELECT ... FROM unnest(?, ...)}: one statement, arrays as parameters. */
+        UNNEST,
+        /** pgjdbc's {@link CopyManager}: {@code COPY ... FROM STDIN}. */
+        COPY
+    }
+
+    /** How the ceiling is set up. */
+    record Config(RawTable table, int claimSize, Bulk bulk) {}
+
+    private final Config config;
+    private final Connection producer;
+    private final PreparedStatement insertOne;
+    /** One per worker thread, then the listening one; opened before any clock starts, as pgqueue's pool. */
+    private final List<Connection> connections = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final Wakeup wakeup = new Wakeup();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final String owner = "raw-ceiling-" + ProcessHandle.current().pid();
+    private volatile boolean running = true;
+
+    RawCeiling(String url, Config config) throws SQLException {
+        this.config = config;
+        config.table().create(url);
+        producer = Server.connect(url);
+        try {
+            insertOne = producer.prepareStatement(config.table().insertOne);
+            for (int i = 0; i <= THREADS; i++) {
+                connections.add(Server.connect(url));
+            }
+        } catch (SQLException e) {
+            closeConnections();
+            throw e;
+        }
+    }
+
+    @Override
+    public void enqueueOne(long stamp) throws SQLException {
+        config.table().bindInsertOne(insertOne, new Stamp(stamp).json());
+        insertOne.executeUpdate();
+    }
+
+    @Override
+    public void enqueueBulk(int jobs) throws SQLException, IOException {
+        List<String> payloads = Collections.nCopies(jobs, new Stamp(Stamp.NONE).json());
+        if (config.bulk() == Bulk.COPY) {
+            StringBuilder rows = new StringBuilder(jobs * 80);
+            payloads.forEach(payload -> config.table().appendCopyRow(rows, payload));
+            CopyManager copy = producer.unwrap(PGConnection.class).getCopyAPI();
+            copy.copyIn(config.table().copy, new StringReader(rows.toString()));
+        } else {
+            try (PreparedStatement insert = producer.prepareStatement(config.table().insertMany)) {
+                config.table().bindInsertMany(producer, insert, payloads);
+                insert.executeUpdate();
+            }
+        }
+    }
+
+    @Override
+    public void startWorker(Recorder recorder) throws SQLException {
+        Connection listening = connections.get(THREADS);
+        try (Statement st = listening.createStatement()) {
+            st.execute("LISTEN " + config.table().channel(listening));
+        }
+        PGConnection notifications = listening.unwrap(PGConnection.class);
+        start("raw-listen", () -> listen(notifications));
+        for (int i = 0; i < THREADS; i++) {
+            Connection c = connections.get(i);
+            start("raw-worker-" + i, () -> work(c, recorder));
+        }
+    }
+
+    private void start(String name, Runnable body) {
+        Thread thread = new Thread(() -> {
+            try {
+                body.run();
+            } catch (RuntimeException | Error e) {
+                failure.compareAndSet(null, e);
+            }
+        }, name);
+        thread.setDaemon(true);
+        threads.add(thread);
+        thread.start();
+    }
+
+    private void work(Connection c, Recorder recorder) {
+        RawTable table = config.table();
+        int limit = config.claimSize();
+        try (PreparedStatement claim = c.prepareStatement(table.claim);
+             PreparedStatement complete = c.prepareStatement(table.complete)) {
+            Object[] ids = new Object[limit];
+            while (running) {
+                long seen = wakeup.generation();
+                table.bindClaim(claim, limit, owner);
+                int claimed = 0;
+                try (ResultSet rs = claim.executeQuery()) {
+                    while (rs.next()) {
+                        ids[claimed++] = rs.getObject(1);
+                        recorder.jobStarted(Stamp.parse(rs.getString(2))); // the no-op job
+                    }
+                }
+                if (claimed == 0) {
+                    wakeup.await(seen, IDLE_POLL_MILLIS);
+                    continue;
+                }
+                complete.setArray(1, c.createArrayOf(table.idType, Arrays.copyOf(ids, claimed)));
+                complete.executeUpdate();
+            }
+        } catch (SQLException e) {
+            if (running) {
+                failure.compareAndSet(null, e);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void listen(PGConnection connection) {
+        try {
+            while (running) {
+                PGNotification[] received = connection.getNotifications(LISTEN_WAIT_MILLIS);
+                if (received != null && received.length > 0) {
+                    wakeup.signal();
+                }
+            }
+        } catch (SQLException e) {
+            if (running) {
+                failure.compareAndSet(null, e);
+            }
+        }
+    }
+
+    @Override
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        wakeup.signal();
+        for (Thread thread : threads) {
+            thread.join(5_000);
+        }
+        closeConnections();
+    }
+
+    private void closeConnections() {
+        List<Connection> all = new ArrayList<>(connections);
+        all.add(producer);
+        for (Connection c : all) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (SQLException ignored) {
+                // closing after the measurement: nothing to do about it
+            }
+        }
+    }
+
+    /**
+     * A generation count that the listener bumps on every NOTIFY: a worker reads it before its claim
+     * and, if the claim was empty, sleeps only while it is unchanged, so that a NOTIFY arriving during
+     * the claim is not missed.
+     */
+    private static final class Wakeup {
+        private long generation; // guarded by this
+
+        synchronized long generation() {
+            return generation;
+        }
+
+        synchronized void signal() {
+            generation++;
+            notifyAll();
+        }
+
+        synchronized void await(long seen, long millis) throws InterruptedException {
+            long deadline = System.nanoTime() + millis * 1_000_000L;
+            long left;
+            while (generation == seen && (left = deadline - System.nanoTime()) > 0) {
+                wait(Math.max(1, left / 1_000_000L));
+            }
+        }
+    }
+}
