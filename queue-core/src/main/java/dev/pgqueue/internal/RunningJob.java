@@ -29,9 +29,9 @@ public final class RunningJob implements JobContext, Attempt {
 
     private final ClaimedJob claimed;
     private final HandlerRegistration<?> registration;
-    private final Job<?> job;
-    private final PayloadException payloadError;
     private final AttemptHost host;
+    /** The job with its payload decoded, or why it cannot be; decoded on first use (see {@link #decoded()}). */
+    private volatile Decoded decoded;
 
     private Thread thread; // guarded by this
     private volatile StopReason stopReason;
@@ -57,17 +57,31 @@ public final class RunningJob implements JobContext, Attempt {
         this.claimed = claimed;
         this.registration = registration;
         this.host = host;
-        Object payload = null;
-        PayloadException error = null;
-        try {
-            payload = host.codec().decode(registration.type(), claimed.id(), claimed.payloadJson());
-        } catch (PayloadException e) {
-            error = e;
+    }
+
+    private record Decoded(Job<?> job, PayloadException error) {}
+
+    /**
+     * Decodes the payload the first time it is needed, normally on the handler's thread, so that the
+     * fetcher hands a claim of hundreds of jobs over without decoding any. Two threads asking at once
+     * may both decode; both get equal results, and either may be kept.
+     */
+    private Decoded decoded() {
+        Decoded d = decoded;
+        if (d == null) {
+            Object payload = null;
+            PayloadException error = null;
+            try {
+                payload = host.codec().decode(registration.type(), claimed.id(), claimed.payloadJson());
+            } catch (PayloadException e) {
+                error = e;
+            }
+            d = new Decoded(new Job<>(claimed.id(), claimed.type(), claimed.queue(), payload, claimed.attempt(),
+                    claimed.retryCount(), claimed.maxRetries(), claimed.priority(), claimed.runAt(),
+                    claimed.createdAt(), claimed.userId()), error);
+            decoded = d;
         }
-        this.payloadError = error;
-        this.job = new Job<>(claimed.id(), claimed.type(), claimed.queue(), payload, claimed.attempt(),
-                claimed.retryCount(), claimed.maxRetries(), claimed.priority(), claimed.runAt(),
-                claimed.createdAt(), claimed.userId());
+        return d;
     }
 
     ClaimedJob claimed() {
@@ -79,11 +93,11 @@ public final class RunningJob implements JobContext, Attempt {
     }
 
     Job<?> job() {
-        return job;
+        return decoded().job();
     }
 
     PayloadException payloadError() {
-        return payloadError;
+        return decoded().error();
     }
 
     UUID leaseToken() {
