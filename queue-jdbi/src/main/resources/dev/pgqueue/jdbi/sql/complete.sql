@@ -1,11 +1,16 @@
 -- Complete jobs whose lease the caller still holds (token matches, still processing), with their
 -- handlers' results (null for none); others are left alone. Parameters: now (null = database clock),
 -- ids (uuid[]), lease tokens (uuid[]), results (JSON text[]).
+-- The status test is written j.status = (SELECT 'processing') on purpose: against the literal, the
+-- planner may use the partial index job_queue_lease_idx (WHERE status = 'processing'), and a generic
+-- plan (a prepared statement after five runs), trusting statistics taken when few jobs ran, joins
+-- that index to the batch in a nested loop: O(batch x running jobs), 43 ms instead of 4 ms for 500.
+-- Hidden behind a sub-select, the rows are found by primary key, one probe per job.
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'completed',
        completed_at = clock.now,
        result = CAST(f.result AS jsonb)
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, result)
- WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = 'processing'
+ WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

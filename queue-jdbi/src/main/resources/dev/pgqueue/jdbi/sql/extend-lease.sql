@@ -4,19 +4,20 @@
 -- being recorded, or a rescuer holds it) is skipped, never waited for, so that the heartbeat cannot
 -- deadlock with batch completions; it is checked again at the next beat.
 -- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), lease duration in microseconds.
+-- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
      lease AS (SELECT * FROM unnest(CAST(? AS uuid[]), CAST(? AS uuid[])) AS l(id, lease_token)),
      held AS (
          SELECT j.id
            FROM {schema}.job_queue j JOIN lease l ON l.id = j.id
-          WHERE j.lease_token = l.lease_token AND j.status = 'processing'
+          WHERE j.lease_token = l.lease_token AND j.status = (SELECT 'processing')
           ORDER BY j.id
             FOR UPDATE OF j SKIP LOCKED),
      extended AS (
          UPDATE {schema}.job_queue j
             SET lease_expires_at = clock.now + ? * interval '1 microsecond'
-           FROM clock, held
-          WHERE j.id = held.id
+           FROM clock
+          WHERE j.id = ANY (ARRAY(SELECT id FROM held))
          RETURNING j.id, j.lease_expires_at, j.cancel_requested_at IS NOT NULL AS cancel_requested)
 SELECT id, 'held' AS state, lease_expires_at, cancel_requested FROM extended
 UNION ALL

@@ -1,5 +1,6 @@
 -- Fail jobs permanently (fenced by lease token), whatever retries remain. Parameters: now
 -- (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages (text[]).
+-- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'failed',
@@ -7,5 +8,5 @@ UPDATE {schema}.job_queue j
        error_message = f.message,
        completed_at = clock.now
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, message)
- WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = 'processing'
+ WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

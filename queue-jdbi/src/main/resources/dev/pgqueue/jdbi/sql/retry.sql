@@ -2,6 +2,7 @@
 -- once retry_count would exceed max_retries, or cancelled if a producer asked for that meanwhile.
 -- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages
 -- (text[]), delays in microseconds (bigint[]).
+-- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET retry_count = j.retry_count + 1,
@@ -15,5 +16,5 @@ UPDATE {schema}.job_queue j
   FROM clock,
        unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS bigint[]))
            AS f(id, lease_token, message, delay_micros)
- WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = 'processing'
+ WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count
