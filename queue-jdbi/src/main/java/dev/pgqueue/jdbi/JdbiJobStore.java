@@ -34,7 +34,9 @@ import org.jdbi.v3.core.JdbiException;
  * {@link Jdbi}'s data source for one statement (one transaction) and gives it back. Statements name
  * the schema explicitly and use no session state, so they work behind a transaction-mode pooler
  * (PgBouncer, Supavisor) too; only notifications need a session (see
- * {@link Builder#notifications(boolean)}).
+ * {@link Builder#notifications(boolean)}). An insert of 5,000 plain jobs or more stages them with
+ * COPY in a temporary table that lives and dies within its transaction; without the TEMPORARY
+ * privilege on the database, or on a connection that is not pgjdbc's, it is one statement instead.
  *
  * <p>{@link #bound(Handle)} and {@link #bound(Connection)} give a view of this store that runs on
  * the caller's connection and transaction instead: what the transactional enqueue overloads and
