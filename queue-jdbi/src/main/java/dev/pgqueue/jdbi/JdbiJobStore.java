@@ -34,7 +34,9 @@ import org.jdbi.v3.core.JdbiException;
  * {@link Jdbi}'s data source for one statement (one transaction) and gives it back. Statements name
  * the schema explicitly and use no session state, so they work behind a transaction-mode pooler
  * (PgBouncer, Supavisor) too; only notifications need a session (see
- * {@link Builder#notifications(boolean)}).
+ * {@link Builder#notifications(boolean)}). An insert of 5,000 plain jobs or more stages them with
+ * COPY in a temporary table that lives and dies within its transaction; without the TEMPORARY
+ * privilege on the database, or on a connection that is not pgjdbc's, it is one statement instead.
  *
  * <p>{@link #bound(Handle)} and {@link #bound(Connection)} give a view of this store that runs on
  * the caller's connection and transaction instead: what the transactional enqueue overloads and
@@ -185,7 +187,7 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public List<EnqueueResult> jobInsertMany(InsertParams params) {
-        List<EnqueueResult> results = JobStatements.insertNeedsTransaction(params)
+        List<EnqueueResult> results = statements.insertNeedsTransaction(params)
                 ? run("enqueue jobs", c -> connections.inTransaction(c, () -> statements.insert(c, params)))
                 : run("enqueue jobs", c -> statements.insert(c, params));
         if (results.stream().anyMatch(r -> !r.duplicate())) {
@@ -381,6 +383,7 @@ public final class JdbiJobStore implements JobStore {
         private boolean notifications = true;
         private int version = SchemaMigrator.latestVersion();
         private Duration policyRefreshInterval = QueuePolicies.DEFAULT_REFRESH_INTERVAL;
+        private int copyThreshold = CopyInsert.DEFAULT_THRESHOLD;
 
         private Builder(Jdbi jdbi) {
             this.jdbi = Check.notNull("jdbi", jdbi);
@@ -423,6 +426,15 @@ public final class JdbiJobStore implements JobStore {
         }
 
         /**
+         * From how many plain jobs in one insert they go through COPY (tests: 1 to always, {@code
+         * Integer.MAX_VALUE} to never); default {@value CopyInsert#DEFAULT_THRESHOLD}.
+         */
+        Builder copyThreshold(int copyThreshold) {
+            this.copyThreshold = Check.atLeast("copyThreshold", copyThreshold, 1);
+            return this;
+        }
+
+        /**
          * How often this store reloads the queues' limits and fairness ({@code job_queue_policy}),
          * which every claim follows. Default 5 s: a limit set by another worker, or by SQL, applies to
          * this store's claims within that long (a change through this store applies at once). Each
@@ -461,8 +473,8 @@ public final class JdbiJobStore implements JobStore {
                     task.run();
                 }
             };
-            return new JdbiJobStore(jdbi, schema, new JobStatements(schema), new QueuePolicies(schema, policyRefreshInterval),
-                    new Notifications(jdbi, schema, notifications), pooled);
+            return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold),
+                    new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled);
         }
     }
 }

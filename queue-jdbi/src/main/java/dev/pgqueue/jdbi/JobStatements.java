@@ -75,8 +75,11 @@ final class JobStatements {
     private final String lockJobs;
     /** V3: inserts of jobs with dependencies, dependents or partition keys, and dependency reads. */
     private final Workflows workflows;
+    /** Large batches of plain jobs: from {@link #copyThreshold} jobs on, through COPY. */
+    private final CopyInsert copyInsert;
+    private final int copyThreshold;
 
-    JobStatements(String schema) {
+    JobStatements(String schema, int copyThreshold) {
         insertOne = SqlFiles.load("insert-one", schema);
         insertMany = SqlFiles.load("insert-many", schema);
         insertUnique = SqlFiles.load("insert-unique", schema);
@@ -100,22 +103,29 @@ final class JobStatements {
         tableHealth = SqlFiles.load("table-health", schema);
         lockJobs = SqlFiles.load("lock-jobs", schema);
         workflows = new Workflows(this, schema);
+        copyInsert = new CopyInsert(schema);
+        this.copyThreshold = copyThreshold;
     }
 
     Workflows workflows() {
         return workflows;
     }
 
-    /** Whether inserting these jobs takes more than one statement, hence a transaction of its own. */
-    static boolean insertNeedsTransaction(InsertParams params) {
-        return params.jobs().stream().anyMatch(job -> job.dedupeKey() != null || Workflows.isExtended(job));
+    /**
+     * Whether inserting these jobs takes more than one statement, hence a transaction of its own: jobs
+     * with a dedupe key, dependencies or a partition key, or enough plain jobs to go through COPY.
+     */
+    boolean insertNeedsTransaction(InsertParams params) {
+        return params.jobs().size() >= copyThreshold
+                || params.jobs().stream().anyMatch(job -> job.dedupeKey() != null || Workflows.isExtended(job));
     }
 
     /**
-     * Inserts the jobs without a dedupe key in one statement and those with one through
-     * {@link #insertUnique}; jobs that take part in dependencies or have a partition key go through
-     * {@link Workflows#insert} (workflows, limits and fairness, V3). On a connection in autocommit mode
-     * the caller must open a transaction when {@link #insertNeedsTransaction} says so.
+     * Inserts the jobs without a dedupe key in one statement, or through {@link CopyInsert} when there
+     * are {@link #copyThreshold} of them or more, and those with one through {@link #insertUnique};
+     * jobs that take part in dependencies or have a partition key go through {@link Workflows#insert}
+     * (workflows, limits and fairness, V3). On a connection in autocommit mode the caller must open a
+     * transaction when {@link #insertNeedsTransaction} says so.
      */
     List<EnqueueResult> insert(Connection c, InsertParams params) throws SQLException {
         List<NewJob> jobs = params.jobs();
@@ -153,6 +163,9 @@ final class JobStatements {
     }
 
     private void insertPlain(Connection c, List<NewJob> jobs, Instant now) throws SQLException {
+        if (jobs.size() >= copyThreshold && copyInsert.insert(c, jobs, now)) {
+            return;
+        }
         if (jobs.size() == 1) {
             NewJob job = jobs.get(0);
             try (PreparedStatement ps = c.prepareStatement(insertOne)) {

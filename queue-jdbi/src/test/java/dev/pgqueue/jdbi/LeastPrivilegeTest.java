@@ -95,6 +95,10 @@ class LeastPrivilegeTest {
     }
 
     private Jdbi jdbiAs(String role) {
+        return Jdbi.create(poolAs(role));
+    }
+
+    private HikariDataSource poolAs(String role) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(db.server().jdbcUrl());
         config.setConnectionInitSql("SET ROLE " + role);
@@ -102,7 +106,7 @@ class LeastPrivilegeTest {
         config.setPoolName("lp-" + role);
         HikariDataSource pool = new HikariDataSource(config);
         pools.add(pool);
-        return Jdbi.create(pool);
+        return pool;
     }
 
     /** Runs {@code sql} as {@code role} in a transaction that is rolled back. */
@@ -161,6 +165,25 @@ class LeastPrivilegeTest {
         }
         assertThat(db.queryForList("SELECT enqueued_by FROM " + schema + ".job_queue WHERE id IN (?, ?) ORDER BY enqueued_by",
                 fromJava, fromSql)).extracting(r -> r.get("enqueued_by")).containsExactly(alice, bob);
+    }
+
+    @Test
+    void aProducer_bulkEnqueuesThroughCopy_underRowLevelSecurity() {
+        CopyInsertTest.CopyCounter copies = new CopyInsertTest.CopyCounter();
+        JdbiJobStore aliceStore = JdbiJobStore.builder(Jdbi.create(copies.counting(poolAs(alice)))).schema(schema)
+                .migrate(false).build();
+        List<Work> work = new ArrayList<>();
+        for (int i = 0; i < CopyInsert.DEFAULT_THRESHOLD; i++) {
+            work.add(new Work("alice-bulk-" + i));
+        }
+
+        List<UUID> ids = JdbiJobQueue.create(aliceStore).enqueueAll(WORK, work, dev.pgqueue.EnqueueOptions.defaults());
+
+        assertThat(copies.count()).as("through COPY: a temporary table needs no grant beyond PUBLIC's").isEqualTo(1);
+        assertThat(ids).hasSize(work.size());
+        assertThat(db.queryForLong("SELECT count(*) FROM " + schema + ".job_queue WHERE payload->>'secret' LIKE 'alice-bulk-%'"
+                + " AND enqueued_by = ? AND status = 'pending'", alice)).isEqualTo(work.size());
+        db.execute("DELETE FROM " + schema + ".job_queue WHERE payload->>'secret' LIKE 'alice-bulk-%'");
     }
 
     @Test
