@@ -30,10 +30,11 @@ import org.slf4j.MDC;
 
 /**
  * Runs claimed jobs on the worker's executor, one slot of their queue each, in claim order, and
- * hands each outcome to the {@link Completer}. Jobs claimed ahead wait for a slot here. Keeps the jobs this worker holds a lease on, from claim until their
- * outcome is recorded, for the heartbeat, cancellation and shutdown. A handler can never take the
- * worker down: whatever it throws, including an {@link Error}, ends as that job's outcome, and every
- * claimed job leaves this class with an outcome submitted or its lease given up.
+ * hands each outcome to the {@link Completer}; jobs claimed ahead wait here for a slot. Keeps the
+ * jobs this worker holds a lease on, from claim until their outcome is recorded, for the heartbeat,
+ * cancellation and shutdown. A handler can never take the worker down: whatever it throws, including
+ * an {@link Error}, ends as that job's outcome, and every claimed job leaves this class with an
+ * outcome submitted or its lease given up.
  */
 final class Dispatcher {
 
