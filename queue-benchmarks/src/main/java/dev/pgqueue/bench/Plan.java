@@ -89,6 +89,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         cases.add(rawDrain("w1", "raw-pgqueue-table", RawTable.PGQUEUE, RawCeiling.CLAIM_SIZE, sizes, 0));
         cases.add(rawDrain("w1", "raw-pgqueue-table-k" + Worker.DEFAULT_BATCH_SIZE, RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, sizes, 0));
         cases.add(rawDrain("w1", "raw-minimal-table", RawTable.MINIMAL, RawCeiling.CLAIM_SIZE, sizes, 0));
+        // The ceiling at pgqueue's own claim size first: the "same k"; then the peers' k = 50.
+        ratios.add(new Results.Ratio("w1", "pgqueue-default", "raw-pgqueue-table-k" + Worker.DEFAULT_BATCH_SIZE, "drain_jobs_per_s"));
         ratios.add(new Results.Ratio("w1", "pgqueue-default", "raw-pgqueue-table", "drain_jobs_per_s"));
     }
 
