@@ -360,25 +360,30 @@ final class JobStatements {
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    int k = 0;
-                    claimed.add(new ClaimedJob(
-                            rs.getObject(++k, UUID.class),
-                            rs.getString(++k),
-                            rs.getString(++k),
-                            rs.getString(++k),
-                            rs.getInt(++k),
-                            rs.getInt(++k),
-                            rs.getInt(++k),
-                            rs.getInt(++k),
-                            instant(rs, ++k),
-                            instant(rs, ++k),
-                            rs.getObject(++k, UUID.class),
-                            rs.getObject(++k, UUID.class),
-                            instant(rs, ++k)));
+                    claimed.add(claimedJob(rs));
                 }
             }
             return claimed;
         }
+    }
+
+    /** A row of claim.sql (also the first columns of claim-fair.sql's rows). */
+    static ClaimedJob claimedJob(ResultSet rs) throws SQLException {
+        int k = 0;
+        return new ClaimedJob(
+                rs.getObject(++k, UUID.class),
+                rs.getString(++k),
+                rs.getString(++k),
+                rs.getString(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                rs.getInt(++k),
+                instant(rs, ++k),
+                instant(rs, ++k),
+                rs.getObject(++k, UUID.class),
+                rs.getObject(++k, UUID.class),
+                instant(rs, ++k));
     }
 
     /** Runs one statement per kind of outcome present, each fenced by lease token. */

@@ -290,7 +290,7 @@ final class QueuePolicies {
             ps.setLong(++i, TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    claimed.add(claimedJob(rs));
+                    claimed.add(JobStatements.claimedJob(rs));
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
                         lastPosition = position;
@@ -308,25 +308,6 @@ final class QueuePolicies {
                     params.now())));
         }
         return claimed;
-    }
-
-    /** A row of claim-fair.sql, whose first columns are claim.sql's. */
-    private static ClaimedJob claimedJob(ResultSet rs) throws SQLException {
-        int k = 0;
-        return new ClaimedJob(
-                rs.getObject(++k, UUID.class),
-                rs.getString(++k),
-                rs.getString(++k),
-                rs.getString(++k),
-                rs.getInt(++k),
-                rs.getInt(++k),
-                rs.getInt(++k),
-                rs.getInt(++k),
-                instant(rs, ++k),
-                instant(rs, ++k),
-                rs.getObject(++k, UUID.class),
-                rs.getObject(++k, UUID.class),
-                instant(rs, ++k));
     }
 
     // ---- the table -------------------------------------------------------------------------------
