@@ -514,6 +514,9 @@ class HttpApiTest {
                 }
                 RawResponse overall = raw("127.0.0." + client, request);
                 assertThat(overall.status()).isEqualTo(503);
+                for (int i = 1; i <= 100; i++) { // many more clients: each refused at once, no thread kept
+                    assertThat(raw("127.0.1." + i, request).status()).isEqualTo(503);
+                }
                 assertThat(overall.body()).contains("the server has " + HttpApi.MAX_EVENT_STREAMS + " event streams open");
                 assertThat(api.openEventStreams()).isEqualTo(HttpApi.MAX_EVENT_STREAMS);
                 assertThat(app.events().subscriptions()).isEqualTo(HttpApi.MAX_EVENT_STREAMS);
