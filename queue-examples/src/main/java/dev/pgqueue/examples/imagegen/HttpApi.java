@@ -312,7 +312,8 @@ final class HttpApi implements HttpHandler {
         } catch (JsonProcessingException e) {
             sendErrorQuietly(exchange, 400, "invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            log.debug("{} {}: the client went away: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
+            log.debug("{} {}: the client went away: {}", exchange.getRequestMethod(),
+                    forLog(exchange.getRequestURI().getRawPath(), 200), forLog(e.toString(), 300));
         } catch (RuntimeException e) {
             // Exception messages may carry what the client sent (the SQL driver's, the server's):
             // escaped and cut, as is the path. Bound arguments are not in them (ImageGenApp's Jdbi).
@@ -330,13 +331,13 @@ final class HttpApi implements HttpHandler {
     private boolean admitted(HttpExchange exchange) throws IOException {
         String host = exchange.getRequestHeaders().getFirst("Host");
         if (host == null || !isThisServer(host)) {
-            exchange.getResponseHeaders().set("Connection", "close");
-            sendError(exchange, 421, "this server does not serve the host " + (host == null ? "(none)" : json.writeValueAsString(cut(host, 100)))
-                    + "; use http://localhost:" + port + "/");
+            exchange.getResponseHeaders().set("Connection", "close"); // its body, if any, is not read
+            sendError(exchange, 421, "this server does not serve the host " + (host == null ? "(none)" : json.writeValueAsString(cut(host, 100))));
             return false;
         }
         String origin = exchange.getRequestHeaders().getFirst("Origin");
         if (origin != null && !origin.equalsIgnoreCase("http://" + host)) {
+            exchange.getResponseHeaders().set("Connection", "close");
             sendError(exchange, 403, "requests from pages of another origin are refused: " + json.writeValueAsString(cut(origin, 100)));
             return false;
         }
@@ -411,6 +412,7 @@ final class HttpApi implements HttpHandler {
             }
             if (!route.contentTypes().isEmpty() && !hasContentType(exchange, route.contentTypes())) {
                 String given = exchange.getRequestHeaders().getFirst("Content-Type");
+                exchange.getResponseHeaders().set("Connection", "close");
                 sendError(exchange, 415, "expected Content-Type " + String.join(" or ", route.contentTypes()) + ", got: "
                         + (given == null ? "none" : json.writeValueAsString(cut(given, 100))));
                 return;
