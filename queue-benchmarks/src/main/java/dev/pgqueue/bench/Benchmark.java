@@ -66,8 +66,8 @@ public final class Benchmark {
                     "options: workloads " + options.workloads() + ", runs " + options.runs()
                             + (options.quick() ? ", quick" : "") + (options.sweep() ? ", sweep" : ""),
                     "sizes: " + options.sizes());
-            Log.info("pgqueue benchmarks on %s; %d configurations x %d runs; CSV %s",
-                    server.describe(), plan.cases().size(), options.runs(), csv);
+            Log.info("pgqueue benchmarks on %s; %d configurations x %d runs; CSV %s; this run's databases: %s*",
+                    server.describe(), plan.cases().size(), options.runs(), csv, server.runPrefix());
             Plan warmup = Plan.warmup(options);
             if (options.warmup() && !warmup.cases().isEmpty()) {
                 warmUp(server, warmup);

@@ -23,9 +23,12 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
 
     record Case(String workload, String system, Measure measure) {
 
-        /** The measurement's database: {@code bench_<system>_<workload>}, as an identifier. */
+        /**
+         * The measurement's database within the run, {@code <system>_<workload>} as an identifier;
+         * {@link Server#fresh} prefixes it with the run's own prefix.
+         */
         String database() {
-            return ("bench_" + system + "_" + workload).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+            return (system + "_" + workload).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         }
     }
 

@@ -3,12 +3,17 @@ package dev.pgqueue.bench;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.testing.postgres.PostgresServer;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,14 +21,23 @@ import java.util.regex.Pattern;
  * The PostgreSQL the benchmark runs on: the one given by URL, or an embedded one started for the
  * run. Every measurement gets a {@link #fresh fresh database} of its own, so that no measurement
  * sees another's tables, bloat or statistics.
+ *
+ * <p>The server may be shared: its databases are not ours. Each run names its databases with a
+ * prefix of its own ({@code bench_<8 random hex digits>_}), creates them with a plain
+ * {@code CREATE DATABASE} (which fails rather than adopt a database that exists), records each one
+ * it created, and drops only those: never a database that it did not create, whatever its name.
  */
 final class Server implements AutoCloseable {
 
     static final String APPLICATION_NAME = "pgqueue-bench";
     private static final Pattern URL = Pattern.compile("^(jdbc:postgresql://[^/?]*)(/[^?]*)?(\\?.*)?$");
+    private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     private final String adminUrl;
     private final PostgresServer embedded;
+    private final String runPrefix = "bench_" + HexFormat.of().formatHex(randomBytes(4)) + "_";
+    /** The databases this run created and has not dropped yet: the only ones it may drop. */
+    private final Set<String> created = ConcurrentHashMap.newKeySet();
 
     private Server(String adminUrl, PostgresServer embedded) {
         this.adminUrl = adminUrl;
@@ -71,33 +85,56 @@ final class Server implements AutoCloseable {
                 + adminUrl.replaceAll("(?i)(password=)[^&]*", "$1***");
     }
 
+    /** What this run's database names start with: {@code bench_<8 random hex digits>_}. */
+    String runPrefix() {
+        return runPrefix;
+    }
+
     /**
-     * Creates the database {@code name}, dropping a leftover of that name first (an earlier run that
-     * was killed), and checkpoints so that the measurement does not pay for earlier writes.
+     * Creates the database {@link #runPrefix()}{@code name} for one measurement, and checkpoints so
+     * that the measurement does not pay for earlier writes. Fails, dropping nothing, if a database of
+     * that name exists already.
      */
     Fresh fresh(String name) throws SQLException {
-        drop(name);
+        String database = runPrefix + name;
+        if (!DATABASE_NAME.matcher(database).matches()) {
+            throw new IllegalArgumentException("expected a database name of at most 63 characters a-z, 0-9 and _, got: " + database);
+        }
         try (Connection c = connect(adminUrl); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + name);
+            st.execute("CREATE DATABASE " + database);
+            created.add(database);
             st.execute("CHECKPOINT");
         }
-        return new Fresh(name, withDatabase(adminUrl, name));
+        return new Fresh(database, withDatabase(adminUrl, database));
     }
 
-    private void drop(String name) throws SQLException {
-        try (Connection c = connect(adminUrl); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    /** Drops {@code database}, which this run must have created. */
+    private void drop(String database) throws SQLException {
+        if (!created.contains(database)) {
+            throw new IllegalStateException("refusing to drop the database " + database + ": this run did not create it");
         }
+        try (Connection c = connect(adminUrl); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        }
+        created.remove(database);
     }
 
+    /** Drops what this run created and has not dropped yet (a measurement that failed to), then stops an embedded server. */
     @Override
     public void close() {
+        for (String database : List.copyOf(created)) {
+            try {
+                drop(database);
+            } catch (SQLException | RuntimeException e) {
+                Log.info("could not drop this run's database %s: %s", database, e);
+            }
+        }
         if (embedded != null) {
             embedded.close();
         }
     }
 
-    /** A database made for one measurement; {@link #close()} drops it. */
+    /** A database this run made for one measurement; {@link #close()} drops it. */
     final class Fresh implements AutoCloseable {
         private final String name;
         private final String url;
@@ -105,6 +142,10 @@ final class Server implements AutoCloseable {
         private Fresh(String name, String url) {
             this.name = name;
             this.url = url;
+        }
+
+        String name() {
+            return name;
         }
 
         String url() {
@@ -115,6 +156,12 @@ final class Server implements AutoCloseable {
         public void close() throws SQLException {
             drop(name);
         }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     /** A plain autocommit connection. */

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -34,16 +35,22 @@ public final class Demo {
     public static final String JDBC_URL_ENV = "PGQUEUE_DEMO_JDBC_URL";
 
     private static final Duration PACK_DEADLINE = Duration.ofMinutes(10);
+    private static final Pattern PASSWORD = Pattern.compile("(?i)[?&]password=");
     private static final String USAGE = """
             usage: java -jar queue-examples/target/pgqueue-demo.jar [options]
-              --jdbc-url URL    use this PostgreSQL (14+) instead of an embedded one; also $%s
-                                e.g. 'jdbc:postgresql://localhost:5432/postgres?user=postgres&password=secret'
+              --jdbc-url URL    use this PostgreSQL (14+) instead of an embedded one,
+                                e.g. 'jdbc:postgresql://localhost:5432/postgres?user=postgres'
+                                A URL with a password belongs in $%1$s instead: every user of
+                                this machine can read a command line (ps), not the environment:
+                                  %1$s='jdbc:postgresql://…?user=…&password=…' java -jar …
               --schema NAME     schema for the tables and job_queue (default imagegen; created if missing)
-              --projects N      projects to generate (default 6); each gets %d sample images
+              --projects N      projects to generate (default 6); each gets %2$d sample images
               --concurrency N   jobs the worker runs at once (default: 2 per CPU, at least 4)
               --out DIR         where to write the generated assets (default: target/demo-output)
               --serve           keep the HTTP service and its page running until Ctrl-C
               --port N          the HTTP port with --serve (default 8080; 0 = any free port)
+              --bind ADDRESS    the address to serve on (default 127.0.0.1: this machine only); the
+                                page has no login: on another address, anyone who reaches it can use it
             """.formatted(JDBC_URL_ENV, SampleImages.SAMPLES.size());
 
     private Demo() {}
@@ -58,7 +65,8 @@ public final class Demo {
     }
 
     /** The options, parsed. */
-    record Options(String jdbcUrl, String schema, int projects, int concurrency, Path out, boolean serve, int port) {}
+    record Options(String jdbcUrl, boolean jdbcUrlInArgs, String schema, int projects, int concurrency, Path out,
+                   boolean serve, int port, String bind) {}
 
     static int run(String[] args, PrintStream out) {
         if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
@@ -117,6 +125,10 @@ public final class Demo {
                             embedded.majorVersion(), seconds(t));
                 } else {
                     line("database", "%s", jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***"));
+                    if (options.jdbcUrlInArgs() && PASSWORD.matcher(jdbcUrl).find()) {
+                        line("warning", "--jdbc-url has a password, which other users of this machine can read in ps;"
+                                + " set %s instead", JDBC_URL_ENV);
+                    }
                 }
                 return runOn(jdbcUrl);
             } finally {
@@ -170,6 +182,7 @@ public final class Demo {
                     .schema(options.schema())
                     .concurrency(options.concurrency())
                     .httpPort(options.serve() ? options.port() : ImageGenApp.Settings.NO_HTTP)
+                    .httpHost(options.bind())
                     .listener(counter);
             long t = System.nanoTime();
             ImageGenApp app = ImageGenApp.start(settings);
@@ -313,6 +326,8 @@ public final class Demo {
 
     static Options parse(String[] args) {
         String jdbcUrl = System.getenv(JDBC_URL_ENV);
+        boolean jdbcUrlInArgs = false;
+        String bind = ImageGenApp.Settings.LOOPBACK;
         String schema = ImageGenApp.Settings.DEFAULT_SCHEMA;
         int projects = 6;
         int concurrency = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
@@ -323,7 +338,11 @@ public final class Demo {
             String arg = args[i];
             switch (arg) {
                 case "--serve" -> serve = true;
-                case "--jdbc-url" -> jdbcUrl = value(args, ++i, arg);
+                case "--jdbc-url" -> {
+                    jdbcUrl = value(args, ++i, arg);
+                    jdbcUrlInArgs = true;
+                }
+                case "--bind" -> bind = value(args, ++i, arg);
                 case "--schema" -> schema = value(args, ++i, arg);
                 case "--projects" -> projects = number(args, ++i, arg, 1);
                 case "--concurrency" -> concurrency = number(args, ++i, arg, 1);
@@ -332,8 +351,8 @@ public final class Demo {
                 default -> throw new IllegalArgumentException("unknown option: " + arg);
             }
         }
-        return new Options(jdbcUrl == null || jdbcUrl.isBlank() ? null : jdbcUrl.strip(),
-                schema, projects, concurrency, out, serve, port);
+        return new Options(jdbcUrl == null || jdbcUrl.isBlank() ? null : jdbcUrl.strip(), jdbcUrlInArgs,
+                schema, projects, concurrency, out, serve, port, bind);
     }
 
     private static String value(String[] args, int i, String option) {

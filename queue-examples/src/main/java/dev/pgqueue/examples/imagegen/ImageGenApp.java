@@ -10,6 +10,8 @@ import dev.pgqueue.jdbi.JdbiJobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -19,12 +21,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementExceptions;
 
 /**
  * The image-generation service, wired as a real application's {@code main} would wire it: a
@@ -46,12 +50,16 @@ public final class ImageGenApp implements AutoCloseable {
      * @param schema      where the example's tables and pgqueue's {@code job_queue} live
      * @param concurrency generate jobs run at once by this instance's worker
      * @param httpPort    the HTTP API's port (0 for any free port), or {@link #NO_HTTP}
+     * @param httpHost    the address the HTTP API listens on: {@value #LOOPBACK} (this machine only,
+     *                    the default), or another; the API has no login (see {@link HttpApi})
      * @param listener    hears what the worker does (the demo's progress display, tests)
      */
-    public record Settings(String jdbcUrl, String schema, int concurrency, int httpPort, WorkerListener listener) {
+    public record Settings(String jdbcUrl, String schema, int concurrency, int httpPort, String httpHost,
+                           WorkerListener listener) {
 
         public static final String DEFAULT_SCHEMA = "imagegen";
         public static final int NO_HTTP = -1;
+        public static final String LOOPBACK = "127.0.0.1";
 
         private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,53}");
 
@@ -69,27 +77,34 @@ public final class ImageGenApp implements AutoCloseable {
             if (httpPort < NO_HTTP || httpPort > 65_535) {
                 throw new IllegalArgumentException("expected httpPort to be 0-65535 or NO_HTTP, got: " + httpPort);
             }
+            if (httpHost == null || httpHost.isBlank()) {
+                throw new IllegalArgumentException("expected httpHost to be an address, got: " + httpHost);
+            }
         }
 
-        /** Schema {@value #DEFAULT_SCHEMA}, 8 concurrent jobs, no HTTP. */
+        /** Schema {@value #DEFAULT_SCHEMA}, 8 concurrent jobs, no HTTP (else on {@value #LOOPBACK}). */
         public static Settings of(String jdbcUrl) {
-            return new Settings(jdbcUrl, DEFAULT_SCHEMA, 8, NO_HTTP, new WorkerListener() {});
+            return new Settings(jdbcUrl, DEFAULT_SCHEMA, 8, NO_HTTP, LOOPBACK, new WorkerListener() {});
         }
 
         public Settings schema(String schema) {
-            return new Settings(jdbcUrl, schema, concurrency, httpPort, listener);
+            return new Settings(jdbcUrl, schema, concurrency, httpPort, httpHost, listener);
         }
 
         public Settings concurrency(int concurrency) {
-            return new Settings(jdbcUrl, schema, concurrency, httpPort, listener);
+            return new Settings(jdbcUrl, schema, concurrency, httpPort, httpHost, listener);
         }
 
         public Settings httpPort(int httpPort) {
-            return new Settings(jdbcUrl, schema, concurrency, httpPort, listener);
+            return new Settings(jdbcUrl, schema, concurrency, httpPort, httpHost, listener);
+        }
+
+        public Settings httpHost(String httpHost) {
+            return new Settings(jdbcUrl, schema, concurrency, httpPort, httpHost, listener);
         }
 
         public Settings listener(WorkerListener listener) {
-            return new Settings(jdbcUrl, schema, concurrency, httpPort, listener);
+            return new Settings(jdbcUrl, schema, concurrency, httpPort, httpHost, listener);
         }
     }
 
@@ -102,7 +117,9 @@ public final class ImageGenApp implements AutoCloseable {
     private Jdbi jdbi;
     private JdbiJobQueue queue;
     private Projects projects;
+    private ProjectEvents events;
     private HttpServer http;
+    private HttpApi api;
 
     private ImageGenApp(Settings settings) {
         this.settings = settings;
@@ -132,10 +149,14 @@ public final class ImageGenApp implements AutoCloseable {
         pool.setMaximumPoolSize(settings.concurrency() + 8);
         pool.setMinimumIdle(2);
         pool.setPoolName("imagegen-" + settings.schema());
+        // Errors name the SQL state and message, never the values of a row (Detail: Key (name)=(…)).
+        pool.addDataSourceProperty("logServerErrorDetail", "false");
         HikariDataSource dataSource = new HikariDataSource(pool);
         resources.add(dataSource);
 
         jdbi = Jdbi.create(dataSource);
+        // An exception's message leaves out the statement's bound arguments: what users typed.
+        jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
         // Creates the schema if needed and migrates job_queue in it; then the example's own tables.
         JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(settings.schema()).build();
         migrate(jdbi);
@@ -152,13 +173,19 @@ public final class ImageGenApp implements AutoCloseable {
         worker.start();
         resources.add(worker);
 
-        ProjectEvents events = ProjectEvents.start(settings.jdbcUrl(), settings.schema(), Duration.ofSeconds(30));
+        events = ProjectEvents.start(settings.jdbcUrl(), jdbi, settings.schema(), Duration.ofSeconds(30));
         resources.add(events);
 
         if (settings.httpPort() != Settings.NO_HTTP) {
-            http = HttpServer.create(new InetSocketAddress(settings.httpPort()), 0);
-            http.createContext("/", new HttpApi(projects, events));
-            ExecutorService threads = Executors.newCachedThreadPool(daemonThreads("imagegen-http-"));
+            http = HttpServer.create(new InetSocketAddress(InetAddress.getByName(settings.httpHost()), settings.httpPort()), 0);
+            api = new HttpApi(projects, events, http.getAddress());
+            http.createContext("/", api);
+            // Bounded: each event stream holds a thread while it is open (HttpApi limits how many);
+            // idle threads end after a few seconds. A request that finds every thread busy and the
+            // queue full has its connection closed by the server.
+            ThreadPoolExecutor threads = new ThreadPoolExecutor(HttpApi.MAX_THREADS, HttpApi.MAX_THREADS,
+                    5, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), daemonThreads("imagegen-http-"));
+            threads.allowCoreThreadTimeOut(true);
             http.setExecutor(threads);
             http.start();
             resources.add(() -> {
@@ -169,9 +196,26 @@ public final class ImageGenApp implements AutoCloseable {
         }
     }
 
-    /** The API's base address, e.g. {@code http://localhost:8080/}, if HTTP was asked for. */
+    /**
+     * The API's base address, e.g. {@code http://localhost:8080/} (or the address it was bound to,
+     * when that is not a loopback or wildcard one), if HTTP was asked for.
+     */
     public Optional<URI> httpAddress() {
-        return Optional.ofNullable(http).map(server -> URI.create("http://localhost:" + server.getAddress().getPort() + "/"));
+        return Optional.ofNullable(http).map(server -> {
+            InetAddress address = server.getAddress().getAddress();
+            String host = address.isLoopbackAddress() || address.isAnyLocalAddress() ? "localhost"
+                    : address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
+            return URI.create("http://" + host + ":" + server.getAddress().getPort() + "/");
+        });
+    }
+
+    /** The HTTP API, if HTTP was asked for. */
+    Optional<HttpApi> httpApi() {
+        return Optional.ofNullable(api);
+    }
+
+    ProjectEvents events() {
+        return events;
     }
 
     /** The pooled {@link Jdbi} on the service's schema. */

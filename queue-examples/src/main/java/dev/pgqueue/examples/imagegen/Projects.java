@@ -7,6 +7,7 @@ import dev.pgqueue.examples.imagegen.ProjectView.ImageView;
 import dev.pgqueue.jdbi.JdbiJobQueue;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -39,6 +40,7 @@ final class Projects {
             throw new ProjectException(ProjectException.Kind.INVALID,
                     "expected name to be 1-" + MAX_NAME_LENGTH + " characters, got: " + (name == null ? "none" : name.strip().length()));
         }
+        requirePlainText("name", name);
         if (userId == null) {
             throw new ProjectException(ProjectException.Kind.INVALID, "expected a userId");
         }
@@ -56,6 +58,9 @@ final class Projects {
      * an image that is damaged further in fails its jobs in the worker, with the reason on the project.
      */
     ImageView addImage(UUID projectId, String fileName, byte[] bytes) {
+        if (fileName != null) {
+            requirePlainText("the file name", fileName);
+        }
         Images.Info info;
         try {
             info = Images.probe(bytes);
@@ -212,6 +217,23 @@ final class Projects {
     private static int imageCount(Handle handle, UUID projectId) {
         return handle.createQuery("SELECT count(*) FROM source_images WHERE project_id = :id")
                 .bind("id", projectId).mapTo(Integer.class).one();
+    }
+
+    /**
+     * Rejects control characters (U+0000, which PostgreSQL's text cannot hold, newlines, escapes) and
+     * unpaired surrogates, which the driver would store as {@code ?}.
+     */
+    private static void requirePlainText(String what, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++; // a pair: one character outside the BMP
+            } else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+                throw new ProjectException(ProjectException.Kind.INVALID, String.format(Locale.ROOT,
+                        "expected %s to have no control characters or unpaired surrogates, got U+%04X at position %d",
+                        what, (int) c, i + 1));
+            }
+        }
     }
 
     /** The last path segment, cut to fit; a blank name becomes {@code image.<format>}. */

@@ -66,15 +66,20 @@ CREATE INDEX IF NOT EXISTS project_status_changes_project_idx ON project_status_
 -- The "Realtime" step: every status write of a project, and every asset that finishes, is
 -- announced on the channel imagegen_<schema> when its transaction commits, whoever wrote it (this
 -- service, a producer in another language, psql). The HTTP service relays them as Server-Sent Events.
+--
+-- A notification is only a hint (any role may NOTIFY on the channel): it names the status change
+-- (project_status_changes.id) or the asset, and the service reads what it relays from these tables.
 CREATE OR REPLACE FUNCTION imagegen_project_status_written() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    change_id bigint;
 BEGIN
-    EXECUTE format('INSERT INTO %I.project_status_changes (project_id, from_status, to_status) VALUES ($1, $2, $3)',
+    EXECUTE format('INSERT INTO %I.project_status_changes (project_id, from_status, to_status) VALUES ($1, $2, $3) RETURNING id',
                    TG_TABLE_SCHEMA)
+        INTO change_id
         USING NEW.id, OLD.status, NEW.status;
     PERFORM pg_notify('imagegen_' || TG_TABLE_SCHEMA, json_build_object(
-        'type', 'status', 'project', NEW.id, 'status', NEW.status,
-        'reason', left(NEW.failure_reason, 1000))::text);
+        'type', 'status', 'project', NEW.id, 'change', change_id, 'status', NEW.status)::text);
     RETURN NULL;
 END $$;
 
