@@ -139,7 +139,7 @@ BEGIN
     END IF;
     IF NOT pg_catalog.isfinite(job_queue_producer_check.run_at)
        OR job_queue_producer_check.run_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) CAST('1 hour' AS pg_catalog.interval))
-       OR job_queue_producer_check.run_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.+) CAST('365000 days' AS pg_catalog.interval)) THEN
+       OR job_queue_producer_check.run_at OPERATOR(pg_catalog.>) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) CAST('365000 days' AS pg_catalog.interval)) THEN
         RAISE EXCEPTION 'expected run_at to be at most 1 hour in the past and 365000 days ahead (a producer''s range, roles.sql), got: %',
             job_queue_producer_check.run_at
             USING ERRCODE = 'check_violation';
