@@ -193,3 +193,38 @@ CREATE POLICY job_queue_producer_insert ON job_queue FOR INSERT TO pgqueue_produ
                 AND job_queue_producer_check(priority, run_at, max_retries, created_at, user_id));
 CREATE POLICY job_queue_worker_all ON job_queue FOR ALL TO pgqueue_worker
     USING (true) WITH CHECK (true);
+
+-- So that both roles keep working where row-level security is on for every pgqueue table and PUBLIC
+-- may execute no pgqueue function, as after supabase-rls.sql (run that one after this script): the
+-- worker may execute every pgqueue function of the schema (its completions run
+-- job_queue_dependency_finished() through a trigger) and has a policy on every table it uses; both
+-- read the migration history.
+DO
+$$
+DECLARE
+    fn pg_catalog.regprocedure;
+BEGIN
+    FOR fn IN
+        SELECT CAST(p.oid AS pg_catalog.regprocedure)
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = pg_catalog.current_schema())
+           AND (p.proname LIKE 'job\_queue%' OR p.proname LIKE 'pgqueue\_%')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO pgqueue_worker', fn);
+    END LOOP;
+    IF to_regclass('pgqueue_schema_history') IS NOT NULL THEN
+        DROP POLICY IF EXISTS pgqueue_schema_history_read ON pgqueue_schema_history;
+        CREATE POLICY pgqueue_schema_history_read ON pgqueue_schema_history FOR SELECT TO pgqueue_producer, pgqueue_worker
+            USING (true);
+    END IF;
+END
+$$;
+DROP POLICY IF EXISTS job_queue_dependency_worker_all ON job_queue_dependency;
+CREATE POLICY job_queue_dependency_worker_all ON job_queue_dependency FOR ALL TO pgqueue_worker
+    USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS job_queue_policy_worker_all ON job_queue_policy;
+CREATE POLICY job_queue_policy_worker_all ON job_queue_policy FOR ALL TO pgqueue_worker
+    USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS job_queue_policy_start_worker_all ON job_queue_policy_start;
+CREATE POLICY job_queue_policy_start_worker_all ON job_queue_policy_start FOR ALL TO pgqueue_worker
+    USING (true) WITH CHECK (true);

@@ -49,6 +49,8 @@ class SupabaseRlsTest {
     private final String anon = "sb_anon_" + suffix;
     private final String serviceRole = "sb_service_role_" + suffix;
     private final String auth = "sb_auth_" + suffix;
+    private final String producerGroup = "sb_producer_" + suffix;
+    private final String workerGroup = "sb_worker_" + suffix;
     private final UUID alice = UUID.randomUUID();
     private final UUID bob = UUID.randomUUID();
     private final List<HikariDataSource> pools = new ArrayList<>();
@@ -78,6 +80,13 @@ class SupabaseRlsTest {
             db.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA " + db.schema() + " GRANT ALL ON " + kind + " TO " + apiRoles);
         }
         JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        // A project that also uses the least-privilege roles runs roles.sql first.
+        String roles = SqlFiles.read("/db/pgqueue/optional/roles.sql")
+                .replace("pgqueue_producer", producerGroup)
+                .replace("pgqueue_worker", workerGroup);
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl()); Statement st = c.createStatement()) {
+            st.execute(roles);
+        }
 
         String script = SqlFiles.read("/db/pgqueue/optional/supabase-rls.sql")
                 .replace("auth.uid()", auth + ".uid()")
@@ -97,7 +106,7 @@ class SupabaseRlsTest {
     void dropRoles() {
         pools.forEach(HikariDataSource::close);
         db.execute("DROP SCHEMA " + auth + " CASCADE");
-        for (String role : List.of(authenticated, anon, serviceRole)) {
+        for (String role : List.of(authenticated, anon, serviceRole, producerGroup, workerGroup)) {
             db.execute("DROP OWNED BY " + role + " CASCADE");
             db.execute("DROP ROLE " + role);
         }
@@ -233,18 +242,30 @@ class SupabaseRlsTest {
         }
     }
 
-    @Test
-    void aWorkerConnectedAsTheServiceRole_stillRunsWorkflows() {
+    private JdbiJobStore storeAs(String role) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(db.server().jdbcUrl());
-        config.setConnectionInitSql("SET ROLE " + serviceRole);
+        config.setConnectionInitSql("SET ROLE " + role);
         config.setMaximumPoolSize(4);
         HikariDataSource pool = new HikariDataSource(config);
         pools.add(pool);
-        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(pool)).schema(db.schema()).migrate(false).build();
-        JdbiJobQueue queue = JdbiJobQueue.create(store);
-        UUID first = queue.enqueue(STEP, new Step("first"));
-        UUID second = queue.enqueue(STEP, new Step("second"), EnqueueOptions.defaults().dependsOn(first));
+        return JdbiJobStore.builder(Jdbi.create(pool)).schema(db.schema()).migrate(false).build();
+    }
+
+    @Test
+    void aWorkerConnectedAsTheServiceRole_stillRunsWorkflows() {
+        runsAWorkflowUnderALimit(storeAs(serviceRole), storeAs(serviceRole));
+    }
+
+    @Test
+    void theLeastPrivilegeRoles_stillEnqueueAndRunWorkflows() {
+        runsAWorkflowUnderALimit(storeAs(producerGroup), storeAs(workerGroup));
+    }
+
+    /** The producer enqueues a job, the worker's store a dependent one (workflows are the worker's), and the worker runs both. */
+    private void runsAWorkflowUnderALimit(JdbiJobStore producer, JdbiJobStore store) {
+        UUID first = JdbiJobQueue.create(producer).enqueue(STEP, new Step("first"));
+        UUID second = JdbiJobQueue.create(store).enqueue(STEP, new Step("second"), EnqueueOptions.defaults().dependsOn(first));
         Worker worker = Worker.builder(store).pollInterval(Duration.ofMillis(100)).globalConcurrency("default", STEP, 2)
                 .handler(STEP, (job, context) -> JobOutcome.done()).build();
         worker.start();
