@@ -324,6 +324,26 @@ class LeastPrivilegeTest {
     }
 
     @Test
+    void aProducer_enqueuesUniqueJobs_inJavaAndSql_withinItsBounds() {
+        JdbiJobQueue queue = JdbiJobQueue.create(JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build());
+        dev.pgqueue.EnqueueOptions once = dev.pgqueue.EnqueueOptions.defaults().dedupeKey("alice-once-" + suffix)
+                .priority(-1000).maxRetries(100).delay(Duration.ofDays(365));
+        dev.pgqueue.EnqueueResult first = queue.enqueueUnique(WORK, new Work("alice-once"), once);
+        dev.pgqueue.EnqueueResult again = queue.enqueueUnique(WORK, new Work("alice-once"), once);
+        assertThat(first.duplicate()).isFalse();
+        assertThat(again.duplicate()).isTrue();
+        assertThat(again.jobId()).isEqualTo(first.jobId());
+        String bobOnce = "SELECT duplicate FROM " + schema + ".job_queue_enqueue_unique('work', '{}', priority => 1000,"
+                + " run_at => now() - interval '59 minutes', dedupe_key => 'bob-once-" + suffix + "')";
+        Jdbi asBob = jdbiAs(bob);
+        Boolean firstDuplicate = asBob.withHandle(h -> h.createQuery(bobOnce).mapTo(Boolean.class).one());
+        Boolean againDuplicate = asBob.withHandle(h -> h.createQuery(bobOnce).mapTo(Boolean.class).one());
+        assertThat(firstDuplicate).isFalse();
+        assertThat(againDuplicate).isTrue();
+        db.execute("DELETE FROM " + schema + ".job_queue WHERE dedupe_key IN (?, ?)", "alice-once-" + suffix, "bob-once-" + suffix);
+    }
+
+    @Test
     void aProducer_setsOnlyTheUserIdsTheOwnerLetsItUse() throws SQLException {
         UUID bobsUser = UUID.randomUUID();
         UUID anyUser = UUID.randomUUID();
