@@ -190,7 +190,13 @@ CREATE POLICY job_queue_producer_insert ON job_queue FOR INSERT TO pgqueue_produ
                 AND lease_owner IS NULL AND lease_token IS NULL AND lease_expires_at IS NULL
                 AND cancel_requested_at IS NULL AND processed_at IS NULL AND completed_at IS NULL
                 AND octet_length(CAST(payload AS text)) <= job_queue_max_payload_bytes()
-                AND job_queue_producer_check(priority, run_at, max_retries, created_at, user_id));
+                -- The bounds as plain expressions (cheap), and job_queue_producer_check() only when
+                -- one of them fails (it raises the error naming the value) or for a user_id.
+                AND ((priority BETWEEN -1000 AND 1000 AND max_retries BETWEEN 0 AND 100
+                      AND run_at >= now() - interval '1 hour' AND run_at <= clock_timestamp() + interval '365000 days'
+                      AND created_at >= now() AND created_at <= clock_timestamp()
+                      AND user_id IS NULL)
+                     OR job_queue_producer_check(priority, run_at, max_retries, created_at, user_id)));
 CREATE POLICY job_queue_worker_all ON job_queue FOR ALL TO pgqueue_worker
     USING (true) WITH CHECK (true);
 
