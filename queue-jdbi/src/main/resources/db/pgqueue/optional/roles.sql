@@ -11,7 +11,8 @@
 --                     and 1000, max_retries between 0 and 100, run_at finite, at most 1 hour in the
 --                     past and at most 365,000 days ahead, created_at the database's clock at the
 --                     insert, user_id NULL or one the owner lets it use (job_queue_producer_user).
---                     To change a range, edit it in job_queue_producer_check and run this again.
+--                     To change a range, edit it in both job_queue_producer_check and the policy
+--                     job_queue_producer_insert, and run this again.
 --   pgqueue_worker    runs the worker: claims, completes, retries, rescues, prunes (SELECT, INSERT,
 --                     UPDATE, DELETE on job_queue), LISTENs; no DDL.
 --   the owner         runs migrations and this script; the only role with DDL rights on the queue.
