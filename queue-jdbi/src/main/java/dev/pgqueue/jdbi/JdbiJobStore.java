@@ -477,6 +477,9 @@ public final class JdbiJobStore implements JobStore {
         }
 
         /**
+         * Builds the store; logs a warning if roles it cannot trust may create objects in its schema
+         * (see {@link JdbiJobStore#warnIfOthersMayCreate}).
+         *
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
          */
