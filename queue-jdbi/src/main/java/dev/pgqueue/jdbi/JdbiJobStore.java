@@ -477,8 +477,9 @@ public final class JdbiJobStore implements JobStore {
         }
 
         /**
-         * Builds the store; logs a warning if roles it cannot trust may create objects in its schema
-         * (see {@link JdbiJobStore#warnIfOthersMayCreate}).
+         * Builds the store. Logs a warning, naming them, if roles other than superusers and members of
+         * the schema's or {@code job_queue}'s owner may create objects in its schema (README, "Least
+         * privilege").
          *
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
