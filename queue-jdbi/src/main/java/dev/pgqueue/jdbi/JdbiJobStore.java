@@ -20,6 +20,8 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The PostgreSQL {@link JobStore}: the {@code job_queue} table of one schema, reached through JDBI.
@@ -45,6 +47,8 @@ import org.jdbi.v3.core.JdbiException;
 public final class JdbiJobStore implements JobStore {
 
     public static final String DEFAULT_SCHEMA = "public";
+
+    private static final Logger log = LoggerFactory.getLogger(JdbiJobStore.class);
 
     private final Jdbi jdbi;
     private final String schema;
@@ -376,6 +380,33 @@ public final class JdbiJobStore implements JobStore {
     }
 
     /** Options for {@link JdbiJobStore}. */
+    /**
+     * Logs a warning, once per store, naming the roles that may create objects in the store's schema
+     * although they are neither superusers nor members of its owner or of job_queue's: any of them
+     * can plant a function or operator there (CVE-2018-1058), as PostgreSQL 14 lets PUBLIC do in
+     * the schema public. A failure to check is logged, never raised.
+     */
+    static void warnIfOthersMayCreate(Jdbi jdbi, String schema) {
+        List<String> creators;
+        try {
+            creators = jdbi.withHandle(handle -> handle.createQuery(SqlFiles.load("schema-creators", schema))
+                    .bind(0, SqlFiles.quote(schema) + ".job_queue")
+                    .bind(1, schema)
+                    .mapTo(String.class)
+                    .list());
+        } catch (JdbiException e) {
+            log.debug("could not check who may create objects in schema {}: {}", schema, e.toString());
+            return;
+        }
+        if (!creators.isEmpty()) {
+            String roles = String.join(", ", creators);
+            log.warn("schema {} lets {} create objects in it: such a role can plant a function or operator there that"
+                    + " pgqueue's statements or your own then run with the rights of whoever runs them (a worker connected"
+                    + " as a superuser, say). Revoke it: REVOKE CREATE ON SCHEMA {} FROM {}; (see README, \"Least privilege\")",
+                    schema, roles, SqlFiles.quote(schema), roles);
+        }
+    }
+
     public static final class Builder {
         private final Jdbi jdbi;
         private String schema = DEFAULT_SCHEMA;
@@ -446,6 +477,10 @@ public final class JdbiJobStore implements JobStore {
         }
 
         /**
+         * Builds the store. Logs a warning, naming them, if roles other than superusers and members of
+         * the schema's or {@code job_queue}'s owner may create objects in its schema (README, "Least
+         * privilege").
+         *
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
          */
@@ -462,6 +497,7 @@ public final class JdbiJobStore implements JobStore {
                             + ": run the migrations with a role that may (see README, \"Migrations\")");
                 }
             }
+            warnIfOthersMayCreate(jdbi, schema);
             Connections pooled = new Connections() {
                 @Override
                 public <T> T run(SqlWork<T> work) throws SQLException {

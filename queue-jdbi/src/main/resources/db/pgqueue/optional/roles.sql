@@ -6,7 +6,13 @@
 --
 --   pgqueue_producer  enqueues (job_queue_enqueue(...), or INSERT of the seed's columns) and reads
 --                     the jobs it enqueued itself, nothing else: it cannot read other producers'
---                     payloads, change a status, delete, or alter or drop anything.
+--                     payloads, change a status, delete, or alter or drop anything. What it
+--                     enqueues is bounded (job_queue_producer_check below): priority between -1000
+--                     and 1000, max_retries between 0 and 100, run_at finite, at most 1 hour in the
+--                     past and at most 365,000 days ahead, created_at the database's clock at the
+--                     insert, user_id NULL or one the owner lets it use (job_queue_producer_user).
+--                     To change a range, edit it in both job_queue_producer_check and the policy
+--                     job_queue_producer_insert, and run this again.
 --   pgqueue_worker    runs the worker: claims, completes, retries, rescues, prunes (SELECT, INSERT,
 --                     UPDATE, DELETE on job_queue), LISTENs; no DDL.
 --   the owner         runs migrations and this script; the only role with DDL rights on the queue.
@@ -85,6 +91,90 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE job_queue_dependency, job_queue_po
     TO pgqueue_worker;
 REVOKE ALL ON TABLE job_queue_dependency, job_queue_policy, job_queue_policy_start FROM PUBLIC;
 
+-- Which user_id values a producer may give its jobs: the seed's user_id is the tenant that
+-- supabase-rls.sql shows a job to and that fair claiming partitions by, so a producer must not set
+-- another tenant's. A producer may set user_id when a row here names it (or a role it is a member
+-- of, such as pgqueue_producer) with that user_id, or with user_id NULL for any user id: e.g.
+--   INSERT INTO job_queue_producer_user (producer) VALUES ('api_service');           -- any user
+--   INSERT INTO job_queue_producer_user (producer, user_id) VALUES ('tenant_a', '5f1e…'); -- this one
+-- Without a row, a producer's jobs have no user_id. Maintained by the owner; a producer reads the
+-- rows that apply to it (the insert policy needs to).
+CREATE TABLE IF NOT EXISTS job_queue_producer_user (
+    producer text NOT NULL,
+    user_id  uuid
+);
+-- Serves job_queue_producer_check(): the rows of one producer role.
+CREATE UNIQUE INDEX IF NOT EXISTS job_queue_producer_user_idx ON job_queue_producer_user (producer, user_id);
+CREATE UNIQUE INDEX IF NOT EXISTS job_queue_producer_user_any_idx ON job_queue_producer_user (producer) WHERE user_id IS NULL;
+COMMENT ON TABLE job_queue_producer_user IS 'pgqueue: the user_id values a producer role may enqueue jobs for (NULL: any); roles.sql';
+REVOKE ALL ON TABLE job_queue_producer_user FROM PUBLIC;
+GRANT SELECT ON TABLE job_queue_producer_user TO pgqueue_producer, pgqueue_worker;
+ALTER TABLE job_queue_producer_user ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS job_queue_producer_user_own ON job_queue_producer_user;
+CREATE POLICY job_queue_producer_user_own ON job_queue_producer_user FOR SELECT TO pgqueue_producer, pgqueue_worker
+    USING (EXISTS (SELECT FROM pg_catalog.pg_roles r
+                    WHERE r.rolname OPERATOR(pg_catalog.=) producer AND pg_catalog.pg_has_role(r.oid, 'MEMBER')));
+
+-- The bounds of what a producer enqueues, checked by its insert policy (so for job_queue_enqueue(),
+-- plain INSERTs, COPY and pgqueue's Java enqueue alike). Raises an error naming the value, rather
+-- than the policy's bare "violates row-level security"; returns true otherwise. The worker role and
+-- the owner are not bound (retries, recurring jobs and workflows are theirs). Runs with the caller's
+-- rights; its search_path is pinned below, and every function and operator it uses is pg_catalog's.
+CREATE OR REPLACE FUNCTION job_queue_producer_check(priority integer, run_at timestamptz, max_retries integer,
+                                                    created_at timestamptz, user_id uuid)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE AS
+$$
+BEGIN
+    IF job_queue_producer_check.priority OPERATOR(pg_catalog.<) -1000
+       OR job_queue_producer_check.priority OPERATOR(pg_catalog.>) 1000 THEN
+        RAISE EXCEPTION 'expected priority to be between -1000 and 1000 (a producer''s range, roles.sql), got: %',
+            job_queue_producer_check.priority
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF job_queue_producer_check.max_retries OPERATOR(pg_catalog.<) 0
+       OR job_queue_producer_check.max_retries OPERATOR(pg_catalog.>) 100 THEN
+        RAISE EXCEPTION 'expected max_retries to be between 0 and 100 (a producer''s range, roles.sql), got: %',
+            job_queue_producer_check.max_retries
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NOT pg_catalog.isfinite(job_queue_producer_check.run_at)
+       OR job_queue_producer_check.run_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) CAST('1 hour' AS pg_catalog.interval))
+       OR job_queue_producer_check.run_at OPERATOR(pg_catalog.>) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) CAST('365000 days' AS pg_catalog.interval)) THEN
+        RAISE EXCEPTION 'expected run_at to be at most 1 hour in the past and 365000 days ahead (a producer''s range, roles.sql), got: %',
+            job_queue_producer_check.run_at
+            USING ERRCODE = 'check_violation';
+    END IF;
+    -- The default (now()), or pgqueue's enqueue's statement_timestamp(): no earlier than the
+    -- transaction's start, no later than this check.
+    IF job_queue_producer_check.created_at OPERATOR(pg_catalog.<) pg_catalog.now()
+       OR job_queue_producer_check.created_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN
+        RAISE EXCEPTION 'expected created_at to be the time of the insert (leave it to its default), got: %',
+            job_queue_producer_check.created_at
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF job_queue_producer_check.user_id IS NOT NULL
+       AND NOT EXISTS (SELECT FROM job_queue_producer_user p
+                          JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) p.producer
+                        WHERE pg_catalog.pg_has_role(r.oid, 'MEMBER')
+                          AND (p.user_id IS NULL OR p.user_id OPERATOR(pg_catalog.=) job_queue_producer_check.user_id)) THEN
+        RAISE EXCEPTION 'expected user_id to be one that role % may enqueue for (job_queue_producer_user, roles.sql), got: %',
+            current_user, job_queue_producer_check.user_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN true;
+END
+$$;
+DO
+$$
+BEGIN
+    EXECUTE format('ALTER FUNCTION job_queue_producer_check(integer, timestamptz, integer, timestamptz, uuid)'
+                   ' SET search_path = %I, pg_temp', current_schema());
+END
+$$;
+REVOKE ALL ON FUNCTION job_queue_producer_check(integer, timestamptz, integer, timestamptz, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION job_queue_producer_check(integer, timestamptz, integer, timestamptz, uuid) TO pgqueue_producer;
+
 -- Row-level security. The owner (migrations, this script) is not subject to it.
 ALTER TABLE job_queue ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS job_queue_producer_select ON job_queue;
@@ -93,11 +183,55 @@ DROP POLICY IF EXISTS job_queue_worker_all ON job_queue;
 -- A producer sees the jobs it enqueued, and no others.
 CREATE POLICY job_queue_producer_select ON job_queue FOR SELECT TO pgqueue_producer
     USING (enqueued_by = current_user);
--- A producer's insert is a new pending job of its own, within the payload limit, whether it comes
--- through job_queue_enqueue() or a plain INSERT.
+-- A producer's insert is a new pending job of its own, within the payload limit and the bounds of
+-- job_queue_producer_check(), whether it comes through job_queue_enqueue(), a plain INSERT or COPY.
 CREATE POLICY job_queue_producer_insert ON job_queue FOR INSERT TO pgqueue_producer
     WITH CHECK (enqueued_by = current_user
-                AND status = 'pending' AND attempt = 0 AND retry_count = 0 AND lease_token IS NULL
-                AND octet_length(CAST(payload AS text)) <= job_queue_max_payload_bytes());
+                AND status = 'pending' AND attempt = 0 AND retry_count = 0
+                AND lease_owner IS NULL AND lease_token IS NULL AND lease_expires_at IS NULL
+                AND cancel_requested_at IS NULL AND processed_at IS NULL AND completed_at IS NULL
+                AND octet_length(CAST(payload AS text)) <= job_queue_max_payload_bytes()
+                -- The bounds as plain expressions (cheap), and job_queue_producer_check() only when
+                -- one of them fails (it raises the error naming the value) or for a user_id.
+                AND ((priority BETWEEN -1000 AND 1000 AND max_retries BETWEEN 0 AND 100
+                      AND run_at >= now() - interval '1 hour' AND run_at <= clock_timestamp() + interval '365000 days'
+                      AND created_at >= now() AND created_at <= clock_timestamp()
+                      AND user_id IS NULL)
+                     OR job_queue_producer_check(priority, run_at, max_retries, created_at, user_id)));
 CREATE POLICY job_queue_worker_all ON job_queue FOR ALL TO pgqueue_worker
+    USING (true) WITH CHECK (true);
+
+-- So that both roles keep working where row-level security is on for every pgqueue table and PUBLIC
+-- may execute no pgqueue function, as after supabase-rls.sql (run that one after this script): the
+-- worker may execute every pgqueue function of the schema (its completions run
+-- job_queue_dependency_finished() through a trigger) and has a policy on every table it uses; both
+-- read the migration history.
+DO
+$$
+DECLARE
+    fn pg_catalog.regprocedure;
+BEGIN
+    FOR fn IN
+        SELECT CAST(p.oid AS pg_catalog.regprocedure)
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = pg_catalog.current_schema())
+           AND (p.proname LIKE 'job\_queue%' OR p.proname LIKE 'pgqueue\_%')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO pgqueue_worker', fn);
+    END LOOP;
+    IF to_regclass('pgqueue_schema_history') IS NOT NULL THEN
+        DROP POLICY IF EXISTS pgqueue_schema_history_read ON pgqueue_schema_history;
+        CREATE POLICY pgqueue_schema_history_read ON pgqueue_schema_history FOR SELECT TO pgqueue_producer, pgqueue_worker
+            USING (true);
+    END IF;
+END
+$$;
+DROP POLICY IF EXISTS job_queue_dependency_worker_all ON job_queue_dependency;
+CREATE POLICY job_queue_dependency_worker_all ON job_queue_dependency FOR ALL TO pgqueue_worker
+    USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS job_queue_policy_worker_all ON job_queue_policy;
+CREATE POLICY job_queue_policy_worker_all ON job_queue_policy FOR ALL TO pgqueue_worker
+    USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS job_queue_policy_start_worker_all ON job_queue_policy_start;
+CREATE POLICY job_queue_policy_start_worker_all ON job_queue_policy_start FOR ALL TO pgqueue_worker
     USING (true) WITH CHECK (true);

@@ -123,6 +123,40 @@ class LeastPrivilegeTest {
         }
     }
 
+    /** Runs {@code setup} as the connecting superuser, then {@code sql} as {@code role}, in one rolled-back transaction. */
+    private void as(String role, String setup, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                st.execute(setup);
+                st.execute("RESET ROLE");
+                st.execute("SET LOCAL ROLE " + role);
+                st.execute("SET LOCAL search_path = " + schema);
+                st.execute(sql);
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
+    private long countAsAfter(String role, String setup, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                st.execute(setup);
+                st.execute("RESET ROLE");
+                st.execute("SET LOCAL ROLE " + role);
+                st.execute("SET LOCAL search_path = " + schema);
+                try (ResultSet rs = st.executeQuery(sql)) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
     private long countAs(String role, String sql) throws SQLException {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
@@ -225,6 +259,108 @@ class LeastPrivilegeTest {
                 .as("the payload limit binds plain inserts too")
                 .hasMessageContaining("row-level security");
         assertThatThrownBy(() -> as(workerLogin, "DROP TABLE job_queue")).hasMessageContaining("must be owner");
+    }
+
+    /** Runs {@code sql} as {@code role}, committed if it succeeds; returns the error it raised, or null. */
+    private SQLException committedAs(String role, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("SET ROLE " + role);
+            try {
+                st.execute("SET search_path = " + schema);
+                st.execute(sql);
+                return null;
+            } catch (SQLException e) {
+                return e;
+            } finally {
+                st.execute("RESET ROLE");
+                st.execute("RESET search_path");
+            }
+        }
+    }
+
+    private long jobCount() {
+        return db.queryForLong("SELECT count(*) FROM " + schema + ".job_queue");
+    }
+
+    @Test
+    void aProducer_cannotForgeAJobsPriorityRetriesDueTimeCreationTimeOrTenant() throws SQLException {
+        UUID someoneElse = UUID.randomUUID();
+        String enqueue = "SELECT job_queue_enqueue('work', '{}', ";
+        List<List<String>> forged = List.of(
+                List.of("INSERT INTO job_queue (job_type, priority) VALUES ('work', -2147483648)", "expected priority to be between -1000 and 1000"),
+                List.of("INSERT INTO job_queue (job_type, priority) VALUES ('work', 1001)", "expected priority to be between -1000 and 1000"),
+                List.of(enqueue + "priority => -2147483648)", "expected priority to be between -1000 and 1000"),
+                List.of("INSERT INTO job_queue (job_type, max_retries) VALUES ('work', 2147483647)", "expected max_retries to be between 0 and 100"),
+                List.of(enqueue + "max_retries => 101)", "expected max_retries to be between 0 and 100"),
+                List.of("INSERT INTO job_queue (job_type, run_at) VALUES ('work', '-infinity')", "expected run_at to be at most 1 hour in the past"),
+                List.of("INSERT INTO job_queue (job_type, run_at) VALUES ('work', 'infinity')", "expected run_at to be at most 1 hour in the past"),
+                List.of("INSERT INTO job_queue (job_type, run_at) VALUES ('work', now() - interval '2 hours')", "expected run_at"),
+                List.of("INSERT INTO job_queue (job_type, run_at) VALUES ('work', '9999-01-01')", "expected run_at"),
+                List.of(enqueue + "run_at => '-infinity')", "expected run_at"),
+                List.of("INSERT INTO job_queue (job_type, created_at) VALUES ('work', '2000-01-01')", "expected created_at to be the time of the insert"),
+                List.of("INSERT INTO job_queue (job_type, created_at) VALUES ('work', now() + interval '1 day')", "expected created_at"),
+                List.of("INSERT INTO job_queue (job_type, user_id) VALUES ('work', '" + someoneElse + "')",
+                        "expected user_id to be one that role " + bob + " may enqueue for"),
+                List.of(enqueue + "user_id => '" + someoneElse + "')", "expected user_id to be one that role " + bob));
+        long before = jobCount();
+        for (List<String> attack : forged) {
+            SQLException error = committedAs(bob, attack.get(0));
+            assertThat((Throwable) error).as(attack.get(0)).isNotNull();
+            assertThat(error.getMessage()).as(attack.get(0)).contains(attack.get(1));
+        }
+        for (String column : List.of("status", "attempt", "retry_count", "lease_owner", "lease_token", "lease_expires_at",
+                "cancel_requested_at", "processed_at", "completed_at", "error_message", "enqueued_by")) {
+            String sql = "INSERT INTO job_queue (job_type, " + column + ") VALUES ('work', NULL)";
+            SQLException error = committedAs(bob, sql);
+            assertThat((Throwable) error).as(sql).isNotNull();
+            assertThat(error.getSQLState()).as(column).isEqualTo("42501");
+        }
+        assertThat(jobCount()).as("nothing was inserted").isEqualTo(before);
+
+        assertThatThrownBy(() -> JdbiJobQueue.create(JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build())
+                .enqueue(WORK, new Work("alice-urgent"), dev.pgqueue.EnqueueOptions.defaults().priority(-5000)))
+                .as("pgqueue's Java enqueue is bound too").hasMessageContaining("expected priority to be between -1000 and 1000");
+        assertThat(jobCount()).isEqualTo(before);
+    }
+
+    @Test
+    void aProducer_enqueuesUniqueJobs_inJavaAndSql_withinItsBounds() {
+        JdbiJobQueue queue = JdbiJobQueue.create(JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build());
+        dev.pgqueue.EnqueueOptions once = dev.pgqueue.EnqueueOptions.defaults().dedupeKey("alice-once-" + suffix)
+                .priority(-1000).maxRetries(100).delay(Duration.ofDays(365));
+        dev.pgqueue.EnqueueResult first = queue.enqueueUnique(WORK, new Work("alice-once"), once);
+        dev.pgqueue.EnqueueResult again = queue.enqueueUnique(WORK, new Work("alice-once"), once);
+        assertThat(first.duplicate()).isFalse();
+        assertThat(again.duplicate()).isTrue();
+        assertThat(again.jobId()).isEqualTo(first.jobId());
+        String bobOnce = "SELECT duplicate FROM " + schema + ".job_queue_enqueue_unique('work', '{}', priority => 1000,"
+                + " run_at => now() - interval '59 minutes', dedupe_key => 'bob-once-" + suffix + "')";
+        Jdbi asBob = jdbiAs(bob);
+        Boolean firstDuplicate = asBob.withHandle(h -> h.createQuery(bobOnce).mapTo(Boolean.class).one());
+        Boolean againDuplicate = asBob.withHandle(h -> h.createQuery(bobOnce).mapTo(Boolean.class).one());
+        assertThat(firstDuplicate).isFalse();
+        assertThat(againDuplicate).isTrue();
+        db.execute("DELETE FROM " + schema + ".job_queue WHERE dedupe_key IN (?, ?)", "alice-once-" + suffix, "bob-once-" + suffix);
+    }
+
+    @Test
+    void aProducer_setsOnlyTheUserIdsTheOwnerLetsItUse() throws SQLException {
+        UUID bobsUser = UUID.randomUUID();
+        UUID anyUser = UUID.randomUUID();
+        String owners = "SET LOCAL ROLE " + owner + "; SET LOCAL search_path = " + schema + "; ";
+        String insert = "INSERT INTO job_queue (job_type, user_id) VALUES ('work', '%s')";
+        String bobMay = owners + "INSERT INTO job_queue_producer_user (producer, user_id) VALUES ('" + bob + "', '" + bobsUser + "'); ";
+        String allMay = owners + "INSERT INTO job_queue_producer_user (producer) VALUES ('" + producerGroup + "'); ";
+
+        as(bob, bobMay, insert.formatted(bobsUser));
+        as(bob, bobMay, "SELECT job_queue_enqueue('work', '{}', user_id => '" + bobsUser + "')");
+        assertThatThrownBy(() -> as(bob, bobMay, insert.formatted(anyUser))).hasMessageContaining("expected user_id");
+        assertThatThrownBy(() -> as(alice, bobMay, insert.formatted(bobsUser))).as("bob's user is not alice's")
+                .hasMessageContaining("expected user_id to be one that role " + alice + " may enqueue for");
+        as(alice, allMay, insert.formatted(anyUser));
+        as(bob, allMay, insert.formatted(bobsUser));
+        assertThat(countAsAfter(alice, bobMay, "SELECT count(*) FROM job_queue_producer_user")).as("a producer sees only its own rows").isZero();
+        as(workerLogin, "INSERT INTO job_queue (job_type, user_id, priority) VALUES ('work', '" + anyUser + "', -5000)");
     }
 
     @Test

@@ -2,7 +2,14 @@ package dev.pgqueue.jdbi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.pgqueue.EnqueueOptions;
+import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobType;
+import dev.pgqueue.Worker;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.sql.Connection;
@@ -11,9 +18,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
@@ -24,9 +33,11 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The optional Supabase policy file ({@code db/pgqueue/optional/supabase-rls.sql}) under real
  * row-level security and {@code SET ROLE}, with Supabase's setup reproduced: roles {@code anon} and
- * {@code authenticated} (here with unique names, roles being cluster-wide) holding every privilege
- * on the table as Supabase's default privileges give them, and {@code auth.uid()} reading the JWT's
- * subject from {@code request.jwt.claim.sub}.
+ * {@code authenticated} (here with unique names, roles being cluster-wide, dropped afterwards),
+ * Supabase's default privileges set before the migrations run (every table, sequence and function
+ * the migrations create is granted to them), and {@code auth.uid()} reading the JWT's subject from
+ * {@code request.jwt.claim.sub}. Every pgqueue table and function is found in the catalog and
+ * attacked as each role.
  */
 @PostgresTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -38,8 +49,15 @@ class SupabaseRlsTest {
     private final String anon = "sb_anon_" + suffix;
     private final String serviceRole = "sb_service_role_" + suffix;
     private final String auth = "sb_auth_" + suffix;
+    private final String producerGroup = "sb_producer_" + suffix;
+    private final String workerGroup = "sb_worker_" + suffix;
     private final UUID alice = UUID.randomUUID();
     private final UUID bob = UUID.randomUUID();
+    private final List<HikariDataSource> pools = new ArrayList<>();
+
+    record Step(String name) {}
+
+    static final JobType<Step> STEP = JobType.of("step", Step.class);
 
     SupabaseRlsTest(TestDatabase db) {
         this.db = db;
@@ -55,13 +73,26 @@ class SupabaseRlsTest {
                 + " $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$");
         db.execute("GRANT USAGE ON SCHEMA " + auth + ", " + db.schema() + " TO " + authenticated + ", " + anon + ", " + serviceRole);
         db.execute("GRANT EXECUTE ON FUNCTION " + auth + ".uid() TO " + authenticated + ", " + anon);
+        // What every Supabase project has before pgqueue's migrations run: everything created in the
+        // schema by postgres is granted to the API roles.
+        String apiRoles = anon + ", " + authenticated + ", " + serviceRole;
+        for (String kind : List.of("TABLES", "SEQUENCES", "FUNCTIONS")) {
+            db.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA " + db.schema() + " GRANT ALL ON " + kind + " TO " + apiRoles);
+        }
         JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        db.execute("GRANT ALL ON job_queue, pgqueue_schema_history TO " + authenticated + ", " + anon + ", " + serviceRole);
+        // A project that also uses the least-privilege roles runs roles.sql first.
+        String roles = SqlFiles.read("/db/pgqueue/optional/roles.sql")
+                .replace("pgqueue_producer", producerGroup)
+                .replace("pgqueue_worker", workerGroup);
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl()); Statement st = c.createStatement()) {
+            st.execute(roles);
+        }
 
         String script = SqlFiles.read("/db/pgqueue/optional/supabase-rls.sql")
                 .replace("auth.uid()", auth + ".uid()")
-                .replace("authenticated", authenticated)
-                .replace("anon", anon);
+                .replaceAll("\\bauthenticated\\b", authenticated)
+                .replaceAll("\\banon\\b", anon)
+                .replaceAll("\\bservice_role\\b", serviceRole);
         try (Connection c = DriverManager.getConnection(db.jdbcUrl()); Statement st = c.createStatement()) {
             st.execute(script);
             st.execute(script); // idempotent
@@ -73,8 +104,9 @@ class SupabaseRlsTest {
 
     @AfterAll
     void dropRoles() {
+        pools.forEach(HikariDataSource::close);
         db.execute("DROP SCHEMA " + auth + " CASCADE");
-        for (String role : List.of(authenticated, anon, serviceRole)) {
+        for (String role : List.of(authenticated, anon, serviceRole, producerGroup, workerGroup)) {
             db.execute("DROP OWNED BY " + role + " CASCADE");
             db.execute("DROP ROLE " + role);
         }
@@ -137,6 +169,113 @@ class SupabaseRlsTest {
     @Test
     void anonymousVisitors_seeNothing() {
         assertThatThrownBy(() -> as(anon, null, "SELECT id FROM job_queue")).hasMessageContaining("permission denied");
+    }
+
+    /** Every pgqueue table, view and sequence in the schema, from the catalog (so also ones a later version adds). */
+    private List<String> pgqueueRelations() {
+        return db.queryForList("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE n.nspname = ? AND (c.relname LIKE 'job\\_queue%' OR c.relname LIKE 'pgqueue\\_%')"
+                        + " AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1", db.schema())
+                .stream().map(r -> (String) r.get("relname")).toList();
+    }
+
+    @Test
+    void anonAndSignedInUsers_canTouchNoPgqueueTable_butTheirOwnJobsToRead() throws SQLException {
+        List<String> relations = pgqueueRelations();
+        assertThat(relations).contains("job_queue", "job_queue_dependency", "job_queue_policy", "job_queue_policy_start",
+                "pgqueue_schema_history");
+        for (String role : List.of(anon, authenticated)) {
+            for (String table : relations) {
+                String column = (String) db.queryForList("SELECT attname FROM pg_attribute WHERE attrelid = CAST(? AS regclass)"
+                        + " AND attnum = 1", db.schema() + "." + table).get(0).get("attname");
+                List<String> attacks = new ArrayList<>(List.of(
+                        "DELETE FROM " + table,
+                        "INSERT INTO " + table + " DEFAULT VALUES",
+                        "UPDATE " + table + " SET " + column + " = " + column,
+                        "TRUNCATE " + table,
+                        "SELECT * FROM " + table + " FOR UPDATE"));
+                if (!(role.equals(authenticated) && table.equals("job_queue"))) {
+                    attacks.add("SELECT count(*) FROM " + table);
+                }
+                for (String sql : attacks) {
+                    assertThatThrownBy(() -> as(role, alice, sql)).as(role + ": " + sql).isInstanceOf(SQLException.class)
+                            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).as(role + ": " + sql).isEqualTo("42501"));
+                }
+            }
+        }
+        assertThat(db.queryForList("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE n.nspname = ? AND c.relkind = 'r' AND (c.relname LIKE 'job\\_queue%' OR c.relname LIKE 'pgqueue\\_%')"
+                        + " AND NOT c.relrowsecurity", db.schema()))
+                .as("row-level security is on for every pgqueue table").isEmpty();
+        assertThat(db.queryForList("SELECT c.relname, g.grantee FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,"
+                        + " LATERAL (SELECT CAST(x.grantee AS regrole)::text AS grantee, x.privilege_type FROM aclexplode(c.relacl) x) g"
+                        + " WHERE n.nspname = ? AND (c.relname LIKE 'job\\_queue%' OR c.relname LIKE 'pgqueue\\_%')"
+                        + " AND g.grantee IN (?, ?, '-') AND NOT (c.relname = 'job_queue' AND g.grantee = ? AND g.privilege_type = 'SELECT')",
+                db.schema(), anon, authenticated, authenticated))
+                .as("no privilege left to anon, authenticated or PUBLIC but the documented one").isEmpty();
+    }
+
+    @Test
+    void anonAndSignedInUsers_canCallNoPgqueueFunction() throws SQLException {
+        List<Map<String, Object>> functions = db.queryForList("SELECT p.oid::regprocedure::text AS signature,"
+                + " p.prorettype = 'trigger'::regtype AS trigger,"
+                + " format('SELECT %I.%I(%s)', n.nspname, p.proname,"
+                + "        (SELECT string_agg(format('NULL::%s', CAST(t AS regtype)), ', ' ORDER BY i)"
+                + "           FROM unnest(CAST(p.proargtypes AS oid[])) WITH ORDINALITY AS a(t, i))) AS call"
+                + " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                + " WHERE n.nspname = ? AND (p.proname LIKE 'job\\_queue%' OR p.proname LIKE 'pgqueue\\_%') ORDER BY 1", db.schema());
+        assertThat(functions).extracting(f -> ((String) f.get("signature")).replaceAll("\\(.*", "")).contains(
+                "job_queue_enqueue", "job_queue_enqueue_unique", "job_queue_enqueue_after", "job_queue_dependency_finished",
+                "job_queue_uuid_v7", "job_queue_channel", "job_queue_max_payload_bytes", "job_queue_check_payload",
+                "job_queue_notify_insert", "job_queue_resolve_dependents");
+        for (String role : List.of(anon, authenticated)) {
+            for (Map<String, Object> function : functions) {
+                String signature = (String) function.get("signature");
+                assertThat(db.queryForList("SELECT 1 WHERE has_function_privilege(?, CAST(? AS regprocedure), 'EXECUTE')",
+                        role, db.schema() + "." + signature)).as(role + " may execute " + signature).isEmpty();
+                if (!(Boolean) function.get("trigger")) {
+                    String call = (String) function.get("call");
+                    assertThatThrownBy(() -> as(role, alice, call)).as(role + ": " + call)
+                            .hasMessageContaining("permission denied for function");
+                }
+            }
+        }
+    }
+
+    private JdbiJobStore storeAs(String role) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(db.server().jdbcUrl());
+        config.setConnectionInitSql("SET ROLE " + role);
+        config.setMaximumPoolSize(4);
+        HikariDataSource pool = new HikariDataSource(config);
+        pools.add(pool);
+        return JdbiJobStore.builder(Jdbi.create(pool)).schema(db.schema()).migrate(false).build();
+    }
+
+    @Test
+    void aWorkerConnectedAsTheServiceRole_stillRunsWorkflows() {
+        runsAWorkflowUnderALimit(storeAs(serviceRole), storeAs(serviceRole));
+    }
+
+    @Test
+    void theLeastPrivilegeRoles_stillEnqueueAndRunWorkflows() {
+        runsAWorkflowUnderALimit(storeAs(producerGroup), storeAs(workerGroup));
+    }
+
+    /** The producer enqueues a job, the worker's store a dependent one (workflows are the worker's), and the worker runs both. */
+    private void runsAWorkflowUnderALimit(JdbiJobStore producer, JdbiJobStore store) {
+        UUID first = JdbiJobQueue.create(producer).enqueue(STEP, new Step("first"));
+        UUID second = JdbiJobQueue.create(store).enqueue(STEP, new Step("second"), EnqueueOptions.defaults().dependsOn(first));
+        Worker worker = Worker.builder(store).pollInterval(Duration.ofMillis(100)).globalConcurrency("default", STEP, 2)
+                .handler(STEP, (job, context) -> JobOutcome.done()).build();
+        worker.start();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> db.queryForLong(
+                    "SELECT count(*) FROM job_queue WHERE id IN (?, ?) AND status = 'completed'", first, second) == 2);
+        } finally {
+            worker.close();
+            db.execute("DELETE FROM job_queue WHERE job_type = 'step'");
+        }
     }
 
     @Test
