@@ -160,6 +160,7 @@ public final class Worker implements AutoCloseable {
         private String workerId;
         private ObjectMapper objectMapper;
         private WorkerListener listener = new WorkerListener() {};
+        private boolean logPayloads;
 
         private Builder(JobStore store) {
             this.store = Check.notNull("store", store);
@@ -296,6 +297,17 @@ public final class Worker implements AutoCloseable {
         /** The mapper for payloads; see {@link JobQueue.Builder#objectMapper(ObjectMapper)}. */
         public Builder objectMapper(ObjectMapper objectMapper) {
             this.objectMapper = Check.notNull("objectMapper", objectMapper);
+            return this;
+        }
+
+        /**
+         * Whether log lines may quote payload content: the part of a payload that does not map to its
+         * class, which is often personal data. Default false: the log says which job and that its
+         * payload does not map, and the full message is in the job's {@code error_message} only. Even
+         * when true, logged text is escaped and cut to a kilobyte.
+         */
+        public Builder logPayloads(boolean logPayloads) {
+            this.logPayloads = logPayloads;
             return this;
         }
 
@@ -513,7 +525,8 @@ public final class Worker implements AutoCloseable {
                     codec,
                     listener,
                     recurringJobs,
-                    List.copyOf(policies.values()));
+                    List.copyOf(policies.values()),
+                    logPayloads);
             return new Worker(new WorkerRuntime(config));
         }
 

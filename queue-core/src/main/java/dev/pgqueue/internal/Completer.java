@@ -90,7 +90,7 @@ final class Completer implements Runnable {
             } catch (StoreException e) {
                 if (!e.isTransient()) {
                     log.warn("worker {} could not record {} outcomes ({}); recording them one at a time",
-                            runtime.config().workerId(), batch.size(), e.getMessage());
+                            runtime.config().workerId(), batch.size(), LogText.of(e.getMessage()));
                     recordOneByOne(batch);
                     batch.clear();
                     continue;
@@ -112,12 +112,12 @@ final class Completer implements Runnable {
     private boolean retryLater(List<Pending> batch, int failures, Throwable e) {
         if (!running && System.nanoTime() > stopDeadlineNanos) {
             log.error("worker {} stopped with {} outcomes unrecorded ({}); those jobs will be rescued when their leases expire",
-                    runtime.config().workerId(), batch.size() + queue.size(), e.getMessage());
+                    runtime.config().workerId(), batch.size() + queue.size(), LogText.of(e.getMessage()));
             return false;
         }
         long backoff = Math.min(5_000, 50L << Math.min(failures, 7));
         log.warn("worker {} could not record {} outcomes ({}); retrying in about {} ms",
-                runtime.config().workerId(), batch.size(), e.getMessage(), backoff);
+                runtime.config().workerId(), batch.size(), LogText.of(e.getMessage()), backoff);
         sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
         return true;
     }
@@ -140,12 +140,12 @@ final class Completer implements Runnable {
         RunningJob run = pending.run();
         String message = Outcomes.truncate("pgqueue could not record this job's outcome ("
                 + pending.finish().kind() + "): " + e.getMessage());
-        log.error("job {}: {}", run.name(), message);
+        log.error("job {}: {}", run.name(), LogText.of(message));
         try {
             record(List.of(new Pending(run, run.finish(FinishKind.FAIL, message, Duration.ZERO))));
         } catch (RuntimeException again) {
             log.error("job {}: could not record its failure either ({}); it will be rescued when its lease expires",
-                    run.name(), again.getMessage());
+                    run.name(), LogText.of(again.getMessage()));
             runtime.dispatcher().released(run);
         }
     }

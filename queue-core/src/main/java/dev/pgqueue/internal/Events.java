@@ -52,11 +52,11 @@ final class Events {
                 call(l -> l.jobCompleted(job, run.runTime()));
             }
             case FAILED -> {
-                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), firstLine(message));
+                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), LogText.of(firstLine(message)));
                 call(l -> l.jobFailed(job, message));
             }
             case CANCELLED -> {
-                log.info("job {} cancelled: {}", run.name(), message);
+                log.info("job {} cancelled: {}", run.name(), LogText.of(message));
                 call(l -> l.jobCancelled(job, message));
             }
             case PENDING -> {
@@ -78,7 +78,7 @@ final class Events {
         try {
             event.accept(listener);
         } catch (Throwable e) {
-            log.warn("worker listener {} threw; ignored", listener, e);
+            log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
         }
     }
 

@@ -148,7 +148,7 @@ public final class WorkerRuntime {
 
             @Override
             public void cancelRequested(UUID jobId) {
-                dispatcher.cancelRequested(jobId);
+                cancelHinted(jobId);
             }
 
             @Override
@@ -184,6 +184,24 @@ public final class WorkerRuntime {
         TableHealthCheck health = new TableHealthCheck(this);
         long check = config.tableHealthInterval().toNanos();
         maintenance.scheduleWithFixedDelay(health::check, check, check, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A notification says a producer cancelled {@code jobId}. Any role that can connect can send one,
+     * so it only makes this worker check the job's row, on the heartbeat thread, at most one check
+     * queued per job it holds; a notification about any other job costs nothing.
+     */
+    private void cancelHinted(UUID jobId) {
+        RunningJob run = dispatcher.leased(jobId);
+        if (run == null || run.isFinished() || !run.heartbeating() || run.isCancellationRequested()
+                || !run.markCancelCheckQueued()) {
+            return;
+        }
+        try {
+            heartbeatThread.execute(() -> heartbeat.checkCancel(run));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            run.cancelCheckStarted();
+        }
     }
 
     public void close() {

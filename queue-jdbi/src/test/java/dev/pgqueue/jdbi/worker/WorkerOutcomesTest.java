@@ -339,6 +339,50 @@ class WorkerOutcomesTest {
             assertThat(row(id)).containsEntry("retry_count", 0);
         }
 
+        /**
+         * Any role that can connect can NOTIFY on the channel; a forged "cancel:<id>" must only make
+         * the worker look at the row, which says nobody asked to cancel.
+         */
+        @Test
+        void forgedCancelNotification_fromARoleWithNoGrants_doesNotStopTheHandler() {
+            CountDownLatch started = new CountDownLatch(1);
+            AtomicInteger interrupted = new AtomicInteger();
+            start(TASK, (job, context) -> {
+                started.countDown();
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw e;
+                }
+                return JobOutcome.done();
+            });
+            UUID id = enqueue(0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            String role = "pgq_forger_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            String channel = (String) db.queryForList("SELECT job_queue_channel() AS c").get(0).get("c");
+            db.execute("CREATE ROLE " + role + " NOLOGIN");
+            try {
+                jdbi.useHandle(h -> {
+                    h.execute("SET ROLE " + role);
+                    try {
+                        for (int i = 0; i < 20; i++) {
+                            h.execute("NOTIFY \"" + channel + "\", 'cancel:" + id + "'");
+                        }
+                    } finally {
+                        h.execute("RESET ROLE");
+                    }
+                });
+            } finally {
+                db.execute("DROP ROLE " + role);
+            }
+
+            awaitStatus(id, "completed");
+            assertThat(interrupted).hasValue(0);
+            assertThat(row(id)).containsEntry("attempt", 1).containsEntry("retry_count", 0);
+        }
+
         @Test
         void cancellationRequestedThroughTheTable_reachesTheWorkerByHeartbeat() {
             CountDownLatch started = new CountDownLatch(1);
