@@ -21,9 +21,11 @@ final class Events {
     private static final Logger log = LoggerFactory.getLogger(Events.class);
 
     private final WorkerListener listener;
+    private final boolean logPayloads;
 
-    Events(WorkerListener listener) {
+    Events(WorkerListener listener, boolean logPayloads) {
         this.listener = listener;
+        this.logPayloads = logPayloads;
     }
 
     void started(Job<?> job) {
@@ -52,7 +54,7 @@ final class Events {
                 call(l -> l.jobCompleted(job, run.runTime()));
             }
             case FAILED -> {
-                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), LogText.of(firstLine(message)));
+                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
                 call(l -> l.jobFailed(job, message));
             }
             case CANCELLED -> {
@@ -80,6 +82,14 @@ final class Events {
         } catch (Throwable e) {
             log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
         }
+    }
+
+    /** The message's first line for the log; not a payload's content unless the application asked for it. */
+    private String loggable(RunningJob run, String message) {
+        if (message != null && !logPayloads && run.payloadError() != null) {
+            return "its payload cannot be read (the job's error_message says why)";
+        }
+        return LogText.of(firstLine(message));
     }
 
     private static String firstLine(String message) {

@@ -63,7 +63,7 @@ public final class WorkerRuntime {
 
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
-        this.events = new Events(config.listener());
+        this.events = new Events(config.listener(), config.logPayloads());
         this.host = new AttemptHost() {
             @Override
             public PayloadCodec codec() {
