@@ -79,6 +79,8 @@ public final class Worker implements AutoCloseable {
     public static final Duration MIN_RATE_PERIOD = Duration.ofMillis(1);
     /** Longest {@code error_message} a worker stores; longer ones are cut and marked. */
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
+    /** How much longer than its shutdown timeout {@link #close()} may take, at most. */
+    public static final long CLOSE_MARGIN_MILLIS = 500;
 
     private final WorkerRuntime runtime;
 
@@ -101,8 +103,19 @@ public final class Worker implements AutoCloseable {
 
     /**
      * Stops gracefully: stops claiming, lets running jobs finish until the shutdown timeout, then
-     * interrupts the rest and hands what is unfinished back to {@code pending} without counting an
-     * attempt; records every outcome before returning. Idempotent; concurrent callers all wait.
+     * interrupts the rest; an interrupted job goes back to {@code pending} without counting an
+     * attempt, and jobs claimed ahead that never started go back the same way. Returns within the
+     * shutdown timeout plus {@value #CLOSE_MARGIN_MILLIS} ms, whatever handlers and the database do:
+     * <ul>
+     *   <li>a handler that ignores its interrupt is not handed back while its thread still runs
+     *       (another worker would run the job at the same time): its job stays {@code processing}
+     *       under this worker's lease, which nothing extends once {@code close()} returns, and is
+     *       rescued when the lease expires, counted as a failed attempt; its late outcome is fenced
+     *       out;</li>
+     *   <li>an outcome that cannot be recorded in time (the database is slow or unreachable) is left
+     *       to its lease the same way.</li>
+     * </ul>
+     * Idempotent; concurrent callers all wait.
      */
     @Override
     public void close() {
@@ -244,7 +257,10 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link Worker#close()} lets running jobs finish before interrupting them. */
+        /**
+         * How long {@link Worker#close()} lets running jobs finish before interrupting them; close()
+         * returns within this plus {@link Worker#CLOSE_MARGIN_MILLIS}.
+         */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = Check.notNegative("shutdownTimeout", shutdownTimeout);
             return this;

@@ -48,6 +48,8 @@ final class Dispatcher {
     private final ScheduledExecutorService timer;
     private final Map<UUID, RunningJob> leased = new ConcurrentHashMap<>();
     private final Map<String, Lane> lanes = new HashMap<>();
+    /** The worker is closing: jobs a late claim brings are handed back, never started. */
+    private volatile boolean closing;
 
     /**
      * One served queue: its claimed jobs waiting for a slot, in claim order, and the runners that
@@ -141,11 +143,16 @@ final class Dispatcher {
             }
             touched.add(lane);
         }
-        touched.forEach(this::startRunners);
+        if (closing) {
+            handBackWaiting();
+        } else {
+            touched.forEach(this::startRunners);
+        }
     }
 
     /** Hands back the claimed jobs that have not started (the worker is closing): they never ran. */
     void handBackWaiting() {
+        closing = true;
         for (Lane lane : lanes.values()) {
             List<RunningJob> waiting;
             synchronized (lane) {

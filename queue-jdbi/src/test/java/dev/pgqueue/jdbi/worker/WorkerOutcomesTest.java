@@ -442,6 +442,68 @@ class WorkerOutcomesTest {
             }
             worker.close(); // idempotent
         }
+        /**
+         * A handler that ignores its interrupt and an outcome the database cannot take (its row is
+         * locked): close() still returns within the shutdown timeout plus its margin, and does not
+         * hand back the job whose handler still runs; that job keeps this worker's lease until it
+         * expires, and is then rescued as usual.
+         */
+        @Test
+        void close_returnsWithinItsTimeoutPlusMargin_andLeavesAStillRunningHandlersJobToItsLease() throws Exception {
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(2);
+            CountDownLatch quickMayReturn = new CountDownLatch(1);
+            AtomicInteger stuckRunning = new AtomicInteger();
+            Duration timeout = Duration.ofSeconds(1);
+            start(TASK, (job, context) -> {
+                started.countDown();
+                if (job.payload().n() == 1) {
+                    stuckRunning.incrementAndGet();
+                    awaitIgnoringInterrupts(release);
+                    stuckRunning.decrementAndGet();
+                } else {
+                    awaitIgnoringInterrupts(quickMayReturn);
+                }
+                return JobOutcome.done();
+            }, b -> b.shutdownTimeout(timeout).leaseDuration(Duration.ofSeconds(2)).heartbeatInterval(Duration.ofMillis(200)));
+            UUID stuck = queue.enqueue(TASK, new Task(1), EnqueueOptions.defaults().maxRetries(3));
+            UUID quick = queue.enqueue(TASK, new Task(2), EnqueueOptions.defaults().maxRetries(3));
+            String owner = worker.workerId();
+            Worker second = null;
+            try (java.sql.Connection locker = db.dataSource().getConnection()) {
+                await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+                locker.setAutoCommit(false);
+                try (var lock = locker.prepareStatement("SELECT 1 FROM " + db.schema() + ".job_queue WHERE id = ? FOR UPDATE")) {
+                    lock.setObject(1, quick);
+                    lock.executeQuery().close(); // the quick job's outcome now waits for this lock: a slow write
+                }
+                quickMayReturn.countDown();
+                Thread.sleep(200);
+
+                long before = System.nanoTime();
+                worker.close();
+                Duration took = Duration.ofNanos(System.nanoTime() - before);
+                assertThat(took).isLessThan(timeout.plusMillis(Worker.CLOSE_MARGIN_MILLIS));
+
+                assertThat(stuckRunning).as("the handler still runs").hasValue(1);
+                assertThat(row(stuck)).as("not handed back while its handler runs")
+                        .containsEntry("status", "processing").containsEntry("attempt", 1).containsEntry("lease_owner", owner);
+                locker.rollback();
+
+                second = Worker.builder(store).rescueInterval(Duration.ofMillis(100)).pollInterval(Duration.ofMillis(100))
+                        .handler(TASK, (job, context) -> JobOutcome.done()).build();
+                second.start();
+                awaitStatus(stuck, "completed");
+                assertThat(row(stuck)).containsEntry("attempt", 2).containsEntry("retry_count", 1);
+                assertThat((String) row(stuck).get("error_message")).startsWith("lease expired at");
+                assertThat(stuckRunning).as("the first handler ran on meanwhile").hasValue(1);
+            } finally {
+                release.countDown();
+                if (second != null) {
+                    second.close();
+                }
+            }
+        }
     }
 
     @Nested
@@ -487,6 +549,17 @@ class WorkerOutcomesTest {
         private UUID insertBySql(String type, String payloadLiteral) {
             return (UUID) db.queryForList("INSERT INTO job_queue (job_type, payload, max_retries) VALUES (?, "
                             + payloadLiteral + ", 3) RETURNING id", type).get(0).get("id");
+        }
+    }
+
+    private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (latch.getCount() > 0 && System.nanoTime() < until) {
+            try {
+                latch.await(10, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ignored) {
+                // a handler that ignores interruption
+            }
         }
     }
 }
