@@ -20,6 +20,9 @@ final class Events {
 
     private static final Logger log = LoggerFactory.getLogger(Events.class);
 
+    /** The error_message of a job whose handler returned done() after a producer asked to cancel it. */
+    static final String CANCEL_WON_OVER_DONE = "cancelled by a producer while running; the handler's result was dropped";
+
     private final WorkerListener listener;
     private final boolean logPayloads;
 
@@ -47,7 +50,9 @@ final class Events {
     /** An outcome was recorded as {@code result}; {@code finish} is null when the handler recorded it. */
     void recorded(RunningJob run, FinishKind kind, FinishedJob result, Finish finish) {
         Job<?> job = run.job();
-        String message = finish == null ? null : finish.message();
+        // A cancel request wins over a later done(); the store says so in these words.
+        String message = result.status() == JobStatus.CANCELLED && kind == FinishKind.COMPLETE ? CANCEL_WON_OVER_DONE
+                : finish == null ? null : finish.message();
         switch (result.status()) {
             case COMPLETED -> {
                 log.debug("job {} completed in {}", run.name(), run.runTime());

@@ -383,6 +383,59 @@ class WorkerOutcomesTest {
             assertThat(row(id)).containsEntry("attempt", 1).containsEntry("retry_count", 0);
         }
 
+        /** cancel() said yes: a handler that ignores the interrupt and returns done() afterwards does not complete the job. */
+        @Test
+        void cancelRequestWinsOverALaterDone_fromAHandlerThatIgnoresTheInterrupt() {
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch cancelled = new CountDownLatch(1);
+            List<String> cancelledEvents = new CopyOnWriteArrayList<>();
+            start(TASK, (job, context) -> {
+                started.countDown();
+                awaitIgnoringInterrupts(cancelled);
+                return JobOutcome.done(Map.of("shipped", true));
+            }, b -> b.listener(new WorkerListener() {
+                @Override
+                public void jobCancelled(Job<?> job, String reason) {
+                    cancelledEvents.add(reason);
+                }
+            }));
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            assertThat(queue.cancel(id)).isTrue();
+            cancelled.countDown();
+
+            awaitStatus(id, "cancelled");
+            assertThat(row(id)).containsEntry("result", null).containsEntry("retry_count", 0);
+            assertThat((String) row(id).get("error_message")).contains("the handler's result was dropped");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !cancelledEvents.isEmpty());
+            assertThat(cancelledEvents).containsExactly("cancelled by a producer while running; the handler's result was dropped");
+        }
+
+        /**
+         * The same for a transactional handler: its job ends cancelled. Its writes commit with that
+         * outcome, in the same transaction (documented on JobQueue.cancel).
+         */
+        @Test
+        void cancelRequestWinsOverALaterDone_ofATransactionalHandler_whoseWritesCommitWithTheCancellation() {
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch cancelled = new CountDownLatch(1);
+            start(TASK, store.transactional((job, context, handle) -> {
+                started.countDown();
+                awaitIgnoringInterrupts(cancelled);
+                handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'done')", job.id());
+                return JobOutcome.done();
+            }));
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            assertThat(queue.cancel(id)).isTrue();
+            cancelled.countDown();
+
+            awaitStatus(id, "cancelled");
+            assertThat(db.queryForLong("SELECT count(*) FROM ledger WHERE job_id = ?", id)).isEqualTo(1);
+        }
+
         @Test
         void cancellationRequestedThroughTheTable_reachesTheWorkerByHeartbeat() {
             CountDownLatch started = new CountDownLatch(1);
