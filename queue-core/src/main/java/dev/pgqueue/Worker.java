@@ -56,8 +56,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * Database errors never stop a worker; it logs them and backs off with jitter.
  *
  * <p><b>Connections.</b> From the store's pool: one held for LISTEN while the worker runs (when
- * notifications are on), and up to three borrowed briefly at once (fetch, complete, heartbeat or
- * maintenance), plus one per running transactional handler.
+ * notifications are on), and up to four borrowed briefly at once (fetch, complete, heartbeat,
+ * maintenance), plus one per running transactional handler: a pool of at least
+ * {@code 1 + 4 + concurrency} when handlers are transactional. {@link #start()} warns, with these
+ * numbers, when the store can tell that its pool is smaller (HikariCP).
  *
  * <p>Thread-safe. {@link #start()} once; {@link #close()} is idempotent.
  */

@@ -5,6 +5,7 @@ import dev.pgqueue.spi.JobStore.PolicyParams;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +40,9 @@ public final class WorkerRuntime {
     private static final Duration FLUSH_GRACE = Duration.ofMillis(330);
     /** After the shutdown timeout: until when close() waits for its threads; the rest of the margin stops them. */
     private static final Duration JOIN_GRACE = Duration.ofMillis(400);
+
+    /** Connections a worker's own threads may hold at once: fetcher, completer, heartbeat, maintenance. */
+    static final int BACKGROUND_CONNECTIONS = 4;
 
     private enum State { NEW, RUNNING, CLOSING, CLOSED }
 
@@ -125,7 +129,32 @@ public final class WorkerRuntime {
                 config.policies().isEmpty() ? "" : ", policies " + config.policies());
     }
 
+    /**
+     * Warns when the store's pool is smaller than what this worker may use at once: a claim, an
+     * outcome batch, a heartbeat and a maintenance task (each on its own thread), and one per
+     * running handler that holds a connection (a transactional one). With fewer they queue for
+     * connections: transactional handlers run fewer at a time, and leases may be renewed late.
+     */
+    private void warnIfThePoolIsTooSmall() {
+        Optional<Integer> limit = config.store().connectionLimit();
+        if (limit.isEmpty()) {
+            return;
+        }
+        boolean transactional = config.handlers().values().stream().anyMatch(r -> config.store().holdsConnection(r.handler()));
+        int handlers = transactional ? config.totalConcurrency() : 0;
+        int needed = BACKGROUND_CONNECTIONS + handlers;
+        if (limit.get() < needed) {
+            log.warn("worker {}: its store can lend it {} connections at once (its pool's maximum size, less the one "
+                    + "held for LISTEN), but it may use {}: {} for claiming, recording outcomes, heartbeats and "
+                    + "maintenance, and {} for transactional handlers (concurrency {}). With fewer, transactional "
+                    + "handlers run fewer at a time and leases may be renewed late: make the pool at least {} larger",
+                    config.workerId(), limit.get(), needed, BACKGROUND_CONNECTIONS, handlers, config.totalConcurrency(),
+                    needed - limit.get());
+        }
+    }
+
     private void startComponents() {
+        warnIfThePoolIsTooSmall();
         String id = config.workerId();
         heartbeatThread = scheduler("pgqueue-heartbeat-" + id);
         timer = scheduler("pgqueue-timeouts-" + id);

@@ -57,6 +57,11 @@ final class Notifications {
         this.listen = listen;
     }
 
+    /** Whether subscribers hold a connection of the pool for LISTEN. */
+    boolean listens() {
+        return listen;
+    }
+
     synchronized Subscription subscribe(StoreListener listener) {
         listeners.add(listener);
         if (listen && thread == null) {
