@@ -37,9 +37,9 @@ public final class WorkerRuntime {
     /** After the shutdown timeout: how long interrupted handlers get to return. */
     private static final Duration INTERRUPT_GRACE = Duration.ofMillis(200);
     /** After the shutdown timeout: until when the completer keeps trying to record outcomes. */
-    private static final Duration FLUSH_GRACE = Duration.ofMillis(330);
+    private static final Duration FLUSH_GRACE = Duration.ofMillis(300);
     /** After the shutdown timeout: until when close() waits for its threads; the rest of the margin stops them. */
-    private static final Duration JOIN_GRACE = Duration.ofMillis(400);
+    private static final Duration JOIN_GRACE = Duration.ofMillis(350);
 
     /** Connections a worker's own threads may hold at once: fetcher, completer, heartbeat, maintenance. */
     static final int BACKGROUND_CONNECTIONS = 4;
