@@ -108,6 +108,12 @@ public interface JobQueue {
      * the job {@code cancelled}. Waiting jobs that depend on it follow their
      * {@link EnqueueOptions#onDependencyFailure} policy.
      *
+     * <p>Once this returns true the job never ends {@code completed}: a handler that ignores the
+     * interrupt and returns {@code done()} still ends it {@code cancelled}, and its result is dropped
+     * (a retry or a snooze ends it {@code cancelled} too; only {@code failPermanently} ends it
+     * {@code failed}). A transactional handler's writes commit with that cancelled outcome, in the same
+     * transaction.
+     *
      * @return true if the job was waiting, pending or processing, false if it is unknown or already final
      */
     boolean cancel(UUID jobId);

@@ -77,7 +77,7 @@ public final class RecurringScheduler {
         try {
             enqueueDueTicks();
         } catch (Throwable e) {
-            log.warn("could not enqueue recurring jobs ({}); trying again next round", e.getMessage());
+            log.warn("could not enqueue recurring jobs ({}); trying again next round", LogText.of(e.getMessage()));
         }
     }
 

@@ -138,6 +138,20 @@ public interface JobStore {
     }
 
     /**
+     * How many connections this store can lend its callers at once, if it can tell: its pool's
+     * maximum size, less the connection it keeps for notifications while anyone is subscribed. A
+     * worker warns at start when that is fewer than it may use at once.
+     */
+    default Optional<Integer> connectionLimit() {
+        return Optional.empty();
+    }
+
+    /** Whether {@code handler} holds one of this store's connections while it runs (one this store made transactional). */
+    default boolean holdsConnection(dev.pgqueue.JobHandler<?> handler) {
+        return false;
+    }
+
+    /**
      * Tells {@code listener} promptly about jobs becoming available and cancellation requests, from
      * this process and (where the store can) from others. Returns a handle that stops it. A store
      * without cross-process notifications still reports its own inserts; workers poll regardless.
