@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.RetryPolicy;
+import dev.pgqueue.internal.RuntimeFakes.ManualExecutor;
 import dev.pgqueue.internal.RuntimeFakes.RecordingHints;
 import dev.pgqueue.internal.RuntimeFakes.RecordingListener;
 import dev.pgqueue.internal.RuntimeFakes.RecordingStore;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,22 +31,6 @@ import org.junit.jupiter.api.Test;
  * completer that is not started (the test drains it), and a recording fetcher.
  */
 class DispatcherTest {
-
-    /** Keeps the tasks it is given; the test runs them on its own thread. */
-    static final class ManualExecutor extends AbstractExecutorService {
-        final List<Runnable> tasks = new ArrayList<>();
-
-        @Override public void execute(Runnable task) { tasks.add(task); }
-        @Override public void shutdown() {}
-        @Override public List<Runnable> shutdownNow() { return List.of(); }
-        @Override public boolean isShutdown() { return false; }
-        @Override public boolean isTerminated() { return false; }
-        @Override public boolean awaitTermination(long timeout, TimeUnit unit) { return true; }
-
-        void runNext() {
-            tasks.remove(0).run();
-        }
-    }
 
     private final RecordingListener listener = new RecordingListener();
     private final Events events = new Events(listener, false);

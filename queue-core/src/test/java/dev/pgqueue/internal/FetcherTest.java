@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.RetryPolicy;
-import dev.pgqueue.internal.DispatcherTest.ManualExecutor;
+import dev.pgqueue.internal.RuntimeFakes.ManualExecutor;
 import dev.pgqueue.internal.RuntimeFakes.RecordingHints;
 import dev.pgqueue.internal.RuntimeFakes.RecordingListener;
 import dev.pgqueue.internal.RuntimeFakes.RecordingStore;

@@ -14,6 +14,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /** Simple stand-ins for what a worker part is built with, so that each part can be tested alone. */
 final class RuntimeFakes {
@@ -76,6 +78,22 @@ final class RuntimeFakes {
 
     static RunningJob running(JobStore.ClaimedJob claimed) {
         return new RunningJob(claimed, registration((job, context) -> dev.pgqueue.JobOutcome.done()), HOST);
+    }
+
+    /** Keeps the tasks it is given; the test runs them on its own thread. */
+    static final class ManualExecutor extends AbstractExecutorService {
+        final List<Runnable> tasks = new ArrayList<>();
+
+        @Override public void execute(Runnable task) { tasks.add(task); }
+        @Override public void shutdown() {}
+        @Override public List<Runnable> shutdownNow() { return List.of(); }
+        @Override public boolean isShutdown() { return false; }
+        @Override public boolean isTerminated() { return false; }
+        @Override public boolean awaitTermination(long timeout, TimeUnit unit) { return true; }
+
+        void runNext() {
+            tasks.remove(0).run();
+        }
     }
 
     /** What the parts told the fetcher. */
