@@ -148,7 +148,7 @@ public final class RecurringScheduler {
             log.warn("recurring job {}: ignoring the job with dedupe key {}: {}; it was not enqueued by this schedule's workers",
                     job.name(), loggable(key.get()), tick.isEmpty() ? "not a tick's key" : "a tick after " + bound);
             key = store.jobLatestDedupeKey(new LatestDedupeKeyParams(job.type(), job.keyPrefix(), job.key(bound)));
-            tick = key.flatMap(job::tickOf);
+            tick = key.flatMap(job::tickOf).filter(t -> !t.isAfter(bound));
             if (key.isPresent() && tick.isEmpty()) {
                 log.warn("recurring job {}: the latest dedupe key {} is not one of a tick; treating the schedule as new",
                         job.name(), loggable(key.get()));
