@@ -18,7 +18,9 @@ import java.util.UUID;
  *
  * <p>Payloads are written as JSON by Jackson. Arguments are validated before anything is written:
  * a bad argument throws {@link ValidationException} or {@link PayloadException} and leaves the
- * database unchanged; a database failure throws {@link StoreException}.
+ * database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
+ * that row-level security hides from the caller (keys are unique per job type across the schema)
+ * throws {@link DedupeKeyHeldException}, which trying again does not cure.
  */
 public interface JobQueue {
 
