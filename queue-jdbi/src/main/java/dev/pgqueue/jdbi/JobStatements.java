@@ -4,6 +4,7 @@ import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.StoreException;
+import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.spi.JobStore.CancelParams;
 import dev.pgqueue.spi.JobStore.CancelResult;
 import dev.pgqueue.spi.JobStore.ClaimParams;
@@ -53,6 +54,12 @@ import java.util.stream.Collectors;
  */
 final class JobStatements {
 
+    /**
+     * How many bytes of payload (JSON text) one claim takes at most, unless its first job alone is
+     * bigger: a batch stops before the job that would pass it (claim.sql).
+     */
+    static final long DEFAULT_CLAIM_BYTE_BUDGET = 16L * 1024 * 1024;
+
     /** How often an insert of unique jobs is tried again before giving up; each try resolves most. */
     static final int MAX_UNIQUE_TRIES = 10;
 
@@ -78,8 +85,13 @@ final class JobStatements {
     /** Large batches of plain jobs: from {@link #copyThreshold} jobs on, through COPY. */
     private final CopyInsert copyInsert;
     private final int copyThreshold;
+    private final long claimByteBudget;
 
     JobStatements(String schema, int copyThreshold) {
+        this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET);
+    }
+
+    JobStatements(String schema, int copyThreshold, long claimByteBudget) {
         insertOne = SqlFiles.load("insert-one", schema);
         insertMany = SqlFiles.load("insert-many", schema);
         insertUnique = SqlFiles.load("insert-unique", schema);
@@ -105,6 +117,21 @@ final class JobStatements {
         workflows = new Workflows(this, schema);
         copyInsert = new CopyInsert(schema);
         this.copyThreshold = copyThreshold;
+        this.claimByteBudget = claimByteBudget;
+    }
+
+    /** The bytes of payload one claim takes at most (see {@link #DEFAULT_CLAIM_BYTE_BUDGET}). */
+    long claimByteBudget() {
+        return claimByteBudget;
+    }
+
+    /** The bytes of the claimed jobs' payloads, as the claim's byte budget counts them (UTF-8 JSON text). */
+    static long payloadBytes(List<ClaimedJob> jobs) {
+        long bytes = 0;
+        for (ClaimedJob job : jobs) {
+            bytes += PayloadCodec.utf8Length(job.payloadJson());
+        }
+        return bytes;
     }
 
     Workflows workflows() {
@@ -348,12 +375,21 @@ final class JobStatements {
     }
 
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
+        return claim(c, params, claimByteBudget);
+    }
+
+    /**
+     * Claims as claim.sql does, with at most {@code byteBudget} bytes of payload (but at least one job
+     * if one is due). Jobs over the payload limit are failed by the statement and not returned.
+     */
+    List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(claim)) {
             int i = 0;
             setInstant(ps, ++i, params.now());
             ps.setString(++i, params.queue());
             ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
             ps.setInt(++i, params.limit());
+            ps.setLong(++i, byteBudget);
             ps.setString(++i, params.workerId());
             ps.setObject(++i, params.leaseToken());
             ps.setLong(++i, micros(params.leaseDuration()));

@@ -93,11 +93,10 @@ DROP POLICY IF EXISTS job_queue_worker_all ON job_queue;
 -- A producer sees the jobs it enqueued, and no others.
 CREATE POLICY job_queue_producer_select ON job_queue FOR SELECT TO pgqueue_producer
     USING (enqueued_by = current_user);
--- A producer's insert is a new pending job of its own, within the payload limit, whether it comes
--- through job_queue_enqueue() or a plain INSERT.
+-- A producer's insert is a new pending job of its own, whether it comes through job_queue_enqueue()
+-- or a plain INSERT. (The payload limit, job_queue_setting, applies to every insert by trigger.)
 CREATE POLICY job_queue_producer_insert ON job_queue FOR INSERT TO pgqueue_producer
     WITH CHECK (enqueued_by = current_user
-                AND status = 'pending' AND attempt = 0 AND retry_count = 0 AND lease_token IS NULL
-                AND octet_length(CAST(payload AS text)) <= job_queue_max_payload_bytes());
+                AND status = 'pending' AND attempt = 0 AND retry_count = 0 AND lease_token IS NULL);
 CREATE POLICY job_queue_worker_all ON job_queue FOR ALL TO pgqueue_worker
     USING (true) WITH CHECK (true);
