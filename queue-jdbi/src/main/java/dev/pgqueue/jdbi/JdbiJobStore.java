@@ -495,6 +495,7 @@ public final class JdbiJobStore implements JobStore {
                             + ": run the migrations with a role that may (see README, \"Migrations\")");
                 }
             }
+            migrator.warnIfOthersMayCreate();
             Connections pooled = new Connections() {
                 @Override
                 public <T> T run(SqlWork<T> work) throws SQLException {

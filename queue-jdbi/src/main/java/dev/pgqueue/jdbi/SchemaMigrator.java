@@ -96,6 +96,47 @@ public final class SchemaMigrator {
     }
 
     /**
+     * The roles other than the schema's owner that may {@code CREATE} in it ({@code PUBLIC} for every
+     * role; superusers not listed), for the store's warning at start.
+     */
+    List<String> otherRolesThatMayCreate() {
+        try {
+            return jdbi.withHandle(h -> {
+                List<String> roles = new ArrayList<>();
+                try (PreparedStatement ps = h.getConnection().prepareStatement(
+                        SqlFiles.read("/dev/pgqueue/jdbi/sql/schema-creators.sql"))) {
+                    ps.setString(1, schema);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            roles.add(rs.getString(1));
+                        }
+                    }
+                }
+                return roles;
+            });
+        } catch (SQLException | JdbiException e) {
+            throw new StoreException("could not read the privileges on schema " + schema + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Warns (once per call) when roles other than the owner may create objects in the schema. */
+    void warnIfOthersMayCreate() {
+        List<String> roles;
+        try {
+            roles = otherRolesThatMayCreate();
+        } catch (StoreException e) {
+            log.debug("could not check who may create objects in schema {}", schema, e);
+            return;
+        }
+        if (!roles.isEmpty()) {
+            log.warn("roles other than its owner may create objects in schema {} ({}): pgqueue's statements and functions"
+                    + " never pick their operators or functions, but any other SQL run there might; revoke it unless it"
+                    + " is needed: REVOKE CREATE ON SCHEMA {} FROM {}", schema, String.join(", ", roles), schema,
+                    String.join(", ", roles));
+        }
+    }
+
+    /**
      * The highest version recorded in the schema, 0 if pgqueue was never migrated there. Needs only
      * read rights, so services that may not run DDL can check what they run against.
      */

@@ -190,6 +190,18 @@ class SearchPathHijackTest {
     }
 
     @Test
+    void theStore_namesTheRolesThatMayCreateInItsSchema() {
+        SchemaMigrator migrator = SchemaMigrator.of(Jdbi.create(db.dataSource()), schema);
+        assertThat(migrator.otherRolesThatMayCreate()).containsExactly("PUBLIC");
+        db.execute("REVOKE CREATE ON SCHEMA " + schema + " FROM PUBLIC");
+        try {
+            assertThat(migrator.otherRolesThatMayCreate()).isEmpty();
+        } finally {
+            db.execute("GRANT CREATE ON SCHEMA " + schema + " TO PUBLIC");
+        }
+    }
+
+    @Test
     void enqueue_fromJavaAndSql_runsNoCodeOfAnotherRole() {
         UUID userId = UUID.randomUUID();
         store.jobInsertMany(new InsertParams(List.of(job("one", "default")), null));
