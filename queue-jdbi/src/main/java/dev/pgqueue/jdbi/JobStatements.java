@@ -396,11 +396,21 @@ final class JobStatements {
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    claimed.add(claimedJob(rs));
+                    if (claimedToRun(rs, 14)) {
+                        claimed.add(claimedJob(rs));
+                    }
                 }
             }
             return claimed;
         }
+    }
+
+    /**
+     * Whether a row of claim.sql or claim-fair.sql (status in column {@code statusColumn}) is a job to
+     * run, rather than one the claim failed because its payload is over the limit.
+     */
+    static boolean claimedToRun(ResultSet rs, int statusColumn) throws SQLException {
+        return JobStatus.PROCESSING.sqlValue().equals(rs.getString(statusColumn));
     }
 
     /** A row of claim.sql (also the first columns of claim-fair.sql's rows). */

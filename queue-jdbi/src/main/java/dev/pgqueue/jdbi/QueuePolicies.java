@@ -299,6 +299,9 @@ final class QueuePolicies {
             ps.setLong(++i, TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    if (!JobStatements.claimedToRun(rs, 16)) {
+                        continue;
+                    }
                     claimed.add(JobStatements.claimedJob(rs));
                     int position = rs.getInt(15);
                     if (position > lastPosition) {

@@ -9,10 +9,11 @@
 -- key order within a round. Each gets this claim's lease, as in claim.sql. Jobs with neither key are
 -- not taken here: the caller fills what is left with claim.sql. Returns claim.sql's columns, then
 -- the job's partition key and the key's position in this round (the caller's next cursor is the key
--- with the greatest position).
+-- with the greatest position), and the status.
 -- The byte budget and the payload limit apply as in claim.sql: the jobs kept stop before the one that
 -- would take their payloads past the budget (in the order above; the first always fits), and a job
--- over job_queue_max_payload_bytes() fails here, unrun and not returned.
+-- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
+-- no payload, for the caller to leave out (the last column is the status).
 -- Parameters (in this order): now (null = database clock), queue, job types (text[]), limit, cursor
 -- (null = from the first key), byte budget, lease owner, lease token, lease duration in microseconds.
 WITH RECURSIVE
@@ -96,27 +97,22 @@ WITH RECURSIVE
                         pg_catalog.sum(CASE WHEN r.bytes > clock.max_bytes THEN 0 ELSE r.bytes END)
                             OVER (ORDER BY r.round, r.pos) AS running
                    FROM ranked r, clock) s, arg
-          WHERE s.bytes > s.max_bytes OR s.running - s.bytes < arg.budget),
-     claimed AS (
-         UPDATE {schema}.job_queue j
-            SET status = CASE WHEN chosen.oversized THEN 'failed' ELSE 'processing' END,
-                attempt = CASE WHEN chosen.oversized THEN j.attempt ELSE j.attempt + 1 END,
-                processed_at = CASE WHEN chosen.oversized THEN j.processed_at ELSE clock.now END,
-                completed_at = CASE WHEN chosen.oversized THEN clock.now END,
-                error_message = CASE WHEN chosen.oversized
-                                     THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
-                                                            clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
-                                     ELSE j.error_message END,
-                lease_owner = CASE WHEN chosen.oversized THEN j.lease_owner ELSE CAST(? AS text) END,
-                lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(? AS uuid) END,
-                lease_expires_at = CASE WHEN chosen.oversized THEN j.lease_expires_at
-                                        ELSE clock.now + CAST(? AS double precision) * interval '1 microsecond' END
-           FROM clock, chosen
-          WHERE j.id = chosen.id
-         RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
-                   j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
-                   j.lease_token, j.lease_expires_at, chosen.key, chosen.pos, j.status)
-SELECT id, job_type, queue, payload, attempt, retry_count, max_retries, priority, run_at, created_at, user_id,
-       lease_token, lease_expires_at, key, pos
-  FROM claimed
- WHERE status = 'processing'
+          WHERE s.bytes > s.max_bytes OR s.running - s.bytes < arg.budget)
+UPDATE {schema}.job_queue j
+   SET status = CASE WHEN chosen.oversized THEN 'failed' ELSE 'processing' END,
+       attempt = CASE WHEN chosen.oversized THEN j.attempt ELSE j.attempt + 1 END,
+       processed_at = CASE WHEN chosen.oversized THEN j.processed_at ELSE clock.now END,
+       completed_at = CASE WHEN chosen.oversized THEN clock.now END,
+       error_message = CASE WHEN chosen.oversized
+                            THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
+                                                   clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
+                            ELSE j.error_message END,
+       lease_owner = CASE WHEN chosen.oversized THEN j.lease_owner ELSE CAST(? AS text) END,
+       lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(? AS uuid) END,
+       lease_expires_at = CASE WHEN chosen.oversized THEN j.lease_expires_at
+                               ELSE clock.now + CAST(? AS double precision) * interval '1 microsecond' END
+  FROM clock, chosen
+ WHERE j.id = chosen.id
+RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
+          j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
+          j.lease_token, j.lease_expires_at, chosen.key, chosen.pos, j.status

@@ -9,7 +9,8 @@
 -- would take its payloads past the byte budget, but its first job is always taken, so that no job is
 -- too big to be claimed; the jobs left out stay pending for the next claim. A job whose payload is
 -- over job_queue_max_payload_bytes() (inserted before the limit was lowered, say) is not run: it
--- fails here with the limit's message and is not returned, and no other job of the batch is touched.
+-- fails here with the limit's message, and no other job of the batch is touched; its row comes back
+-- with status 'failed' and no payload, for the caller to leave out (the last column is the status).
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                       {schema}.job_queue_max_payload_bytes() AS max_bytes),
      due AS MATERIALIZED (
@@ -29,27 +30,22 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_time
                             OVER (ORDER BY d.priority, d.run_at, d.id) AS running
                    FROM due d, clock) s
           WHERE s.bytes > s.max_bytes OR s.running - s.bytes < CAST(? AS bigint)),
-     over AS MATERIALIZED (SELECT ARRAY(SELECT id FROM taken WHERE oversized) AS ids),
-     claimed AS (
-         UPDATE {schema}.job_queue j
-            SET status = CASE WHEN j.id = ANY (over.ids) THEN 'failed' ELSE 'processing' END,
-                attempt = CASE WHEN j.id = ANY (over.ids) THEN j.attempt ELSE j.attempt + 1 END,
-                processed_at = CASE WHEN j.id = ANY (over.ids) THEN j.processed_at ELSE clock.now END,
-                completed_at = CASE WHEN j.id = ANY (over.ids) THEN clock.now END,
-                error_message = CASE WHEN j.id = ANY (over.ids)
-                                     THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
-                                                            clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
-                                     ELSE j.error_message END,
-                lease_owner = CASE WHEN j.id = ANY (over.ids) THEN j.lease_owner ELSE CAST(? AS text) END,
-                lease_token = CASE WHEN j.id = ANY (over.ids) THEN j.lease_token ELSE CAST(? AS uuid) END,
-                lease_expires_at = CASE WHEN j.id = ANY (over.ids) THEN j.lease_expires_at
-                                        ELSE clock.now + CAST(? AS double precision) * interval '1 microsecond' END
-           FROM clock, over
-          WHERE j.id = ANY (ARRAY(SELECT id FROM taken))
-         RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
-                   j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
-                   j.lease_token, j.lease_expires_at, j.status)
-SELECT id, job_type, queue, payload, attempt, retry_count, max_retries, priority, run_at, created_at, user_id,
-       lease_token, lease_expires_at
-  FROM claimed
- WHERE status = 'processing'
+     over AS MATERIALIZED (SELECT ARRAY(SELECT id FROM taken WHERE oversized) AS ids)
+UPDATE {schema}.job_queue j
+   SET status = CASE WHEN j.id = ANY (over.ids) THEN 'failed' ELSE 'processing' END,
+       attempt = CASE WHEN j.id = ANY (over.ids) THEN j.attempt ELSE j.attempt + 1 END,
+       processed_at = CASE WHEN j.id = ANY (over.ids) THEN j.processed_at ELSE clock.now END,
+       completed_at = CASE WHEN j.id = ANY (over.ids) THEN clock.now END,
+       error_message = CASE WHEN j.id = ANY (over.ids)
+                            THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
+                                                   clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
+                            ELSE j.error_message END,
+       lease_owner = CASE WHEN j.id = ANY (over.ids) THEN j.lease_owner ELSE CAST(? AS text) END,
+       lease_token = CASE WHEN j.id = ANY (over.ids) THEN j.lease_token ELSE CAST(? AS uuid) END,
+       lease_expires_at = CASE WHEN j.id = ANY (over.ids) THEN j.lease_expires_at
+                               ELSE clock.now + CAST(? AS double precision) * interval '1 microsecond' END
+  FROM clock, over
+ WHERE j.id = ANY (ARRAY(SELECT id FROM taken))
+RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
+          j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
+          j.lease_token, j.lease_expires_at, j.status
