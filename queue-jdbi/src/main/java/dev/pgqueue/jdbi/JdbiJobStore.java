@@ -296,6 +296,9 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public Optional<Duration> jobNextDue(NextDueParams params) {
+        if (statements.takeLeftDue(params.queue())) {
+            return Optional.of(Duration.ZERO); // the latest claim stopped at its byte budget: more are due now
+        }
         Optional<Duration> due = run("find the next due job", c -> statements.nextDue(c, params));
         Optional<Duration> retry = policies.retryHint(params.queue()); // a limit held the last claim back
         if (retry.isPresent() && (due.isEmpty() || retry.get().compareTo(due.get()) < 0)) {

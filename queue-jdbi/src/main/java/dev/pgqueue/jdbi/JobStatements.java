@@ -42,7 +42,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -86,6 +88,8 @@ final class JobStatements {
     private final CopyInsert copyInsert;
     private final int copyThreshold;
     private final long claimByteBudget;
+    /** Queues whose latest claim left due jobs behind (byte budget, jobs failed for size): claim again at once. */
+    private final Set<String> leftDue = ConcurrentHashMap.newKeySet();
 
     JobStatements(String schema, int copyThreshold) {
         this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET);
@@ -118,6 +122,20 @@ final class JobStatements {
         copyInsert = new CopyInsert(schema);
         this.copyThreshold = copyThreshold;
         this.claimByteBudget = claimByteBudget;
+    }
+
+    /**
+     * Records that a claim of {@code queue} returned fewer jobs than asked although due jobs remain
+     * (it stopped at the byte budget, or failed jobs for their size): a worker reads a fewer-than-asked
+     * claim as a drained queue, so {@link JdbiJobStore#jobNextDue} tells it to claim again at once.
+     */
+    void markLeftDue(String queue) {
+        leftDue.add(queue);
+    }
+
+    /** Whether the latest claim of {@code queue} left due jobs behind; clears the mark. */
+    boolean takeLeftDue(String queue) {
+        return leftDue.remove(queue);
     }
 
     /** The bytes of payload one claim takes at most (see {@link #DEFAULT_CLAIM_BYTE_BUDGET}). */
@@ -394,12 +412,19 @@ final class JobStatements {
             ps.setObject(++i, params.leaseToken());
             ps.setLong(++i, micros(params.leaseDuration()));
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
+            int rows = 0;
+            long due = 0;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    rows++;
+                    due = rs.getLong(15);
                     if (claimedToRun(rs, 14)) {
                         claimed.add(claimedJob(rs));
                     }
                 }
+            }
+            if (claimed.size() < params.limit() && (rows < due || due == params.limit())) {
+                markLeftDue(params.queue());
             }
             return claimed;
         }

@@ -221,6 +221,9 @@ final class QueuePolicies {
             remaining -= got.size();
             bytesLeft -= JobStatements.payloadBytes(got);
         }
+        if (bytesLeft <= 0 && remaining > 0) {
+            statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
+        }
         if (remaining > 0 && bytesLeft > 0 && !otherTypes.isEmpty()) {
             List<ClaimedJob> got = claimGroup(c, params, new LinkedHashSet<>(otherTypes), remaining, now, policy.fair(),
                     statements, bytesLeft);
@@ -315,6 +318,9 @@ final class QueuePolicies {
             cursors.put(params.queue(), last);
         }
         long bytesLeft = byteBudget - JobStatements.payloadBytes(claimed);
+        if (claimed.size() < params.limit() && bytesLeft <= 0) {
+            statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
+        }
         if (claimed.size() < params.limit() && bytesLeft > 0) {
             claimed.addAll(statements.claim(c, new ClaimParams(params.queue(), params.types(),
                     params.limit() - claimed.size(), params.workerId(), params.leaseToken(), params.leaseDuration(),

@@ -2,10 +2,13 @@ package dev.pgqueue.jdbi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
+import dev.pgqueue.Worker;
 import dev.pgqueue.StoreException;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.internal.UuidV7;
@@ -274,6 +277,42 @@ class PayloadLimitTest {
             // 0, 3,000, 6,000 and 9,000 bytes before each of the first four: under 10,000; the fifth would pass it.
             assertThat(sizes).containsExactly(4, 4, 2);
             assertThat(seen).hasSize(10);
+        }
+
+        @Test
+        void aWorker_runsEveryJobOfBudgetCutBatches_withoutWaitingForAPoll_andNeverRunsAJobOverTheLimit() {
+            JdbiJobStore budgeted = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema())
+                    .claimByteBudget(10_000).build();
+            List<NewJob> jobs = new ArrayList<>();
+            for (int k = 0; k < 40; k++) {
+                jobs.add(job("default", k, json(3000)));
+            }
+            NewJob big = job("default", 5, json(50_000));
+            jobs.add(big);
+            store.jobInsertMany(new InsertParams(jobs, null));
+            db.execute("UPDATE job_queue_setting SET max_payload_bytes = 20000"); // lowered after the insert
+            List<UUID> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+
+            Worker worker = Worker.builder(budgeted).queue("default", 10).pollInterval(Duration.ofMinutes(5))
+                    .handler(BLOB, (j, context) -> {
+                        ran.add(j.id());
+                        return JobOutcome.done();
+                    }).build();
+            worker.start();
+            try {
+                // Ten claims of four jobs each (the budget), one after another: no claim waits for the poll.
+                await().atMost(Duration.ofSeconds(20)).until(() ->
+                        db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed'") == 40);
+            } finally {
+                worker.close();
+            }
+            assertThat(ran).hasSize(40).doesNotContain(big.id());
+            assertThat(db.queryForList("SELECT status, error_message FROM job_queue WHERE id = ?", big.id()).get(0))
+                    .containsEntry("status", "failed")
+                    .containsEntry("error_message", "expected payload to be at most 20000 bytes of JSON"
+                            + " (job_queue_setting.max_payload_bytes), got: 50000 bytes; failed when claimed, without running");
+            assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed' AND attempt = 1"
+                    + " AND retry_count = 0")).isEqualTo(40);
         }
 
         @Test
