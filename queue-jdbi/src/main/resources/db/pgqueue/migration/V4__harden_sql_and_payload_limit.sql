@@ -67,9 +67,12 @@ END
 $$;
 
 -- Every insert is checked, however it comes (a plain INSERT, the functions, pgqueue's statements and
--- its COPY path): once per statement, over the rows it inserted.
+-- its COPY path): once per statement, over the rows it inserted. SECURITY DEFINER, as the next one,
+-- so that the check never depends on the inserting role's right to execute the limit's function
+-- (a deployment may revoke EXECUTE on pgqueue's functions from PUBLIC): it reads the rows just
+-- inserted and the limit, and raises, nothing else.
 CREATE OR REPLACE FUNCTION job_queue_check_inserted_payloads() RETURNS trigger
-    LANGUAGE plpgsql AS
+    LANGUAGE plpgsql SECURITY DEFINER AS
 $$
 DECLARE
     max_bytes integer := job_queue_max_payload_bytes();
@@ -100,7 +103,7 @@ CREATE TRIGGER job_queue_check_payload_insert
 -- And a payload changed later (pgqueue never does; a hand-written UPDATE might). Claims, heartbeats
 -- and outcomes do not set payload, so this trigger never fires for them.
 CREATE OR REPLACE FUNCTION job_queue_check_updated_payload() RETURNS trigger
-    LANGUAGE plpgsql AS
+    LANGUAGE plpgsql SECURITY DEFINER AS
 $$
 BEGIN
     PERFORM job_queue_check_payload(NEW.payload);

@@ -17,7 +17,8 @@
 -- pgqueue_producer NOLOGIN; ...) and this script only grants.
 --
 -- No pgqueue function runs with elevated rights but job_queue_max_payload_bytes(), which only reads
--- the owner's payload limit (job_queue_setting): every other one is SECURITY INVOKER (the caller's
+-- the owner's payload limit (job_queue_setting), and the two triggers' functions that check payloads
+-- against it: every other one is SECURITY INVOKER (the caller's
 -- own privileges and row-level security apply inside it). Each pins its search_path to this schema,
 -- then pg_temp, and calls built-ins as pg_catalog.<name>, so a caller's search_path cannot
 -- substitute a table, function or operator.
