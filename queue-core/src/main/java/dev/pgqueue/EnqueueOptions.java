@@ -30,7 +30,11 @@ import java.util.UUID;
  * @param userId     the seed's {@code user_id}, or null
  * @param dedupeKey  the job's dedupe key, or null for none: while a job of the same type holds the
  *                   same key (see {@code uniqueness}), enqueueing another one enqueues nothing and
- *                   returns the existing job's id. 1-{@value #MAX_DEDUPE_KEY_LENGTH} characters
+ *                   returns the existing job's id. 1-{@value #MAX_DEDUPE_KEY_LENGTH} characters of
+ *                   valid Unicode, not starting with {@code recurring:} (reserved for recurring jobs).
+ *                   Keys are unique per job type across the whole schema, whoever enqueued the job
+ *                   holding them: where row-level security hides other producers' jobs, a key held
+ *                   by one of them fails the enqueue with {@link DedupeKeyHeldException}
  * @param uniqueness when the key blocks duplicates, or null for {@link Uniqueness#DEFAULT} (while
  *                   pending or processing); only meaningful with a dedupe key. A job that waits for
  *                   dependencies also holds its key while {@code waiting}
@@ -39,7 +43,8 @@ import java.util.UUID;
  * @param onDependencyFailure what happens to it when one of them fails for good or is cancelled;
  *                   null for {@link DependencyFailure#CANCEL}. Only meaningful with dependencies
  * @param partitionKey the tenant it belongs to, for {@linkplain Worker.Builder#fairness fair queues},
- *                   or null to use {@code userId}. 1-{@value #MAX_PARTITION_KEY_LENGTH} characters
+ *                   or null to use {@code userId}. 1-{@value #MAX_PARTITION_KEY_LENGTH} characters of
+ *                   valid Unicode
  */
 public record EnqueueOptions(
         String queue,

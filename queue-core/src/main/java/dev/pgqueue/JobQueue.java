@@ -18,14 +18,16 @@ import java.util.UUID;
  *
  * <p>Payloads are written as JSON by Jackson. Arguments are validated before anything is written:
  * a bad argument throws {@link ValidationException} or {@link PayloadException} and leaves the
- * database unchanged; a database failure throws {@link StoreException}.
+ * database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
+ * that row-level security hides from the caller (keys are unique per job type across the schema)
+ * throws {@link DedupeKeyHeldException}, which trying again does not cure.
  */
 public interface JobQueue {
 
     /**
      * The largest payload accepted by default: 1 MiB of JSON (UTF-8). Payloads should hold ids, not
-     * documents; a bigger one is rejected at enqueue with a {@link ValidationException}. The SQL
-     * function {@code job_queue_enqueue} enforces the same default (setting {@code pgqueue.max_payload_bytes}).
+     * documents; a bigger one is rejected at enqueue with a {@link ValidationException}. The
+     * database checks every insert against the same default (table {@code job_queue_setting}, owner only).
      */
     int DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 

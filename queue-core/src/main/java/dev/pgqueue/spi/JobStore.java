@@ -117,7 +117,8 @@ public interface JobStore {
 
     /**
      * The greatest dedupe key, in code point order, among jobs of {@code type} whose key starts with
-     * {@code prefix} and still holds its uniqueness; empty if there is none. (The recurring-job
+     * {@code prefix}, is at most {@code atMost} (if given) and still holds its uniqueness; empty if
+     * there is none. (The recurring-job
      * scheduler finds a schedule's latest tick this way.)
      */
     Optional<String> jobLatestDedupeKey(LatestDedupeKeyParams params);
@@ -302,7 +303,15 @@ public interface JobStore {
         }
     }
 
-    record LatestDedupeKeyParams(String type, String prefix) {}
+    /**
+     * @param atMost the greatest key to consider, in code point order; null for no bound (keys
+     *               beyond it are ignored, e.g. a recurring schedule's ticks far in the future)
+     */
+    record LatestDedupeKeyParams(String type, String prefix, String atMost) {
+        public LatestDedupeKeyParams(String type, String prefix) {
+            this(type, prefix, null);
+        }
+    }
 
     record FinishParams(List<Finish> finishes, Instant now) {
         public FinishParams {
