@@ -445,7 +445,7 @@ public final class JdbiJobStore implements JobStore {
             String roles = String.join(", ", creators);
             log.warn("schema {} lets {} create objects in it: such a role can plant a function or operator there that"
                     + " pgqueue's statements or your own then run with the rights of whoever runs them (a worker connected"
-                    + " as a superuser, say). Revoke it: REVOKE CREATE ON SCHEMA {} FROM {}; (see README, \"Least privilege\")",
+                    + " as a superuser, say). Revoke it: REVOKE CREATE ON SCHEMA {} FROM {}; (see docs/least-privilege.md)",
                     schema, roles, SqlFiles.quote(schema), roles);
         }
     }
@@ -533,7 +533,7 @@ public final class JdbiJobStore implements JobStore {
 
         /**
          * Builds the store. Logs a warning, naming them, if roles other than superusers and members of
-         * the schema's or {@code job_queue}'s owner may create objects in its schema (README, "Least
+         * the schema's or {@code job_queue}'s owner may create objects in its schema (docs/least-privilege.md, "Least
          * privilege").
          *
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
@@ -549,7 +549,7 @@ public final class JdbiJobStore implements JobStore {
                 if (current < needed) {
                     throw new StoreException("schema " + schema + " is at pgqueue migration version " + current
                             + " but this pgqueue needs " + needed
-                            + ": run the migrations with a role that may (see README, \"Migrations\")");
+                            + ": run the migrations with a role that may (see docs/sql-contract.md, \"Migrations\")");
                 }
             }
             warnIfOthersMayCreate(jdbi, schema);
