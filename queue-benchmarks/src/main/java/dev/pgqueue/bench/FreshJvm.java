@@ -102,6 +102,7 @@ final class FreshJvm {
                         jobs -> metrics.add(new Metric("process_cpu_ms_per_job", cpu / 1e6 / jobs.value())));
             }
             metrics.add(new Metric("jvm_uptime_s", ManagementFactory.getRuntimeMXBean().getUptime() / 1e3));
+            Log.info("  child CPU by thread: %s", ThreadCpu.summary());
             for (Metric m : metrics) {
                 System.out.println(PREFIX + m.name() + "=" + m.value());
             }
