@@ -52,6 +52,7 @@ final class Workloads {
             metrics.add(new Metric("drain_s", drain));
             metrics.add(new Metric("drain_jobs_per_s", jobs / drain));
             metrics.addAll(cpuPerJob(cpu, jobs));
+            Log.info("  CPU by thread at the end of the drain: %s", ThreadCpu.summary());
         }
         return metrics;
     }
@@ -89,6 +90,7 @@ final class Workloads {
             metrics.add(new Metric("drain_s", drain));
             metrics.add(new Metric("drain_jobs_per_s", jobs / drain));
             metrics.addAll(cpuPerJob(cpu, jobs));
+            Log.info("  CPU by thread at the end of the drain: %s", ThreadCpu.summary());
             metrics.add(new Metric("attempts", completions.attempts()));
             metrics.addAll(verifyExactlyOnce(url, subject.attemptColumn(), jobs));
         }
@@ -109,6 +111,7 @@ final class Workloads {
             subject.startWork(completions);
             Step step = steadyStep(subject, completions, rate, warmup, duration, 0);
             monitor.awaitDrained(subject, completions::done, step.enqueued(), System.nanoTime(), timeout);
+            Log.info("  CPU by thread at the end of the window: %s", ThreadCpu.summary());
             List<Metric> metrics = new ArrayList<>(step.metrics());
             metrics.add(new Metric("jobs", step.enqueued()));
             metrics.addAll(verifyExactlyOnce(url, subject.attemptColumn(), step.enqueued()));
