@@ -39,6 +39,7 @@ final class Workloads {
         try (Monitor monitor = new Monitor(url)) {
             Recorder recorder = new Recorder(0);
             long cpu = Cpu.processNanos();
+            Log.info("  CPU by thread before the drain: %s", ThreadCpu.summary());
             long start = System.nanoTime();
             subject.startWorker(recorder);
             monitor.awaitDrained(subject, recorder, jobs, start, timeout);
@@ -81,6 +82,7 @@ final class Workloads {
         try (Monitor monitor = new Monitor(url)) {
             Completions completions = new Completions(jobs);
             long cpu = Cpu.processNanos();
+            Log.info("  CPU by thread before the drain: %s", ThreadCpu.summary());
             long start = System.nanoTime();
             subject.startWork(completions);
             monitor.awaitDrained(subject, completions::done, jobs, start, timeout);
