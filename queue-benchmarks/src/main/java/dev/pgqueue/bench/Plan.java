@@ -112,6 +112,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
 
     /** The raw references of W5 and W5R: the peer benchmark's minimal table, and pgqueue's table. */
     private static final RawTable[] WORK_TABLES = {RawTable.MINIMAL, RawTable.PGQUEUE};
+    /**
+     * W5R's raw loop on the minimal table claiming one job at a time: a chunk of 10 spreads over the
+     * threads instead of running in sequence on the one that claimed it (lower latency, more claims).
+     */
+    private static final String RAW_ONE_AT_A_TIME = "raw-minimal-table-k1";
 
     /** pgqueue in W5 and W5R: the README's Usage, a pool of 10 and {@code queue("default", 10)}; producer apart. */
     private static Config workConfig() {
@@ -152,6 +157,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                 }
             }));
         }
+        cases.add(new Case(workload, RAW_ONE_AT_A_TIME, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, RawCeiling.Config.workOneAtATime(RawTable.MINIMAL))) {
+                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
+            }
+        }));
         cpuRatios(ratios, workload, "completed_jobs_per_s");
         for (RawTable table : WORK_TABLES) {
             ratios.add(new Results.Ratio(workload, "pgqueue-default", rawName(table), "latency_p99_ms"));
@@ -173,6 +183,12 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                 }
             }));
         }
+        cases.add(new Case("w5max", RAW_ONE_AT_A_TIME, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, RawCeiling.Config.workOneAtATime(RawTable.MINIMAL))) {
+                return Workloads.highestSteadyRate(subject, url, options.rateFrom(), options.rateStep(), options.rateMax(),
+                        sizes.stepWarmup(), sizes.stepDuration(), sizes.drainTimeout());
+            }
+        }));
         for (RawTable table : WORK_TABLES) {
             ratios.add(new Results.Ratio("w5max", "pgqueue-default", rawName(table), "max_steady_jobs_per_s"));
         }

@@ -56,6 +56,11 @@ final class RawCeiling implements Subject {
         static Config work(RawTable table) {
             return new Config(table, WORK_CLAIM_SIZE, Bulk.UNNEST, WORK_THREADS);
         }
+
+        /** As {@link #work} but claiming one job at a time. */
+        static Config workOneAtATime(RawTable table) {
+            return new Config(table, 1, Bulk.UNNEST, WORK_THREADS);
+        }
     }
 
     private final Config config;
