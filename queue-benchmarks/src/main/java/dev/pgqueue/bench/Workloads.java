@@ -60,8 +60,10 @@ final class Workloads {
 
     /** W5 and W5R enqueue in chunks of this many jobs. */
     static final int CHUNK = 10;
-    /** W5R keeps up when it completes at least this share of the offered rate during the window. */
+    /** W5R keeps up when it completes at least this share of the offered rate during the window... */
     static final double KEPT_UP = 0.95;
+    /** ...and no backlog grows: the p99 latency of the window's jobs is at most this. */
+    static final long KEPT_UP_P99_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /**
      * W5: enqueue {@code jobs} real-work jobs in one bulk call (every tenth fails its first attempt),
@@ -175,7 +177,8 @@ final class Workloads {
      * {@code duration}, each chunk stamped with {@link System#nanoTime()} right before its enqueue
      * call; returns as soon as the last chunk is enqueued, with the figures of the window after the
      * warm-up: the offered rate (chunks enqueued in the window), the completed rate (commits in the
-     * window, whenever their jobs were enqueued), whether completed ≥ {@link #KEPT_UP} × offered, the
+     * window, whenever their jobs were enqueued), whether it kept up (completed ≥ {@link #KEPT_UP} ×
+     * offered and a p99 latency of at most 1 s: a backlog that grows all along fails the latter), the
      * latency (enqueue call to commit) of the jobs enqueued in the window, and CPU per job done in
      * it. Latencies of jobs not done yet when this returns are not counted, so a caller that wants
      * them waits for the backlog to drain before reading {@code completions} again: this method
@@ -212,13 +215,15 @@ final class Workloads {
         double window = seconds(windowTo - windowFrom);
         double offered = inWindow / window;
         double completed = doneInWindow / window;
-        boolean keptUp = completed >= KEPT_UP * offered;
+
         // the window's jobs still running now are part of its latency: wait for them (bounded)
         long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (completions.done() < index && System.nanoTime() < waitUntil && subject.failure().isEmpty()) {
             Thread.sleep(5);
         }
         long[] latencies = completions.latenciesOfStampedBetween(windowFrom, windowTo);
+        boolean keptUp = completed >= KEPT_UP * offered && latencies.length > 0
+                && percentile(latencies, 99) <= KEPT_UP_P99_NANOS;
         List<Metric> metrics = new ArrayList<>();
         metrics.add(new Metric("target_jobs_per_s", rate));
         metrics.add(new Metric("offered_jobs_per_s", offered));
