@@ -126,8 +126,9 @@ final class Workloads {
     /**
      * W5R's highest steady rate: steps of W5R ({@code warmup} + {@code duration} each) on one worker,
      * from {@code first} jobs per second up by {@code increment}, each after the previous step's
-     * backlog drained, until a step does not keep up (or its backlog does not drain within
-     * {@code timeout}). Reports the highest rate that kept up and that step's figures.
+     * backlog drained, until a rate does not keep up twice in a row (a noisy step, or the fresh JVM's
+     * first, gets a second chance), or a backlog does not drain within {@code timeout}. Reports the
+     * highest rate that kept up and that step's figures.
      */
     static List<Metric> highestSteadyRate(Subject subject, String url, int first, int increment, int most,
                                           Duration warmup, Duration duration, Duration timeout) throws Exception {
@@ -136,22 +137,29 @@ final class Workloads {
             int steps = (most - first) / increment + 1;
             int capacity = 0;
             for (int rate = first; rate <= most; rate += increment) {
-                capacity += capacity(rate, warmup.plus(duration));
+                capacity += 2 * capacity(rate, warmup.plus(duration)); // each rate may run twice
             }
             Completions completions = new Completions(capacity);
             subject.startWork(completions);
             int enqueued = 0;
             Step best = null;
-            for (int rate = first; rate <= most; rate += increment) {
+            boolean retried = false;
+            for (int rate = first; rate <= most; ) {
                 Step step = steadyStep(subject, completions, rate, warmup, duration, enqueued);
                 enqueued += step.enqueued();
                 boolean drained = monitor.drainedWithin(subject, completions::done, enqueued, timeout);
                 Log.info("  %d jobs/s: %s; %s", rate, step.keptUp() ? "kept up" : "did NOT keep up",
                         step.metrics().stream().map(m -> m.name() + "=" + Results.format(m.value())).toList());
-                if (!step.keptUp() || !drained) {
+                if (!drained || (!step.keptUp() && retried)) {
                     break;
                 }
+                if (!step.keptUp()) {
+                    retried = true; // once per rate: a noisy step (or the fresh JVM's first) gets a second chance
+                    continue;
+                }
                 best = step;
+                retried = false;
+                rate += increment;
             }
             List<Metric> metrics = new ArrayList<>();
             metrics.add(new Metric("max_steady_jobs_per_s", best == null ? 0 : best.rate()));
