@@ -188,8 +188,11 @@ public final class JdbiJobStore implements JobStore {
             if (outcome == null) {
                 throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
             }
-            List<FinishedJob> finished = bound(handle).jobFinishMany(
-                    new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now()));
+            // This transaction commits right after: the single-job statement may set transaction-local settings.
+            Connection connection = handle.getConnection();
+            FinishParams params = new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now());
+            List<FinishedJob> finished = bound(handle).run("record job outcomes",
+                    c -> statements.finish(connection, params, true));
             if (finished.isEmpty()) {
                 throw new LeaseLostException(context.jobId());
             }
