@@ -189,10 +189,8 @@ public final class JdbiJobStore implements JobStore {
                 throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
             }
             // This transaction commits right after: the single-job statement may set transaction-local settings.
-            Connection connection = handle.getConnection();
             FinishParams params = new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now());
-            List<FinishedJob> finished = bound(handle).run("record job outcomes",
-                    c -> statements.finish(connection, params, true));
+            List<FinishedJob> finished = bound(handle).run("record job outcomes", c -> statements.finish(c, params, true));
             if (finished.isEmpty()) {
                 throw new LeaseLostException(context.jobId());
             }
