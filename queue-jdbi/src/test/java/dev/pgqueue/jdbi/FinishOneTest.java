@@ -95,6 +95,22 @@ class FinishOneTest {
         }
     }
 
+    /** What the autocommit path relies on: pgjdbc sends both statements before one Sync, so one transaction. */
+    @Test
+    void theSetting_inAutocommit_appliesToTheStatementSentWithIt() throws SQLException {
+        try (Connection c = db.dataSource().getConnection();
+                var ps = c.prepareStatement(JobStatements.NO_SEQ_SCAN + ";\nSELECT pg_catalog.current_setting('enable_seqscan')")) {
+            assertThat(c.getAutoCommit()).isTrue();
+            ps.execute();
+            assertThat(ps.getMoreResults()).isTrue();
+            try (ResultSet rs = ps.getResultSet()) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("off");
+            }
+            assertThat(setting(c, "enable_seqscan")).isEqualTo("on");
+        }
+    }
+
     @Test
     void singleJobOutcome_inTheCallersTransaction_changesNoSettingOfIt() throws SQLException {
         try (Connection c = db.dataSource().getConnection()) {
