@@ -188,8 +188,9 @@ public final class JdbiJobStore implements JobStore {
             if (outcome == null) {
                 throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
             }
-            List<FinishedJob> finished = bound(handle).jobFinishMany(
-                    new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now()));
+            // This transaction commits right after: the single-job statement may set transaction-local settings.
+            FinishParams params = new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now());
+            List<FinishedJob> finished = bound(handle).run("record job outcomes", c -> statements.finish(c, params, true));
             if (finished.isEmpty()) {
                 throw new LeaseLostException(context.jobId());
             }
