@@ -293,7 +293,7 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
-        /** The mapper for payloads; see {@link JobQueue.Builder#objectMapper(ObjectMapper)}. */
+        /** The mapper for payloads; see {@code JdbiJobQueue.Builder.objectMapper}. */
         public Builder objectMapper(ObjectMapper objectMapper) {
             this.objectMapper = Check.notNull("objectMapper", objectMapper);
             return this;

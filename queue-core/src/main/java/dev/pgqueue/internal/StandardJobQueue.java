@@ -215,7 +215,7 @@ public final class StandardJobQueue implements JobQueue {
         long bytes = PayloadCodec.utf8Length(json);
         if (bytes > maxPayloadBytes) {
             throw new ValidationException("payload of job type " + type.name(),
-                    "at most " + maxPayloadBytes + " bytes of JSON (JobQueue.Builder.maxPayloadBytes)", bytes);
+                    "at most " + maxPayloadBytes + " bytes of JSON (JdbiJobQueue.Builder.maxPayloadBytes)", bytes);
         }
         return new NewJob(
                 UuidV7.next(),

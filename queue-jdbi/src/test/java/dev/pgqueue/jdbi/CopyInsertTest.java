@@ -348,7 +348,7 @@ class CopyInsertTest {
         @Test
         void inAHandleThatRollsBack_nothingIsInserted() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 assertThat(handle.createQuery("SELECT count(*) FROM job_queue").mapTo(Long.class).one())
                         .as("visible inside the transaction").isEqualTo(1L + ABOVE);
                 throw new Rollback();
@@ -362,7 +362,7 @@ class CopyInsertTest {
         void inAConnectionThatRollsBack_nothingIsInserted() throws SQLException {
             try (Connection c = copies.counting(db.dataSource()).getConnection()) {
                 c.setAutoCommit(false);
-                queue.enqueueAll(c, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(c).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 c.rollback();
                 c.setAutoCommit(true);
             }
@@ -373,8 +373,8 @@ class CopyInsertTest {
         @Test
         void twiceInOneTransaction_bothCommitWithTheCallersWork() {
             jdbi.useTransaction(handle -> {
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
             });
             assertThat(copies.count()).isEqualTo(2);
             assertThat(rows.count()).isEqualTo(1 + 2L * ABOVE);
@@ -385,7 +385,7 @@ class CopyInsertTest {
         @Test
         void onAConnectionInAutocommitMode_commitsAtOnce_andLeavesItInAutocommitMode() throws SQLException {
             try (Connection c = copies.counting(db.dataSource()).getConnection()) {
-                queue.enqueueAll(c, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(c).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 assertThat(c.getAutoCommit()).isTrue();
             }
             assertThat(copies.count()).isEqualTo(1);
@@ -396,7 +396,7 @@ class CopyInsertTest {
         void inAReadOnlyTransaction_failsAsTheInsertStatementDoes_notOnTheStagingTable() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
                 handle.execute("SET TRANSACTION READ ONLY");
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
             })).isInstanceOf(StoreException.class).hasMessageContaining("cannot execute INSERT in a read-only transaction");
             assertThat(copies.count()).isZero();
             assertThat(rows.count()).isEqualTo(1);
@@ -407,7 +407,7 @@ class CopyInsertTest {
             jdbi.useTransaction(handle -> {
                 handle.execute("CREATE TEMP TABLE pgqueue_enqueue_staging (mine text) ON COMMIT DROP");
                 handle.execute("INSERT INTO pg_temp.pgqueue_enqueue_staging VALUES ('kept')");
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 assertThat(handle.createQuery("SELECT mine FROM pg_temp.pgqueue_enqueue_staging").mapTo(String.class).list())
                         .containsExactly("kept");
             });
@@ -418,7 +418,7 @@ class CopyInsertTest {
         @Test
         void onAConnectionThatIsNotPgjdbcs_theInsertStatementRuns() throws SQLException {
             try (Connection c = copies.hidingPgjdbc(db.dataSource().getConnection())) {
-                queue.enqueueAll(c, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(c).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
             }
             assertThat(copies.count()).isZero();
             assertThat(rows.count()).isEqualTo(1 + ABOVE);

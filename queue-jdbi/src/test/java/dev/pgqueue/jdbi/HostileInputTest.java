@@ -79,7 +79,7 @@ class HostileInputTest {
             assertThatThrownBy(() -> queue.enqueue(TEXT, huge))
                     .isInstanceOf(ValidationException.class)
                     .hasMessage("expected payload of job type text to be at most 1048576 bytes of JSON"
-                            + " (JobQueue.Builder.maxPayloadBytes), got: 10485771");
+                            + " (JdbiJobQueue.Builder.maxPayloadBytes), got: 10485771");
             assertThatThrownBy(() -> queue.enqueueAll(TEXT, List.of(new Text("ok"), huge), EnqueueOptions.defaults()))
                     .as("a batch is all or nothing")
                     .isInstanceOf(ValidationException.class);
@@ -97,7 +97,7 @@ class HostileInputTest {
             UUID fits = small.enqueue(TEXT, new Text("😀".repeat(7)));
             assertThat(jobs()).isEqualTo(2);
             db.execute("DELETE FROM job_queue WHERE id = ?", fits);
-            assertThatThrownBy(() -> JobQueue.builder(store).maxPayloadBytes(1))
+            assertThatThrownBy(() -> JdbiJobQueue.builder(store).maxPayloadBytes(1))
                     .hasMessage("expected maxPayloadBytes to be >= 2, got: 1");
         }
 

@@ -68,7 +68,7 @@ class JdbiJobQueueTest {
             AtomicReference<UUID> id = new AtomicReference<>();
 
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                id.set(queue.enqueue(handle, GENERATE_IMAGE, image(1)));
+                id.set(queue.in(handle).enqueue(GENERATE_IMAGE, image(1)));
                 assertThat(handle.createQuery("select count(*) from job_queue where id = :id").bind("id", id.get())
                         .mapTo(Long.class).one()).as("visible inside its own transaction").isEqualTo(1);
                 throw new Rollback();
@@ -81,7 +81,7 @@ class JdbiJobQueueTest {
 
         @Test
         void enqueue_inACommittedTransactionExists() {
-            UUID id = jdbi.inTransaction(handle -> queue.enqueue(handle, GENERATE_IMAGE, image(1),
+            UUID id = jdbi.inTransaction(handle -> queue.in(handle).enqueue(GENERATE_IMAGE, image(1),
                     EnqueueOptions.defaults().queue("images").priority(1)));
 
             assertThat(rows.row(id)).containsEntry("status", "pending").containsEntry("queue", "images")
@@ -95,7 +95,7 @@ class JdbiJobQueueTest {
 
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
                 handle.execute("insert into projects (id, status) values (?, 'PROCESSING')", project);
-                queue.enqueue(handle, GENERATE_IMAGE, image(1));
+                queue.in(handle).enqueue(GENERATE_IMAGE, image(1));
                 handle.execute("insert into projects (id, status) values (?, 'duplicate')", project);
             })).hasMessageContaining("projects_pkey");
 
@@ -104,7 +104,7 @@ class JdbiJobQueueTest {
 
             UUID id = jdbi.inTransaction(handle -> {
                 handle.execute("insert into projects (id, status) values (?, 'PROCESSING')", project);
-                return queue.enqueue(handle, GENERATE_IMAGE, image(2));
+                return queue.in(handle).enqueue(GENERATE_IMAGE, image(2));
             });
 
             assertThat(rows.exists(id)).isTrue();
@@ -115,7 +115,7 @@ class JdbiJobQueueTest {
         void enqueue_isInvisibleToWorkersUntilCommit() {
             try (Handle handle = jdbi.open()) {
                 handle.begin();
-                UUID id = queue.enqueue(handle, GENERATE_IMAGE, image(1));
+                UUID id = queue.in(handle).enqueue(GENERATE_IMAGE, image(1));
 
                 assertThat(rows.exists(id)).isFalse();
                 assertThat(claimAll()).isEmpty();
@@ -128,7 +128,7 @@ class JdbiJobQueueTest {
         @Test
         void enqueue_onAHandleWithoutTransactionCommitsAtOnce() {
             try (Handle handle = jdbi.open()) {
-                UUID id = queue.enqueue(handle, GENERATE_IMAGE, image(1));
+                UUID id = queue.in(handle).enqueue(GENERATE_IMAGE, image(1));
 
                 assertThat(rows.exists(id)).isTrue();
             }
@@ -137,7 +137,7 @@ class JdbiJobQueueTest {
         @Test
         void enqueueAll_inARolledBackTransactionInsertsNothing() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                assertThat(queue.enqueueAll(handle, GENERATE_IMAGE, List.of(image(1), image(2), image(3)),
+                assertThat(queue.in(handle).enqueueAll(GENERATE_IMAGE, List.of(image(1), image(2), image(3)),
                         EnqueueOptions.defaults())).hasSize(3);
                 throw new Rollback();
             })).isInstanceOf(Rollback.class);
@@ -147,7 +147,7 @@ class JdbiJobQueueTest {
 
         @Test
         void enqueueAll_inACommittedTransactionInsertsEveryJob() {
-            List<UUID> ids = jdbi.inTransaction(handle -> queue.enqueueAll(handle, GENERATE_IMAGE,
+            List<UUID> ids = jdbi.inTransaction(handle -> queue.in(handle).enqueueAll(GENERATE_IMAGE,
                     List.of(image(1), image(2), image(3)), EnqueueOptions.defaults().maxRetries(1)));
 
             assertThat(db.queryForList("select id from job_queue where max_retries = 1 order by id"))
@@ -163,7 +163,7 @@ class JdbiJobQueueTest {
             UUID id;
             try (Connection connection = db.dataSource().getConnection()) {
                 connection.setAutoCommit(false);
-                id = queue.enqueue(connection, GENERATE_IMAGE, image(1));
+                id = queue.in(connection).enqueue(GENERATE_IMAGE, image(1));
                 try (PreparedStatement ps = connection.prepareStatement("select 1 from job_queue where id = ?")) {
                     ps.setObject(1, id);
                     assertThat(ps.executeQuery().next()).as("visible inside its own transaction").isTrue();
@@ -181,7 +181,7 @@ class JdbiJobQueueTest {
             UUID id;
             try (Connection connection = db.dataSource().getConnection()) {
                 connection.setAutoCommit(false);
-                id = queue.enqueue(connection, GENERATE_IMAGE, image(1), EnqueueOptions.defaults().priority(9));
+                id = queue.in(connection).enqueue(GENERATE_IMAGE, image(1), EnqueueOptions.defaults().priority(9));
                 assertThat(rows.exists(id)).as("not visible before commit").isFalse();
                 connection.commit();
                 connection.setAutoCommit(true);
@@ -194,7 +194,7 @@ class JdbiJobQueueTest {
         void enqueueAll_inARolledBackTransactionInsertsNothing() throws Exception {
             try (Connection connection = db.dataSource().getConnection()) {
                 connection.setAutoCommit(false);
-                assertThat(queue.enqueueAll(connection, GENERATE_IMAGE, List.of(image(1), image(2)),
+                assertThat(queue.in(connection).enqueueAll(GENERATE_IMAGE, List.of(image(1), image(2)),
                         EnqueueOptions.defaults())).hasSize(2);
                 connection.rollback();
                 connection.setAutoCommit(true);
@@ -206,7 +206,7 @@ class JdbiJobQueueTest {
         @Test
         void enqueue_onAnAutoCommitConnectionCommitsAtOnce() throws Exception {
             try (Connection connection = db.dataSource().getConnection()) {
-                UUID id = queue.enqueue(connection, GENERATE_IMAGE, image(1));
+                UUID id = queue.in(connection).enqueue(GENERATE_IMAGE, image(1));
 
                 assertThat(rows.exists(id)).isTrue();
             }
@@ -237,10 +237,9 @@ class JdbiJobQueueTest {
         }
 
         @Test
-        void coreJobQueue_worksOverTheJdbiStore() {
-            JobQueue plain = JobQueue.builder(store).clock(clock).build();
-
-            UUID id = plain.enqueue(GENERATE_IMAGE, image(4), EnqueueOptions.defaults().delay(Duration.ofSeconds(5)));
+        void boundView_keepsTheQueuesClock() {
+            UUID id = jdbi.inTransaction(handle -> queue.in(handle)
+                    .enqueue(GENERATE_IMAGE, image(4), EnqueueOptions.defaults().delay(Duration.ofSeconds(5))));
 
             assertThat(instant(rows.row(id), "run_at")).isEqualTo(clock.instant().plusSeconds(5));
         }

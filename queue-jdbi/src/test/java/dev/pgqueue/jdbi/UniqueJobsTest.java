@@ -129,8 +129,8 @@ class UniqueJobsTest {
         void inACallersTransaction_theKeyIsHeldByTheJobEnqueuedEarlierInIt_andRollsBackWithIt() {
             jdbi.useHandle(handle -> {
                 handle.begin();
-                EnqueueResult first = queue.enqueueUnique(handle, DIGEST, new Digest("ann"), key("k"));
-                EnqueueResult second = queue.enqueueUnique(handle, DIGEST, new Digest("ann"), key("k"));
+                EnqueueResult first = queue.in(handle).enqueueUnique(DIGEST, new Digest("ann"), key("k"));
+                EnqueueResult second = queue.in(handle).enqueueUnique(DIGEST, new Digest("ann"), key("k"));
                 assertThat(second).isEqualTo(EnqueueResult.duplicateOf(first.jobId()));
                 handle.rollback();
             });
@@ -169,7 +169,7 @@ class UniqueJobsTest {
         void aHolderNotYetCommitted_makesTheOtherEnqueueWait_thenReturnTheHoldersId() throws Exception {
             try (Handle holder = jdbi.open()) {
                 holder.begin();
-                UUID held = queue.enqueue(holder, DIGEST, new Digest("ann"), key("k"));
+                UUID held = queue.in(holder).enqueue(DIGEST, new Digest("ann"), key("k"));
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
 
@@ -186,7 +186,7 @@ class UniqueJobsTest {
         void aHolderThatRollsBack_letsTheWaitingEnqueueInsertItsOwnJob() throws Exception {
             try (Handle holder = jdbi.open()) {
                 holder.begin();
-                UUID held = queue.enqueue(holder, DIGEST, new Digest("ann"), key("k"));
+                UUID held = queue.in(holder).enqueue(DIGEST, new Digest("ann"), key("k"));
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
                 Thread.sleep(300);
@@ -207,7 +207,7 @@ class UniqueJobsTest {
                 caller.createQuery("SELECT count(*) FROM job_queue").mapTo(Long.class).one(); // takes the snapshot
                 UUID held = queue.enqueue(DIGEST, new Digest("ann"), key("k"));                // commits meanwhile
 
-                assertThatThrownBy(() -> queue.enqueueUnique(caller, DIGEST, new Digest("bob"), key("k")))
+                assertThatThrownBy(() -> queue.in(caller).enqueueUnique(DIGEST, new Digest("bob"), key("k")))
                         .isInstanceOf(StoreException.class)
                         .hasMessageContaining("[40001]");
                 caller.rollback();
@@ -345,7 +345,7 @@ class UniqueJobsTest {
         void enqueueAllUnique_inACallersTransaction_rollsBackWithIt() {
             jdbi.useHandle(handle -> {
                 handle.begin();
-                queue.enqueueAllUnique(handle, DIGEST, Map.of("a", new Digest("a"), "b", new Digest("b")), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAllUnique(DIGEST, Map.of("a", new Digest("a"), "b", new Digest("b")), EnqueueOptions.defaults());
                 handle.rollback();
             });
             assertThat(jobs()).isZero();
