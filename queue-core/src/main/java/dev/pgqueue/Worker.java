@@ -521,7 +521,8 @@ public final class Worker implements AutoCloseable {
         private record PendingRecurring<P>(
                 String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
             RecurringJob resolve(PayloadCodec codec) {
-                return new RecurringJob(name, type.name(), codec.encode(type, payload), options, schedule);
+                return new RecurringJob(name, type.name(), codec.encode(type, payload),
+                        options.maxRetries().isPresent() ? options : options.maxRetries(type.maxRetries()), schedule);
             }
         }
 

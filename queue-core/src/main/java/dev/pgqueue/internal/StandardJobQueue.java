@@ -217,22 +217,20 @@ public final class StandardJobQueue implements JobQueue {
             throw new ValidationException("payload of job type " + type.name(),
                     "at most " + maxPayloadBytes + " bytes of JSON (JdbiJobQueue.Builder.maxPayloadBytes)", bytes);
         }
-        return new NewJob(
-                UuidV7.next(),
-                type.name(),
-                options.queue(),
-                json,
-                options.priority(),
-                options.runAt(),
-                options.delay(),
-                options.maxRetries(),
-                options.userId(),
-                dedupeKey,
-                uniqueness == null ? null : uniqueness.states(),
-                uniqueness == null ? null : uniqueness.period(),
-                options.dependsOn(),
-                options.dependsOn().isEmpty() ? null : options.effectiveDependencyFailure(),
-                options.partitionKey());
+        return NewJob.builder(UuidV7.next(), type.name(), json)
+                .queue(options.queue())
+                .priority(options.priority())
+                .runAt(options.runAt())
+                .delay(options.delay())
+                .maxRetries(options.maxRetries().orElse(type.maxRetries()))
+                .userId(options.userId())
+                .dedupeKey(dedupeKey)
+                .uniqueStates(uniqueness == null ? null : uniqueness.states())
+                .uniqueFor(uniqueness == null ? null : uniqueness.period())
+                .dependsOn(options.dependsOn())
+                .onDependencyFailure(options.dependsOn().isEmpty() ? null : options.effectiveDependencyFailure())
+                .partitionKey(options.partitionKey())
+                .build();
     }
 
     private Instant now() {

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.JobType;
 import dev.pgqueue.jdbi.Payloads.GenerateImage;
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.testing.postgres.PostgresTest;
@@ -242,6 +243,38 @@ class JdbiJobQueueTest {
                     .enqueue(GENERATE_IMAGE, image(4), EnqueueOptions.defaults().delay(Duration.ofSeconds(5))));
 
             assertThat(instant(rows.row(id), "run_at")).isEqualTo(clock.instant().plusSeconds(5));
+        }
+    }
+
+    @Nested
+    class MaxRetries {
+
+        private final JobType<GenerateImage> patient = JobType.of("generate-image", GenerateImage.class).withMaxRetries(7);
+
+        @Test
+        void aJobGetsItsTypesMaxRetries() {
+            UUID id = queue.enqueue(patient, image(1));
+
+            assertThat(rows.row(id)).containsEntry("max_retries", 7);
+        }
+
+        @Test
+        void theEnqueueOptionOverridesTheTypes() {
+            UUID id = queue.enqueue(patient, image(1), EnqueueOptions.defaults().maxRetries(1));
+            List<UUID> all = queue.enqueueAll(patient, List.of(image(2)), EnqueueOptions.defaults().maxRetries(0));
+
+            assertThat(rows.row(id)).containsEntry("max_retries", 1);
+            assertThat(rows.row(all.get(0))).containsEntry("max_retries", 0);
+        }
+
+        @Test
+        void aTypeWithoutOneGetsTheDefault() {
+            UUID id = queue.enqueue(GENERATE_IMAGE, image(1));
+            UUID batched = queue.enqueueBatch(patient, List.of(image(2)), EnqueueOptions.defaults(),
+                    GENERATE_IMAGE, image(3), EnqueueOptions.defaults()).jobIds().get(0);
+
+            assertThat(rows.row(id)).containsEntry("max_retries", EnqueueOptions.DEFAULT_MAX_RETRIES);
+            assertThat(rows.row(batched)).containsEntry("max_retries", 7);
         }
     }
 

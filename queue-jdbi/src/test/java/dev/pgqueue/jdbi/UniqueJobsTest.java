@@ -484,10 +484,9 @@ class UniqueJobsTest {
             // Through the SPI, past the API's checks: the plain job is inserted by the first statement,
             // then the keyed one's queue violates job_queue_queue_check in the second.
             List<dev.pgqueue.spi.JobStore.NewJob> jobs = List.of(
-                    new dev.pgqueue.spi.JobStore.NewJob(UUID.randomUUID(), "send-digest", "default", "{}", 0, null,
-                            Duration.ZERO, 3, null),
-                    new dev.pgqueue.spi.JobStore.NewJob(UUID.randomUUID(), "send-digest", "no spaces allowed", "{}", 0, null,
-                            Duration.ZERO, 3, null, "b", null, null));
+                    dev.pgqueue.spi.JobStore.NewJob.builder(UUID.randomUUID(), "send-digest", "{}").build(),
+                    dev.pgqueue.spi.JobStore.NewJob.builder(UUID.randomUUID(), "send-digest", "{}")
+                            .queue("no spaces allowed").dedupeKey("b").build());
             assertThatThrownBy(() -> store.jobInsertMany(new dev.pgqueue.spi.JobStore.InsertParams(jobs, null)))
                     .isInstanceOf(StoreException.class)
                     .hasMessageContaining("job_queue_queue_check");

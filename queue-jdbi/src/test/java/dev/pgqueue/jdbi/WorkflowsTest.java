@@ -823,8 +823,7 @@ class WorkflowsTest {
         }
 
         private NewJob job(UUID id, String type, UUID... dependsOn) {
-            return new NewJob(id, type, "default", "{\"text\": \"x\"}", 0, null, Duration.ZERO, 3, null, null, null, null,
-                    List.of(dependsOn), null, null);
+            return NewJob.builder(id, type, "{\"text\": \"x\"}").dependsOn(List.of(dependsOn)).build();
         }
     }
 }
