@@ -30,13 +30,16 @@ public final class JobType<P> {
     private final RetryPolicy retryPolicy;
     private final Duration timeout;
     private final int maxRetries;
+    private final boolean permanentPayloadFailures;
 
-    private JobType(String name, Class<P> payloadType, RetryPolicy retryPolicy, Duration timeout, int maxRetries) {
+    private JobType(String name, Class<P> payloadType, RetryPolicy retryPolicy, Duration timeout, int maxRetries,
+            boolean permanentPayloadFailures) {
         this.name = name;
         this.payloadType = payloadType;
         this.retryPolicy = retryPolicy;
         this.timeout = timeout;
         this.maxRetries = maxRetries;
+        this.permanentPayloadFailures = permanentPayloadFailures;
     }
 
     /**
@@ -46,19 +49,21 @@ public final class JobType<P> {
     public static <P> JobType<P> of(String name, Class<P> payloadType) {
         return new JobType<>(
                 Check.jobType("job type name", name), Check.notNull("payloadType", payloadType), null, null,
-                EnqueueOptions.DEFAULT_MAX_RETRIES);
+                EnqueueOptions.DEFAULT_MAX_RETRIES, false);
     }
 
     /** A copy whose failed attempts are retried at the times {@code policy} gives. */
     public JobType<P> withRetryPolicy(RetryPolicy policy) {
-        return new JobType<>(name, payloadType, Check.notNull("retryPolicy", policy), timeout, maxRetries);
+        return new JobType<>(name, payloadType, Check.notNull("retryPolicy", policy), timeout, maxRetries,
+                permanentPayloadFailures);
     }
 
     /**
      * A copy whose handler is interrupted, and its attempt failed, once it has run for {@code timeout}.
      */
     public JobType<P> withTimeout(Duration timeout) {
-        return new JobType<>(name, payloadType, retryPolicy, Check.positive("timeout", timeout), maxRetries);
+        return new JobType<>(name, payloadType, retryPolicy, Check.positive("timeout", timeout), maxRetries,
+                permanentPayloadFailures);
     }
 
     /**
@@ -68,7 +73,18 @@ public final class JobType<P> {
      * @throws ValidationException if it is negative
      */
     public JobType<P> withMaxRetries(int maxRetries) {
-        return new JobType<>(name, payloadType, retryPolicy, timeout, Check.atLeast("maxRetries", maxRetries, 0));
+        return new JobType<>(name, payloadType, retryPolicy, timeout, Check.atLeast("maxRetries", maxRetries, 0),
+                permanentPayloadFailures);
+    }
+
+    /**
+     * A copy whose jobs fail for good, on the attempt that finds it, when their payload does not map
+     * to {@link #payloadType()}. By default such an attempt fails and is retried like any other: in a
+     * rolling deploy the payload may come from a newer producer that the next deploy of this worker
+     * maps. Choose this for types whose producers are never ahead of their workers.
+     */
+    public JobType<P> withPermanentPayloadFailures() {
+        return new JobType<>(name, payloadType, retryPolicy, timeout, maxRetries, true);
     }
 
     /** The stable name stored in {@code job_queue.job_type}. */
@@ -94,6 +110,14 @@ public final class JobType<P> {
         return maxRetries;
     }
 
+    /**
+     * Whether a payload that does not map fails its job for good ({@link #withPermanentPayloadFailures()})
+     * rather than failing one attempt, to be retried; false by default.
+     */
+    public boolean permanentPayloadFailures() {
+        return permanentPayloadFailures;
+    }
+
     /** How long one attempt may run; empty means no limit. */
     public Optional<Duration> timeout() {
         return Optional.ofNullable(timeout);
@@ -106,12 +130,13 @@ public final class JobType<P> {
                 && payloadType.equals(other.payloadType)
                 && Objects.equals(retryPolicy, other.retryPolicy)
                 && Objects.equals(timeout, other.timeout)
-                && maxRetries == other.maxRetries;
+                && maxRetries == other.maxRetries
+                && permanentPayloadFailures == other.permanentPayloadFailures;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, payloadType, retryPolicy, timeout, maxRetries);
+        return Objects.hash(name, payloadType, retryPolicy, timeout, maxRetries, permanentPayloadFailures);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.pgqueue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.internal.HandlerRegistration;
 import dev.pgqueue.internal.PayloadCodec;
@@ -158,7 +157,6 @@ public final class Worker implements AutoCloseable {
         private ThreadFactory threadFactory;
         private Clock clock;
         private String workerId;
-        private ObjectMapper objectMapper;
         private WorkerListener listener = new WorkerListener() {};
 
         private Builder(JobStore store) {
@@ -290,12 +288,6 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException("workerId", "1-200 characters, not blank", workerId);
             }
             this.workerId = workerId;
-            return this;
-        }
-
-        /** The mapper for payloads; see {@code JdbiJobQueue.Builder.objectMapper}. */
-        public Builder objectMapper(ObjectMapper objectMapper) {
-            this.objectMapper = Check.notNull("objectMapper", objectMapper);
             return this;
         }
 
@@ -487,7 +479,7 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException("threadFactory", "unset when an executor is given", threadFactory);
             }
             Map<String, Integer> served = queues.isEmpty() ? Map.of(DEFAULT_QUEUE, DEFAULT_CONCURRENCY) : queues;
-            PayloadCodec codec = new PayloadCodec(objectMapper);
+            PayloadCodec codec = new PayloadCodec(store.objectMapper());
             List<RecurringJob> recurringJobs = new ArrayList<>();
             recurring.values().forEach(r -> recurringJobs.add(r.resolve(codec)));
             WorkerConfig config = new WorkerConfig(

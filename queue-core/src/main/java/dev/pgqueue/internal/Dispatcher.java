@@ -271,7 +271,7 @@ final class Dispatcher {
             runtime.events().started(job);
             if (run.payloadError() != null) {
                 log.warn("job {} cannot run: {}", run.name(), run.payloadError().getMessage());
-                return run.finish(FinishKind.FAIL, Outcomes.truncate(run.payloadError().getMessage()), Duration.ZERO);
+                return Outcomes.payloadError(run, runtime.config().retryPolicy());
             }
             return handle(run, job);
         } finally {

@@ -1,6 +1,5 @@
 package dev.pgqueue.internal;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.Batch;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
@@ -36,13 +35,10 @@ public final class StandardJobQueue implements JobQueue {
     private final Clock clock;
     private final int maxPayloadBytes;
 
-    public StandardJobQueue(JobStore store, ObjectMapper mapper, Clock clock) {
-        this(store, mapper, clock, JobQueue.DEFAULT_MAX_PAYLOAD_BYTES);
-    }
-
-    public StandardJobQueue(JobStore store, ObjectMapper mapper, Clock clock, int maxPayloadBytes) {
+    /** A queue over {@code store} that maps payloads with the store's {@link JobStore#objectMapper()}. */
+    public StandardJobQueue(JobStore store, Clock clock, int maxPayloadBytes) {
         this.store = Check.notNull("store", store);
-        this.codec = new PayloadCodec(mapper);
+        this.codec = new PayloadCodec(store.objectMapper());
         this.clock = clock;
         this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
     }

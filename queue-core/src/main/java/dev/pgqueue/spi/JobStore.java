@@ -1,9 +1,11 @@
 package dev.pgqueue.spi;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.EnqueueOptions.DependencyFailure;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.internal.PayloadCodec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -136,6 +138,14 @@ public interface JobStore {
      */
     default Optional<TableHealth> jobTableHealth() {
         return Optional.empty();
+    }
+
+    /**
+     * The Jackson mapper for payloads and results that every queue, worker and tester over this store
+     * uses: set once, on the store. Default: a shared {@link dev.pgqueue.PayloadMapper#create()}.
+     */
+    default ObjectMapper objectMapper() {
+        return PayloadCodec.defaultMapper();
     }
 
     /**

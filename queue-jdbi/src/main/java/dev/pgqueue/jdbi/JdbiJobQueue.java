@@ -1,6 +1,5 @@
 package dev.pgqueue.jdbi;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.Batch;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
@@ -42,20 +41,21 @@ import org.jdbi.v3.core.Handle;
 public final class JdbiJobQueue implements JobQueue {
 
     private final JdbiJobStore store;
-    private final ObjectMapper objectMapper;
     private final Clock clock;
     private final int maxPayloadBytes;
     private final JobQueue queue;
 
-    private JdbiJobQueue(JdbiJobStore store, ObjectMapper objectMapper, Clock clock, int maxPayloadBytes) {
+    private JdbiJobQueue(JdbiJobStore store, Clock clock, int maxPayloadBytes) {
         this.store = store;
-        this.objectMapper = objectMapper;
         this.clock = clock;
         this.maxPayloadBytes = maxPayloadBytes;
-        this.queue = new StandardJobQueue(store, objectMapper, clock, maxPayloadBytes);
+        this.queue = new StandardJobQueue(store, clock, maxPayloadBytes);
     }
 
-    /** A queue over {@code store} with pgqueue's default {@link ObjectMapper} and the database's clock. */
+    /**
+     * A queue over {@code store} with the database's clock; payloads are mapped by the store's
+     * {@link JdbiJobStore#objectMapper() mapper}.
+     */
     public static JdbiJobQueue create(JdbiJobStore store) {
         return builder(store).build();
     }
@@ -139,27 +139,17 @@ public final class JdbiJobQueue implements JobQueue {
     }
 
     private JobQueue bound(JobStore bound) {
-        return new StandardJobQueue(bound, objectMapper, clock, maxPayloadBytes);
+        return new StandardJobQueue(bound, clock, maxPayloadBytes);
     }
 
     /** Options for {@link JdbiJobQueue}; all have defaults. */
     public static final class Builder {
         private final JdbiJobStore store;
-        private ObjectMapper objectMapper;
         private Clock clock;
         private int maxPayloadBytes = JobQueue.DEFAULT_MAX_PAYLOAD_BYTES;
 
         private Builder(JdbiJobStore store) {
             this.store = Check.notNull("store", store);
-        }
-
-        /**
-         * The mapper for payloads. Default: a plain {@link ObjectMapper} that fails on unknown and
-         * missing properties. Register modules (e.g. JavaTimeModule) on yours as your payloads need.
-         */
-        public Builder objectMapper(ObjectMapper objectMapper) {
-            this.objectMapper = Check.notNull("objectMapper", objectMapper);
-            return this;
         }
 
         /**
@@ -183,7 +173,7 @@ public final class JdbiJobQueue implements JobQueue {
 
         /** The queue. */
         public JdbiJobQueue build() {
-            return new JdbiJobQueue(store, objectMapper, clock, maxPayloadBytes);
+            return new JdbiJobQueue(store, clock, maxPayloadBytes);
         }
     }
 }

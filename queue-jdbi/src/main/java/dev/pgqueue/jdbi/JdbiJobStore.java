@@ -1,5 +1,6 @@
 package dev.pgqueue.jdbi;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobContext;
 import dev.pgqueue.JobHandler;
@@ -7,7 +8,9 @@ import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.LeaseLostException;
 import dev.pgqueue.StoreException;
+import dev.pgqueue.PayloadMapper;
 import dev.pgqueue.internal.Check;
+import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.spi.Attempt;
 import dev.pgqueue.spi.JobStore;
 import java.sql.Connection;
@@ -28,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * JdbiJobStore store = JdbiJobStore.builder(jdbi).schema("jobs").build(); // migrates "jobs"
- * JdbiJobQueue queue = JdbiJobQueue.create(store);
+ * JdbiJobQueue queue = JdbiJobQueue.create(store);                        // the one way to make a queue
  * Worker worker = Worker.builder(store).handler(GENERATE_IMAGE, handler).build();
  * }</pre>
  *
@@ -58,10 +61,12 @@ public final class JdbiJobStore implements JobStore {
     private final Notifications notifications;
     /** Where operations run: a connection borrowed per call, or the caller's (a bound view). */
     private final Connections connections;
+    private final ObjectMapper objectMapper;
 
     private JdbiJobStore(Jdbi jdbi, String schema, JobStatements statements, QueuePolicies policies,
-            Notifications notifications, Connections connections) {
+            Notifications notifications, Connections connections, ObjectMapper objectMapper) {
         this.jdbi = jdbi;
+        this.objectMapper = objectMapper;
         this.schema = schema;
         this.statements = statements;
         this.policies = policies;
@@ -81,6 +86,15 @@ public final class JdbiJobStore implements JobStore {
     /** The schema whose {@code job_queue} this store uses. */
     public String schema() {
         return schema;
+    }
+
+    /**
+     * The mapper for payloads and results, set with {@link Builder#objectMapper(ObjectMapper)}: what
+     * every queue, worker and tester over this store uses.
+     */
+    @Override
+    public ObjectMapper objectMapper() {
+        return objectMapper;
     }
 
     /** The {@link Jdbi} this store borrows its connections from. */
@@ -298,7 +312,7 @@ public final class JdbiJobStore implements JobStore {
     }
 
     private JdbiJobStore withConnections(Connections connections) {
-        return new JdbiJobStore(jdbi, schema, statements, policies, notifications, connections);
+        return new JdbiJobStore(jdbi, schema, statements, policies, notifications, connections, objectMapper);
     }
 
     private <T> T run(String what, SqlWork<T> work) {
@@ -415,6 +429,7 @@ public final class JdbiJobStore implements JobStore {
         private int version = SchemaMigrator.latestVersion();
         private Duration policyRefreshInterval = QueuePolicies.DEFAULT_REFRESH_INTERVAL;
         private int copyThreshold = CopyInsert.DEFAULT_THRESHOLD;
+        private ObjectMapper objectMapper = PayloadCodec.defaultMapper();
 
         private Builder(Jdbi jdbi) {
             this.jdbi = Check.notNull("jdbi", jdbi);
@@ -447,6 +462,17 @@ public final class JdbiJobStore implements JobStore {
          */
         public Builder notifications(boolean notifications) {
             this.notifications = notifications;
+            return this;
+        }
+
+        /**
+         * The Jackson mapper for payloads and results, for every queue, worker and tester over this
+         * store: the one place to set it. Default {@link PayloadMapper#create PayloadMapper.create()}
+         * ({@code java.time} supported, unknown properties ignored); start from that factory to add
+         * modules of your own.
+         */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Check.notNull("objectMapper", objectMapper);
             return this;
         }
 
@@ -510,7 +536,8 @@ public final class JdbiJobStore implements JobStore {
                 }
             };
             return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold),
-                    new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled);
+                    new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled,
+                    objectMapper);
         }
     }
 }

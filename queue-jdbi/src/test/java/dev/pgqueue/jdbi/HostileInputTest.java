@@ -172,7 +172,7 @@ class HostileInputTest {
             UUID fine = (UUID) db.queryForList("INSERT INTO job_queue (job_type, payload) VALUES ('tree', '[1, [2]]')"
                     + " RETURNING id").get(0).get("id");
             Worker worker = Worker.builder(store).pollInterval(Duration.ofMillis(100))
-                    .handler(TREE, (job, context) -> JobOutcome.done()).build();
+                    .handler(TREE.withPermanentPayloadFailures(), (job, context) -> JobOutcome.done()).build();
             worker.start();
             try {
                 await().atMost(Duration.ofSeconds(15)).until(() ->
