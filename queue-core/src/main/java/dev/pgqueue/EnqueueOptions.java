@@ -222,10 +222,14 @@ public final class EnqueueOptions {
      * {@link #uniqueness(Uniqueness)} says (default: while pending or processing): while a job of the
      * same type holds the same key, enqueueing another one enqueues nothing and returns the existing
      * job's id. Choose keys from what makes two jobs the same, e.g. {@code "invoice:" + invoiceId}.
-     * A job that waits for dependencies also holds its key while {@code waiting}.
+     * A job that waits for dependencies also holds its key while {@code waiting}. Keys are unique per
+     * job type across the whole schema, whoever enqueued the job holding them: where row-level
+     * security hides other producers' jobs, a key held by one of them fails the enqueue with
+     * {@link DedupeKeyHeldException}.
      *
-     * @throws ValidationException if the key is not 1-{@value #MAX_DEDUPE_KEY_LENGTH} characters
-     *     without {@code \u0000}
+     * @throws ValidationException if the key is not 1-{@value #MAX_DEDUPE_KEY_LENGTH} characters of
+     *     valid Unicode without {@code \u0000}, or starts with {@code recurring:} (reserved for
+     *     recurring jobs)
      */
     public EnqueueOptions dedupeKey(String dedupeKey) {
         Check.dedupeKey("dedupeKey", Check.notNull("dedupeKey", dedupeKey));
@@ -284,8 +288,8 @@ public final class EnqueueOptions {
      * claim takes jobs round-robin across partition keys, so one tenant's backlog cannot starve
      * another's jobs. Default: the job's {@link #userId(UUID) userId}.
      *
-     * @throws ValidationException if the key is not 1-{@value #MAX_PARTITION_KEY_LENGTH} characters
-     *     without {@code \u0000}
+     * @throws ValidationException if the key is not 1-{@value #MAX_PARTITION_KEY_LENGTH} characters of
+     *     valid Unicode without {@code \u0000}
      */
     public EnqueueOptions partitionKey(String partitionKey) {
         Check.partitionKey("partitionKey", Check.notNull("partitionKey", partitionKey));

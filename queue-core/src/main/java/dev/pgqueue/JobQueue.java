@@ -15,7 +15,9 @@ import java.util.UUID;
  *
  * <p>Payloads are written as JSON by Jackson. Arguments are validated before anything is written:
  * a bad argument throws {@link ValidationException} or {@link PayloadException} and leaves the
- * database unchanged; a database failure throws {@link StoreException}.
+ * database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
+ * that row-level security hides from the caller (keys are unique per job type across the schema)
+ * throws {@link DedupeKeyHeldException}, which trying again does not cure.
  */
 public interface JobQueue {
 
@@ -104,6 +106,12 @@ public interface JobQueue {
      * {@code processing} job the request is recorded and its worker interrupts the handler and ends
      * the job {@code cancelled}. Waiting jobs that depend on it follow their
      * {@link EnqueueOptions#onDependencyFailure} policy.
+     *
+     * <p>Once this returns true the job never ends {@code completed}: a handler that ignores the
+     * interrupt and returns {@code done()} still ends it {@code cancelled}, and its result is dropped
+     * (a retry or a snooze ends it {@code cancelled} too; only {@code failPermanently} ends it
+     * {@code failed}). A transactional handler's writes commit with that cancelled outcome, in the same
+     * transaction.
      *
      * @return true if the job was waiting, pending or processing, false if it is unknown or already final
      */

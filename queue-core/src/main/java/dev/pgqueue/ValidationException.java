@@ -25,8 +25,24 @@ public final class ValidationException extends PgQueueException {
         if (given instanceof CharSequence text) {
             String s = text.toString();
             String shown = s.length() > 80 ? s.substring(0, 80) + "… (" + s.length() + " chars)" : s;
-            return '"' + shown.replace("\u0000", "\\u0000") + '"';
+            return '"' + escapeUnstorable(shown) + '"';
         }
         return given.toString();
+    }
+
+    /** NUL and half surrogate pairs as \\uXXXX escapes: neither survives a log line or UTF-8. */
+    private static String escapeUnstorable(String s) {
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                out.append(c).append(s.charAt(++i));
+            } else if (c == '\u0000' || Character.isSurrogate(c)) {
+                out.append(String.format("\\u%04X", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 }

@@ -55,8 +55,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * Database errors never stop a worker; it logs them and backs off with jitter.
  *
  * <p><b>Connections.</b> From the store's pool: one held for LISTEN while the worker runs (when
- * notifications are on), and up to three borrowed briefly at once (fetch, complete, heartbeat or
- * maintenance), plus one per running transactional handler.
+ * notifications are on), and up to four borrowed briefly at once (fetch, complete, heartbeat,
+ * maintenance), plus one per running transactional handler: a pool of at least
+ * {@code 1 + 4 + concurrency} when handlers are transactional. {@link #start()} warns, with these
+ * numbers, when the store can tell that its pool is smaller (HikariCP).
  *
  * <p>Thread-safe. {@link #start()} once; {@link #close()} is idempotent.
  */
@@ -78,6 +80,8 @@ public final class Worker implements AutoCloseable {
     public static final Duration MIN_RATE_PERIOD = Duration.ofMillis(1);
     /** Longest {@code error_message} a worker stores; longer ones are cut and marked. */
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
+    /** How much longer than its shutdown timeout {@link #close()} may take, at most. */
+    public static final long CLOSE_MARGIN_MILLIS = 500;
 
     private final WorkerRuntime runtime;
 
@@ -100,8 +104,19 @@ public final class Worker implements AutoCloseable {
 
     /**
      * Stops gracefully: stops claiming, lets running jobs finish until the shutdown timeout, then
-     * interrupts the rest and hands what is unfinished back to {@code pending} without counting an
-     * attempt; records every outcome before returning. Idempotent; concurrent callers all wait.
+     * interrupts the rest; an interrupted job goes back to {@code pending} without counting an
+     * attempt, and jobs claimed ahead that never started go back the same way. Returns within the
+     * shutdown timeout plus {@value #CLOSE_MARGIN_MILLIS} ms, whatever handlers and the database do:
+     * <ul>
+     *   <li>a handler that ignores its interrupt is not handed back while its thread still runs
+     *       (another worker would run the job at the same time): its job stays {@code processing}
+     *       under this worker's lease, which nothing extends once {@code close()} returns, and is
+     *       rescued when the lease expires, counted as a failed attempt; its late outcome is fenced
+     *       out;</li>
+     *   <li>an outcome that cannot be recorded in time (the database is slow or unreachable) is left
+     *       to its lease the same way.</li>
+     * </ul>
+     * Idempotent; concurrent callers all wait.
      */
     @Override
     public void close() {
@@ -158,6 +173,7 @@ public final class Worker implements AutoCloseable {
         private Clock clock;
         private String workerId;
         private WorkerListener listener = new WorkerListener() {};
+        private boolean logPayloads;
 
         private Builder(JobStore store) {
             this.store = Check.notNull("store", store);
@@ -241,7 +257,10 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link Worker#close()} lets running jobs finish before interrupting them. */
+        /**
+         * How long {@link Worker#close()} lets running jobs finish before interrupting them; close()
+         * returns within this plus {@link Worker#CLOSE_MARGIN_MILLIS}.
+         */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = Check.notNegative("shutdownTimeout", shutdownTimeout);
             return this;
@@ -288,6 +307,17 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException("workerId", "1-200 characters, not blank", workerId);
             }
             this.workerId = workerId;
+            return this;
+        }
+
+        /**
+         * Whether log lines may quote payload content: the part of a payload that does not map to its
+         * class, which is often personal data. Default false: the log says which job and that its
+         * payload does not map, and the full message is in the job's {@code error_message} only. Even
+         * when true, logged text is escaped and cut to a kilobyte.
+         */
+        public Builder logPayloads(boolean logPayloads) {
+            this.logPayloads = logPayloads;
             return this;
         }
 
@@ -505,7 +535,8 @@ public final class Worker implements AutoCloseable {
                     codec,
                     listener,
                     recurringJobs,
-                    List.copyOf(policies.values()));
+                    List.copyOf(policies.values()),
+                    logPayloads);
             return new Worker(new WorkerRuntime(config));
         }
 

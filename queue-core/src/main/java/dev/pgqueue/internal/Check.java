@@ -30,6 +30,11 @@ public final class Check {
 
     /** Dedupe keys: what the {@code job_queue_dedupe_check} constraint accepts. */
     public static final String DEDUPE_KEY_RULE = "1-255 characters without \\u0000";
+    /**
+     * The prefix of the dedupe keys of recurring jobs' ticks, which workers enqueue; reserved so that
+     * no producer can hold (and so silence) a tick. The database rejects it for producers too.
+     */
+    public static final String RESERVED_KEY_PREFIX = "recurring:";
 
     private Check() {}
 
@@ -40,12 +45,32 @@ public final class Check {
         if (value == null || value.isEmpty() || value.length() > 255 || value.indexOf('\u0000') >= 0) {
             throw new ValidationException(field, PARTITION_KEY_RULE, value);
         }
-        return value;
+        return unicode(field, value);
     }
 
+    /** A dedupe key a producer may use: a valid key that does not start with {@link #RESERVED_KEY_PREFIX}. */
     public static String dedupeKey(String field, String value) {
         if (value == null || value.isEmpty() || value.length() > 255 || value.indexOf('\u0000') >= 0) {
             throw new ValidationException(field, DEDUPE_KEY_RULE, value);
+        }
+        unicode(field, value);
+        if (value.startsWith(RESERVED_KEY_PREFIX)) {
+            throw new ValidationException(field,
+                    "a key not starting with " + RESERVED_KEY_PREFIX + " (reserved for the ticks of recurring jobs)", value);
+        }
+        return value;
+    }
+
+    /**
+     * Text that UTF-8 can hold: no half of a surrogate pair, which the driver would store as '?' (so
+     * that a key holding one would collide with the key "?").
+     */
+    public static String unicode(String field, String value) {
+        int broken = PayloadCodec.unpairedSurrogate(value);
+        if (broken >= 0) {
+            throw new ValidationException(field, "valid Unicode (it holds half a surrogate pair, U+"
+                    + Integer.toHexString(value.charAt(broken)).toUpperCase(java.util.Locale.ROOT) + " at index " + broken
+                    + ", which UTF-8 cannot store)", value);
         }
         return value;
     }

@@ -1,5 +1,6 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.StoreException;
 import dev.pgqueue.spi.JobStore.Finish;
@@ -35,7 +36,19 @@ final class Completer implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Completer.class);
     static final int MAX_BATCH = 1_000;
 
-    private record Pending(RunningJob run, Finish finish) {}
+    /**
+     * An outcome to record; {@code maybeRecorded} once a try to record it failed in a way that may
+     * have committed (the connection broke before the reply came back).
+     */
+    private record Pending(RunningJob run, Finish finish, boolean maybeRecorded) {
+        Pending(RunningJob run, Finish finish) {
+            this(run, finish, false);
+        }
+
+        Pending mayHaveBeenRecorded() {
+            return maybeRecorded ? this : new Pending(run, finish, true);
+        }
+    }
 
     private final WorkerRuntime runtime;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -90,17 +103,19 @@ final class Completer implements Runnable {
             } catch (StoreException e) {
                 if (!e.isTransient()) {
                     log.warn("worker {} could not record {} outcomes ({}); recording them one at a time",
-                            runtime.config().workerId(), batch.size(), e.getMessage());
+                            runtime.config().workerId(), batch.size(), LogText.of(e.getMessage()));
                     recordOneByOne(batch);
                     batch.clear();
                     continue;
                 }
                 failures++;
+                batch.replaceAll(Pending::mayHaveBeenRecorded);
                 if (!retryLater(batch, failures, e)) {
                     return;
                 }
             } catch (Throwable e) {
                 failures++;
+                batch.replaceAll(Pending::mayHaveBeenRecorded);
                 if (!retryLater(batch, failures, e)) {
                     return;
                 }
@@ -112,12 +127,12 @@ final class Completer implements Runnable {
     private boolean retryLater(List<Pending> batch, int failures, Throwable e) {
         if (!running && System.nanoTime() > stopDeadlineNanos) {
             log.error("worker {} stopped with {} outcomes unrecorded ({}); those jobs will be rescued when their leases expire",
-                    runtime.config().workerId(), batch.size() + queue.size(), e.getMessage());
+                    runtime.config().workerId(), batch.size() + queue.size(), LogText.of(e.getMessage()));
             return false;
         }
         long backoff = Math.min(5_000, 50L << Math.min(failures, 7));
         log.warn("worker {} could not record {} outcomes ({}); retrying in about {} ms",
-                runtime.config().workerId(), batch.size(), e.getMessage(), backoff);
+                runtime.config().workerId(), batch.size(), LogText.of(e.getMessage()), backoff);
         sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
         return true;
     }
@@ -128,7 +143,7 @@ final class Completer implements Runnable {
                 record(List.of(pending));
             } catch (StoreException e) {
                 if (e.isTransient()) {
-                    submit(pending.run(), pending.finish()); // the database went away meanwhile: later
+                    queue.add(pending.mayHaveBeenRecorded()); // the database went away meanwhile: later
                     continue;
                 }
                 failUnrecordable(pending, e);
@@ -140,12 +155,12 @@ final class Completer implements Runnable {
         RunningJob run = pending.run();
         String message = Outcomes.truncate("pgqueue could not record this job's outcome ("
                 + pending.finish().kind() + "): " + e.getMessage());
-        log.error("job {}: {}", run.name(), message);
+        log.error("job {}: {}", run.name(), LogText.of(message));
         try {
             record(List.of(new Pending(run, run.finish(FinishKind.FAIL, message, Duration.ZERO))));
         } catch (RuntimeException again) {
             log.error("job {}: could not record its failure either ({}); it will be rescued when its lease expires",
-                    run.name(), again.getMessage());
+                    run.name(), LogText.of(again.getMessage()));
             runtime.dispatcher().released(run);
         }
     }
@@ -160,6 +175,9 @@ final class Completer implements Runnable {
             RunningJob run = pending.run();
             runtime.dispatcher().released(run);
             FinishedJob result = byId.remove(run.jobId());
+            if (result == null && pending.maybeRecorded()) {
+                result = recordedByAnEarlierTry(pending);
+            }
             if (result == null) {
                 log.warn("outcome {} of job {} was rejected: this worker no longer held its lease (it expired and the job was rescued)",
                         pending.finish().kind(), run.name());
@@ -173,6 +191,44 @@ final class Completer implements Runnable {
             }
             runtime.events().recorded(run, pending.finish().kind(), result, pending.finish());
         }
+    }
+
+    /**
+     * The job's row if it already carries this outcome of this attempt: an earlier try committed but
+     * its reply was lost. Told apart from a rescue (which counts a failure and writes its own message)
+     * and from a later attempt (which counts an attempt) by what the outcome itself writes.
+     */
+    private FinishedJob recordedByAnEarlierTry(Pending pending) {
+        RunningJob run = pending.run();
+        Finish finish = pending.finish();
+        JobSnapshot row;
+        try {
+            row = runtime.config().store().jobGet(run.jobId()).orElse(null);
+        } catch (RuntimeException e) {
+            log.warn("job {}: could not read its row to see whether its outcome was recorded ({})",
+                    run.name(), LogText.of(e.getMessage()));
+            return null;
+        }
+        if (row == null || row.status() == JobStatus.PROCESSING) {
+            return null;
+        }
+        boolean countsAFailure = finish.kind() == FinishKind.RETRY || finish.kind() == FinishKind.FAIL;
+        int attempt = run.claimed().attempt() - (finish.kind() == FinishKind.RELEASE ? 1 : 0);
+        int retryCount = run.claimed().retryCount() + (countsAFailure ? 1 : 0);
+        boolean writesMessage = countsAFailure || finish.kind() == FinishKind.CANCEL;
+        boolean ours = row.attempt() == attempt && row.retryCount() == retryCount
+                && (!writesMessage || java.util.Objects.equals(row.errorMessage(), finish.message()))
+                && switch (finish.kind()) {
+                    case COMPLETE -> row.status() == JobStatus.COMPLETED || row.status() == JobStatus.CANCELLED;
+                    case FAIL -> row.status() == JobStatus.FAILED;
+                    case CANCEL -> row.status() == JobStatus.CANCELLED;
+                    case RETRY, SNOOZE, RELEASE -> row.status() != JobStatus.COMPLETED;
+                };
+        if (!ours) {
+            return null;
+        }
+        log.info("outcome {} of job {} had been recorded by an earlier try whose reply was lost", finish.kind(), run.name());
+        return new FinishedJob(run.jobId(), row.status(), row.retryCount());
     }
 
     private static void sleep(long millis) {

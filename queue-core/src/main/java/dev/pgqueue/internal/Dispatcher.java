@@ -48,6 +48,8 @@ final class Dispatcher {
     private final ScheduledExecutorService timer;
     private final Map<UUID, RunningJob> leased = new ConcurrentHashMap<>();
     private final Map<String, Lane> lanes = new HashMap<>();
+    /** The worker is closing: jobs a late claim brings are handed back, never started. */
+    private volatile boolean closing;
 
     /**
      * One served queue: its claimed jobs waiting for a slot, in claim order, and the runners that
@@ -141,11 +143,16 @@ final class Dispatcher {
             }
             touched.add(lane);
         }
-        touched.forEach(this::startRunners);
+        if (closing) {
+            handBackWaiting();
+        } else {
+            touched.forEach(this::startRunners);
+        }
     }
 
     /** Hands back the claimed jobs that have not started (the worker is closing): they never ran. */
     void handBackWaiting() {
+        closing = true;
         for (Lane lane : lanes.values()) {
             List<RunningJob> waiting;
             synchronized (lane) {
@@ -216,6 +223,12 @@ final class Dispatcher {
         leased.remove(run.jobId(), run);
     }
 
+    /** The job this worker holds a lease on under {@code jobId}, or null. */
+    RunningJob leased(UUID jobId) {
+        return leased.get(jobId);
+    }
+
+    /** The database says a producer asked to cancel {@code jobId} (never call this on a mere notification). */
     void cancelRequested(UUID jobId) {
         RunningJob run = leased.get(jobId);
         if (run != null && !run.isFinished() && run.stop(RunningJob.StopReason.CANCELLED)) {
@@ -243,7 +256,7 @@ final class Dispatcher {
             finish = attempt(run);
         } catch (Throwable t) {
             // Only a bug of ours or a pathological throwable gets here; the job must still end.
-            log.error("job {} ended abnormally inside the worker: {}", run.name(), Outcomes.headline(t));
+            log.error("job {} ended abnormally inside the worker: {}", run.name(), LogText.of(t));
             finish = run.isLeaseLost() ? null
                     : Outcomes.retry(run, "the worker could not complete this attempt: " + Outcomes.describe(t),
                             runtime.config().retryPolicy());
@@ -270,7 +283,13 @@ final class Dispatcher {
         try {
             runtime.events().started(job);
             if (run.payloadError() != null) {
-                log.warn("job {} cannot run: {}", run.name(), run.payloadError().getMessage());
+                if (runtime.config().logPayloads()) {
+                    log.warn("job {} cannot run: {}", run.name(), LogText.of(run.payloadError().getMessage()));
+                } else {
+                    log.warn("job {} cannot run: its payload cannot be read as {} (the job's error_message says why; "
+                            + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
+                            run.registration().type().payloadType().getSimpleName());
+                }
                 return Outcomes.payloadError(run, runtime.config().retryPolicy());
             }
             return handle(run, job);
@@ -298,7 +317,7 @@ final class Dispatcher {
             }
         }
         if (error != null && run.stopReason() == null) {
-            log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), Outcomes.headline(error));
+            log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), LogText.of(error));
         }
         return Outcomes.decide(run, outcome, error, runtime.config().retryPolicy());
     }

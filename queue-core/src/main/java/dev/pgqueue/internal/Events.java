@@ -20,10 +20,15 @@ final class Events {
 
     private static final Logger log = LoggerFactory.getLogger(Events.class);
 
-    private final WorkerListener listener;
+    /** The error_message of a job whose handler returned done() after a producer asked to cancel it. */
+    static final String CANCEL_WON_OVER_DONE = "cancelled by a producer while running; the handler's result was dropped";
 
-    Events(WorkerListener listener) {
+    private final WorkerListener listener;
+    private final boolean logPayloads;
+
+    Events(WorkerListener listener, boolean logPayloads) {
         this.listener = listener;
+        this.logPayloads = logPayloads;
     }
 
     void started(Job<?> job) {
@@ -45,18 +50,20 @@ final class Events {
     /** An outcome was recorded as {@code result}; {@code finish} is null when the handler recorded it. */
     void recorded(RunningJob run, FinishKind kind, FinishedJob result, Finish finish) {
         Job<?> job = run.job();
-        String message = finish == null ? null : finish.message();
+        // A cancel request wins over a later done(); the store says so in these words.
+        String message = result.status() == JobStatus.CANCELLED && kind == FinishKind.COMPLETE ? CANCEL_WON_OVER_DONE
+                : finish == null ? null : finish.message();
         switch (result.status()) {
             case COMPLETED -> {
                 log.debug("job {} completed in {}", run.name(), run.runTime());
                 call(l -> l.jobCompleted(job, run.runTime()));
             }
             case FAILED -> {
-                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), firstLine(message));
+                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
                 call(l -> l.jobFailed(job, message));
             }
             case CANCELLED -> {
-                log.info("job {} cancelled: {}", run.name(), message);
+                log.info("job {} cancelled: {}", run.name(), LogText.of(message));
                 call(l -> l.jobCancelled(job, message));
             }
             case PENDING -> {
@@ -78,8 +85,16 @@ final class Events {
         try {
             event.accept(listener);
         } catch (Throwable e) {
-            log.warn("worker listener {} threw; ignored", listener, e);
+            log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
         }
+    }
+
+    /** The message's first line for the log; not a payload's content unless the application asked for it. */
+    private String loggable(RunningJob run, String message) {
+        if (message != null && !logPayloads && run.payloadError() != null) {
+            return "its payload cannot be read (the job's error_message says why)";
+        }
+        return LogText.of(firstLine(message));
     }
 
     private static String firstLine(String message) {

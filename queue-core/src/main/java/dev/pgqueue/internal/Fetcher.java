@@ -73,7 +73,7 @@ final class Fetcher implements Runnable {
                 failures++;
                 long backoff = backoffNanos();
                 log.warn("worker {} could not claim jobs ({}); retrying in {} ms",
-                        runtime.config().workerId(), e.getMessage(), TimeUnit.NANOSECONDS.toMillis(backoff));
+                        runtime.config().workerId(), LogText.of(e.getMessage()), TimeUnit.NANOSECONDS.toMillis(backoff));
                 markAll();
                 pause(backoff);
             }

@@ -54,7 +54,7 @@ final class Heartbeat {
         } catch (Throwable e) {
             healthy = false;
             log.warn("worker {} could not extend its leases ({}); trying again in {}",
-                    runtime.config().workerId(), e.getMessage(), runtime.config().heartbeatInterval());
+                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().heartbeatInterval());
         }
     }
 
@@ -70,6 +70,24 @@ final class Heartbeat {
         LeaseStatus status = extend(List.of(run)).get(run.jobId());
         if (status != null && !status.held()) {
             throw new LeaseLostException(run.claimed().type(), run.jobId());
+        }
+    }
+
+    /**
+     * A notification said {@code run} was cancelled. Anyone who can connect may send one, so it is
+     * only a hint: the job is stopped only if its row, under this worker's lease, says a cancellation
+     * was requested (the same check as every beat, which also extends the lease).
+     */
+    void checkCancel(RunningJob run) {
+        run.cancelCheckStarted();
+        if (!run.heartbeating() || run.isFinished() || run.isCancellationRequested()) {
+            return;
+        }
+        try {
+            extend(List.of(run));
+        } catch (Throwable e) {
+            log.warn("worker {} could not check a cancellation request for job {} ({}); the next heartbeat will",
+                    runtime.config().workerId(), run.name(), LogText.of(e.getMessage()));
         }
     }
 

@@ -45,7 +45,7 @@ final class ProgressWriter {
             }
         } catch (Throwable e) {
             log.warn("worker {} could not write progress ({}); trying again in {}",
-                    runtime.config().workerId(), e.getMessage(), runtime.config().progressInterval());
+                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().progressInterval());
         }
     }
 

@@ -42,7 +42,7 @@ final class Pruner {
             }
         } catch (Throwable e) {
             log.warn("worker {} could not prune finished jobs ({}); trying again in {}",
-                    runtime.config().workerId(), e.getMessage(), runtime.config().pruneInterval());
+                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().pruneInterval());
         }
     }
 

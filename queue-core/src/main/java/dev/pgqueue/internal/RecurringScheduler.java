@@ -44,6 +44,15 @@ public final class RecurringScheduler {
     private static final Logger log = LoggerFactory.getLogger(RecurringScheduler.class);
     /** Most ticks of one schedule enqueued per round; the rest follow in the next rounds. */
     static final int MAX_TICKS_PER_ROUND = 100;
+    /**
+     * How far past this worker's lookahead a schedule's latest tick in the table may lie before it is
+     * ignored: other workers enqueue ticks up to their own lookahead ahead, by clocks that may run a
+     * little fast. A tick further out was not enqueued by a worker of this schedule (a hand-written
+     * row, say), and taking it as the latest would skip every tick until then.
+     */
+    static final Duration FUTURE_TICK_TOLERANCE = Duration.ofHours(1);
+    /** Longest dedupe key quoted in a log line. */
+    private static final int MAX_LOGGED_KEY_LENGTH = 80;
 
     /** What this scheduler knows of one schedule. */
     private static final class State {
@@ -77,7 +86,7 @@ public final class RecurringScheduler {
         try {
             enqueueDueTicks();
         } catch (Throwable e) {
-            log.warn("could not enqueue recurring jobs ({}); trying again next round", e.getMessage());
+            log.warn("could not enqueue recurring jobs ({}); trying again next round", LogText.of(e.getMessage()));
         }
     }
 
@@ -96,7 +105,7 @@ public final class RecurringScheduler {
             List<Instant> ticks = new ArrayList<>();
             Instant from = state.coveredUntil;
             if (from == null) {
-                Optional<Instant> last = latestTick(state.job);
+                Optional<Instant> last = latestTick(state.job, horizon.plus(FUTURE_TICK_TOLERANCE));
                 if (last.isPresent() && last.get().isBefore(now)) {
                     List<Instant> missed = newest(schedule, last.get(), now, schedule.maxCatchUp());
                     logMissed(state.job, last.get(), now, missed);
@@ -127,14 +136,45 @@ public final class RecurringScheduler {
         return results;
     }
 
-    private Optional<Instant> latestTick(RecurringJob job) {
+    /**
+     * The schedule's latest tick in the table, at most {@code bound}. A greater key (a tick far in the
+     * future, or a key that is not a tick) is ignored with a warning, and the latest key up to the
+     * bound taken instead.
+     */
+    private Optional<Instant> latestTick(RecurringJob job, Instant bound) {
         Optional<String> key = store.jobLatestDedupeKey(new LatestDedupeKeyParams(job.type(), job.keyPrefix()));
         Optional<Instant> tick = key.flatMap(job::tickOf);
-        if (key.isPresent() && tick.isEmpty()) {
-            log.warn("recurring job {}: the latest dedupe key {} is not one of a tick; treating the schedule as new",
-                    job.name(), key.get());
+        if (key.isPresent() && (tick.isEmpty() || tick.get().isAfter(bound))) {
+            log.warn("recurring job {}: ignoring the job with dedupe key {}: {}; it was not enqueued by this schedule's workers",
+                    job.name(), loggable(key.get()), tick.isEmpty() ? "not a tick's key" : "a tick after " + bound);
+            key = store.jobLatestDedupeKey(new LatestDedupeKeyParams(job.type(), job.keyPrefix(), job.key(bound)));
+            tick = key.flatMap(job::tickOf).filter(t -> !t.isAfter(bound));
+            if (key.isPresent() && tick.isEmpty()) {
+                log.warn("recurring job {}: the latest dedupe key {} is not one of a tick; treating the schedule as new",
+                        job.name(), loggable(key.get()));
+            }
         }
         return tick;
+    }
+
+    /** A key as a log line may quote it: cut short, control characters and quotes escaped. */
+    static String loggable(String key) {
+        StringBuilder out = new StringBuilder("\"");
+        int shown = Math.min(key.length(), MAX_LOGGED_KEY_LENGTH);
+        for (int i = 0; i < shown; i++) {
+            char c = key.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || Character.isSurrogate(c)
+                    || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR) {
+                out.append(String.format("\\u%04X", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        out.append('"');
+        if (key.length() > shown) {
+            out.append("… (").append(key.length()).append(" chars)");
+        }
+        return out.toString();
     }
 
     private static void logMissed(RecurringJob job, Instant last, Instant now, List<Instant> enqueued) {

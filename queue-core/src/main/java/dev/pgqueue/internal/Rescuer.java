@@ -36,7 +36,7 @@ final class Rescuer {
                 rescued = runtime.config().store().jobRescue(new RescueParams(BATCH, runtime.config().now()));
                 for (RescuedJob job : rescued) {
                     log.warn("rescued job {}/{} from worker {} whose lease expired during attempt {}; it is now {}",
-                            job.type(), job.id(), job.previousOwner(), job.attempt(), job.status().sqlValue());
+                            job.type(), job.id(), LogText.of(job.previousOwner()), job.attempt(), job.status().sqlValue());
                     runtime.events().rescued(job.id(), job.type(), job.status());
                     if (job.status() == JobStatus.PENDING) {
                         runtime.fetcher().jobsAvailable(job.queue());
@@ -45,7 +45,7 @@ final class Rescuer {
             } while (rescued.size() == BATCH);
         } catch (Throwable e) {
             log.warn("worker {} could not rescue expired leases ({}); trying again in {}",
-                    runtime.config().workerId(), e.getMessage(), runtime.config().rescueInterval());
+                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().rescueInterval());
         }
     }
 }

@@ -47,7 +47,7 @@ public final class RetryPolicies {
             log.warn("retry policy {} returned {} for retry {}; using the default policy's delay", policy, delay, retry);
         } catch (RuntimeException e) {
             // a broken policy must not lose the retry; the default's delay is a safe answer
-            log.warn("retry policy {} threw for retry {}; using the default policy's delay", policy, retry, e);
+            log.warn("retry policy {} threw for retry {}; using the default policy's delay: {}", policy, retry, LogText.of(e));
         }
         return RetryPolicy.DEFAULT.delayBeforeRetry(retry);
     }

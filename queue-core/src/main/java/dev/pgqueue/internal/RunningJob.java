@@ -47,6 +47,8 @@ public final class RunningJob implements JobContext, Attempt {
     private volatile long startedNanos;
     private volatile long stoppedNanos;
     private volatile boolean reportedStuck;
+    /** A cancellation hint (a notification) is waiting to be checked against the database. */
+    private final java.util.concurrent.atomic.AtomicBoolean cancelCheckQueued = new java.util.concurrent.atomic.AtomicBoolean();
     /** The latest progress report and how many reports there were; guarded by this. */
     private ReportedProgress progress;
     private long progressReports;
@@ -214,6 +216,16 @@ public final class RunningJob implements JobContext, Attempt {
     /** How long the running handler has ignored a stop request, or zero. */
     Duration ignoredStopFor() {
         return stopReason == null || !isRunning() ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - stoppedNanos);
+    }
+
+    /** True if no cancellation check of this job is queued yet: the caller queues one. */
+    boolean markCancelCheckQueued() {
+        return cancelCheckQueued.compareAndSet(false, true);
+    }
+
+    /** The queued cancellation check is about to ask the database: a later hint queues another. */
+    void cancelCheckStarted() {
+        cancelCheckQueued.set(false);
     }
 
     boolean markReportedStuck() {

@@ -50,7 +50,7 @@ final class TableHealthCheck {
                         health.deadRows(), health.liveRows());
             }
         } catch (RuntimeException e) {
-            log.debug("could not check the job table's health ({})", e.getMessage());
+            log.debug("could not check the job table's health ({})", LogText.of(e.getMessage()));
         }
     }
 

@@ -37,7 +37,8 @@ public record WorkerConfig(
         PayloadCodec codec,
         WorkerListener listener,
         List<RecurringJob> recurring,
-        List<JobStore.QueuePolicy> policies) {
+        List<JobStore.QueuePolicy> policies,
+        boolean logPayloads) {
 
     public WorkerConfig {
         handlers = Map.copyOf(handlers);

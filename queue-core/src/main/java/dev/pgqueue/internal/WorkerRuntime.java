@@ -5,6 +5,7 @@ import dev.pgqueue.spi.JobStore.PolicyParams;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires a worker's components together and runs their lifecycle: start, and the graceful close
- * (stop claiming, let running jobs finish until the deadline, interrupt and hand back the rest,
- * record every outcome, then stop the maintenance tasks).
+ * (stop claiming, let running jobs finish until the deadline, interrupt the rest, record the
+ * outcomes, then stop the maintenance tasks), which never takes longer than the shutdown timeout
+ * plus {@link #CLOSE_MARGIN}: what cannot be recorded by then is left to the jobs' leases.
  *
  * <p>Threads: one fetcher, one completer, one heartbeat (alone, so that slow maintenance never
  * delays a lease renewal), one timer for handler timeouts, one for rescue and pruning, and the
@@ -30,12 +32,17 @@ import org.slf4j.LoggerFactory;
 public final class WorkerRuntime {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
-    /** How long interrupted handlers get to return before their jobs are handed back regardless. */
-    private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(2);
-    /** How long close() keeps trying to record outcomes while the database is unreachable. */
-    private static final Duration FLUSH_GRACE = Duration.ofSeconds(10);
-    /** How long close() waits for a thread stuck in a database call before it moves on. */
-    private static final Duration JOIN_LIMIT = Duration.ofSeconds(15);
+    /** How much longer than its shutdown timeout close() may take, whatever handlers and the database do. */
+    public static final Duration CLOSE_MARGIN = Duration.ofMillis(dev.pgqueue.Worker.CLOSE_MARGIN_MILLIS);
+    /** After the shutdown timeout: how long interrupted handlers get to return. */
+    private static final Duration INTERRUPT_GRACE = Duration.ofMillis(200);
+    /** After the shutdown timeout: until when the completer keeps trying to record outcomes. */
+    private static final Duration FLUSH_GRACE = Duration.ofMillis(300);
+    /** After the shutdown timeout: until when close() waits for its threads; the rest of the margin stops them. */
+    private static final Duration JOIN_GRACE = Duration.ofMillis(350);
+
+    /** Connections a worker's own threads may hold at once: fetcher, completer, heartbeat, maintenance. */
+    static final int BACKGROUND_CONNECTIONS = 4;
 
     private enum State { NEW, RUNNING, CLOSING, CLOSED }
 
@@ -63,7 +70,7 @@ public final class WorkerRuntime {
 
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
-        this.events = new Events(config.listener());
+        this.events = new Events(config.listener(), config.logPayloads());
         this.host = new AttemptHost() {
             @Override
             public PayloadCodec codec() {
@@ -122,7 +129,32 @@ public final class WorkerRuntime {
                 config.policies().isEmpty() ? "" : ", policies " + config.policies());
     }
 
+    /**
+     * Warns when the store's pool is smaller than what this worker may use at once: a claim, an
+     * outcome batch, a heartbeat and a maintenance task (each on its own thread), and one per
+     * running handler that holds a connection (a transactional one). With fewer they queue for
+     * connections: transactional handlers run fewer at a time, and leases may be renewed late.
+     */
+    private void warnIfThePoolIsTooSmall() {
+        Optional<Integer> limit = config.store().connectionLimit();
+        if (limit.isEmpty()) {
+            return;
+        }
+        boolean transactional = config.handlers().values().stream().anyMatch(r -> config.store().holdsConnection(r.handler()));
+        int handlers = transactional ? config.totalConcurrency() : 0;
+        int needed = BACKGROUND_CONNECTIONS + handlers;
+        if (limit.get() < needed) {
+            log.warn("worker {}: its store can lend it {} connections at once (its pool's maximum size, less the one "
+                    + "held for LISTEN), but it may use {}: {} for claiming, recording outcomes, heartbeats and "
+                    + "maintenance, and {} for transactional handlers (concurrency {}). With fewer, transactional "
+                    + "handlers run fewer at a time and leases may be renewed late: make the pool at least {} larger",
+                    config.workerId(), limit.get(), needed, BACKGROUND_CONNECTIONS, handlers, config.totalConcurrency(),
+                    needed - limit.get());
+        }
+    }
+
     private void startComponents() {
+        warnIfThePoolIsTooSmall();
         String id = config.workerId();
         heartbeatThread = scheduler("pgqueue-heartbeat-" + id);
         timer = scheduler("pgqueue-timeouts-" + id);
@@ -148,7 +180,7 @@ public final class WorkerRuntime {
 
             @Override
             public void cancelRequested(UUID jobId) {
-                dispatcher.cancelRequested(jobId);
+                cancelHinted(jobId);
             }
 
             @Override
@@ -186,6 +218,24 @@ public final class WorkerRuntime {
         maintenance.scheduleWithFixedDelay(health::check, check, check, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * A notification says a producer cancelled {@code jobId}. Any role that can connect can send one,
+     * so it only makes this worker check the job's row, on the heartbeat thread, at most one check
+     * queued per job it holds; a notification about any other job costs nothing.
+     */
+    private void cancelHinted(UUID jobId) {
+        RunningJob run = dispatcher.leased(jobId);
+        if (run == null || run.isFinished() || !run.heartbeating() || run.isCancellationRequested()
+                || !run.markCancelCheckQueued()) {
+            return;
+        }
+        try {
+            heartbeatThread.execute(() -> heartbeat.checkCancel(run));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            run.cancelCheckStarted();
+        }
+    }
+
     public void close() {
         boolean mine;
         synchronized (lifecycle) {
@@ -216,23 +266,27 @@ public final class WorkerRuntime {
 
     private void shutDown() {
         long started = System.nanoTime();
+        long deadline = started + config.shutdownTimeout().toNanos();
         log.info("worker {} stopping: no new claims, waiting up to {} for {} unfinished jobs",
                 config.workerId(), config.shutdownTimeout(), dispatcher.runningJobs());
         fetcher.stop();
-        join(fetcherThread);
+        // Closing the subscription waits for the listening thread; it must not delay anything else.
+        Thread unsubscribe = threads("pgqueue-unsubscribe-" + config.workerId(), true).newThread(subscription::close);
+        unsubscribe.start();
+        join(fetcherThread, deadline);
         dispatcher.handBackWaiting();
         failJobsExitingTheJvm();
-        if (!awaitIdle(started + config.shutdownTimeout().toNanos())) {
-            log.warn("worker {} shutdown timeout passed with {} jobs unfinished; interrupting them and handing them back",
+        if (!awaitIdle(deadline)) {
+            log.warn("worker {} shutdown timeout passed with {} jobs unfinished; interrupting them",
                     config.workerId(), dispatcher.runningJobs());
             dispatcher.stopAll(RunningJob.StopReason.SHUTDOWN);
-            if (!awaitIdle(System.nanoTime() + INTERRUPT_GRACE.toNanos())) {
-                handBackStuckJobs();
+            if (!awaitIdle(deadline + INTERRUPT_GRACE.toNanos())) {
+                leaveStuckJobsToTheirLeases();
             }
         }
-        subscription.close();
-        completer.stop(System.nanoTime() + FLUSH_GRACE.toNanos());
-        join(completerThread);
+        completer.stop(deadline + FLUSH_GRACE.toNanos());
+        join(completerThread, deadline + JOIN_GRACE.toNanos());
+        join(unsubscribe, deadline + JOIN_GRACE.toNanos());
         stopThreads();
         log.info("worker {} stopped in {} ms", config.workerId(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
@@ -256,14 +310,22 @@ public final class WorkerRuntime {
     }
 
     /**
-     * Handlers that ignore interruption, and jobs a foreign executor never started: give them back
-     * now; whatever such a handler does later is fenced out.
+     * Jobs still unfinished after the interrupt grace. One that a foreign executor never started is
+     * handed back: it never ran. One whose handler still runs (it ignores interruption) is not, since
+     * another worker could then run it at the same time: it stays {@code processing} under this
+     * worker's lease, which nothing extends once close() returns, and is rescued when that expires
+     * (counted as a failed attempt). Whatever the handler does later is fenced out.
      */
-    private void handBackStuckJobs() {
+    private void leaveStuckJobsToTheirLeases() {
         for (RunningJob run : dispatcher.leased()) {
-            if (!run.isFinished() && !run.isLeaseLost()) {
-                log.warn("job {} did not stop in time; handing it back{}", run.name(),
-                        run.isRunning() ? " while its handler still runs" : "");
+            if (run.isFinished() || run.isLeaseLost()) {
+                continue;
+            }
+            if (run.isRunning()) {
+                log.warn("job {}'s handler ignored its interrupt; leaving the job to its lease, which is no longer "
+                        + "extended: it is rescued when the lease expires", run.name());
+            } else {
+                log.warn("job {} never started; handing it back", run.name());
                 completer.submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
                 run.markLeaseLost();
             }
@@ -307,12 +369,16 @@ public final class WorkerRuntime {
         }
     }
 
-    private void join(Thread thread) {
+    /** Waits for {@code thread} until {@code deadlineNanos} at the latest; one stuck in a database call is left behind. */
+    private void join(Thread thread, long deadlineNanos) {
         try {
-            thread.join(JOIN_LIMIT.toMillis());
+            long millis = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            if (millis > 0) {
+                thread.join(millis);
+            }
             if (thread.isAlive()) {
-                log.warn("worker {}: {} did not stop within {} (stuck in a database call?); moving on",
-                        config.workerId(), thread.getName(), JOIN_LIMIT);
+                log.warn("worker {}: {} did not stop in time (stuck in a database call?); moving on, "
+                        + "what it has not recorded is left to the jobs' leases", config.workerId(), thread.getName());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

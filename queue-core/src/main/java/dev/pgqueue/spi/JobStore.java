@@ -120,7 +120,8 @@ public interface JobStore {
 
     /**
      * The greatest dedupe key, in code point order, among jobs of {@code type} whose key starts with
-     * {@code prefix} and still holds its uniqueness; empty if there is none. (The recurring-job
+     * {@code prefix}, is at most {@code atMost} (if given) and still holds its uniqueness; empty if
+     * there is none. (The recurring-job
      * scheduler finds a schedule's latest tick this way.)
      */
     Optional<String> jobLatestDedupeKey(LatestDedupeKeyParams params);
@@ -146,6 +147,20 @@ public interface JobStore {
      */
     default ObjectMapper objectMapper() {
         return PayloadCodec.defaultMapper();
+    }
+
+    /**
+     * How many connections this store can lend its callers at once, if it can tell: its pool's
+     * maximum size, less the connection it keeps for notifications while anyone is subscribed. A
+     * worker warns at start when that is fewer than it may use at once.
+     */
+    default Optional<Integer> connectionLimit() {
+        return Optional.empty();
+    }
+
+    /** Whether {@code handler} holds one of this store's connections while it runs (one this store made transactional). */
+    default boolean holdsConnection(dev.pgqueue.JobHandler<?> handler) {
+        return false;
     }
 
     /**
@@ -512,7 +527,15 @@ public interface JobStore {
         }
     }
 
-    record LatestDedupeKeyParams(String type, String prefix) {}
+    /**
+     * @param atMost the greatest key to consider, in code point order; null for no bound (keys
+     *               beyond it are ignored, e.g. a recurring schedule's ticks far in the future)
+     */
+    record LatestDedupeKeyParams(String type, String prefix, String atMost) {
+        public LatestDedupeKeyParams(String type, String prefix) {
+            this(type, prefix, null);
+        }
+    }
 
     record FinishParams(List<Finish> finishes, Instant now) {
         public FinishParams {

@@ -59,6 +59,7 @@ class RecurringSchedulerTest {
             return keys.keySet().stream()
                     .filter(k -> k.startsWith(params.type() + "|" + params.prefix()))
                     .map(k -> k.substring(params.type().length() + 1))
+                    .filter(k -> params.atMost() == null || k.compareTo(params.atMost()) <= 0)
                     .max(String::compareTo);
         }
 
@@ -109,6 +110,32 @@ class RecurringSchedulerTest {
 
     private static String key(String name, String tick) {
         return "recurring:" + name + "@" + tick;
+    }
+
+    @Nested
+    class ForgedKeys {
+
+        @Test
+        void aTickFarInTheFuture_isIgnored_andTheRealLatestTickBelowItDecidesTheCatchUp() {
+            store.keys.put("tick|" + key("m", "2030-01-01T00:00:00Z"), UUID.randomUUID());
+            store.keys.put("tick|" + key("m", "9999-01-01T00:00:00Z"), UUID.randomUUID());
+            clock.set("2030-01-01T00:02:30Z");
+            RecurringScheduler scheduler = scheduler("m", Schedule.every(Duration.ofMinutes(1)));
+
+            scheduler.round();
+            clock.set("2030-01-01T00:03:01Z");
+            scheduler.round();
+
+            assertThat(store.keysOf("m")).containsExactly(key("m", "2030-01-01T00:00:00Z"), key("m", "2030-01-01T00:02:00Z"),
+                    key("m", "2030-01-01T00:03:00Z"), key("m", "9999-01-01T00:00:00Z"));
+        }
+
+        @Test
+        void aKeyIsQuotedInALogLine_cutShort_withControlCharactersAndQuotesEscaped() {
+            assertThat(RecurringScheduler.loggable("recurring:m@x\nERROR \"forged\"\u2028"))
+                    .isEqualTo("\"recurring:m@x\\u000AERROR \\u0022forged\\u0022\\u2028\"");
+            assertThat(RecurringScheduler.loggable("k".repeat(255))).isEqualTo("\"" + "k".repeat(80) + "\"… (255 chars)");
+        }
     }
 
     @Nested

@@ -157,7 +157,15 @@ public final class JdbiJobStore implements JobStore {
      */
     public <P> JobHandler<P> transactional(TransactionalJobHandler<P> handler) {
         Check.notNull("handler", handler);
-        return (job, context) -> completeInTransaction(context, handle -> handler.handle(job, context, handle));
+        return new InTransaction<>(this, handler);
+    }
+
+    /** A handler that runs in a transaction of this store's: it holds a connection while it runs. */
+    private record InTransaction<P>(JdbiJobStore store, TransactionalJobHandler<P> handler) implements JobHandler<P> {
+        @Override
+        public JobOutcome handle(dev.pgqueue.Job<P> job, JobContext context) throws Exception {
+            return store.completeInTransaction(context, handle -> handler.handle(job, context, handle));
+        }
     }
 
     /**
@@ -304,6 +312,17 @@ public final class JdbiJobStore implements JobStore {
     @Override
     public Optional<TableHealth> jobTableHealth() {
         return run("read the health of the job table", statements::tableHealth);
+    }
+
+    /** The pool's maximum size when the {@code Jdbi} was created from a DataSource that tells it (HikariCP does). */
+    @Override
+    public Optional<Integer> connectionLimit() {
+        return PoolSize.maximum(jdbi).map(size -> notifications.listens() ? size - 1 : size);
+    }
+
+    @Override
+    public boolean holdsConnection(JobHandler<?> handler) {
+        return handler instanceof InTransaction<?> inTransaction && inTransaction.store().jdbi == jdbi;
     }
 
     @Override

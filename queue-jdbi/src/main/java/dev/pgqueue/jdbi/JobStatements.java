@@ -1,5 +1,6 @@
 package dev.pgqueue.jdbi;
 
+import dev.pgqueue.DedupeKeyHeldException;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
@@ -61,6 +62,7 @@ final class JobStatements {
     private final String insertUnique;
     private final String releaseUnique;
     private final String latestDedupeKey;
+    private final String rowSecurityActive;
     private final String progress;
     private final String progressWithOutcome;
     private final String claim;
@@ -85,6 +87,7 @@ final class JobStatements {
         insertUnique = SqlFiles.load("insert-unique", schema);
         releaseUnique = SqlFiles.load("release-unique", schema);
         latestDedupeKey = SqlFiles.load("latest-dedupe-key", schema);
+        rowSecurityActive = SqlFiles.load("row-security-active", schema);
         progress = SqlFiles.load("progress", schema);
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
         claim = SqlFiles.load("claim", schema);
@@ -222,6 +225,11 @@ final class JobStatements {
         for (int attempt = 1; !open.isEmpty(); attempt++) {
             if (attempt > MAX_UNIQUE_TRIES) {
                 NewJob job = jobs.get(open.get(0));
+                if (rowSecurityActive(c)) {
+                    // Every try conflicted with a holder no statement could see: row-level security
+                    // hides it, and no retry will show it.
+                    throw new DedupeKeyHeldException(job.type(), job.dedupeKey());
+                }
                 throw new StoreException("could not enqueue job " + job.type() + " with dedupe key " + job.dedupeKey()
                         + " after " + MAX_UNIQUE_TRIES + " tries: the job holding the key kept changing; try again");
             }
@@ -312,10 +320,18 @@ final class JobStatements {
         return Arrays.stream(states).map(JobStatus::sqlValue).collect(Collectors.joining(","));
     }
 
+    private boolean rowSecurityActive(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(rowSecurityActive); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
     Optional<String> latestDedupeKey(Connection c, LatestDedupeKeyParams params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(latestDedupeKey)) {
             ps.setString(1, params.type());
             ps.setString(2, params.prefix());
+            ps.setString(3, params.atMost());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return Optional.ofNullable(rs.getString(1));

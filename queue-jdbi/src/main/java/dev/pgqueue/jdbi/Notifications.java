@@ -1,5 +1,6 @@
 package dev.pgqueue.jdbi;
 
+import dev.pgqueue.internal.LogText;
 import dev.pgqueue.spi.JobStore.InsertParams;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
@@ -37,6 +38,8 @@ final class Notifications {
     private static final int MAX_BACKOFF_MILLIS = 5_000;
     private static final long KEEPALIVE_MILLIS = 30_000;
     static final String CANCEL_PREFIX = "cancel:";
+    /** Malformed notifications are logged at most this often, however many arrive. */
+    private static final long IGNORED_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
     private final Jdbi jdbi;
     private final String schema;
@@ -44,11 +47,19 @@ final class Notifications {
     private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
     private Thread thread;
     private volatile boolean running;
+    /** Malformed notifications since the last one logged, and when that was; the listening thread's own. */
+    private long ignoredSinceLogged;
+    private long ignoredLoggedAtNanos;
 
     Notifications(Jdbi jdbi, String schema, boolean listen) {
         this.jdbi = jdbi;
         this.schema = schema;
         this.listen = listen;
+    }
+
+    /** Whether subscribers hold a connection of the pool for LISTEN. */
+    boolean listens() {
+        return listen;
     }
 
     synchronized Subscription subscribe(StoreListener listener) {
@@ -116,7 +127,7 @@ final class Notifications {
                 long backoff = Math.min(MAX_BACKOFF_MILLIS, 100L << Math.min(failures, 6));
                 long sleep = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
                 log.warn("lost the notification connection for schema {} ({}); reconnecting in {} ms, polling meanwhile",
-                        schema, e.getMessage(), sleep);
+                        schema, LogText.of(e.getMessage()), sleep);
                 try {
                     Thread.sleep(sleep);
                 } catch (InterruptedException interrupted) {
@@ -156,7 +167,12 @@ final class Notifications {
         }
     }
 
-    /** One notification; a malformed one (anyone may NOTIFY on the channel) is logged and skipped. */
+    /**
+     * One notification. Any role that can connect may NOTIFY on the channel, so none is trusted: a
+     * cancellation is only a hint that the worker checks against the job's row, and a wake-up only
+     * makes the fetcher look at a queue it serves (one claim, however many arrive at once). A
+     * malformed one is skipped, and logged escaped and cut, at most once a minute.
+     */
     private void deliver(String payload) {
         try {
             if (payload.startsWith(CANCEL_PREFIX)) {
@@ -165,8 +181,20 @@ final class Notifications {
                 jobsAvailable(payload);
             }
         } catch (RuntimeException e) {
-            log.warn("ignored notification {} on schema {}'s channel: {}", payload, schema, e.toString());
+            ignored(payload);
         }
+    }
+
+    private void ignored(String payload) {
+        ignoredSinceLogged++;
+        long now = System.nanoTime();
+        if (ignoredLoggedAtNanos != 0 && now - ignoredLoggedAtNanos < IGNORED_LOG_INTERVAL_NANOS) {
+            return;
+        }
+        log.warn("ignored {} malformed notification(s) on schema {}'s channel; the latest: {}",
+                ignoredSinceLogged, schema, LogText.of(payload));
+        ignoredSinceLogged = 0;
+        ignoredLoggedAtNanos = now;
     }
 
     private static void unlisten(Statement st) {

@@ -45,7 +45,8 @@ public final class SchemaMigrator {
     static final List<String> MIGRATIONS = List.of(
             "V1__create_job_queue.sql",
             "V2__unique_jobs_results_progress.sql",
-            "V3__workflows_limits_fairness.sql");
+            "V3__workflows_limits_fairness.sql",
+            "V5__adoption_keys_and_chains.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

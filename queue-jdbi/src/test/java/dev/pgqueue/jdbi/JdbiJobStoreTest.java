@@ -404,6 +404,19 @@ class JdbiJobStoreTest {
         }
 
         @Test
+        void complete_ofAJobAProducerAskedToCancel_endsItCancelled_andDropsTheResult() {
+            UUID id = insert();
+            UUID token = claimOnly(id);
+            assertThat(store.jobCancel(new CancelParams(id, clock.instant()))).isEqualTo(CancelResult.REQUESTED);
+
+            List<FinishedJob> finished = finish(new Finish(id, token, FinishKind.COMPLETE, null, Duration.ZERO, "{\"shipped\": true}", null));
+
+            assertThat(finished).containsExactly(new FinishedJob(id, JobStatus.CANCELLED, 0));
+            assertThat(rows.row(id)).containsEntry("status", "cancelled").containsEntry("result", null)
+                    .containsEntry("error_message", "cancelled by a producer while running; the handler's result was dropped");
+        }
+
+        @Test
         void complete_recordsManyOutcomesInOneCall() {
             UUID first = insert();
             UUID second = insert();

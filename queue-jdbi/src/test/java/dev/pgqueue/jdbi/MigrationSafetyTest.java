@@ -84,6 +84,7 @@ class MigrationSafetyTest {
             busy.rollback();
         }
         assertThat(history()).as("nothing of the failed migration was kept").isZero();
-        assertThat(migrator.migrate()).as("applies once the table is free").containsExactly(1, 2, 3);
+        assertThat(migrator.migrate()).as("applies once the table is free")
+                .containsExactlyElementsOf(SchemaMigrator.MIGRATIONS.stream().map(SchemaMigrator::version).toList());
     }
 }

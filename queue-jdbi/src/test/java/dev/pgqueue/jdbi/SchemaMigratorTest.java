@@ -81,7 +81,8 @@ class SchemaMigratorTest {
                     .containsExactly(
                             Map.of("version", 1, "script", "V1__create_job_queue.sql"),
                             Map.of("version", 2, "script", "V2__unique_jobs_results_progress.sql"),
-                            Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"));
+                            Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"),
+                            Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }

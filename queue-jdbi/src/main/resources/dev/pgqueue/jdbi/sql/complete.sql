@@ -1,6 +1,7 @@
 -- Complete jobs whose lease the caller still holds (token matches, still processing), with their
--- handlers' results (null for none); others are left alone. Parameters: now (null = database clock),
--- ids (uuid[]), lease tokens (uuid[]), results (JSON text[]).
+-- handlers' results (null for none); others are left alone. A job a producer asked to cancel while it
+-- ran ends cancelled instead, its result dropped: once cancel() has said yes, the job never completes.
+-- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), results (JSON text[]).
 -- The status test is written j.status = (SELECT 'processing') on purpose: against the literal, the
 -- planner may use the partial index job_queue_lease_idx (WHERE status = 'processing'), and a generic
 -- plan (a prepared statement after five runs), trusting statistics taken when few jobs ran, joins
@@ -8,9 +9,11 @@
 -- Hidden behind a sub-select, the rows are found by primary key, one probe per job.
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
-   SET status = 'completed',
+   SET status = CASE WHEN j.cancel_requested_at IS NULL THEN 'completed' ELSE 'cancelled' END,
        completed_at = clock.now,
-       result = CAST(f.result AS jsonb)
+       result = CASE WHEN j.cancel_requested_at IS NULL THEN CAST(f.result AS jsonb) END,
+       error_message = CASE WHEN j.cancel_requested_at IS NULL THEN j.error_message
+                            ELSE 'cancelled by a producer while running; the handler''s result was dropped' END
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, result)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

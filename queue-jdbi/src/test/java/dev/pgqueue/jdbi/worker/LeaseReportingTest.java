@@ -14,7 +14,14 @@ import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.time.Duration;
+import dev.pgqueue.StoreException;
+import dev.pgqueue.spi.JobStore;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
@@ -70,5 +77,87 @@ class LeaseReportingTest {
         }
         assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed' AND attempt = 1")).isEqualTo(jobs);
         assertThat(lost).as("leases reported lost although every job completed on its first attempt").isEmpty();
+    }
+
+    /**
+     * The completer's statement commits, then the connection breaks before the reply arrives (a
+     * server crash, a proxy cutting it): the completer tries again and finds its jobs no longer
+     * processing. That is its own outcome, recorded once, not a lost lease.
+     */
+    @Test
+    void outcomeCommittedWhoseReplyWasLost_isReportedAsRecorded_notAsALostLease() {
+        JdbiJobStore real = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        Set<UUID> repliesLost = ConcurrentHashMap.newKeySet();
+        JobStore store = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("jobFinishMany")) {
+                        boolean first = false;
+                        for (JobStore.Finish finish : ((JobStore.FinishParams) args[0]).finishes()) {
+                            first |= repliesLost.add(finish.id());
+                        }
+                        if (first) { // committed, but the caller never hears so
+                            throw new StoreException("could not record job outcomes [08006]: An I/O error occurred while sending to the backend", null, true);
+                        }
+                    }
+                    return result;
+                });
+        List<String> lost = new CopyOnWriteArrayList<>();
+        List<String> completed = new CopyOnWriteArrayList<>();
+        List<String> failed = new CopyOnWriteArrayList<>();
+        List<String> retried = new CopyOnWriteArrayList<>();
+        Worker worker = Worker.builder(store)
+                .queue("default", 4)
+                .pollInterval(Duration.ofMillis(100))
+                .handler(NOOP, (job, context) -> switch (job.payload().n()) {
+                    case 0 -> JobOutcome.done();
+                    case 1 -> JobOutcome.failPermanently("no");
+                    default -> throw new IllegalStateException("try again");
+                })
+                .listener(new WorkerListener() {
+                    @Override
+                    public void leaseLost(Job<?> job) {
+                        lost.add(job.id() + "");
+                    }
+
+                    @Override
+                    public void jobCompleted(Job<?> job, Duration runTime) {
+                        completed.add(job.id() + "");
+                    }
+
+                    @Override
+                    public void jobFailed(Job<?> job, String error) {
+                        failed.add(job.id() + "");
+                    }
+
+                    @Override
+                    public void jobRetried(Job<?> job, String error, Duration delay) {
+                        retried.add(job.id() + "");
+                    }
+                })
+                .build();
+        JdbiJobQueue queue = JdbiJobQueue.create(real);
+        UUID done = queue.enqueue(NOOP, new Noop(0));
+        UUID failsPermanently = queue.enqueue(NOOP, new Noop(1));
+        UUID retries = queue.enqueue(NOOP, new Noop(2), EnqueueOptions.defaults().maxRetries(3));
+        worker.start();
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> completed.size() + failed.size() + retried.size() >= 3);
+        } finally {
+            worker.close();
+        }
+        assertThat(db.queryForList("SELECT status, attempt FROM job_queue WHERE id = ?", done).get(0))
+                .containsEntry("status", "completed").containsEntry("attempt", 1);
+        db.execute("DELETE FROM job_queue"); // the retried job would run again in the next test
+        assertThat(repliesLost).contains(done, failsPermanently, retries);
+        assertThat(lost).as("leases reported lost although each outcome was recorded").isEmpty();
+        assertThat(completed).containsExactly(done.toString());
+        assertThat(failed).containsExactly(failsPermanently.toString());
+        assertThat(retried).contains(retries.toString());
     }
 }

@@ -238,6 +238,66 @@ class RecurringJobsTest {
         }
     }
 
+    /** A tick far in the future (a row no worker of the schedule wrote) used to stop every tick until then. */
+    @Test
+    void aForgedTickFarInTheFuture_doesNotStopTheSchedule_andIsReported() {
+        db.execute("INSERT INTO job_queue (job_type, dedupe_key, unique_states, run_at) VALUES ('tick',"
+                + " 'recurring:hourly@9999-01-01T00:00:00Z', '{pending,processing,completed,failed,cancelled}', '9999-01-01')");
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            start("hourly", Schedule.cron("* * * * *", "UTC"));
+            passTick("2030-01-01T00:01:00Z");
+            awaitCompleted(1);
+        } finally {
+            System.setErr(stderr);
+        }
+
+        assertThat(keys()).containsExactly(key("hourly", 1), "recurring:hourly@9999-01-01T00:00:00Z");
+        // After the worker's clock plus its lookahead plus an hour: 01:00:30.050 or, if the first round
+        // came after the clock moved, 01:01:00.060.
+        assertThat(logged.toString(java.nio.charset.StandardCharsets.UTF_8)).containsPattern("recurring job hourly: ignoring"
+                + " the job with dedupe key \"recurring:hourly@9999-01-01T00:00:00Z\": a tick after 2030-01-01T01:0[01]:[0-9.]+Z;"
+                + " it was not enqueued by this schedule's workers");
+    }
+
+    /**
+     * Rows no worker of the schedule wrote (by the owner: producers cannot write recurring: keys),
+     * one a tick far in the future and one not a tick's key at all, whose text would forge a log
+     * line. The schedule ignores both, says so once in one line, finds its real latest tick below
+     * them, catches up from it and carries on.
+     */
+    @Test
+    void forgedKeysBeyondTheLookahead_areIgnoredWithAWarning_andTicksContinue() {
+        String allStates = "'{pending,processing,completed,failed,cancelled}'";
+        db.execute("INSERT INTO job_queue (job_type, status, dedupe_key, unique_states, completed_at) VALUES"
+                + " ('tick', 'completed', '" + key("nightly", 1) + "', " + allStates + ", now())");
+        db.execute("INSERT INTO job_queue (job_type, dedupe_key, unique_states, run_at) VALUES"
+                + " ('tick', 'recurring:nightly@9999-01-01T00:00:00Z', " + allStates + ", '9999-01-01'),"
+                + " ('tick', 'recurring:nightly@9999-12-31T00:00:00Z' || chr(10) || 'ERROR forged log line', " + allStates + ", '9999-01-01')");
+        clock.set(Instant.parse("2030-01-01T00:03:30Z"));
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            start("nightly", Schedule.cron("* * * * *", "UTC"));
+            awaitCompleted(2);
+            passTick("2030-01-01T00:04:00Z");
+            awaitCompleted(3);
+        } finally {
+            System.setErr(stderr);
+        }
+
+        assertThat(keys()).as("the newest missed tick (00:03) caught up from the real latest (00:01), then 00:04")
+                .startsWith(key("nightly", 1), key("nightly", 3), key("nightly", 4));
+        String log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(log).contains("recurring job nightly: ignoring the job with dedupe key"
+                + " \"recurring:nightly@9999-12-31T00:00:00Z\\u000AERROR forged log line\": not a tick's key;"
+                + " it was not enqueued by this schedule's workers");
+        assertThat(log.lines()).noneMatch(line -> line.startsWith("ERROR forged"));
+    }
+
     @Nested
     class BadInput {
 

@@ -342,6 +342,103 @@ class WorkerOutcomesTest {
             assertThat(row(id)).containsEntry("retry_count", 0);
         }
 
+        /**
+         * Any role that can connect can NOTIFY on the channel; a forged "cancel:<id>" must only make
+         * the worker look at the row, which says nobody asked to cancel.
+         */
+        @Test
+        void forgedCancelNotification_fromARoleWithNoGrants_doesNotStopTheHandler() {
+            CountDownLatch started = new CountDownLatch(1);
+            AtomicInteger interrupted = new AtomicInteger();
+            start(TASK, (job, context) -> {
+                started.countDown();
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw e;
+                }
+                return JobOutcome.done();
+            });
+            UUID id = enqueue(0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            String role = "pgq_forger_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            String channel = (String) db.queryForList("SELECT job_queue_channel() AS c").get(0).get("c");
+            db.execute("CREATE ROLE " + role + " NOLOGIN");
+            try {
+                jdbi.useHandle(h -> {
+                    h.execute("SET ROLE " + role);
+                    try {
+                        for (int i = 0; i < 20; i++) {
+                            h.execute("NOTIFY \"" + channel + "\", 'cancel:" + id + "'");
+                        }
+                    } finally {
+                        h.execute("RESET ROLE");
+                    }
+                });
+            } finally {
+                db.execute("DROP ROLE " + role);
+            }
+
+            awaitStatus(id, "completed");
+            assertThat(interrupted).hasValue(0);
+            assertThat(row(id)).containsEntry("attempt", 1).containsEntry("retry_count", 0);
+        }
+
+        /** cancel() said yes: a handler that ignores the interrupt and returns done() afterwards does not complete the job. */
+        @Test
+        void cancelRequestWinsOverALaterDone_fromAHandlerThatIgnoresTheInterrupt() {
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch cancelled = new CountDownLatch(1);
+            List<String> cancelledEvents = new CopyOnWriteArrayList<>();
+            start(TASK, (job, context) -> {
+                started.countDown();
+                awaitIgnoringInterrupts(cancelled);
+                return JobOutcome.done(Map.of("shipped", true));
+            }, b -> b.listener(new WorkerListener() {
+                @Override
+                public void jobCancelled(Job<?> job, String reason) {
+                    cancelledEvents.add(reason);
+                }
+            }));
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            assertThat(queue.cancel(id)).isTrue();
+            cancelled.countDown();
+
+            awaitStatus(id, "cancelled");
+            assertThat(row(id)).containsEntry("result", null).containsEntry("retry_count", 0);
+            assertThat((String) row(id).get("error_message")).contains("the handler's result was dropped");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !cancelledEvents.isEmpty());
+            assertThat(cancelledEvents).containsExactly("cancelled by a producer while running; the handler's result was dropped");
+        }
+
+        /**
+         * The same for a transactional handler: its job ends cancelled. Its writes commit with that
+         * outcome, in the same transaction (documented on JobQueue.cancel).
+         */
+        @Test
+        void cancelRequestWinsOverALaterDone_ofATransactionalHandler_whoseWritesCommitWithTheCancellation() {
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch cancelled = new CountDownLatch(1);
+            start(TASK, store.transactional((job, context, handle) -> {
+                started.countDown();
+                awaitIgnoringInterrupts(cancelled);
+                handle.execute("INSERT INTO ledger (job_id, note) VALUES (?, 'done')", job.id());
+                return JobOutcome.done();
+            }));
+            UUID id = enqueue(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+            assertThat(queue.cancel(id)).isTrue();
+            cancelled.countDown();
+
+            awaitStatus(id, "cancelled");
+            assertThat(db.queryForLong("SELECT count(*) FROM ledger WHERE job_id = ?", id)).isEqualTo(1);
+        }
+
         @Test
         void cancellationRequestedThroughTheTable_reachesTheWorkerByHeartbeat() {
             CountDownLatch started = new CountDownLatch(1);
@@ -400,6 +497,68 @@ class WorkerOutcomesTest {
                 assertThat(row(id)).containsEntry("status", "pending").containsEntry("attempt", 0).containsEntry("retry_count", 0);
             }
             worker.close(); // idempotent
+        }
+        /**
+         * A handler that ignores its interrupt and an outcome the database cannot take (its row is
+         * locked): close() still returns within the shutdown timeout plus its margin, and does not
+         * hand back the job whose handler still runs; that job keeps this worker's lease until it
+         * expires, and is then rescued as usual.
+         */
+        @Test
+        void close_returnsWithinItsTimeoutPlusMargin_andLeavesAStillRunningHandlersJobToItsLease() throws Exception {
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch started = new CountDownLatch(2);
+            CountDownLatch quickMayReturn = new CountDownLatch(1);
+            AtomicInteger stuckRunning = new AtomicInteger();
+            Duration timeout = Duration.ofSeconds(1);
+            start(TASK, (job, context) -> {
+                started.countDown();
+                if (job.payload().n() == 1) {
+                    stuckRunning.incrementAndGet();
+                    awaitIgnoringInterrupts(release);
+                    stuckRunning.decrementAndGet();
+                } else {
+                    awaitIgnoringInterrupts(quickMayReturn);
+                }
+                return JobOutcome.done();
+            }, b -> b.shutdownTimeout(timeout).leaseDuration(Duration.ofSeconds(2)).heartbeatInterval(Duration.ofMillis(200)));
+            UUID stuck = queue.enqueue(TASK, new Task(1), EnqueueOptions.defaults().maxRetries(3));
+            UUID quick = queue.enqueue(TASK, new Task(2), EnqueueOptions.defaults().maxRetries(3));
+            String owner = worker.workerId();
+            Worker second = null;
+            try (java.sql.Connection locker = db.dataSource().getConnection()) {
+                await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+                locker.setAutoCommit(false);
+                try (var lock = locker.prepareStatement("SELECT 1 FROM " + db.schema() + ".job_queue WHERE id = ? FOR UPDATE")) {
+                    lock.setObject(1, quick);
+                    lock.executeQuery().close(); // the quick job's outcome now waits for this lock: a slow write
+                }
+                quickMayReturn.countDown();
+                Thread.sleep(200);
+
+                long before = System.nanoTime();
+                worker.close();
+                Duration took = Duration.ofNanos(System.nanoTime() - before);
+                assertThat(took).isLessThan(timeout.plusMillis(Worker.CLOSE_MARGIN_MILLIS));
+
+                assertThat(stuckRunning).as("the handler still runs").hasValue(1);
+                assertThat(row(stuck)).as("not handed back while its handler runs")
+                        .containsEntry("status", "processing").containsEntry("attempt", 1).containsEntry("lease_owner", owner);
+                locker.rollback();
+
+                second = Worker.builder(store).rescueInterval(Duration.ofMillis(100)).pollInterval(Duration.ofMillis(100))
+                        .handler(TASK, (job, context) -> JobOutcome.done()).build();
+                second.start();
+                awaitStatus(stuck, "completed");
+                assertThat(row(stuck)).containsEntry("attempt", 2).containsEntry("retry_count", 1);
+                assertThat((String) row(stuck).get("error_message")).startsWith("lease expired at");
+                assertThat(stuckRunning).as("the first handler ran on meanwhile").hasValue(1);
+            } finally {
+                release.countDown();
+                if (second != null) {
+                    second.close();
+                }
+            }
         }
     }
 
@@ -534,6 +693,17 @@ class WorkerOutcomesTest {
         private UUID insertBySql(String type, String payloadLiteral) {
             return (UUID) db.queryForList("INSERT INTO job_queue (job_type, payload, max_retries) VALUES (?, "
                             + payloadLiteral + ", 3) RETURNING id", type).get(0).get("id");
+        }
+    }
+
+    private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (latch.getCount() > 0 && System.nanoTime() < until) {
+            try {
+                latch.await(10, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ignored) {
+                // a handler that ignores interruption
+            }
         }
     }
 }

@@ -1,0 +1,38 @@
+package dev.pgqueue;
+
+/**
+ * A job could not be enqueued because its dedupe key is held by a job the enqueuing role cannot see:
+ * row-level security hides it (the optional roles script lets each producer read only the jobs it
+ * enqueued). Dedupe keys are unique per job type across the whole schema, whoever enqueued the job
+ * holding them, so another producer's job can hold this producer's key. Trying again does not help
+ * while that job holds the key; use keys no other producer uses (e.g. prefixed with the producer's
+ * name). Nothing was written.
+ */
+public final class DedupeKeyHeldException extends PgQueueException {
+
+    private final String jobType;
+    private final String dedupeKey;
+
+    public DedupeKeyHeldException(String jobType, String dedupeKey) {
+        super("could not enqueue job " + jobType + " with dedupe key \"" + shown(dedupeKey)
+                + "\": the key is held by a job this role cannot see (row-level security hides it); dedupe keys are"
+                + " unique per job type across the schema, whoever enqueued the job holding them, so trying again"
+                + " does not help: use keys no other producer uses");
+        this.jobType = jobType;
+        this.dedupeKey = dedupeKey;
+    }
+
+    /** The type of the job that was not enqueued. */
+    public String jobType() {
+        return jobType;
+    }
+
+    /** The key held by the hidden job. */
+    public String dedupeKey() {
+        return dedupeKey;
+    }
+
+    private static String shown(String key) {
+        return key.length() > 80 ? key.substring(0, 80) + "… (" + key.length() + " chars)" : key;
+    }
+}
