@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * privilege on the database, or on a connection that is not pgjdbc's, it is one statement instead.
  *
  * <p>{@link #bound(Handle)} and {@link #bound(Connection)} give a view of this store that runs on
- * the caller's connection and transaction instead: what the transactional enqueue overloads and
+ * the caller's connection and transaction instead: what {@link JdbiJobQueue#in(Handle)} and
  * transactional handlers use.
  */
 public final class JdbiJobStore implements JobStore {
