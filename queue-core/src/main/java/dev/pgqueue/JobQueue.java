@@ -13,9 +13,9 @@ import java.util.UUID;
  * rolls back with the caller's own writes, so that the job exists if and only if they commit. The
  * storage module makes queues ({@code JdbiJobQueue.create(store)}).
  *
- * <p>Payloads are written as JSON by Jackson. Arguments are validated before anything is written:
- * a bad argument throws {@link ValidationException} or {@link PayloadException} and leaves the
- * database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
+ * <p>Payloads are written as JSON by the store's Jackson mapper ({@link PayloadMapper}). Arguments
+ * are validated before anything is written: a bad argument throws {@link ValidationException} or
+ * {@link PayloadException} and leaves the database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
  * that row-level security hides from the caller (keys are unique per job type across the schema)
  * throws {@link DedupeKeyHeldException}, which trying again does not cure.
  */
@@ -122,7 +122,7 @@ public interface JobQueue {
 
     /**
      * The result the job's handler completed it with ({@link JobOutcome#done(Object)}), mapped from
-     * JSON to {@code resultType} by this queue's {@code ObjectMapper}. Empty if the job does not
+     * JSON to {@code resultType} by the store's {@code ObjectMapper}. Empty if the job does not
      * exist, has not completed, or completed without a result.
      *
      * @throws PayloadException if the stored result does not map to {@code resultType}
