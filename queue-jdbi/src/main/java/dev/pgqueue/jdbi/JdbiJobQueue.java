@@ -146,7 +146,8 @@ public final class JdbiJobQueue implements JobQueue {
     public static final class Builder {
         private final JdbiJobStore store;
         private Clock clock;
-        private int maxPayloadBytes = JobQueue.DEFAULT_MAX_PAYLOAD_BYTES;
+        /** Null: the database's limit (job_queue_setting.max_payload_bytes), read at build. */
+        private Integer maxPayloadBytes;
 
         private Builder(JdbiJobStore store) {
             this.store = Check.notNull("store", store);
@@ -162,9 +163,10 @@ public final class JdbiJobQueue implements JobQueue {
         }
 
         /**
-         * The largest payload to accept, in bytes of JSON (UTF-8). Default
-         * {@value JobQueue#DEFAULT_MAX_PAYLOAD_BYTES}; a bigger payload throws {@link ValidationException}
-         * and nothing is written.
+         * The largest payload to accept, in bytes of JSON (UTF-8); a bigger payload throws
+         * {@link ValidationException} and nothing is written. Default: the database's limit
+         * ({@code job_queue_setting.max_payload_bytes}, which every insert is checked against), read
+         * once when the queue is built, so that a payload over it fails early.
          */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
@@ -173,7 +175,8 @@ public final class JdbiJobQueue implements JobQueue {
 
         /** The queue. */
         public JdbiJobQueue build() {
-            return new JdbiJobQueue(store, clock, maxPayloadBytes);
+            int limit = maxPayloadBytes != null ? maxPayloadBytes : store.maxPayloadBytes();
+            return new JdbiJobQueue(store, clock, limit);
         }
     }
 }

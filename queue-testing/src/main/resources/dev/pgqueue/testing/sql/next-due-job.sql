@@ -4,6 +4,6 @@ SELECT id
   FROM {schema}.job_queue
  WHERE status = 'pending'
    AND job_type = ANY (CAST(? AS text[]))
-   AND run_at <= coalesce(CAST(? AS timestamptz), statement_timestamp())
+   AND run_at <= coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp())
  ORDER BY priority, run_at, id
  LIMIT 1
