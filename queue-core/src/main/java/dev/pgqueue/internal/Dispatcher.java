@@ -290,7 +290,7 @@ final class Dispatcher {
                             + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
                             run.registration().type().payloadType().getSimpleName());
                 }
-                return run.finish(FinishKind.FAIL, Outcomes.truncate(run.payloadError().getMessage()), Duration.ZERO);
+                return Outcomes.payloadError(run, retryPolicy);
             }
             return handle(run, job);
         } finally {
