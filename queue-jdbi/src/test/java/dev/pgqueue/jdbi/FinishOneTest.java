@@ -150,7 +150,7 @@ class FinishOneTest {
     }
 
     private ClaimedJob insertAndClaim() {
-        NewJob job = new NewJob(UuidV7.next(), TYPE, EnqueueOptions.DEFAULT_QUEUE, "{\"n\": 1}", 0, null, Duration.ZERO, 3, null);
+        NewJob job = NewJob.builder(UuidV7.next(), TYPE, "{\"n\": 1}").build();
         store.jobInsertMany(new InsertParams(List.of(job), null));
         List<ClaimedJob> claimed = store.jobClaim(new ClaimParams(EnqueueOptions.DEFAULT_QUEUE, Set.of(TYPE), 1, "w",
                 UUID.randomUUID(), Duration.ofMinutes(1), null));
