@@ -28,13 +28,26 @@ public interface JobQueue {
      */
     int DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
-    /** Enqueues one job with default options; returns its id. */
+    /**
+     * Enqueues one job with default options; returns its id.
+     *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload, mapped to JSON by the store's mapper; not null
+     * @return the new job's id
+     */
     <P> UUID enqueue(JobType<P> type, P payload);
 
     /**
      * Enqueues one job; returns its id. With a {@linkplain EnqueueOptions#dedupeKey(String) dedupe
      * key}, returns the id of the existing job that holds the key instead, if there is one; use
      * {@link #enqueueUnique} to learn which happened.
+     *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload; not null
+     * @param options the queue, due time, priority, dedupe key and so on
+     * @return the new job's id, or the id of the job that holds the dedupe key
      */
     <P> UUID enqueue(JobType<P> type, P payload, EnqueueOptions options);
 
@@ -46,12 +59,23 @@ public interface JobQueue {
      * {@link StoreException} for a serialization failure, to retry as usual at that level).
      *
      * @throws ValidationException if {@code options} has no dedupe key
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload; not null
+     * @param options the options, with a dedupe key
+     * @return the job's id and whether it was enqueued now or already held the key
      */
     <P> EnqueueResult enqueueUnique(JobType<P> type, P payload, EnqueueOptions options);
 
     /**
      * Enqueues many jobs of one type in one round trip and one transaction: all or none. Returns
      * their ids in the order of {@code payloads}.
+     *
+     * @param <P> the payload type
+     * @param type the job type of every job
+     * @param payloads one per job; none null
+     * @param options applied to every job
+     * @return the new jobs' ids, in the order of {@code payloads}
      */
     <P> List<UUID> enqueueAll(JobType<P> type, List<? extends P> payloads, EnqueueOptions options);
 
@@ -62,6 +86,11 @@ public interface JobQueue {
      * job and must not carry a dedupe key of their own; their {@link Uniqueness} applies to all.
      *
      * @throws ValidationException if a key is invalid or {@code options} has a dedupe key
+     * @param <P> the payload type
+     * @param type the job type of every job
+     * @param payloadsByDedupeKey each job's payload by its dedupe key
+     * @param options applied to every job, without a dedupe key
+     * @return each key's result, in the map's iteration order
      */
     <P> Map<String, EnqueueResult> enqueueAllUnique(
             JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options);
@@ -89,6 +118,12 @@ public interface JobQueue {
      *                        any, are waited for as well
      * @return the batch's ids, in the order of {@code payloads}, and the callback's
      * @throws ValidationException if a payload is null or either options carry a dedupe key
+     * @param <P> the batch's payload type
+     * @param <C> the callback's payload type
+     * @param type the job type of the batch's jobs
+     * @param payloads one per batch job; none null
+     * @param callbackType the callback's job type
+     * @param callbackPayload the callback's payload; not null
      */
     <P, C> Batch enqueueBatch(JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
             JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions);
@@ -98,6 +133,9 @@ public interface JobQueue {
      * the order they were enqueued: for the handler of a job that ran after them, a batch's callback
      * say, to read their results or, with {@link EnqueueOptions.DependencyFailure#RUN}, how they
      * failed. Empty for a job without dependencies; dependencies deleted since (pruned) are left out.
+     *
+     * @param jobId the dependent job's id
+     * @return the dependencies' snapshots; empty if none
      */
     List<JobSnapshot> dependencies(UUID jobId);
 
@@ -114,10 +152,16 @@ public interface JobQueue {
      * transaction.
      *
      * @return true if the job was waiting, pending or processing, false if it is unknown or already final
+     * @param jobId the job's id
      */
     boolean cancel(UUID jobId);
 
-    /** The job's current row, if it exists. */
+    /**
+     * The job's current row, if it exists.
+     *
+     * @param jobId the job's id
+     * @return the job's snapshot, or empty if it does not exist (or was pruned)
+     */
     Optional<JobSnapshot> find(UUID jobId);
 
     /**
@@ -126,6 +170,10 @@ public interface JobQueue {
      * exist, has not completed, or completed without a result.
      *
      * @throws PayloadException if the stored result does not map to {@code resultType}
+     * @param <R> the result type
+     * @param jobId the job's id
+     * @param resultType the class to map the result's JSON to
+     * @return the result, or empty
      */
     <R> Optional<R> result(UUID jobId, Class<R> resultType);
 }
