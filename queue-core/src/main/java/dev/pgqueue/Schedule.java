@@ -59,6 +59,9 @@ public final class Schedule {
      *
      * @throws ValidationException if the expression does not parse or never fires, or the time zone
      *     is unknown
+     * @param expression a five-field cron expression or a nickname such as {@code @daily}
+     * @param timeZone the zone id the expression is read in
+     * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      */
     public static Schedule cron(String expression, String timeZone) {
         Ticks ticks = Ticks.cron(expression, timeZone);
@@ -69,6 +72,9 @@ public final class Schedule {
      * Fires at the ticks of {@code expression} in {@code zone}.
      *
      * @throws ValidationException if the expression does not parse or never fires
+     * @param expression a five-field cron expression or a nickname such as {@code @daily}
+     * @param zone the zone the expression is read in
+     * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      */
     public static Schedule cron(String expression, ZoneId zone) {
         Ticks ticks = Ticks.cron(expression, zone);
@@ -79,6 +85,8 @@ public final class Schedule {
      * Fires every {@code interval}, at whole multiples of it since the Unix epoch.
      *
      * @throws ValidationException unless {@code interval} is a whole number of seconds, at least one
+     * @param interval the interval, whole seconds
+     * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      */
     public static Schedule every(Duration interval) {
         return new Schedule(Ticks.every(interval), "every " + interval, DEFAULT_CATCH_UP);
@@ -90,27 +98,47 @@ public final class Schedule {
      * every missed tick, like {@link #skipMissed()}.
      *
      * @throws ValidationException unless 0 ≤ {@code maxMissedTicks} ≤ {@value #MAX_CATCH_UP}
+     * @param maxMissedTicks how many missed ticks to enqueue at most
+     * @return the copy
      */
     public Schedule catchUp(int maxMissedTicks) {
         return new Schedule(ticks, description, Check.between("catchUp", maxMissedTicks, 0, MAX_CATCH_UP));
     }
 
-    /** A copy that enqueues no missed tick: after downtime, the next tick to come is the first to run. */
+    /**
+     * A copy that enqueues no missed tick: after downtime, the next tick to come is the first to run.
+     *
+     * @return the copy
+     */
     public Schedule skipMissed() {
         return catchUp(0);
     }
 
-    /** How many missed ticks are enqueued after downtime; 0 means they are skipped. */
+    /**
+     * How many missed ticks are enqueued after downtime; 0 means they are skipped.
+     *
+     * @return the number of missed ticks enqueued at most
+     */
     public int maxCatchUp() {
         return catchUp;
     }
 
-    /** The first tick strictly after {@code instant}; empty if the schedule never fires again. */
+    /**
+     * The first tick strictly after {@code instant}; empty if the schedule never fires again.
+     *
+     * @param instant the point in time to look after
+     * @return the next tick, or empty
+     */
     public Optional<Instant> nextTick(Instant instant) {
         return ticks.next(Check.notNull("instant", instant));
     }
 
-    /** The latest tick at or before {@code instant}; empty if the schedule never fired before it. */
+    /**
+     * The latest tick at or before {@code instant}; empty if the schedule never fired before it.
+     *
+     * @param atOrBefore the point in time to look back from
+     * @return the latest tick, or empty
+     */
     public Optional<Instant> latestTick(Instant atOrBefore) {
         return ticks.latestAtOrBefore(Check.notNull("atOrBefore", atOrBefore));
     }
