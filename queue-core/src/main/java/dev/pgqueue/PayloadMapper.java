@@ -40,6 +40,8 @@ public final class PayloadMapper {
      * like before handing it to the store; do not change it afterwards.
      *
      * @throws ValidationException if a module is null
+     * @param modules Jackson modules to register on top of the defaults (a JavaTimeModule, say)
+     * @return a new mapper
      */
     public static ObjectMapper create(Module... modules) {
         Check.notNull("modules", modules);

@@ -94,6 +94,13 @@ public final class Worker implements AutoCloseable {
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
     /** How much longer than its shutdown timeout {@link #close()} may take, at most. */
     public static final long CLOSE_MARGIN_MILLIS = 500;
+    /**
+     * The SLF4J MDC key that holds the running job's id, {@value}, on the handler's thread while the
+     * handler runs (removed when it returns), so that log lines written by handlers name their job.
+     */
+    public static final String MDC_JOB_ID = "pgqueue.jobId";
+    /** The SLF4J MDC key that holds the running job's type name, {@value}, like {@link #MDC_JOB_ID}. */
+    public static final String MDC_JOB_TYPE = "pgqueue.jobType";
 
     private final WorkerRuntime runtime;
 
