@@ -122,7 +122,12 @@ public final class QueueTester {
         }
     }
 
-    /** A tester for the jobs in {@code store}'s schema. */
+    /**
+     * A tester for the jobs in {@code store}'s schema.
+     *
+     * @param store the store whose jobs to test, with its mapper
+     * @return a builder
+     */
     public static Builder builder(JdbiJobStore store) {
         return new Builder(store);
     }
@@ -135,6 +140,10 @@ public final class QueueTester {
      *
      * @throws AssertionError if there is none; the message lists the jobs of that type, with status
      *     and payload, and how many jobs of other types there are
+     * @param <P> the payload type
+     * @param type the job type
+     * @param matching tests the mapped payload
+     * @return the oldest matching job
      */
     public <P> JobSnapshot assertEnqueuedMatching(JobType<P> type, Predicate<? super P> matching) {
         Check.notNull("type", type);
@@ -154,6 +163,10 @@ public final class QueueTester {
      * status; returns the first such job, oldest first.
      *
      * @throws AssertionError if there is none, listing what was found
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the expected payload
+     * @return the oldest such job
      */
     public <P> JobSnapshot assertEnqueued(JobType<P> type, P payload) {
         Check.notNull("type", type);
@@ -172,6 +185,9 @@ public final class QueueTester {
      * Asserts that no job of {@code type} whose payload matches was enqueued (in any status).
      *
      * @throws AssertionError naming the jobs that match
+     * @param <P> the payload type
+     * @param type the job type
+     * @param matching tests the mapped payload
      */
     public <P> void assertNotEnqueuedMatching(JobType<P> type, Predicate<? super P> matching) {
         Check.notNull("type", type);
@@ -194,6 +210,8 @@ public final class QueueTester {
      * the outcome as a worker would; returns the job's row afterwards.
      *
      * @throws AssertionError if the job does not exist, is not pending, or its type has no handler
+     * @param jobId the pending job to run
+     * @return the job's row after the run
      */
     public JobSnapshot run(UUID jobId) {
         Check.notNull("jobId", jobId);
@@ -207,7 +225,14 @@ public final class QueueTester {
         return snapshot(jobId);
     }
 
-    /** Enqueues a job of {@code type} with default options and runs it at once; see {@link #run(UUID)}. */
+    /**
+     * Enqueues a job of {@code type} with default options and runs it at once; see {@link #run(UUID)}.
+     *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload
+     * @return the job's row after the run
+     */
     public <P> JobSnapshot run(JobType<P> type, P payload) {
         Check.notNull("type", type);
         requireHandler(type.name(), null);
@@ -223,6 +248,7 @@ public final class QueueTester {
      *
      * @throws AssertionError if more than the {@linkplain Builder#maxDrainRuns maximum} jobs ran and
      *     more are still due: something re-enqueues without end
+     * @return the job rows, one per run, in run order
      */
     public List<JobSnapshot> drain() {
         List<JobSnapshot> ran = new ArrayList<>();
@@ -468,7 +494,14 @@ public final class QueueTester {
             this.store = Check.notNull("store", store);
         }
 
-        /** Runs jobs of {@code type} with {@code handler}, plain or transactional; once per type. */
+        /**
+         * Runs jobs of {@code type} with {@code handler}, plain or transactional; once per type.
+         *
+         * @param <P> the payload type
+         * @param type the job type
+         * @param handler the handler, as registered on the worker
+         * @return this builder
+         */
         public <P> Builder handler(JobType<P> type, JobHandler<P> handler) {
             Check.notNull("type", type);
             Check.notNull("handler", handler);
@@ -485,13 +518,21 @@ public final class QueueTester {
          * code outside your clock inserts (SQL producers, column defaults) are due at the database's
          * {@code now()}: start the clock later than the real time (e.g. in 2030) so that those are
          * due for it too.
+         *
+         * @param clock the clock
+         * @return this builder
          */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
             return this;
         }
 
-        /** The retry policy of job types without their own, as on your workers. Default {@link RetryPolicy#DEFAULT}. */
+        /**
+         * The retry policy of job types without their own, as on your workers. Default {@link RetryPolicy#DEFAULT}.
+         *
+         * @param retryPolicy the fallback policy
+         * @return this builder
+         */
         public Builder retryPolicy(RetryPolicy retryPolicy) {
             this.retryPolicy = Check.notNull("retryPolicy", retryPolicy);
             return this;
@@ -501,6 +542,14 @@ public final class QueueTester {
          * A recurring job, as registered on a worker ({@code Worker.Builder.recurring}): from
          * {@link #build()} on, {@link QueueTester#drain()} enqueues (and runs) its ticks that have
          * come due by the clock, exactly once each.
+         *
+         * @param <P> the payload type
+         * @param name the schedule's name, as on the worker
+         * @param type the job type
+         * @param payload the payload of every tick's job
+         * @param schedule when to enqueue
+         * @param options the options of every tick's job
+         * @return this builder
          */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
             RecurringJob.checkRegistration(name, options);
@@ -514,18 +563,35 @@ public final class QueueTester {
             return this;
         }
 
-        /** A recurring job with default options; see {@link #recurring(String, JobType, Object, Schedule, EnqueueOptions)}. */
+        /**
+         * A recurring job with default options; see {@link #recurring(String, JobType, Object, Schedule, EnqueueOptions)}.
+         *
+         * @param <P> the payload type
+         * @param name the schedule's name, as on the worker
+         * @param type the job type
+         * @param payload the payload of every tick's job
+         * @param schedule when to enqueue
+         * @return this builder
+         */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule) {
             return recurring(name, type, payload, schedule, EnqueueOptions.defaults());
         }
 
-        /** The most jobs one {@link QueueTester#drain()} runs. Default {@value QueueTester#DEFAULT_MAX_DRAIN_RUNS}. */
+        /**
+         * The most jobs one {@link QueueTester#drain()} runs. Default {@value QueueTester#DEFAULT_MAX_DRAIN_RUNS}.
+         *
+         * @param maxDrainRuns the limit, at least 1
+         * @return this builder
+         */
         public Builder maxDrainRuns(int maxDrainRuns) {
             this.maxDrainRuns = Check.atLeast("maxDrainRuns", maxDrainRuns, 1);
             return this;
         }
 
         /**
+         * Makes the tester.
+         *
+         * @return the tester
          * @throws StoreException if the tester has recurring jobs and their first ticks cannot be read
          */
         public QueueTester build() {
