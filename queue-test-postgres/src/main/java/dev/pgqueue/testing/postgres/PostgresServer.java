@@ -112,6 +112,7 @@ public final class PostgresServer implements AutoCloseable {
      * order). Blocks while another thread is finding it.
      *
      * @throws IllegalStateException if no server could be found or started
+     * @return the shared server; never closed by callers
      */
     public static synchronized PostgresServer shared() {
         if (shared != null) {
@@ -137,12 +138,13 @@ public final class PostgresServer implements AutoCloseable {
      *
      * @throws IllegalStateException if this process runs as root and {@code unshare -U} is unusable
      * @throws UncheckedIOException if the server does not start
+     * @return the started server
      */
     public static PostgresServer startEmbedded() {
         return startEmbedded(false);
     }
 
-    /** Where this server came from. */
+    /** {@return where this server came from} */
     public Source source() {
         return source;
     }
@@ -150,12 +152,18 @@ public final class PostgresServer implements AutoCloseable {
     /**
      * The JDBC URL of this server's database, including the user (and password, if any):
      * {@link java.sql.DriverManager#getConnection(String)} connects with it as it is.
+     *
+     * @return the URL
      */
     public String jdbcUrl() {
         return jdbcUrl;
     }
 
-    /** The server's major version, for example 17. */
+    /**
+     * The server's major version, for example 17.
+     *
+     * @return the major version
+     */
     public int majorVersion() {
         return majorVersion;
     }
@@ -169,6 +177,10 @@ public final class PostgresServer implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code schema} is not a lowercase identifier of at most
      *     63 characters, {@code applicationName} is blank, or {@code maxPoolSize} is below 1
+     * @param schema the {@code search_path} schema, a lowercase identifier
+     * @param applicationName the connections' {@code application_name}; not blank
+     * @param maxPoolSize the most connections, at least 1
+     * @return the new pool
      */
     public HikariDataSource newDataSource(String schema, String applicationName, int maxPoolSize) {
         requireIdentifier("schema", schema);
