@@ -10,7 +10,9 @@ package dev.pgqueue;
  */
 public final class DedupeKeyHeldException extends PgQueueException {
 
+    /** The type of the job that was not enqueued. */
     private final String jobType;
+    /** The key held by the hidden job. */
     private final String dedupeKey;
 
     /**

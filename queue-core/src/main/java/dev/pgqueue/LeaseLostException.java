@@ -9,6 +9,7 @@ import java.util.UUID;
  */
 public final class LeaseLostException extends PgQueueException {
 
+    /** The job whose lease was lost. */
     private final UUID jobId;
 
     /**

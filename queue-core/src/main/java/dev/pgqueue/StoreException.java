@@ -11,6 +11,7 @@ package dev.pgqueue;
  */
 public final class StoreException extends PgQueueException {
 
+    /** Whether trying again later may succeed. */
     private final boolean transientFailure;
 
     /**

@@ -6,6 +6,7 @@ package dev.pgqueue;
  */
 public final class ValidationException extends PgQueueException {
 
+    /** The name of the rejected field or argument. */
     private final String field;
 
     /**
