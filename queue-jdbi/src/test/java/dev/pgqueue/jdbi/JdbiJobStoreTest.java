@@ -33,6 +33,7 @@ import dev.pgqueue.spi.JobStore.RescueParams;
 import dev.pgqueue.spi.JobStore.RescuedJob;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import dev.pgqueue.testing.TestClock;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,7 +72,7 @@ class JdbiJobStoreTest {
     private final JdbiJobStore store;
     private final JdbiJobQueue queue;
     private final JobRows rows;
-    private final TestClock clock = new TestClock();
+    private final TestClock clock = TestClock.at(Instant.parse("2031-03-14T09:26:53.589793Z"));
 
     JdbiJobStoreTest(TestDatabase db) {
         this.db = db;

@@ -11,9 +11,9 @@ import dev.pgqueue.Schedule;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.Worker;
 import dev.pgqueue.jdbi.JdbiJobStore;
-import dev.pgqueue.jdbi.SettableClock;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import dev.pgqueue.testing.TestClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ class RecurringJobsTest {
 
     private final TestDatabase db;
     private final JdbiJobStore store;
-    private final SettableClock clock = new SettableClock(START);
+    private final TestClock clock = TestClock.at(START);
     private final Map<UUID, Integer> runs = new ConcurrentHashMap<>();
     private final List<Worker> workers = new ArrayList<>();
 
