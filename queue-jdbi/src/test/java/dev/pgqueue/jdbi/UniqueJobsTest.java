@@ -174,7 +174,7 @@ class UniqueJobsTest {
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
 
-                Thread.sleep(300);
+                LockWaits.awaitBlockedBy(db, holder.getConnection());
                 assertThat(other).as("waits for the holder's transaction").isNotDone();
                 holder.commit();
 
@@ -190,7 +190,7 @@ class UniqueJobsTest {
                 UUID held = queue.enqueue(holder, DIGEST, new Digest("ann"), key("k"));
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
-                Thread.sleep(300);
+                LockWaits.awaitBlockedBy(db, holder.getConnection());
                 holder.rollback();
 
                 EnqueueResult result = other.get(10, TimeUnit.SECONDS);
