@@ -26,8 +26,8 @@ public interface JobQueue {
 
     /**
      * The largest payload accepted by default: 1 MiB of JSON (UTF-8). Payloads should hold ids, not
-     * documents; a bigger one is rejected at enqueue with a {@link ValidationException}. The SQL
-     * function {@code job_queue_enqueue} enforces the same default (setting {@code pgqueue.max_payload_bytes}).
+     * documents; a bigger one is rejected at enqueue with a {@link ValidationException}. The
+     * database checks every insert against the same default (table {@code job_queue_setting}, owner only).
      */
     int DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 

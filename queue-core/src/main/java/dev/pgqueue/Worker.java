@@ -420,7 +420,7 @@ public final class Worker implements AutoCloseable {
          * <p>The limit is stored in the table {@code job_queue_policy}, written when this worker
          * starts; every worker reads that table at start and every few seconds (see
          * {@code JdbiJobStore.Builder.policyRefreshInterval}), so workers that do not declare it obey
-         * it too. A worker never removes a stored limit: to lift one, change the table (README,
+         * it too. A worker never removes a stored limit: to lift one, change the table (docs/limits.md,
          * "Limits"). Combine with {@link #queue(String, int)}, which limits this worker alone.
          *
          * @throws ValidationException if the queue name is invalid or {@code max} is below 1

@@ -209,7 +209,8 @@ public final class JdbiJobQueue implements JobQueue {
         private final JdbiJobStore store;
         private ObjectMapper objectMapper;
         private Clock clock;
-        private int maxPayloadBytes = JobQueue.DEFAULT_MAX_PAYLOAD_BYTES;
+        /** Null: the database's limit (job_queue_setting.max_payload_bytes), read at build. */
+        private Integer maxPayloadBytes;
 
         private Builder(JdbiJobStore store) {
             this.store = Check.notNull("store", store);
@@ -227,14 +228,20 @@ public final class JdbiJobQueue implements JobQueue {
             return this;
         }
 
-        /** See {@link JobQueue.Builder#maxPayloadBytes(int)}. */
+        /**
+         * See {@link JobQueue.Builder#maxPayloadBytes(int)}. Default: the database's limit
+         * ({@code job_queue_setting.max_payload_bytes}, which every insert is checked against), read
+         * once when the queue is built, so that a payload over it fails early with a
+         * {@code ValidationException}.
+         */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
             return this;
         }
 
         public JdbiJobQueue build() {
-            return new JdbiJobQueue(store, objectMapper, clock, maxPayloadBytes);
+            int limit = maxPayloadBytes != null ? maxPayloadBytes : store.maxPayloadBytes();
+            return new JdbiJobQueue(store, objectMapper, clock, limit);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobContext;
 import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.LeaseLostException;
 import dev.pgqueue.StoreException;
@@ -208,6 +209,26 @@ public final class JdbiJobStore implements JobStore {
         return results;
     }
 
+    /**
+     * The database's payload limit ({@code job_queue_max_payload_bytes()}, from the owner's
+     * {@code job_queue_setting}); {@link JobQueue#DEFAULT_MAX_PAYLOAD_BYTES} if it cannot be read (the
+     * database still checks every insert against its own).
+     */
+    int maxPayloadBytes() {
+        try {
+            return run("read the payload limit", c -> {
+                try (java.sql.Statement st = c.createStatement();
+                        java.sql.ResultSet rs = st.executeQuery(
+                                "SELECT " + SqlFiles.quote(schema) + ".job_queue_max_payload_bytes()")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            });
+        } catch (StoreException e) {
+            return JobQueue.DEFAULT_MAX_PAYLOAD_BYTES;
+        }
+    }
+
     @Override
     public List<ClaimedJob> jobClaim(ClaimParams params) {
         // A queue without limits or fairness is claimed by statements.claim as before (QueuePolicies).
@@ -298,6 +319,9 @@ public final class JdbiJobStore implements JobStore {
 
     @Override
     public Optional<Duration> jobNextDue(NextDueParams params) {
+        if (statements.takeLeftDue(params.queue())) {
+            return Optional.of(Duration.ZERO); // the latest claim stopped at its byte budget: more are due now
+        }
         Optional<Duration> due = run("find the next due job", c -> statements.nextDue(c, params));
         Optional<Duration> retry = policies.retryHint(params.queue()); // a limit held the last claim back
         if (retry.isPresent() && (due.isEmpty() || retry.get().compareTo(due.get()) < 0)) {
@@ -438,7 +462,7 @@ public final class JdbiJobStore implements JobStore {
             String roles = String.join(", ", creators);
             log.warn("schema {} lets {} create objects in it: such a role can plant a function or operator there that"
                     + " pgqueue's statements or your own then run with the rights of whoever runs them (a worker connected"
-                    + " as a superuser, say). Revoke it: REVOKE CREATE ON SCHEMA {} FROM {}; (see README, \"Least privilege\")",
+                    + " as a superuser, say). Revoke it: REVOKE CREATE ON SCHEMA {} FROM {}; (see docs/least-privilege.md)",
                     schema, roles, SqlFiles.quote(schema), roles);
         }
     }
@@ -451,6 +475,7 @@ public final class JdbiJobStore implements JobStore {
         private int version = SchemaMigrator.latestVersion();
         private Duration policyRefreshInterval = QueuePolicies.DEFAULT_REFRESH_INTERVAL;
         private int copyThreshold = CopyInsert.DEFAULT_THRESHOLD;
+        private long claimByteBudget = JobStatements.DEFAULT_CLAIM_BYTE_BUDGET;
 
         private Builder(Jdbi jdbi) {
             this.jdbi = Check.notNull("jdbi", jdbi);
@@ -502,6 +527,17 @@ public final class JdbiJobStore implements JobStore {
         }
 
         /**
+         * How many bytes of payload (JSON text) one claim takes at most. Default 16 MiB. A batch stops
+         * before the job that would pass it, except that its first job is always taken, so a worker
+         * holds at most this much payload from one claim, or one job's (at most the payload limit,
+         * {@code job_queue_setting.max_payload_bytes}); the jobs left out are claimed next time.
+         */
+        public Builder claimByteBudget(int claimByteBudget) {
+            this.claimByteBudget = Check.atLeast("claimByteBudget", claimByteBudget, 1);
+            return this;
+        }
+
+        /**
          * How often this store reloads the queues' limits and fairness ({@code job_queue_policy}),
          * which every claim follows. Default 5 s: a limit set by another worker, or by SQL, applies to
          * this store's claims within that long (a change through this store applies at once). Each
@@ -514,7 +550,7 @@ public final class JdbiJobStore implements JobStore {
 
         /**
          * Builds the store. Logs a warning, naming them, if roles other than superusers and members of
-         * the schema's or {@code job_queue}'s owner may create objects in its schema (README, "Least
+         * the schema's or {@code job_queue}'s owner may create objects in its schema (docs/least-privilege.md, "Least
          * privilege").
          *
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
@@ -530,7 +566,7 @@ public final class JdbiJobStore implements JobStore {
                 if (current < needed) {
                     throw new StoreException("schema " + schema + " is at pgqueue migration version " + current
                             + " but this pgqueue needs " + needed
-                            + ": run the migrations with a role that may (see README, \"Migrations\")");
+                            + ": run the migrations with a role that may (see docs/sql-contract.md, \"Migrations\")");
                 }
             }
             warnIfOthersMayCreate(jdbi, schema);
@@ -545,7 +581,7 @@ public final class JdbiJobStore implements JobStore {
                     task.run();
                 }
             };
-            return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold),
+            return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold, claimByteBudget),
                     new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled);
         }
     }

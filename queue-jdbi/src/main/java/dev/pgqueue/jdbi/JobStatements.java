@@ -5,6 +5,7 @@ import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.StoreException;
+import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.spi.JobStore.CancelParams;
 import dev.pgqueue.spi.JobStore.CancelResult;
 import dev.pgqueue.spi.JobStore.ClaimByIdParams;
@@ -44,7 +45,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -55,6 +58,12 @@ import java.util.stream.Collectors;
  * application's (parsers, template engines, argument factories) can change our statements.
  */
 final class JobStatements {
+
+    /**
+     * How many bytes of payload (JSON text) one claim takes at most, unless its first job alone is
+     * bigger: a batch stops before the job that would pass it (claim.sql).
+     */
+    static final long DEFAULT_CLAIM_BYTE_BUDGET = 16L * 1024 * 1024;
 
     /** How often an insert of unique jobs is tried again before giving up; each try resolves most. */
     static final int MAX_UNIQUE_TRIES = 10;
@@ -84,8 +93,15 @@ final class JobStatements {
     /** Large batches of plain jobs: from {@link #copyThreshold} jobs on, through COPY. */
     private final CopyInsert copyInsert;
     private final int copyThreshold;
+    private final long claimByteBudget;
+    /** Queues whose latest claim left due jobs behind (byte budget, jobs failed for size): claim again at once. */
+    private final Set<String> leftDue = ConcurrentHashMap.newKeySet();
 
     JobStatements(String schema, int copyThreshold) {
+        this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET);
+    }
+
+    JobStatements(String schema, int copyThreshold, long claimByteBudget) {
         insertOne = SqlFiles.load("insert-one", schema);
         insertMany = SqlFiles.load("insert-many", schema);
         insertUnique = SqlFiles.load("insert-unique", schema);
@@ -114,6 +130,35 @@ final class JobStatements {
         workflows = new Workflows(this, schema);
         copyInsert = new CopyInsert(schema);
         this.copyThreshold = copyThreshold;
+        this.claimByteBudget = claimByteBudget;
+    }
+
+    /**
+     * Records that a claim of {@code queue} returned fewer jobs than asked although due jobs remain
+     * (it stopped at the byte budget, or failed jobs for their size): a worker reads a fewer-than-asked
+     * claim as a drained queue, so {@link JdbiJobStore#jobNextDue} tells it to claim again at once.
+     */
+    void markLeftDue(String queue) {
+        leftDue.add(queue);
+    }
+
+    /** Whether the latest claim of {@code queue} left due jobs behind; clears the mark. */
+    boolean takeLeftDue(String queue) {
+        return leftDue.remove(queue);
+    }
+
+    /** The bytes of payload one claim takes at most (see {@link #DEFAULT_CLAIM_BYTE_BUDGET}). */
+    long claimByteBudget() {
+        return claimByteBudget;
+    }
+
+    /** The bytes of the claimed jobs' payloads, as the claim's byte budget counts them (UTF-8 JSON text). */
+    static long payloadBytes(List<ClaimedJob> jobs) {
+        long bytes = 0;
+        for (ClaimedJob job : jobs) {
+            bytes += PayloadCodec.utf8Length(job.payloadJson());
+        }
+        return bytes;
     }
 
     Workflows workflows() {
@@ -370,20 +415,38 @@ final class JobStatements {
     }
 
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
+        return claim(c, params, claimByteBudget);
+    }
+
+    /**
+     * Claims as claim.sql does, with at most {@code byteBudget} bytes of payload (but at least one job
+     * if one is due). Jobs over the payload limit are failed by the statement and not returned.
+     */
+    List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(claim)) {
             int i = 0;
             setInstant(ps, ++i, params.now());
             ps.setString(++i, params.queue());
             ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
             ps.setInt(++i, params.limit());
+            ps.setLong(++i, byteBudget);
             ps.setString(++i, params.workerId());
             ps.setObject(++i, params.leaseToken());
             ps.setLong(++i, micros(params.leaseDuration()));
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
+            int rows = 0;
+            long due = 0;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    claimed.add(claimedJob(rs));
+                    rows++;
+                    due = rs.getLong(15);
+                    if (claimedToRun(rs, 14)) {
+                        claimed.add(claimedJob(rs));
+                    }
                 }
+            }
+            if (claimed.size() < params.limit() && (rows < due || due == params.limit())) {
+                markLeftDue(params.queue());
             }
             return claimed;
         }
@@ -401,6 +464,14 @@ final class JobStatements {
                 return rs.next() ? Optional.of(claimedJob(rs)) : Optional.empty();
             }
         }
+    }
+
+    /**
+     * Whether a row of claim.sql or claim-fair.sql (status in column {@code statusColumn}) is a job to
+     * run, rather than one the claim failed because its payload is over the limit.
+     */
+    static boolean claimedToRun(ResultSet rs, int statusColumn) throws SQLException {
+        return JobStatus.PROCESSING.sqlValue().equals(rs.getString(statusColumn));
     }
 
     /** A row of claim.sql (also the first columns of claim-fair.sql's rows). */

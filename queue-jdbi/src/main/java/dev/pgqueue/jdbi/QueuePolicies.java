@@ -131,7 +131,7 @@ final class QueuePolicies {
         List<QueuePolicy> limits = policy.limits(params.types());
         if (limits.isEmpty()) {
             retryAt.remove(params.queue());
-            return policy.fair() ? claimFair(c, params, statements) : statements.claim(c, params);
+            return policy.fair() ? claimFair(c, params, statements, statements.claimByteBudget()) : statements.claim(c, params);
         }
         return tx.run(() -> claimLimited(c, params, policy, limits, statements));
     }
@@ -191,7 +191,7 @@ final class QueuePolicies {
         if (now == null) {
             // The limits were removed since the cache was loaded: claim as without them, and reload.
             cache = null;
-            return policy.fair() ? claimFair(c, params, statements) : statements.claim(c, params);
+            return policy.fair() ? claimFair(c, params, statements, statements.claimByteBudget()) : statements.claim(c, params);
         }
 
         Room queueRoom = rooms.get(WHOLE_QUEUE);
@@ -203,8 +203,10 @@ final class QueuePolicies {
 
         List<ClaimedJob> claimed = new ArrayList<>();
         boolean roomLeft = false; // a group got fewer jobs than it was allowed: no more are due
+        // The claim's byte budget spans its groups: each group claims at most what the previous left.
+        long bytesLeft = statements.claimByteBudget();
         for (String type : limitedTypes) {
-            if (remaining == 0) {
+            if (remaining == 0 || bytesLeft <= 0) {
                 break;
             }
             Room typeRoom = rooms.get(type);
@@ -213,13 +215,18 @@ final class QueuePolicies {
                 heldBackBy = typeRoom;
             }
             List<ClaimedJob> got = allowed == 0 ? List.of()
-                    : claimGroup(c, params, Set.of(type), allowed, now, policy.fair(), statements);
+                    : claimGroup(c, params, Set.of(type), allowed, now, policy.fair(), statements, bytesLeft);
             roomLeft |= got.size() < allowed;
             claimed.addAll(got);
             remaining -= got.size();
+            bytesLeft -= JobStatements.payloadBytes(got);
         }
-        if (remaining > 0 && !otherTypes.isEmpty()) {
-            List<ClaimedJob> got = claimGroup(c, params, new LinkedHashSet<>(otherTypes), remaining, now, policy.fair(), statements);
+        if (bytesLeft <= 0 && remaining > 0) {
+            statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
+        }
+        if (remaining > 0 && bytesLeft > 0 && !otherTypes.isEmpty()) {
+            List<ClaimedJob> got = claimGroup(c, params, new LinkedHashSet<>(otherTypes), remaining, now, policy.fair(),
+                    statements, bytesLeft);
             roomLeft |= got.size() < remaining;
             claimed.addAll(got);
         }
@@ -239,10 +246,10 @@ final class QueuePolicies {
     }
 
     private List<ClaimedJob> claimGroup(Connection c, ClaimParams params, Set<String> types, int limit, Instant now,
-            boolean fair, JobStatements statements) throws SQLException {
+            boolean fair, JobStatements statements, long byteBudget) throws SQLException {
         ClaimParams group = new ClaimParams(params.queue(), types, limit, params.workerId(), params.leaseToken(),
                 params.leaseDuration(), now);
-        return fair ? claimFair(c, group, statements) : statements.claim(c, group);
+        return fair ? claimFair(c, group, statements, byteBudget) : statements.claim(c, group, byteBudget);
     }
 
     private void recordStarts(Connection c, List<ClaimedJob> claimed, Map<String, Room> rooms, String queue, Instant now)
@@ -272,8 +279,12 @@ final class QueuePolicies {
         }
     }
 
-    /** A fair claim (claim-fair.sql), filled up by the ordinary claim when it took fewer than asked. */
-    private List<ClaimedJob> claimFair(Connection c, ClaimParams params, JobStatements statements) throws SQLException {
+    /**
+     * A fair claim (claim-fair.sql), filled up by the ordinary claim when it took fewer than asked and
+     * left some of the byte budget.
+     */
+    private List<ClaimedJob> claimFair(Connection c, ClaimParams params, JobStatements statements, long byteBudget)
+            throws SQLException {
         List<ClaimedJob> claimed = new ArrayList<>(params.limit());
         String cursor = cursors.get(params.queue());
         String last = null;
@@ -285,11 +296,15 @@ final class QueuePolicies {
             ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
             ps.setInt(++i, params.limit());
             ps.setString(++i, cursor);
+            ps.setLong(++i, byteBudget);
             ps.setString(++i, params.workerId());
             ps.setObject(++i, params.leaseToken());
             ps.setLong(++i, TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    if (!JobStatements.claimedToRun(rs, 16)) {
+                        continue;
+                    }
                     claimed.add(JobStatements.claimedJob(rs));
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
@@ -302,10 +317,14 @@ final class QueuePolicies {
         if (last != null) {
             cursors.put(params.queue(), last);
         }
-        if (claimed.size() < params.limit()) {
+        long bytesLeft = byteBudget - JobStatements.payloadBytes(claimed);
+        if (claimed.size() < params.limit() && bytesLeft <= 0) {
+            statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
+        }
+        if (claimed.size() < params.limit() && bytesLeft > 0) {
             claimed.addAll(statements.claim(c, new ClaimParams(params.queue(), params.types(),
                     params.limit() - claimed.size(), params.workerId(), params.leaseToken(), params.leaseDuration(),
-                    params.now())));
+                    params.now()), bytesLeft));
         }
         return claimed;
     }

@@ -46,6 +46,7 @@ public final class SchemaMigrator {
             "V1__create_job_queue.sql",
             "V2__unique_jobs_results_progress.sql",
             "V3__workflows_limits_fairness.sql",
+            "V4__harden_sql_and_payload_limit.sql",
             "V5__adoption_keys_and_chains.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
@@ -108,7 +109,7 @@ public final class SchemaMigrator {
                 }
                 try (Statement st = c.createStatement();
                         ResultSet rs = st.executeQuery(
-                                "SELECT coalesce(max(version), 0) FROM " + SqlFiles.quote(schema) + "." + HISTORY_TABLE)) {
+                                "SELECT coalesce(pg_catalog.max(version), 0) FROM " + SqlFiles.quote(schema) + "." + HISTORY_TABLE)) {
                     rs.next();
                     return rs.getInt(1);
                 }
@@ -120,7 +121,7 @@ public final class SchemaMigrator {
 
     private List<Integer> migrate(Connection c, int target) throws SQLException {
         String quoted = SqlFiles.quote(schema);
-        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext('pgqueue.migrate'), hashtext(?))")) {
+        try (PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(CAST('pgqueue.migrate' AS text)), pg_catalog.hashtext(CAST(? AS text)))")) {
             lock.setString(1, schema);
             lock.execute();
         }
@@ -177,7 +178,7 @@ public final class SchemaMigrator {
     }
 
     private boolean schemaExists(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = CAST(? AS name)")) {
             ps.setString(1, schema);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
@@ -186,7 +187,7 @@ public final class SchemaMigrator {
     }
 
     private boolean historyExists(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.to_regclass(CAST(? AS text)) IS NOT NULL")) {
             ps.setString(1, SqlFiles.quote(schema) + "." + HISTORY_TABLE);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

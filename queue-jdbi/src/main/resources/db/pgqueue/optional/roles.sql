@@ -22,9 +22,12 @@
 -- Creating them needs CREATEROLE; if your role may not, have them created first (CREATE ROLE
 -- pgqueue_producer NOLOGIN; ...) and this script only grants.
 --
--- No pgqueue function runs with elevated rights: every one is SECURITY INVOKER (the caller's own
--- privileges and row-level security apply inside it) and pins its search_path to this schema, then
--- pg_temp, so a caller's search_path cannot substitute a table, function or operator.
+-- No pgqueue function runs with elevated rights but job_queue_max_payload_bytes(), which only reads
+-- the owner's payload limit (job_queue_setting), and the two triggers' functions that check payloads
+-- against it: every other one is SECURITY INVOKER (the caller's
+-- own privileges and row-level security apply inside it). Each pins its search_path to this schema,
+-- then pg_temp, and calls built-ins as pg_catalog.<name>, so a caller's search_path cannot
+-- substitute a table, function or operator.
 
 DO
 $$
@@ -183,14 +186,14 @@ DROP POLICY IF EXISTS job_queue_worker_all ON job_queue;
 -- A producer sees the jobs it enqueued, and no others.
 CREATE POLICY job_queue_producer_select ON job_queue FOR SELECT TO pgqueue_producer
     USING (enqueued_by = current_user);
--- A producer's insert is a new pending job of its own, within the payload limit and the bounds of
--- job_queue_producer_check(), whether it comes through job_queue_enqueue(), a plain INSERT or COPY.
+-- A producer's insert is a new pending job of its own, within the bounds of job_queue_producer_check(),
+-- whether it comes through job_queue_enqueue(), a plain INSERT or COPY. (The payload limit,
+-- job_queue_setting, applies to every insert by trigger.)
 CREATE POLICY job_queue_producer_insert ON job_queue FOR INSERT TO pgqueue_producer
     WITH CHECK (enqueued_by = current_user
                 AND status = 'pending' AND attempt = 0 AND retry_count = 0
                 AND lease_owner IS NULL AND lease_token IS NULL AND lease_expires_at IS NULL
                 AND cancel_requested_at IS NULL AND processed_at IS NULL AND completed_at IS NULL
-                AND octet_length(CAST(payload AS text)) <= job_queue_max_payload_bytes()
                 -- The bounds as plain expressions (cheap), and job_queue_producer_check() only when
                 -- one of them fails (it raises the error naming the value) or for a user_id.
                 AND ((priority BETWEEN -1000 AND 1000 AND max_retries BETWEEN 0 AND 100

@@ -102,15 +102,19 @@ class HostileInputTest {
         }
 
         @Test
-        void sqlFunction_rejectsTenMegabytes_andHonoursTheSetting() {
+        void sqlFunction_rejectsTenMegabytes_andHonoursTheOwnersSetting() {
             assertThatThrownBy(() -> db.execute(
                             "SELECT job_queue_enqueue('text', jsonb_build_object('text', repeat('x', 10 * 1024 * 1024)))"))
                     .isInstanceOf(UncheckedSQLException.class)
-                    .hasMessageContaining("expected payload to be at most 1048576 bytes of JSON (setting pgqueue.max_payload_bytes),"
+                    .hasMessageContaining("expected payload to be at most 1048576 bytes of JSON (job_queue_setting.max_payload_bytes),"
                             + " got: 10485772 bytes");
-            assertThatThrownBy(() -> db.execute("SELECT job_queue_enqueue('text', jsonb_build_object('text', repeat('x', 100)))"
-                            + " FROM (SELECT set_config('pgqueue.max_payload_bytes', '64', false)) limit_set"))
-                    .hasMessageContaining("at most 64 bytes");
+            db.execute("UPDATE job_queue_setting SET max_payload_bytes = 64");
+            try {
+                assertThatThrownBy(() -> db.execute("SELECT job_queue_enqueue('text', jsonb_build_object('text', repeat('x', 100)))"))
+                        .hasMessageContaining("at most 64 bytes");
+            } finally {
+                db.execute("UPDATE job_queue_setting SET max_payload_bytes = 1048576");
+            }
             assertThat(jobs()).isEqualTo(1);
         }
 

@@ -162,9 +162,10 @@ public final class HotPathProbe {
                 ps.setString(2, "default");
                 ps.setArray(3, c.createArrayOf("text", new String[] {"note"}));
                 ps.setInt(4, BATCH);
-                ps.setString(5, "probe");
-                ps.setObject(6, token);
-                ps.setLong(7, 60_000_000L);
+                ps.setLong(5, JobStatements.DEFAULT_CLAIM_BYTE_BUDGET);
+                ps.setString(6, "probe");
+                ps.setObject(7, token);
+                ps.setLong(8, 60_000_000L);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         ids.add(rs.getObject(1, UUID.class));

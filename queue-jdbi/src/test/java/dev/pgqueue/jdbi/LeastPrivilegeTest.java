@@ -257,7 +257,7 @@ class LeastPrivilegeTest {
         assertThatThrownBy(() -> as(bob, "INSERT INTO job_queue (job_type, payload) VALUES ('work', "
                 + "jsonb_build_object('blob', repeat('x', 2000000)))"))
                 .as("the payload limit binds plain inserts too")
-                .hasMessageContaining("row-level security");
+                .hasMessageContaining("expected payload to be at most 1048576 bytes of JSON (job_queue_setting.max_payload_bytes)");
         assertThatThrownBy(() -> as(workerLogin, "DROP TABLE job_queue")).hasMessageContaining("must be owner");
     }
 

@@ -138,7 +138,7 @@ class MigrationV2Test {
         Jdbi jdbi = Jdbi.create(db.dataSource());
         String previousComplete = resource("/previous-version/complete.sql").replace("{schema}", '"' + schema + '"');
         String previousGet = resource("/previous-version/get.sql").replace("{schema}", '"' + schema + '"');
-        String claim = SqlFiles.load("claim", schema);
+        String claim = resource("/previous-version/claim.sql").replace("{schema}", '"' + schema + '"');
         UUID pending = enqueueByV1Function(schema, "{\"text\": \"pending\"}");
         UUID running = enqueueByV1Function(schema, "{\"text\": \"running\"}");
         UUID token = UUID.randomUUID();

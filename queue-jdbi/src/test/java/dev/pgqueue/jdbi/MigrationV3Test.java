@@ -142,7 +142,7 @@ class MigrationV3Test {
         runByHand(schema, "V2__unique_jobs_results_progress.sql");
         Jdbi jdbi = Jdbi.create(db.dataSource());
         String previousComplete = resource("/previous-version/complete.sql").replace("{schema}", '"' + schema + '"');
-        String claim = SqlFiles.load("claim", schema);   // the claim is unchanged by V3
+        String claim = resource("/previous-version/claim.sql").replace("{schema}", '"' + schema + '"');
         UUID running = enqueueByFunction(schema, "{\"text\": \"running\"}");
         UUID pending = enqueueByFunction(schema, "{\"text\": \"pending\"}");
         UUID token = UUID.randomUUID();

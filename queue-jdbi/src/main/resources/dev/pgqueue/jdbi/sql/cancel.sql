@@ -3,7 +3,7 @@
 -- one the request is recorded and its worker is told through the schema's channel ('cancel:<id>').
 -- Returns the job's status afterwards; no row if the job is unknown or already final.
 -- Parameters: now (null = database clock), id.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      cancelled AS (
          UPDATE {schema}.job_queue j
             SET status = CASE WHEN j.status IN ('pending', 'waiting') THEN 'cancelled' ELSE j.status END,
@@ -11,8 +11,8 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS
                 error_message = CASE WHEN j.status IN ('pending', 'waiting') THEN 'cancelled by a producer' ELSE j.error_message END,
                 cancel_requested_at = CASE WHEN j.status = 'processing' THEN clock.now ELSE j.cancel_requested_at END
            FROM clock
-          WHERE j.id = ? AND j.status IN ('pending', 'processing', 'waiting')
+          WHERE j.id = CAST(? AS uuid) AND j.status IN ('pending', 'processing', 'waiting')
          RETURNING j.id, j.status)
 SELECT c.status, CASE WHEN c.status = 'processing'
-                      THEN pg_notify({schema}.job_queue_channel(), 'cancel:' || c.id) END
+                      THEN pg_catalog.pg_notify({schema}.job_queue_channel(), 'cancel:' || CAST(c.id AS text)) END
   FROM cancelled c

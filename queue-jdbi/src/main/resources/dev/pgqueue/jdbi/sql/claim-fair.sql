@@ -9,13 +9,18 @@
 -- key order within a round. Each gets this claim's lease, as in claim.sql. Jobs with neither key are
 -- not taken here: the caller fills what is left with claim.sql. Returns claim.sql's columns, then
 -- the job's partition key and the key's position in this round (the caller's next cursor is the key
--- with the greatest position).
+-- with the greatest position), and the status.
+-- The byte budget and the payload limit apply as in claim.sql: the jobs kept stop before the one that
+-- would take their payloads past the budget (in the order above; the first always fits), and a job
+-- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
+-- no payload, for the caller to leave out (the last column is the status).
 -- Parameters (in this order): now (null = database clock), queue, job types (text[]), limit, cursor
--- (null = from the first key), lease owner, lease token, lease duration in microseconds.
+-- (null = from the first key), byte budget, lease owner, lease token, lease duration in microseconds.
 WITH RECURSIVE
-     clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+     clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
+                      {schema}.job_queue_max_payload_bytes() AS max_bytes),
      arg AS (SELECT CAST(? AS text) AS queue, CAST(? AS text[]) AS types, CAST(? AS int) AS lim,
-                    CAST(? AS text) AS cursor),
+                    CAST(? AS text) AS cursor, CAST(? AS bigint) AS budget),
      after_cursor (key, pos) AS (
          SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
                    FROM {schema}.job_queue j
@@ -46,10 +51,10 @@ WITH RECURSIVE
                     AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
                   ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
                   LIMIT 1),
-                (SELECT count(*) FROM after_cursor WHERE key IS NOT NULL) + 1
+                (SELECT pg_catalog.count(*) FROM after_cursor WHERE key IS NOT NULL) + 1
            FROM arg, clock
           WHERE arg.cursor IS NOT NULL
-            AND (SELECT count(*) FROM after_cursor WHERE key IS NOT NULL) < arg.lim
+            AND (SELECT pg_catalog.count(*) FROM after_cursor WHERE key IS NOT NULL) < arg.lim
          UNION ALL
          SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
                    FROM {schema}.job_queue j
@@ -66,11 +71,11 @@ WITH RECURSIVE
          SELECT key, pos FROM after_cursor WHERE key IS NOT NULL
          UNION ALL
          SELECT key, pos FROM wrapped WHERE key IS NOT NULL),
-     per_key AS (SELECT CAST(ceil(arg.lim / CAST(greatest(count(*), 1) AS numeric)) AS int) AS n FROM keys, arg GROUP BY arg.lim),
+     per_key AS (SELECT CAST(pg_catalog.ceil(CAST(arg.lim AS numeric) / CAST(greatest(pg_catalog.count(*), 1) AS numeric)) AS int) AS n FROM keys, arg GROUP BY arg.lim),
      candidates AS MATERIALIZED (
-         SELECT c.id, c.priority, c.run_at, k.key, k.pos
+         SELECT c.id, c.priority, c.run_at, c.bytes, k.key, k.pos
            FROM keys k, arg, clock, per_key,
-                LATERAL (SELECT j.id, j.priority, j.run_at
+                LATERAL (SELECT j.id, j.priority, j.run_at, pg_catalog.octet_length(CAST(j.payload AS text)) AS bytes
                            FROM {schema}.job_queue j
                           WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
                             AND j.queue = arg.queue
@@ -79,22 +84,35 @@ WITH RECURSIVE
                           ORDER BY j.priority, j.run_at, j.id
                           LIMIT per_key.n
                             FOR UPDATE SKIP LOCKED) c),
-     chosen AS (
-         SELECT id, key, pos
-           FROM (SELECT id, key, pos,
-                        row_number() OVER (PARTITION BY key ORDER BY priority, run_at, id) AS round
+     ranked AS (
+         SELECT id, key, pos, bytes, round
+           FROM (SELECT id, key, pos, bytes,
+                        pg_catalog.row_number() OVER (PARTITION BY key ORDER BY priority, run_at, id) AS round
                    FROM candidates) r
           ORDER BY round, pos
-          LIMIT (SELECT lim FROM arg))
+          LIMIT (SELECT lim FROM arg)),
+     chosen AS MATERIALIZED (
+         SELECT s.id, s.key, s.pos, s.bytes > s.max_bytes AS oversized
+           FROM (SELECT r.id, r.key, r.pos, r.bytes, clock.max_bytes,
+                        pg_catalog.sum(CASE WHEN r.bytes > clock.max_bytes THEN 0 ELSE r.bytes END)
+                            OVER (ORDER BY r.round, r.pos) AS running
+                   FROM ranked r, clock) s, arg
+          WHERE s.bytes > s.max_bytes OR s.running - s.bytes < arg.budget)
 UPDATE {schema}.job_queue j
-   SET status = 'processing',
-       attempt = j.attempt + 1,
-       processed_at = clock.now,
-       lease_owner = ?,
-       lease_token = ?,
-       lease_expires_at = clock.now + ? * interval '1 microsecond'
+   SET status = CASE WHEN chosen.oversized THEN 'failed' ELSE 'processing' END,
+       attempt = CASE WHEN chosen.oversized THEN j.attempt ELSE j.attempt + 1 END,
+       processed_at = CASE WHEN chosen.oversized THEN j.processed_at ELSE clock.now END,
+       completed_at = CASE WHEN chosen.oversized THEN clock.now END,
+       error_message = CASE WHEN chosen.oversized
+                            THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
+                                                   clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
+                            ELSE j.error_message END,
+       lease_owner = CASE WHEN chosen.oversized THEN j.lease_owner ELSE CAST(? AS text) END,
+       lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(? AS uuid) END,
+       lease_expires_at = CASE WHEN chosen.oversized THEN j.lease_expires_at
+                               ELSE clock.now + CAST(? AS double precision) * interval '1 microsecond' END
   FROM clock, chosen
  WHERE j.id = chosen.id
-RETURNING j.id, j.job_type, j.queue, CAST(j.payload AS text), j.attempt, j.retry_count, j.max_retries,
-          j.priority, j.run_at, j.created_at, j.user_id, j.lease_token, j.lease_expires_at,
-          chosen.key, chosen.pos
+RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
+          j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
+          j.lease_token, j.lease_expires_at, chosen.key, chosen.pos, j.status

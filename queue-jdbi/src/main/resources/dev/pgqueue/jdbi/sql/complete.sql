@@ -7,7 +7,7 @@
 -- plan (a prepared statement after five runs), trusting statistics taken when few jobs ran, joins
 -- that index to the batch in a nested loop: O(batch x running jobs), 43 ms instead of 4 ms for 500.
 -- Hidden behind a sub-select, the rows are found by primary key, one probe per job.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.cancel_requested_at IS NULL THEN 'completed' ELSE 'cancelled' END,
        completed_at = clock.now,

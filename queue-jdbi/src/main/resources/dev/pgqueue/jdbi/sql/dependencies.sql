@@ -5,5 +5,5 @@ SELECT j.id, j.job_type, j.queue, j.status, CAST(j.payload AS text), j.priority,
        j.dedupe_key, CAST(j.result AS text), j.progress_percent, j.progress_message, j.progress_at
   FROM {schema}.job_queue_dependency e
   JOIN {schema}.job_queue j ON j.id = e.depends_on
- WHERE e.job_id = ?
+ WHERE e.job_id = CAST(? AS uuid)
  ORDER BY j.created_at, j.id

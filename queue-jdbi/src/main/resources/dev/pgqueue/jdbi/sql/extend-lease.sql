@@ -5,7 +5,7 @@
 -- deadlock with batch completions; it is checked again at the next beat.
 -- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), lease duration in microseconds.
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      lease AS (SELECT * FROM unnest(CAST(? AS uuid[]), CAST(? AS uuid[])) AS l(id, lease_token)),
      held AS (
          SELECT j.id
@@ -15,7 +15,7 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS
             FOR UPDATE OF j SKIP LOCKED),
      extended AS (
          UPDATE {schema}.job_queue j
-            SET lease_expires_at = clock.now + ? * interval '1 microsecond'
+            SET lease_expires_at = clock.now + CAST(? AS double precision) * interval '1 microsecond'
            FROM clock
           WHERE j.id = ANY (ARRAY(SELECT id FROM held))
          RETURNING j.id, j.lease_expires_at, j.cancel_requested_at IS NOT NULL AS cancel_requested)

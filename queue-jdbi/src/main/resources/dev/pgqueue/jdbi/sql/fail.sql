@@ -1,7 +1,7 @@
 -- Fail jobs permanently (fenced by lease token), whatever retries remain. Parameters: now
 -- (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages (text[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'failed',
        retry_count = j.retry_count + 1,

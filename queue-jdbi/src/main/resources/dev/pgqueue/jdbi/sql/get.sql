@@ -3,4 +3,4 @@ SELECT id, job_type, queue, status, CAST(payload AS text), priority, attempt, re
        run_at, created_at, processed_at, completed_at, error_message, user_id,
        dedupe_key, CAST(result AS text), progress_percent, progress_message, progress_at
   FROM {schema}.job_queue
- WHERE id = ?
+ WHERE id = CAST(? AS uuid)

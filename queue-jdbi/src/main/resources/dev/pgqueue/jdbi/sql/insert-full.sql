@@ -10,7 +10,7 @@
 -- text), priority, run_at (null = now + delay), delay in microseconds, max_retries, user_id,
 -- dedupe_key, unique_states (comma-separated, null = default), unique_for in microseconds (null = no
 -- limit), status, waiting_for, on_dependency_failure, has_dependents, partition_key, error_message.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      input AS (
          SELECT *
            FROM unnest(CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]),
@@ -28,10 +28,10 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS
                                          status, waiting_for, on_dependency_failure, has_dependents, partition_key,
                                          error_message, completed_at)
          SELECT i.id, i.job_type, i.queue, CAST(i.payload AS jsonb), i.priority,
-                coalesce(i.run_at, clock.now + i.delay_micros * interval '1 microsecond'),
+                coalesce(i.run_at, clock.now + CAST(i.delay_micros AS double precision) * interval '1 microsecond'),
                 i.max_retries, i.user_id, clock.now,
-                i.dedupe_key, string_to_array(i.unique_states, ','),
-                clock.now + i.unique_for_micros * interval '1 microsecond',
+                i.dedupe_key, pg_catalog.string_to_array(i.unique_states, CAST(',' AS text)),
+                clock.now + CAST(i.unique_for_micros AS double precision) * interval '1 microsecond',
                 i.status, i.waiting_for, i.on_dependency_failure, i.has_dependents, i.partition_key,
                 i.error_message, CASE WHEN i.status = 'cancelled' THEN clock.now END
            FROM clock, input i

@@ -8,7 +8,7 @@
 -- describing job i: id, job_type, queue, payload (JSON text), priority, run_at (null = now + delay),
 -- delay in microseconds, max_retries, user_id, dedupe_key, unique_states (comma-separated, null =
 -- default), unique_for in microseconds (null = no limit).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      input AS (
          SELECT *
            FROM unnest(CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]),
@@ -21,10 +21,10 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS
          INSERT INTO {schema}.job_queue (id, job_type, queue, payload, priority, run_at, max_retries, user_id, created_at,
                                          dedupe_key, unique_states, unique_until)
          SELECT i.id, i.job_type, i.queue, CAST(i.payload AS jsonb), i.priority,
-                coalesce(i.run_at, clock.now + i.delay_micros * interval '1 microsecond'),
+                coalesce(i.run_at, clock.now + CAST(i.delay_micros AS double precision) * interval '1 microsecond'),
                 i.max_retries, i.user_id, clock.now,
-                i.dedupe_key, string_to_array(i.unique_states, ','),
-                clock.now + i.unique_for_micros * interval '1 microsecond'
+                i.dedupe_key, pg_catalog.string_to_array(i.unique_states, CAST(',' AS text)),
+                clock.now + CAST(i.unique_for_micros AS double precision) * interval '1 microsecond'
            FROM clock, input i
           ORDER BY i.job_type COLLATE "C", i.dedupe_key COLLATE "C"
          ON CONFLICT (job_type, dedupe_key)

@@ -7,7 +7,7 @@
 -- Parameters: now (null = database clock), queues (text[]), job types (text[], '*' = the whole
 -- queue), pairwise. Returns per limit: queue, job_type, max_running, running, max_starts, started,
 -- the time the rate window has room again (null if it has), now.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      p AS MATERIALIZED (
          SELECT p.queue, p.job_type, p.max_running, p.max_starts, p.starts_period
            FROM {schema}.job_queue_policy p
@@ -22,7 +22,7 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS
                              WHERE j.id = s.job_id AND j.lease_token = s.lease_token AND j.status = 'processing'))
 SELECT p.queue, p.job_type, p.max_running,
        CASE WHEN p.max_running IS NOT NULL THEN
-           (SELECT count(*)
+           (SELECT pg_catalog.count(*)
               FROM {schema}.job_queue_policy_start s
               JOIN {schema}.job_queue j ON j.id = s.job_id AND j.lease_token = s.lease_token AND j.status = 'processing'
              WHERE s.queue = p.queue AND s.job_type = p.job_type) END AS running,
@@ -38,7 +38,7 @@ SELECT p.queue, p.job_type, p.max_running,
        clock.now
   FROM clock, p
   LEFT JOIN LATERAL (
-           SELECT count(*) AS started
+           SELECT pg_catalog.count(*) AS started
              FROM {schema}.job_queue_policy_start s, clock
             WHERE p.max_starts IS NOT NULL
               AND s.queue = p.queue AND s.job_type = p.job_type AND s.started_at > clock.now - p.starts_period) w ON true

@@ -4,7 +4,7 @@
 -- column, element i of each describing policy i: queue, job_type, max_running, max_starts,
 -- starts_period in microseconds, fair.
 INSERT INTO {schema}.job_queue_policy AS p (queue, job_type, max_running, max_starts, starts_period, fair)
-SELECT i.queue, i.job_type, i.max_running, i.max_starts, i.starts_micros * interval '1 microsecond', coalesce(i.fair, false)
+SELECT i.queue, i.job_type, i.max_running, i.max_starts, CAST(i.starts_micros AS double precision) * interval '1 microsecond', coalesce(i.fair, false)
   FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]), CAST(? AS int[]), CAST(? AS bigint[]),
               CAST(? AS boolean[]))
            AS i(queue, job_type, max_running, max_starts, starts_micros, fair)
@@ -14,4 +14,4 @@ ON CONFLICT (queue, job_type) DO UPDATE
        max_starts = coalesce(EXCLUDED.max_starts, p.max_starts),
        starts_period = coalesce(EXCLUDED.starts_period, p.starts_period),
        fair = p.fair OR EXCLUDED.fair,
-       updated_at = now()
+       updated_at = pg_catalog.now()

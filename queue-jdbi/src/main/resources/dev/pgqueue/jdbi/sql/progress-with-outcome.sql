@@ -2,7 +2,7 @@
 -- id order), fenced by lease token. Parameters: now (null = database clock), ids (uuid[]),
 -- lease tokens (uuid[]), percents (int[]), messages (text[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET progress_percent = p.percent,
        progress_message = p.message,

@@ -5,7 +5,7 @@
 -- column, so the update can be HOT. Parameters: now (null = database clock), ids (uuid[]),
 -- lease tokens (uuid[]), percents (int[]), messages (text[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      p AS (SELECT * FROM unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS int[]), CAST(? AS text[]))
                       AS p(id, lease_token, percent, message)),
      held AS (

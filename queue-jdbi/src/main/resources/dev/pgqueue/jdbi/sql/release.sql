@@ -2,7 +2,7 @@
 -- the attempt is not counted (neither a run nor a failure); cancelled instead if a producer asked
 -- for that meanwhile. Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
        completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN clock.now END,

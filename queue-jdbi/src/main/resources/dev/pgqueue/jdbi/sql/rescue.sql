@@ -4,13 +4,13 @@
 -- still expired when locked (FOR UPDATE re-checks the condition on the latest row version), so a
 -- completion or heartbeat that landed first wins; rows others hold locked are skipped, never waited
 -- for. Uses job_queue_lease_idx. Parameters: now (null = database clock), limit.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now),
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      expired AS MATERIALIZED (
          SELECT id
            FROM {schema}.job_queue
           WHERE status = 'processing' AND lease_expires_at < (SELECT now FROM clock)
           ORDER BY lease_expires_at
-          LIMIT ?
+          LIMIT CAST(? AS integer)
             FOR UPDATE SKIP LOCKED)
 UPDATE {schema}.job_queue j
    SET retry_count = j.retry_count + 1,
@@ -19,7 +19,7 @@ UPDATE {schema}.job_queue j
                      ELSE 'pending' END,
        run_at = CASE WHEN j.cancel_requested_at IS NULL AND j.retry_count < j.max_retries THEN clock.now ELSE j.run_at END,
        completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL OR j.retry_count >= j.max_retries THEN clock.now END,
-       error_message = format('lease expired at %s: worker %s stopped renewing it during attempt %s (crashed, paused or cut off)',
+       error_message = pg_catalog.format('lease expired at %s: worker %s stopped renewing it during attempt %s (crashed, paused or cut off)',
                               j.lease_expires_at, j.lease_owner, j.attempt)
   FROM clock, expired
  WHERE j.id = expired.id

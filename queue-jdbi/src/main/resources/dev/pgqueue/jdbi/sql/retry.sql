@@ -3,7 +3,7 @@
 -- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages
 -- (text[]), delays in microseconds (bigint[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET retry_count = j.retry_count + 1,
        error_message = f.message,
@@ -11,7 +11,7 @@ UPDATE {schema}.job_queue j
                      WHEN j.retry_count >= j.max_retries THEN 'failed'
                      ELSE 'pending' END,
        run_at = CASE WHEN j.cancel_requested_at IS NULL AND j.retry_count < j.max_retries
-                     THEN clock.now + f.delay_micros * interval '1 microsecond' ELSE j.run_at END,
+                     THEN clock.now + CAST(f.delay_micros AS double precision) * interval '1 microsecond' ELSE j.run_at END,
        completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL OR j.retry_count >= j.max_retries THEN clock.now END
   FROM clock,
        unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS bigint[]))

@@ -2,10 +2,10 @@
 -- (retry_count unchanged), or cancelled if a producer asked for that meanwhile.
 -- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), delays in microseconds (bigint[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), statement_timestamp()) AS now)
+WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
-       run_at = clock.now + f.delay_micros * interval '1 microsecond',
+       run_at = clock.now + CAST(f.delay_micros AS double precision) * interval '1 microsecond',
        completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN clock.now END
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS bigint[])) AS f(id, lease_token, delay_micros)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')

@@ -10,14 +10,14 @@ SELECT s.n_live_tup,
        h.usename,
        h.application_name,
        h.state,
-       CAST(extract(epoch FROM clock_timestamp() - h.xact_start) * 1000 AS bigint)
-  FROM pg_stat_user_tables s
+       CAST(extract(epoch FROM pg_catalog.clock_timestamp() - h.xact_start) * CAST(1000 AS numeric) AS bigint)
+  FROM pg_catalog.pg_stat_user_tables s
   LEFT JOIN LATERAL (SELECT a.pid, a.usename, a.application_name, a.state, a.xact_start
-                       FROM pg_stat_activity a
+                       FROM pg_catalog.pg_stat_activity a
                       WHERE (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
                         AND a.xact_start IS NOT NULL
-                        AND a.pid <> pg_backend_pid()
-                        AND a.datname = current_database()
+                        AND a.pid <> pg_catalog.pg_backend_pid()
+                        AND a.datname = pg_catalog.current_database()
                         AND a.backend_type = 'client backend'
                       ORDER BY a.xact_start
                       LIMIT 1) h ON true
