@@ -18,7 +18,8 @@ import java.util.UUID;
  * <p><b>This interface may change in any minor release.</b> Methods are named noun-first after the
  * operation and take one parameter record each, so that adding a parameter does not add overloads.
  *
- * <p>Contract for every implementation (checked by the store conformance tests):
+ * <p>Contract for every implementation (checked by the conformance suite that a store runs,
+ * {@code dev.pgqueue.testing.JobStoreConformance} in {@code queue-testing}):
  * <ul>
  *   <li>Thread-safe; every method is one transaction unless the store is bound to a caller's
  *       transaction, and either takes effect completely or not at all.</li>
@@ -254,6 +255,8 @@ public interface JobStore {
      * @param id         the pending job to claim
      * @param workerId   recorded as the lease's owner
      * @param leaseToken the fencing token the claimed job carries until its next claim
+     * @param leaseDuration how long the lease lasts from {@code now}
+     * @param now        the time, or null for the database's clock
      */
     record ClaimByIdParams(UUID id, String workerId, UUID leaseToken, Duration leaseDuration, Instant now) {}
 
