@@ -30,6 +30,9 @@ public final class Benchmark {
         if (args.length > 0 && args[0].equals(MemoryRun.CHILD_COMMAND)) {
             System.exit(MemoryRun.child(Arrays.copyOfRange(args, 1, args.length)));
         }
+        if (args.length > 0 && args[0].equals(FreshJvm.CHILD_COMMAND)) {
+            System.exit(FreshJvm.child(Arrays.copyOfRange(args, 1, args.length)));
+        }
         if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
             System.out.print(Options.USAGE);
             return;
@@ -42,32 +45,44 @@ public final class Benchmark {
             System.exit(2);
             return;
         }
-        System.exit(run(options));
+        System.exit(run(options, List.of(args)));
     }
 
-    /** Returns the exit status: 0 when every measurement succeeded. */
-    static int run(Options options) throws Exception {
+    /**
+     * Returns the exit status: 0 when every measurement succeeded. {@code args}, the command line,
+     * goes to each fresh child JVM, which rebuilds the same plan from it.
+     */
+    static int run(Options options, List<String> args) throws Exception {
         Instant started = Instant.now();
         Path csv = options.csv() != null ? options.csv() : resultsDir().resolve(FILE_TIME.format(started) + ".csv");
         String base = csv.toString().replaceFirst("\\.csv$", "");
         Plan plan = Plan.of(options, Path.of(base));
         try (Server server = Server.open(options.jdbcUrl())) {
             String settings = server.settings();
-            if (settings.contains("autovacuum=off")) {
-                Log.info("note: autovacuum is off on this server; long drains (memory) will slow down as dead rows pile up");
+            boolean autovacuum = !settings.contains("autovacuum=off");
+            if (!autovacuum) {
+                Log.info("note: autovacuum is OFF on this server: figures not for publishing; long drains (memory) "
+                        + "will slow down as dead rows pile up");
             }
+            String mode = options.warm() ? "warm: every measurement in this JVM" + (options.warmup() ? ", after a warm-up round" : "")
+                    : "fresh JVM per measurement (start-up inside the clock)";
             List<String> comments = List.of(
                     "pgqueue-benchmarks started " + started,
                     "server: " + server.describe() + ": " + server.version(),
                     "server settings: " + settings,
+                    "autovacuum: " + (autovacuum ? "on" : "OFF"),
+                    "mode: " + mode,
                     "java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                             + ", " + Runtime.getRuntime().availableProcessors() + " cores, max heap "
                             + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB",
                     "options: workloads " + options.workloads() + ", runs " + options.runs()
-                            + (options.quick() ? ", quick" : "") + (options.sweep() ? ", sweep" : ""),
+                            + (options.quick() ? ", quick" : "") + (options.sweep() ? ", sweep" : "")
+                            + (options.warm() ? ", warm" : ", fresh JVMs") + ", w5r rate " + options.rate()
+                            + ", w5max rates " + options.rateFrom() + ".." + options.rateMax() + " step " + options.rateStep()
+                            + (options.systems().isEmpty() ? "" : ", systems " + options.systems()),
                     "sizes: " + options.sizes());
-            Log.info("pgqueue benchmarks on %s; %d configurations x %d runs; CSV %s; this run's databases: %s*",
-                    server.describe(), plan.cases().size(), options.runs(), csv, server.runPrefix());
+            Log.info("pgqueue benchmarks on %s; %d configurations x %d runs; %s; autovacuum %s; CSV %s; this run's databases: %s*",
+                    server.describe(), plan.cases().size(), options.runs(), mode, autovacuum ? "on" : "OFF", csv, server.runPrefix());
             Plan warmup = Plan.warmup(options);
             if (options.warmup() && !warmup.cases().isEmpty()) {
                 warmUp(server, warmup);
@@ -79,13 +94,18 @@ public final class Benchmark {
                 for (int run = 1; run <= options.runs(); run++) {
                     for (Plan.Case c : plan.cases()) {
                         Log.info("[%d/%d] %s %s, run %d", ++done, total, c.workload(), c.system(), run);
-                        Optional<List<Metric>> metrics = measure(server, c, run, options.jfrDir());
+                        Optional<List<Metric>> metrics = options.warm() || c.workload().equals("memory")
+                                ? measure(server, c, run, options.jfrDir())
+                                : measureFresh(server, c, run, args, options.jfrDir());
                         results.add(c.system(), c.workload(), run, metrics.orElse(List.of(new Metric("error", 1))));
                         if (metrics.isEmpty()) {
                             failed++;
                         }
                     }
                 }
+                System.out.println();
+                System.out.println("server: " + server.version());
+                System.out.println("autovacuum: " + (autovacuum ? "on" : "OFF (figures not for publishing)") + "; " + mode);
                 System.out.println();
                 results.printSummary(System.out, plan.ratios());
             }
@@ -120,6 +140,22 @@ public final class Benchmark {
             if (recording != null) {
                 stopRecording(recording, jfrDir.resolve(c.system() + "-" + c.workload() + "-run" + run + ".jfr"));
             }
+        }
+    }
+
+    /** One measurement in a fresh database and a fresh JVM ({@link FreshJvm}); empty if it failed (logged). */
+    private static Optional<List<Metric>> measureFresh(Server server, Plan.Case c, int run, List<String> args, Path jfrDir) {
+        try (Server.Fresh database = server.fresh(c.database())) {
+            Path jfr = jfrDir == null ? null : jfrDir.resolve(c.system() + "-" + c.workload() + "-run" + run + ".jfr");
+            List<Metric> metrics = FreshJvm.measure(c, run, database.url(), args, jfr);
+            StringBuilder line = new StringBuilder();
+            metrics.forEach(m -> line.append(" ").append(m.name()).append('=').append(Results.format(m.value())));
+            Log.info(" %s", line);
+            return Optional.of(metrics);
+        } catch (Exception e) {
+            Log.info("  FAILED: %s", e);
+            e.printStackTrace();
+            return Optional.empty();
         }
     }
 

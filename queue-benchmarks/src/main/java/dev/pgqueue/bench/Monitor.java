@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -44,9 +45,21 @@ final class Monitor implements AutoCloseable {
      */
     void awaitDrained(Subject subject, Recorder recorder, int jobs, long since, Duration timeout)
             throws SQLException, InterruptedException, TimeoutException {
+        awaitDrained(subject, recorder::started, jobs, since, timeout);
+    }
+
+    /**
+     * Returns once {@code handled} counts {@code jobs} and then a poll (every 10 ms) finds no
+     * unfinished job.
+     *
+     * @throws TimeoutException if that takes longer than {@code timeout} from {@code since}
+     * @throws IllegalStateException if the system under test reports a failure meanwhile
+     */
+    void awaitDrained(Subject subject, IntSupplier handled, int jobs, long since, Duration timeout)
+            throws SQLException, InterruptedException, TimeoutException {
         long deadline = since + timeout.toNanos();
-        while (recorder.started() < jobs) {
-            check(subject, deadline, timeout, () -> "the handler ran " + recorder.started() + " of " + jobs + " jobs");
+        while (handled.getAsInt() < jobs) {
+            check(subject, deadline, timeout, () -> "the handler finished " + handled.getAsInt() + " of " + jobs + " jobs");
             Thread.sleep(1);
         }
         while (true) {
@@ -56,6 +69,18 @@ final class Monitor implements AutoCloseable {
             }
             check(subject, deadline, timeout, () -> left + " jobs still not completed after every handler ran");
             Thread.sleep(POLL_NANOS / 1_000_000);
+        }
+    }
+
+    /** Whether {@link #awaitDrained} returns within {@code timeout} from now; false if it timed out. */
+    boolean drainedWithin(Subject subject, IntSupplier handled, int jobs, Duration timeout)
+            throws SQLException, InterruptedException {
+        try {
+            awaitDrained(subject, handled, jobs, System.nanoTime(), timeout);
+            return true;
+        } catch (TimeoutException e) {
+            Log.info("  %s", e.getMessage());
+            return false;
         }
     }
 

@@ -15,13 +15,20 @@ import java.util.Locale;
  * @param quick     small sizes, for smoke tests
  * @param sweep     W1 also over concurrency × batch size
  * @param jfrDir    record every measurement with JFR into this folder; null for none
- * @param warmup    run a warm-up round first (quick sizes, not recorded)
+ * @param warmup    run a warm-up round first (quick sizes, not recorded); only with {@code warm}
+ * @param warm      every measurement in this JVM, after a warm-up round; otherwise (the default) each
+ *                  in a fresh child JVM
+ * @param systems   only the systems whose names are in this list; empty for all
+ * @param rate      W5R's offered rate, jobs per second
+ * @param rateFrom  the highest-steady-rate search's first rate
+ * @param rateStep  its increment
+ * @param rateMax   its last rate
  */
 record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boolean quick, boolean sweep, Path jfrDir,
-               boolean warmup) {
+               boolean warmup, boolean warm, List<String> systems, int rate, int rateFrom, int rateStep, int rateMax) {
 
     static final String JDBC_URL_ENV = "PGQUEUE_BENCH_JDBC_URL";
-    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w4", "memory");
+    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w4", "w5", "w5r", "w5max", "memory");
     static final List<String> DEFAULT_WORKLOADS = List.of("w1", "w2", "w3");
 
     static final String USAGE = """
@@ -29,11 +36,16 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
               --url JDBC_URL      the PostgreSQL to measure on (also $%s); its user must be allowed
                                   to CREATE DATABASE. Default: an embedded PostgreSQL
                                   e.g. 'jdbc:postgresql://127.0.0.1:5432/test?user=postgres'
-              --workloads LIST    comma-separated among w1,w2,w3,w4,memory, or all (default w1,w2,w3)
+              --workloads LIST    comma-separated among w1,w2,w3,w4,w5,w5r,w5max,memory, or all (default w1,w2,w3)
               --runs N            rounds; each configuration runs once per round (default 3)
               --csv FILE          where the CSV lines go (default target/bench-results/<UTC time>.csv)
               --quick             small sizes for a smoke test (figures not comparable); no warm-up
-              --no-warmup         skip the warm-up round (quick sizes, not recorded) that runs first
+              --warm              every measurement in this JVM after a warm-up round (a warmed-up
+                                  service); default: each in a fresh child JVM, start-up in the clock
+              --no-warmup         with --warm: skip the warm-up round (quick sizes, not recorded)
+              --systems LIST      only these systems (comma-separated names as in the output)
+              --rate N            W5R's offered rate, jobs/s (default 500)
+              --rates FROM,STEP,MAX  w5max: offered rates tried, FROM up by STEP to MAX (default 200,100,4000)
               --sweep             W1 also for concurrency 4,16,64 x batch size 50,100,500
               --jfr DIR           record each measurement with JFR into DIR/<system>-<workload>-run<N>.jfr
             """.formatted(JDBC_URL_ENV);
@@ -48,6 +60,10 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
         boolean sweep = false;
         Path jfrDir = null;
         Boolean warmup = null;
+        boolean warm = false;
+        List<String> systems = List.of();
+        int rate = 500;
+        int[] rates = {200, 100, 4000};
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -59,11 +75,15 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
                 case "--sweep" -> sweep = true;
                 case "--jfr" -> jfrDir = Path.of(value(args, ++i, arg));
                 case "--no-warmup" -> warmup = false;
+                case "--warm" -> warm = true;
+                case "--systems" -> systems = List.of(value(args, ++i, arg).split(","));
+                case "--rate" -> rate = positive(value(args, ++i, arg), arg);
+                case "--rates" -> rates = rates(value(args, ++i, arg));
                 default -> throw new IllegalArgumentException("unknown option: " + arg);
             }
         }
         return new Options(url == null || url.isBlank() ? null : url.strip(), workloads, runs, csv, quick, sweep, jfrDir,
-                warmup != null ? warmup : !quick);
+                warm && (warmup != null ? warmup : !quick), warm, systems, rate, rates[0], rates[1], rates[2]);
     }
 
     Sizes sizes() {
@@ -84,6 +104,18 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
             }
         }
         return List.copyOf(chosen);
+    }
+
+    private static int[] rates(String list) {
+        String[] parts = list.split(",");
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("expected --rates to be FROM,STEP,MAX, got: " + list);
+        }
+        int[] rates = {positive(parts[0], "--rates FROM"), positive(parts[1], "--rates STEP"), positive(parts[2], "--rates MAX")};
+        if (rates[2] < rates[0]) {
+            throw new IllegalArgumentException("expected --rates MAX >= FROM, got: " + list);
+        }
+        return rates;
     }
 
     private static String value(String[] args, int i, String option) {

@@ -5,7 +5,9 @@ import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.Job;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobType;
+import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
 import dev.pgqueue.jdbi.JdbiJobQueue;
@@ -25,6 +27,10 @@ import org.jdbi.v3.core.Jdbi;
 final class PgQueueSubject implements Subject {
 
     static final JobType<Stamp> NOOP = JobType.of("bench-noop", Stamp.class);
+    /** W5's and W5R's job: retried at once after a failure (no backoff). */
+    static final JobType<Work> WORK = JobType.of("bench-work", Work.class).withRetryPolicy(RetryPolicy.noBackoff());
+    /** The default queue's concurrency in W5 and W5R, as the harness configured it: {@code queue("default", 10)}. */
+    static final int WORK_CONCURRENCY = 10;
     /** The worker's pool: its LISTEN connection and the up to three it borrows at once, with room to spare. */
     static final int WORKER_POOL_SIZE = 10;
     /** Retention of the pruning configuration: shorter than the age of the prefilled completed jobs. */
@@ -106,6 +112,49 @@ final class PgQueueSubject implements Subject {
     }
 
     @Override
+    public void enqueueWork(List<Work> jobs) {
+        producerQueue.enqueueAll(WORK, jobs, EnqueueOptions.defaults());
+    }
+
+    /**
+     * The README's transactional handler ({@link JdbiJobStore#transactional}), registered as a user
+     * would, wrapped only to record the job once its transaction has committed.
+     */
+    @Override
+    public void startWork(Completions completions) {
+        JobHandler<Work> transactional = store.transactional((job, context, handle) -> {
+            completions.attempted();
+            Work.spin();
+            handle.execute("INSERT INTO bench_result (job_id) VALUES (?)", job.id());
+            if (job.payload().failsOn(job.attempt())) {
+                throw new Work.PlannedFailure();
+            }
+            return JobOutcome.done();
+        });
+        worker = Worker.builder(store)
+                .queue(Worker.DEFAULT_QUEUE, WORK_CONCURRENCY)
+                .handler(WORK, (job, context) -> {
+                    JobOutcome outcome = transactional.handle(job, context);
+                    completions.done(job.payload().ts());
+                    return outcome;
+                })
+                .listener(new FailureListener())
+                .build();
+        resources.add(worker);
+        worker.start();
+    }
+
+    @Override
+    public String idType() {
+        return "uuid";
+    }
+
+    @Override
+    public String attemptColumn() {
+        return "attempt";
+    }
+
+    @Override
     public void startWorker(Recorder recorder) {
         Worker.Builder builder = Worker.builder(store)
                 .handler(NOOP, (job, context) -> {
@@ -149,11 +198,16 @@ final class PgQueueSubject implements Subject {
         }
     }
 
-    /** A no-op handler that fails is a broken benchmark: remember it, so that the wait ends at once. */
+    /**
+     * A handler that fails other than by W5's planned failure is a broken benchmark: remember it, so
+     * that the wait ends at once.
+     */
     private final class FailureListener implements WorkerListener {
         @Override
         public void jobRetried(Job<?> job, String error, Duration delay) {
-            failure.compareAndSet(null, new IllegalStateException(job + " failed: " + error));
+            if (error == null || !error.contains("planned failure")) {
+                failure.compareAndSet(null, new IllegalStateException(job + " failed: " + error));
+            }
         }
 
         @Override

@@ -39,7 +39,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
 
     /** @param jfrBase where the memory run keeps its recordings: {@code <jfrBase>-memory-run<N>.jfr} */
     static Plan of(Options options, Path jfrBase) {
-        return of(options.workloads(), options.sizes(), options.sweep(), jfrBase);
+        Plan all = of(options.workloads(), options.sizes(), options.sweep(), jfrBase, options);
+        if (options.systems().isEmpty()) {
+            return all;
+        }
+        return new Plan(all.cases().stream().filter(c -> options.systems().contains(c.system())).toList(), all.ratios());
     }
 
     /**
@@ -53,10 +57,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
             workloads.add("w1");
         }
         options.workloads().stream().filter(w -> w.equals("w2") || w.equals("w3")).forEach(workloads::add);
-        return of(workloads, Sizes.quick(), false, null);
+        options.workloads().stream().filter(w -> w.equals("w5") || w.equals("w5r")).forEach(workloads::add);
+        return of(workloads, Sizes.quick(), false, null, options);
     }
 
-    private static Plan of(List<String> workloads, Sizes sizes, boolean sweep, Path jfrBase) {
+    private static Plan of(List<String> workloads, Sizes sizes, boolean sweep, Path jfrBase, Options options) {
         List<Case> cases = new ArrayList<>();
         List<Results.Ratio> ratios = new ArrayList<>();
         for (String workload : workloads) {
@@ -65,6 +70,9 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                 case "w2" -> latency(cases, sizes);
                 case "w3" -> enqueue(cases, sizes);
                 case "w4" -> retained(cases, ratios, sizes);
+                case "w5" -> work(cases, ratios, sizes);
+                case "w5r" -> steady(cases, ratios, sizes, options.rate());
+                case "w5max" -> highestSteadyRate(cases, ratios, sizes, options);
                 case "memory" -> cases.add(new Case("memory", "pgqueue-default", (url, run) -> MemoryRun.measure(
                         url, sizes.memoryJobs(), sizes.memoryChunk(), Path.of(jfrBase + "-memory-run" + run + ".jfr"),
                         sizes.memoryTimeout())));
@@ -95,6 +103,104 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         // The ceiling at pgqueue's own claim size first: the "same k"; then the peers' k = 50.
         ratios.add(new Results.Ratio("w1", "pgqueue-default", "raw-pgqueue-table-k" + Worker.DEFAULT_BATCH_SIZE, "drain_jobs_per_s"));
         ratios.add(new Results.Ratio("w1", "pgqueue-default", "raw-pgqueue-table", "drain_jobs_per_s"));
+        ratios.add(new Results.Ratio("w1", "pgqueue-default", "raw-minimal-table", "drain_jobs_per_s"));
+        for (String raw : List.of("raw-pgqueue-table", "raw-minimal-table")) {
+            ratios.add(new Results.Ratio("w1", "pgqueue-default", raw, "cpu_ms_per_job"));
+            ratios.add(new Results.Ratio("w1", "pgqueue-default", raw, "process_cpu_ms_per_job"));
+        }
+    }
+
+    /** The raw references of W5 and W5R: the peer benchmark's minimal table, and pgqueue's table. */
+    private static final RawTable[] WORK_TABLES = {RawTable.MINIMAL, RawTable.PGQUEUE};
+    /**
+     * W5R's raw loop on the minimal table claiming one job at a time: a chunk of 10 spreads over the
+     * threads instead of running in sequence on the one that claimed it (lower latency, more claims).
+     */
+    private static final String RAW_ONE_AT_A_TIME = "raw-minimal-table-k1";
+
+    /** pgqueue in W5 and W5R: the README's Usage, a pool of 10 and {@code queue("default", 10)}; producer apart. */
+    private static Config workConfig() {
+        return Config.defaults().producer(Producer.SEPARATE);
+    }
+
+    private static String rawName(RawTable table) {
+        return table == RawTable.MINIMAL ? "raw-minimal-table" : "raw-pgqueue-table";
+    }
+
+    private static void work(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
+        cases.add(new Case("w5", "pgqueue-default", (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfig())) {
+                return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
+            }
+        }));
+        for (RawTable table : WORK_TABLES) {
+            cases.add(new Case("w5", rawName(table), (url, run) -> {
+                try (Subject subject = new RawCeiling(url, RawCeiling.Config.work(table))) {
+                    return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
+                }
+            }));
+        }
+        cpuRatios(ratios, "w5", "drain_jobs_per_s");
+    }
+
+    private static void steady(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes, int rate) {
+        String workload = "w5r";
+        cases.add(new Case(workload, "pgqueue-default", (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfig())) {
+                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
+            }
+        }));
+        for (RawTable table : WORK_TABLES) {
+            cases.add(new Case(workload, rawName(table), (url, run) -> {
+                try (Subject subject = new RawCeiling(url, RawCeiling.Config.work(table))) {
+                    return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
+                }
+            }));
+        }
+        cases.add(new Case(workload, RAW_ONE_AT_A_TIME, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, RawCeiling.Config.workOneAtATime(RawTable.MINIMAL))) {
+                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
+            }
+        }));
+        cpuRatios(ratios, workload, "completed_jobs_per_s");
+        for (RawTable table : WORK_TABLES) {
+            ratios.add(new Results.Ratio(workload, "pgqueue-default", rawName(table), "latency_p99_ms"));
+        }
+    }
+
+    private static void highestSteadyRate(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes, Options options) {
+        cases.add(new Case("w5max", "pgqueue-default", (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfig())) {
+                return Workloads.highestSteadyRate(subject, url, options.rateFrom(), options.rateStep(), options.rateMax(),
+                        sizes.stepWarmup(), sizes.stepDuration(), sizes.drainTimeout());
+            }
+        }));
+        for (RawTable table : WORK_TABLES) {
+            cases.add(new Case("w5max", rawName(table), (url, run) -> {
+                try (Subject subject = new RawCeiling(url, RawCeiling.Config.work(table))) {
+                    return Workloads.highestSteadyRate(subject, url, options.rateFrom(), options.rateStep(), options.rateMax(),
+                            sizes.stepWarmup(), sizes.stepDuration(), sizes.drainTimeout());
+                }
+            }));
+        }
+        cases.add(new Case("w5max", RAW_ONE_AT_A_TIME, (url, run) -> {
+            try (Subject subject = new RawCeiling(url, RawCeiling.Config.workOneAtATime(RawTable.MINIMAL))) {
+                return Workloads.highestSteadyRate(subject, url, options.rateFrom(), options.rateStep(), options.rateMax(),
+                        sizes.stepWarmup(), sizes.stepDuration(), sizes.drainTimeout());
+            }
+        }));
+        for (RawTable table : WORK_TABLES) {
+            ratios.add(new Results.Ratio("w5max", "pgqueue-default", rawName(table), "max_steady_jobs_per_s"));
+        }
+    }
+
+    /** pgqueue ÷ each raw reference: {@code metric}, then CPU per job over the timed phase and over the whole JVM. */
+    private static void cpuRatios(List<Results.Ratio> ratios, String workload, String metric) {
+        for (String m : List.of(metric, "cpu_ms_per_job", "process_cpu_ms_per_job")) {
+            for (RawTable table : WORK_TABLES) {
+                ratios.add(new Results.Ratio(workload, "pgqueue-default", rawName(table), m));
+            }
+        }
     }
 
     private static void latency(List<Case> cases, Sizes sizes) {

@@ -41,8 +41,27 @@ final class RawCeiling implements Subject {
         COPY
     }
 
-    /** How the ceiling is set up. */
-    record Config(RawTable table, int claimSize, Bulk bulk) {}
+    /** W5 and W5R: as many threads as pgqueue's concurrency there, each claiming up to a W5R chunk. */
+    static final int WORK_THREADS = PgQueueSubject.WORK_CONCURRENCY;
+    static final int WORK_CLAIM_SIZE = 10;
+
+    /** How the ceiling is set up: {@code threads} worker threads, each on its own connection. */
+    record Config(RawTable table, int claimSize, Bulk bulk, int threads) {
+
+        Config(RawTable table, int claimSize, Bulk bulk) {
+            this(table, claimSize, bulk, THREADS);
+        }
+
+        /** W5 and W5R: {@link #WORK_THREADS} threads claiming up to {@link #WORK_CLAIM_SIZE} jobs. */
+        static Config work(RawTable table) {
+            return new Config(table, WORK_CLAIM_SIZE, Bulk.UNNEST, WORK_THREADS);
+        }
+
+        /** As {@link #work} but claiming one job at a time. */
+        static Config workOneAtATime(RawTable table) {
+            return new Config(table, 1, Bulk.UNNEST, WORK_THREADS);
+        }
+    }
 
     private final Config config;
     private final Connection producer;
@@ -61,7 +80,7 @@ final class RawCeiling implements Subject {
         producer = Server.connect(url);
         try {
             insertOne = producer.prepareStatement(config.table().insertOne);
-            for (int i = 0; i <= THREADS; i++) {
+            for (int i = 0; i <= config.threads(); i++) {
                 connections.add(Server.connect(url));
             }
         } catch (SQLException e) {
@@ -93,17 +112,48 @@ final class RawCeiling implements Subject {
     }
 
     @Override
+    public void enqueueWork(List<Work> jobs) throws SQLException {
+        try (PreparedStatement insert = producer.prepareStatement(config.table().insertMany)) {
+            config.table().bindInsertMany(producer, insert, jobs.stream().map(Work::json).toList());
+            insert.executeUpdate();
+        }
+    }
+
+    @Override
     public void startWorker(Recorder recorder) throws SQLException {
-        Connection listening = connections.get(THREADS);
+        listen();
+        for (int i = 0; i < config.threads(); i++) {
+            Connection c = connections.get(i);
+            start("raw-worker-" + i, () -> work(c, recorder));
+        }
+    }
+
+    @Override
+    public void startWork(Completions completions) throws SQLException {
+        listen();
+        for (int i = 0; i < config.threads(); i++) {
+            Connection c = connections.get(i);
+            start("raw-work-" + i, () -> transactionalWork(c, completions));
+        }
+    }
+
+    @Override
+    public String idType() {
+        return config.table().idType;
+    }
+
+    @Override
+    public String attemptColumn() {
+        return config.table().attemptColumn;
+    }
+
+    private void listen() throws SQLException {
+        Connection listening = connections.get(config.threads());
         try (Statement st = listening.createStatement()) {
             st.execute("LISTEN " + config.table().channel(listening));
         }
         PGConnection notifications = listening.unwrap(PGConnection.class);
         start("raw-listen", () -> listen(notifications));
-        for (int i = 0; i < THREADS; i++) {
-            Connection c = connections.get(i);
-            start("raw-worker-" + i, () -> work(c, recorder));
-        }
     }
 
     private void start(String name, Runnable body) {
@@ -141,6 +191,69 @@ final class RawCeiling implements Subject {
                 }
                 complete.setArray(1, c.createArrayOf(table.idType, Arrays.copyOf(ids, claimed)));
                 complete.executeUpdate();
+            }
+        } catch (SQLException e) {
+            if (running) {
+                failure.compareAndSet(null, e);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The W5 loop: claim up to {@code claimSize} jobs (autocommit), then per job: spin, and in one
+     * transaction insert its result and complete it; a planned failure rolls the insert back and
+     * hands the job back as pending, due at once, in its own statement.
+     */
+    private void transactionalWork(Connection c, Completions completions) {
+        RawTable table = config.table();
+        int limit = config.claimSize();
+        try (PreparedStatement claim = c.prepareStatement(table.claimWithAttempt);
+             PreparedStatement insertResult = c.prepareStatement(RawTable.INSERT_RESULT);
+             PreparedStatement complete = c.prepareStatement(table.completeOne);
+             PreparedStatement retry = c.prepareStatement(table.retryOne)) {
+            Object[] ids = new Object[limit];
+            Work[] payloads = new Work[limit];
+            int[] attempts = new int[limit];
+            while (running) {
+                long seen = wakeup.generation();
+                table.bindClaim(claim, limit, owner);
+                int claimed = 0;
+                try (ResultSet rs = claim.executeQuery()) {
+                    while (rs.next()) {
+                        ids[claimed] = rs.getObject(1);
+                        payloads[claimed] = Work.parse(rs.getString(2));
+                        attempts[claimed++] = rs.getInt(3);
+                    }
+                }
+                if (claimed == 0) {
+                    wakeup.await(seen, IDLE_POLL_MILLIS);
+                    continue;
+                }
+                for (int i = 0; i < claimed; i++) {
+                    completions.attempted();
+                    c.setAutoCommit(false);
+                    try {
+                        Work.spin();
+                        insertResult.setObject(1, ids[i]);
+                        insertResult.executeUpdate();
+                        if (payloads[i].failsOn(attempts[i])) {
+                            throw new Work.PlannedFailure();
+                        }
+                        complete.setObject(1, ids[i]);
+                        complete.executeUpdate();
+                        c.commit();
+                        completions.done(payloads[i].ts());
+                    } catch (Work.PlannedFailure e) {
+                        c.rollback();
+                        c.setAutoCommit(true);
+                        retry.setObject(1, ids[i]);
+                        retry.executeUpdate();
+                    } finally {
+                        c.setAutoCommit(true);
+                    }
+                }
             }
         } catch (SQLException e) {
             if (running) {

@@ -47,7 +47,14 @@ enum RawTable {
             SELECT t.id, 'bench-noop', 'default', CAST(t.payload AS jsonb), 0, now(), 3, now()
               FROM unnest(CAST(? AS uuid[]), CAST(? AS text[])) AS t(id, payload)""",
             "COPY job_queue (id, job_type, queue, payload, priority, max_retries) FROM STDIN",
-            "uuid") {
+            "uuid",
+            "attempt",
+            "UPDATE job_queue SET status = 'completed', completed_at = now() WHERE id = ?",
+            """
+            UPDATE job_queue
+               SET status = 'pending', retry_count = retry_count + 1, run_at = now(),
+                   lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE id = ?""") {
 
         @Override
         void create(String url) {
@@ -109,7 +116,10 @@ enum RawTable {
             "INSERT INTO job_queue (payload) VALUES (CAST(? AS jsonb))",
             "INSERT INTO job_queue (payload) SELECT CAST(p AS jsonb) FROM unnest(CAST(? AS text[])) AS p",
             "COPY job_queue (payload) FROM STDIN",
-            "bigint") {
+            "bigint",
+            "attempts",
+            "UPDATE job_queue SET status = 'completed', finished_at = now() WHERE id = ?",
+            "UPDATE job_queue SET status = 'pending', locked_at = NULL WHERE id = ?") {
 
         private static final String DDL = """
                 CREATE TABLE job_queue (
@@ -175,8 +185,21 @@ enum RawTable {
     final String copy;
     /** The SQL type of {@code id}, for the completion's array. */
     final String idType;
+    /** The column the claim increments: the claimed job's attempt, 1 on its first run. */
+    final String attemptColumn;
+    /** {@link #claim} also returning the attempt, as its third column (W5). */
+    final String claimWithAttempt;
+    /** W5: completes one job, inside the transaction that inserted its result. */
+    final String completeOne;
+    /** W5: hands a job whose attempt failed back as pending, due at once (no backoff). */
+    final String retryOne;
 
-    RawTable(String claim, String complete, String insertOne, String insertMany, String copy, String idType) {
+    RawTable(String claim, String complete, String insertOne, String insertMany, String copy, String idType,
+             String attemptColumn, String completeOne, String retryOne) {
+        this.attemptColumn = attemptColumn;
+        this.claimWithAttempt = claim + ", " + attemptColumn;
+        this.completeOne = completeOne;
+        this.retryOne = retryOne;
         this.claim = claim;
         this.complete = complete;
         this.insertOne = insertOne;
@@ -184,6 +207,9 @@ enum RawTable {
         this.copy = copy;
         this.idType = idType;
     }
+
+    /** W5's result row, one per job done: no key, so that a duplicate would show. */
+    static final String INSERT_RESULT = "INSERT INTO bench_result (job_id) VALUES (?)";
 
     /** Creates the table in the fresh database at {@code url}. */
     abstract void create(String url) throws SQLException;

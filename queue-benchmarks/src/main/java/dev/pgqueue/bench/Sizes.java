@@ -18,6 +18,11 @@ import java.util.List;
  * @param memoryChunk     memory: jobs per enqueueAll call while filling the queue
  * @param drainTimeout    longest a drain may take before the measurement fails
  * @param memoryTimeout   longest the memory run's child JVM may take
+ * @param workJobs        W5: real-work jobs enqueued before the worker starts
+ * @param steadyWarmup    W5R: how long jobs arrive before the measured window
+ * @param steadyDuration  W5R: the measured window
+ * @param stepWarmup      W5R's highest steady rate: the warm-up of each step
+ * @param stepDuration    W5R's highest steady rate: the measured window of each step
  */
 record Sizes(
         int drainJobs,
@@ -30,16 +35,23 @@ record Sizes(
         int memoryJobs,
         int memoryChunk,
         Duration drainTimeout,
-        Duration memoryTimeout) {
+        Duration memoryTimeout,
+        int workJobs,
+        Duration steadyWarmup,
+        Duration steadyDuration,
+        Duration stepWarmup,
+        Duration stepDuration) {
 
     static Sizes standard() {
         return new Sizes(20_000, 500, 50, Duration.ofSeconds(3), 10_000, 200,
-                List.of(0, 100_000, 1_000_000), 1_000_000, 20_000, Duration.ofMinutes(10), Duration.ofMinutes(90));
+                List.of(0, 100_000, 1_000_000), 1_000_000, 20_000, Duration.ofMinutes(10), Duration.ofMinutes(90),
+                10_000, Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(10));
     }
 
     static Sizes quick() {
         return new Sizes(2_000, 100, 50, Duration.ofSeconds(1), 1_000, 200,
-                List.of(0, 10_000, 100_000), 50_000, 10_000, Duration.ofMinutes(2), Duration.ofMinutes(10));
+                List.of(0, 10_000, 100_000), 50_000, 10_000, Duration.ofMinutes(2), Duration.ofMinutes(10),
+                2_000, Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(5));
     }
 
     /** The largest W4 prefill: the one that also runs with pruning on and on the raw ceiling. */
