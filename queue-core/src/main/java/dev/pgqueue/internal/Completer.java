@@ -3,6 +3,7 @@ package dev.pgqueue.internal;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.StoreException;
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishParams;
@@ -50,13 +51,31 @@ final class Completer implements Runnable {
         }
     }
 
-    private final WorkerRuntime runtime;
+    private final JobStore store;
+    private final StoreNow now;
+    private final Leases leases;
+    private final Events events;
+    private final ClaimHints hints;
+    private final String workerId;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private volatile boolean running = true;
     private volatile long stopDeadlineNanos = Long.MAX_VALUE;
 
-    Completer(WorkerRuntime runtime) {
-        this.runtime = runtime;
+    /**
+     * @param store    records the outcomes
+     * @param now      "now" for the store (see {@link StoreNow})
+     * @param leases   released once a job's outcome is recorded or rejected
+     * @param events   told what was recorded
+     * @param hints    told when a job it put back in the queue comes due (the fetcher)
+     * @param workerId for the log
+     */
+    Completer(JobStore store, StoreNow now, Leases leases, Events events, ClaimHints hints, String workerId) {
+        this.store = store;
+        this.now = now;
+        this.leases = leases;
+        this.events = events;
+        this.hints = hints;
+        this.workerId = workerId;
     }
 
     void submit(RunningJob run, Finish finish) {
@@ -67,11 +86,11 @@ final class Completer implements Runnable {
     void recordedByHandler(RunningJob run) {
         FinishedJob finished = run.recordedByHandler();
         Finish finish = run.handlerFinish();
-        runtime.dispatcher().released(run);
+        leases.release(run);
         if (finished.status() == JobStatus.PENDING && finish != null) {
-            runtime.fetcher().jobDueIn(run.claimed().queue(), finish.delay());
+            hints.jobDueIn(run.claimed().queue(), finish.delay());
         }
-        runtime.events().recorded(run, finish != null ? finish.kind() : FinishKind.COMPLETE, finished, finish);
+        events.recorded(run, finish != null ? finish.kind() : FinishKind.COMPLETE, finished, finish);
     }
 
     /** Stops once everything queued is recorded, trying for at most until {@code deadlineNanos}. */
@@ -103,7 +122,7 @@ final class Completer implements Runnable {
             } catch (StoreException e) {
                 if (!e.isTransient()) {
                     log.warn("worker {} could not record {} outcomes ({}); recording them one at a time",
-                            runtime.config().workerId(), batch.size(), LogText.of(e.getMessage()));
+                            workerId, batch.size(), LogText.of(e.getMessage()));
                     recordOneByOne(batch);
                     batch.clear();
                     continue;
@@ -127,12 +146,12 @@ final class Completer implements Runnable {
     private boolean retryLater(List<Pending> batch, int failures, Throwable e) {
         if (!running && System.nanoTime() > stopDeadlineNanos) {
             log.error("worker {} stopped with {} outcomes unrecorded ({}); those jobs will be rescued when their leases expire",
-                    runtime.config().workerId(), batch.size() + queue.size(), LogText.of(e.getMessage()));
+                    workerId, batch.size() + queue.size(), LogText.of(e.getMessage()));
             return false;
         }
         long backoff = Math.min(5_000, 50L << Math.min(failures, 7));
         log.warn("worker {} could not record {} outcomes ({}); retrying in about {} ms",
-                runtime.config().workerId(), batch.size(), LogText.of(e.getMessage()), backoff);
+                workerId, batch.size(), LogText.of(e.getMessage()), backoff);
         sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
         return true;
     }
@@ -161,19 +180,19 @@ final class Completer implements Runnable {
         } catch (RuntimeException again) {
             log.error("job {}: could not record its failure either ({}); it will be rescued when its lease expires",
                     run.name(), LogText.of(again.getMessage()));
-            runtime.dispatcher().released(run);
+            leases.release(run);
         }
     }
 
     private void record(List<Pending> batch) {
         List<Finish> finishes = new ArrayList<>(batch.size());
         batch.forEach(p -> finishes.add(p.finish()));
-        List<FinishedJob> finished = runtime.config().store().jobFinishMany(new FinishParams(finishes, runtime.config().now()));
+        List<FinishedJob> finished = store.jobFinishMany(new FinishParams(finishes, now.now()));
         Map<UUID, FinishedJob> byId = new HashMap<>(finished.size() * 2);
         finished.forEach(f -> byId.put(f.id(), f));
         for (Pending pending : batch) {
             RunningJob run = pending.run();
-            runtime.dispatcher().released(run);
+            leases.release(run);
             FinishedJob result = byId.remove(run.jobId());
             if (result == null && pending.maybeRecorded()) {
                 result = recordedByAnEarlierTry(pending);
@@ -181,15 +200,13 @@ final class Completer implements Runnable {
             if (result == null) {
                 log.warn("outcome {} of job {} was rejected: this worker no longer held its lease (it expired and the job was rescued)",
                         pending.finish().kind(), run.name());
-                if (run.markLeaseLossReported()) {
-                    runtime.events().leaseLost(run);
-                }
+                leases.reportLost(run);
                 continue;
             }
             if (result.status() == JobStatus.PENDING && pending.finish().kind() != FinishKind.RELEASE) {
-                runtime.fetcher().jobDueIn(run.claimed().queue(), pending.finish().delay());
+                hints.jobDueIn(run.claimed().queue(), pending.finish().delay());
             }
-            runtime.events().recorded(run, pending.finish().kind(), result, pending.finish());
+            events.recorded(run, pending.finish().kind(), result, pending.finish());
         }
     }
 
@@ -203,7 +220,7 @@ final class Completer implements Runnable {
         Finish finish = pending.finish();
         JobSnapshot row;
         try {
-            row = runtime.config().store().jobGet(run.jobId()).orElse(null);
+            row = store.jobGet(run.jobId()).orElse(null);
         } catch (RuntimeException e) {
             log.warn("job {}: could not read its row to see whether its outcome was recorded ({})",
                     run.name(), LogText.of(e.getMessage()));

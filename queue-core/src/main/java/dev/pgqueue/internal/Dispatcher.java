@@ -3,21 +3,19 @@ package dev.pgqueue.internal;
 import dev.pgqueue.Job;
 import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobOutcome;
+import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,9 +28,9 @@ import org.slf4j.MDC;
 
 /**
  * Runs claimed jobs on the worker's executor, one slot of their queue each, in claim order, and
- * hands each outcome to the {@link Completer}; jobs claimed ahead wait here for a slot. Keeps the
- * jobs this worker holds a lease on, from claim until their outcome is recorded, for the heartbeat,
- * cancellation and shutdown. A handler can never take the worker down: whatever it throws, including
+ * hands each outcome to the {@link Completer}; jobs claimed ahead wait here for a slot. Each claimed
+ * job is held in {@link Leases} (for the heartbeat, cancellation and shutdown) until the completer
+ * releases it. A handler can never take the worker down: whatever it throws, including
  * an {@link Error}, ends as that job's outcome, and every claimed job leaves this class with an
  * outcome submitted or its lease given up.
  */
@@ -43,10 +41,18 @@ final class Dispatcher {
             .thenComparing(ClaimedJob::runAt)
             .thenComparing(ClaimedJob::id);
 
-    private final WorkerRuntime runtime;
+    private final Duration claimAhead;
+    private final int batchSize;
+    private final Map<String, HandlerRegistration<?>> handlers;
+    private final AttemptHost host;
+    private final RetryPolicy retryPolicy;
+    private final boolean logPayloads;
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
-    private final Map<UUID, RunningJob> leased = new ConcurrentHashMap<>();
+    private final Leases leases;
+    private final Events events;
+    private final Completer completer;
+    private final ClaimHints hints;
     private final Map<String, Lane> lanes = new HashMap<>();
     /** The worker is closing: jobs a late claim brings are handed back, never started. */
     private volatile boolean closing;
@@ -75,11 +81,38 @@ final class Dispatcher {
         }
     }
 
-    Dispatcher(WorkerRuntime runtime, ExecutorService executor, ScheduledExecutorService timer) {
-        this.runtime = runtime;
+    /**
+     * @param concurrency each served queue's slots
+     * @param claimAhead  how much work may wait for a slot, in handler run time
+     * @param batchSize   the most jobs one claim brings, and so the most that may wait for a slot
+     * @param handlers    by job type
+     * @param host        what a running attempt asks of the worker (codec, now, extending its lease)
+     * @param retryPolicy the worker's default
+     * @param logPayloads whether a payload that does not map may be logged
+     * @param executor    runs the handlers
+     * @param timer       fires handler timeouts
+     * @param leases      where each claimed job is held until the completer releases it
+     * @param events      told when a job starts and when a lease is lost
+     * @param completer   records each outcome
+     * @param hints       told when a freed slot makes a queue worth a claim (the fetcher)
+     */
+    Dispatcher(Map<String, Integer> concurrency, Duration claimAhead, int batchSize,
+            Map<String, HandlerRegistration<?>> handlers, AttemptHost host, RetryPolicy retryPolicy, boolean logPayloads,
+            ExecutorService executor, ScheduledExecutorService timer,
+            Leases leases, Events events, Completer completer, ClaimHints hints) {
+        this.claimAhead = claimAhead;
+        this.batchSize = batchSize;
+        this.handlers = handlers;
+        this.host = host;
+        this.retryPolicy = retryPolicy;
+        this.logPayloads = logPayloads;
         this.executor = executor;
         this.timer = timer;
-        runtime.config().queues().forEach((queue, concurrency) -> lanes.put(queue, new Lane(concurrency)));
+        this.leases = leases;
+        this.events = events;
+        this.completer = completer;
+        this.hints = hints;
+        concurrency.forEach((queue, slots) -> lanes.put(queue, new Lane(slots)));
     }
 
     /**
@@ -103,13 +136,13 @@ final class Dispatcher {
 
     /** How many jobs may wait for a slot: the claim-ahead time's worth at the handlers' average speed. */
     private int ahead(Lane lane) {
-        long budget = runtime.config().claimAhead().toNanos();
+        long budget = claimAhead.toNanos();
         long average = lane.averageNanos;
         if (budget == 0 || average < 0) {
             return 0;
         }
         long jobs = budget / Math.max(average, 1_000) * lane.concurrency;
-        return (int) Math.min(jobs, runtime.config().batchSize());
+        return (int) Math.min(jobs, batchSize);
     }
 
     /** Claimed jobs whose outcome has not been submitted yet (running or waiting for a slot). */
@@ -117,24 +150,19 @@ final class Dispatcher {
         return lanes.values().stream().mapToInt(lane -> lane.held.get()).sum();
     }
 
-    /** Jobs this worker holds a lease on: running, waiting for a slot, or finished but not yet recorded. */
-    Collection<RunningJob> leased() {
-        return leased.values();
-    }
-
     void dispatch(List<ClaimedJob> claimed) {
         List<ClaimedJob> ordered = new ArrayList<>(claimed);
         ordered.sort(CLAIM_ORDER);
         Set<Lane> touched = new LinkedHashSet<>();
         for (ClaimedJob job : ordered) {
-            RunningJob run = new RunningJob(job, runtime.config().handlers().get(job.type()), runtime.host());
-            RunningJob older = leased.put(job.id(), run);
+            RunningJob run = new RunningJob(job, handlers.get(job.type()), host);
+            RunningJob older = leases.hold(run);
             if (older != null) {
                 // This worker claimed the job again while an older attempt of it still runs here
                 // (its lease expired during a stall and the job was rescued): that attempt is fenced.
                 log.warn("claimed job {} again while its attempt {} still runs here; that attempt lost its lease",
                         run.name(), older.attempt());
-                leaseLost(older);
+                leases.lost(older);
             }
             Lane lane = lanes.get(job.queue());
             lane.held.incrementAndGet();
@@ -212,41 +240,10 @@ final class Dispatcher {
     private void handBack(Lane lane, RunningJob run) {
         run.end();
         try {
-            runtime.completer().submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
+            completer.submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
         } finally {
             slotFreed(lane);
         }
-    }
-
-    /** Called by the completer once a job's outcome is recorded (or rejected): the lease is no longer ours. */
-    void released(RunningJob run) {
-        leased.remove(run.jobId(), run);
-    }
-
-    /** The job this worker holds a lease on under {@code jobId}, or null. */
-    RunningJob leased(UUID jobId) {
-        return leased.get(jobId);
-    }
-
-    /** The database says a producer asked to cancel {@code jobId} (never call this on a mere notification). */
-    void cancelRequested(UUID jobId) {
-        RunningJob run = leased.get(jobId);
-        if (run != null && !run.isFinished() && run.stop(RunningJob.StopReason.CANCELLED)) {
-            log.info("job {} was cancelled by a producer; interrupting its handler", run.name());
-        }
-    }
-
-    /** The store says this worker's lease on {@code run} is gone: stop the handler, report once. */
-    void leaseLost(RunningJob run) {
-        run.markLeaseLost();
-        if (run.markLeaseLossReported()) {
-            runtime.events().leaseLost(run);
-        }
-    }
-
-    /** Asks every unfinished job to stop: running handlers are interrupted, waiting ones will not start. */
-    void stopAll(RunningJob.StopReason reason) {
-        leased.values().stream().filter(run -> !run.isFinished()).forEach(run -> run.stop(reason));
     }
 
     private void run(Lane lane, RunningJob run) {
@@ -259,7 +256,7 @@ final class Dispatcher {
             log.error("job {} ended abnormally inside the worker: {}", run.name(), LogText.of(t));
             finish = run.isLeaseLost() ? null
                     : Outcomes.retry(run, "the worker could not complete this attempt: " + Outcomes.describe(t),
-                            runtime.config().retryPolicy());
+                            retryPolicy);
         } finally {
             run.end();
             Thread.interrupted(); // an interrupt meant for this job must not reach the next one
@@ -281,9 +278,9 @@ final class Dispatcher {
         MDC.put("pgqueue.jobId", String.valueOf(job.id()));
         MDC.put("pgqueue.jobType", job.type());
         try {
-            runtime.events().started(job);
+            events.started(job);
             if (run.payloadError() != null) {
-                if (runtime.config().logPayloads()) {
+                if (logPayloads) {
                     log.warn("job {} cannot run: {}", run.name(), LogText.of(run.payloadError().getMessage()));
                 } else {
                     log.warn("job {} cannot run: its payload cannot be read as {} (the job's error_message says why; "
@@ -319,21 +316,19 @@ final class Dispatcher {
         if (error != null && run.stopReason() == null) {
             log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), LogText.of(error));
         }
-        return Outcomes.decide(run, outcome, error, runtime.config().retryPolicy());
+        return Outcomes.decide(run, outcome, error, retryPolicy);
     }
 
     private void submit(RunningJob run, Finish finish) {
         if (run.recordedByHandler() != null) {
-            runtime.completer().recordedByHandler(run);
+            completer.recordedByHandler(run);
         } else if (finish == null) {
             log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
                     run.name());
-            if (run.markLeaseLossReported()) {
-                runtime.events().leaseLost(run);
-            }
-            released(run);
+            leases.reportLost(run);
+            leases.release(run);
         } else {
-            runtime.completer().submit(run, finish);
+            completer.submit(run, finish);
         }
     }
 
@@ -347,7 +342,7 @@ final class Dispatcher {
     private void slotFreed(Lane lane) {
         lane.held.decrementAndGet();
         if (claimable(lane) > 0) {
-            runtime.fetcher().slotFreed();
+            hints.slotFreed();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.NextDueParams;
@@ -8,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * worker costs one query per poll interval and queue, and never busy-loops. When the database
  * fails it logs, backs off with jitter (up to the poll interval or 5 s) and tries again.
  */
-final class Fetcher implements Runnable {
+final class Fetcher implements Runnable, ClaimHints {
 
     private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -43,7 +45,14 @@ final class Fetcher implements Runnable {
         }
     }
 
-    private final WorkerRuntime runtime;
+    private final JobStore store;
+    private final StoreNow now;
+    private final Set<String> types;
+    private final int batchSize;
+    private final Duration leaseDuration;
+    private final Duration pollInterval;
+    private final String workerId;
+    private final Dispatcher dispatcher;
     private final Map<String, QueueState> queues = new LinkedHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition signal = lock.newCondition();
@@ -51,9 +60,28 @@ final class Fetcher implements Runnable {
     private volatile boolean running = true;
     private int failures;
 
-    Fetcher(WorkerRuntime runtime) {
-        this.runtime = runtime;
-        runtime.config().queues().keySet().forEach(name -> queues.put(name, new QueueState(name)));
+    /**
+     * @param store         claims the jobs
+     * @param now           "now" for the store (see {@link StoreNow})
+     * @param queues        the served queues, in the order each round claims them
+     * @param types         the job types this worker has handlers for: the only ones it claims
+     * @param batchSize     the most jobs one claim takes
+     * @param leaseDuration each claimed job's lease
+     * @param pollInterval  the longest it sleeps without looking
+     * @param workerId      the lease owner, and for the log
+     * @param dispatcher    says how many jobs each queue can take, and takes them
+     */
+    Fetcher(JobStore store, StoreNow now, Set<String> queues, Set<String> types, int batchSize, Duration leaseDuration,
+            Duration pollInterval, String workerId, Dispatcher dispatcher) {
+        this.store = store;
+        this.now = now;
+        this.types = types;
+        this.batchSize = batchSize;
+        this.leaseDuration = leaseDuration;
+        this.pollInterval = pollInterval;
+        this.workerId = workerId;
+        this.dispatcher = dispatcher;
+        queues.forEach(name -> this.queues.put(name, new QueueState(name)));
     }
 
     @Override
@@ -73,7 +101,7 @@ final class Fetcher implements Runnable {
                 failures++;
                 long backoff = backoffNanos();
                 log.warn("worker {} could not claim jobs ({}); retrying in {} ms",
-                        runtime.config().workerId(), LogText.of(e.getMessage()), TimeUnit.NANOSECONDS.toMillis(backoff));
+                        workerId, LogText.of(e.getMessage()), TimeUnit.NANOSECONDS.toMillis(backoff));
                 markAll();
                 pause(backoff);
             }
@@ -95,7 +123,8 @@ final class Fetcher implements Runnable {
     }
 
     /** A job of {@code queue} becomes due after {@code delay} (a retry or snooze this worker recorded). */
-    void jobDueIn(String queue, Duration delay) {
+    @Override
+    public void jobDueIn(String queue, Duration delay) {
         lock.lock();
         try {
             QueueState state = queues.get(queue);
@@ -113,7 +142,8 @@ final class Fetcher implements Runnable {
         markAll();
     }
 
-    void slotFreed() {
+    @Override
+    public void slotFreed() {
         lock.lock();
         try {
             wake();
@@ -134,25 +164,25 @@ final class Fetcher implements Runnable {
             if (!running) {
                 return false;
             }
-            int free = runtime.dispatcher().claimable(state.name);
+            int free = dispatcher.claimable(state.name);
             if (free <= 0 || !takeWork(state)) {
                 continue;
             }
-            int limit = Math.min(free, runtime.config().batchSize());
-            List<ClaimedJob> claimed = runtime.config().store().jobClaim(new ClaimParams(
+            int limit = Math.min(free, batchSize);
+            List<ClaimedJob> claimed = store.jobClaim(new ClaimParams(
                     state.name,
-                    runtime.config().types(),
+                    types,
                     limit,
-                    runtime.config().workerId(),
+                    workerId,
                     UUID.randomUUID(),
-                    runtime.config().leaseDuration(),
-                    runtime.config().now()));
+                    leaseDuration,
+                    now.now()));
             if (!claimed.isEmpty()) {
-                runtime.dispatcher().dispatch(claimed);
+                dispatcher.dispatch(claimed);
             }
             if (claimed.size() == limit) {
                 markMayHaveMore(state);
-                claimAgain |= runtime.dispatcher().claimable(state.name) > 0;
+                claimAgain |= dispatcher.claimable(state.name) > 0;
             } else {
                 learnNextDue(state);
             }
@@ -179,8 +209,7 @@ final class Fetcher implements Runnable {
     }
 
     private void learnNextDue(QueueState state) {
-        Optional<Duration> next = runtime.config().store().jobNextDue(
-                new NextDueParams(state.name, runtime.config().types(), runtime.config().now()));
+        Optional<Duration> next = store.jobNextDue(new NextDueParams(state.name, types, now.now()));
         next.ifPresent(delay -> jobDueIn(state.name, delay));
     }
 
@@ -215,7 +244,7 @@ final class Fetcher implements Runnable {
                 }
                 long wakeAt = nextPoll;
                 for (QueueState state : queues.values()) {
-                    if (runtime.dispatcher().claimable(state.name) <= 0) {
+                    if (dispatcher.claimable(state.name) <= 0) {
                         continue; // a freed slot signals; a due time alone cannot help a full queue
                     }
                     if (state.dueAtNanos <= now) {
@@ -242,13 +271,13 @@ final class Fetcher implements Runnable {
     }
 
     private long pollNanos() {
-        long poll = runtime.config().pollInterval().toNanos();
+        long poll = pollInterval.toNanos();
         // up to 10% jitter, so that workers started together do not poll together
         return poll - ThreadLocalRandom.current().nextLong(poll / 10 + 1);
     }
 
     private long backoffNanos() {
-        long cap = Math.min(MAX_BACKOFF_NANOS, runtime.config().pollInterval().toNanos());
+        long cap = Math.min(MAX_BACKOFF_NANOS, pollInterval.toNanos());
         long ceiling = Math.min(cap, TimeUnit.MILLISECONDS.toNanos(100) << Math.min(failures, 10));
         return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
     }

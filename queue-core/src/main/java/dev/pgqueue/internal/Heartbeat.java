@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.LeaseLostException;
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.ExtendLeaseParams;
 import dev.pgqueue.spi.JobStore.LeaseRef;
 import dev.pgqueue.spi.JobStore.LeaseStatus;
@@ -25,11 +26,29 @@ final class Heartbeat {
     private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
     private static final int MAX_BATCH = 1_000;
 
-    private final WorkerRuntime runtime;
+    private final JobStore store;
+    private final StoreNow now;
+    private final Duration leaseDuration;
+    private final Duration interval;
+    private final Leases leases;
+    private final String workerId;
     private volatile boolean healthy = true;
 
-    Heartbeat(WorkerRuntime runtime) {
-        this.runtime = runtime;
+    /**
+     * @param store         extends the leases
+     * @param now           "now" for the store (see {@link StoreNow})
+     * @param leaseDuration how long each beat extends a lease for
+     * @param interval      how often it beats (for the log)
+     * @param leases        the jobs whose leases it keeps; told of lost leases and cancellation requests
+     * @param workerId      for the log
+     */
+    Heartbeat(JobStore store, StoreNow now, Duration leaseDuration, Duration interval, Leases leases, String workerId) {
+        this.store = store;
+        this.now = now;
+        this.leaseDuration = leaseDuration;
+        this.interval = interval;
+        this.leases = leases;
+        this.workerId = workerId;
     }
 
     /** Whether the last beat reached the database (true before the first one). */
@@ -40,7 +59,7 @@ final class Heartbeat {
     void beat() {
         try {
             List<RunningJob> beating = new ArrayList<>();
-            for (RunningJob run : runtime.dispatcher().leased()) {
+            for (RunningJob run : leases.all()) {
                 if (run.heartbeating()) {
                     beating.add(run);
                 } else {
@@ -54,7 +73,7 @@ final class Heartbeat {
         } catch (Throwable e) {
             healthy = false;
             log.warn("worker {} could not extend its leases ({}); trying again in {}",
-                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().heartbeatInterval());
+                    workerId, LogText.of(e.getMessage()), interval);
         }
     }
 
@@ -87,15 +106,14 @@ final class Heartbeat {
             extend(List.of(run));
         } catch (Throwable e) {
             log.warn("worker {} could not check a cancellation request for job {} ({}); the next heartbeat will",
-                    runtime.config().workerId(), run.name(), LogText.of(e.getMessage()));
+                    workerId, run.name(), LogText.of(e.getMessage()));
         }
     }
 
     private Map<UUID, LeaseStatus> extend(List<RunningJob> runs) {
-        List<LeaseRef> leases = new ArrayList<>(runs.size());
-        runs.forEach(run -> leases.add(new LeaseRef(run.jobId(), run.leaseToken())));
-        List<LeaseStatus> statuses = runtime.config().store().jobExtendLeaseMany(
-                new ExtendLeaseParams(leases, runtime.config().leaseDuration(), runtime.config().now()));
+        List<LeaseRef> refs = new ArrayList<>(runs.size());
+        runs.forEach(run -> refs.add(new LeaseRef(run.jobId(), run.leaseToken())));
+        List<LeaseStatus> statuses = store.jobExtendLeaseMany(new ExtendLeaseParams(refs, leaseDuration, now.now()));
         Map<UUID, LeaseStatus> byId = new HashMap<>(statuses.size() * 2);
         statuses.forEach(s -> byId.put(s.id(), s));
         for (RunningJob run : runs) {
@@ -105,13 +123,13 @@ final class Heartbeat {
             }
             if (status.held()) {
                 if (status.cancelRequested()) {
-                    runtime.dispatcher().cancelRequested(run.jobId());
+                    leases.cancelRequested(run.jobId());
                 }
             } else if (!run.isFinished() && !run.isLeaseLost()) {
                 // A finished job may simply have been recorded meanwhile; only a running one is lost.
                 log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
-                        runtime.config().workerId(), run.name());
-                runtime.dispatcher().leaseLost(run);
+                        workerId, run.name());
+                leases.lost(run);
             }
         }
         return byId;
@@ -119,7 +137,7 @@ final class Heartbeat {
 
     private void reportIfStuck(RunningJob run) {
         Duration ignored = run.ignoredStopFor();
-        if (ignored.compareTo(runtime.config().heartbeatInterval()) > 0 && run.markReportedStuck()) {
+        if (ignored.compareTo(interval) > 0 && run.markReportedStuck()) {
             log.warn("job {}'s handler has ignored its interrupt ({}) for {}; it keeps its slot until it returns, "
                     + "and its lease runs out so that the job is rescued", run.name(), run.stopReason(), ignored);
         }

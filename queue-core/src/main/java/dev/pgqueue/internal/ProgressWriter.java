@@ -1,7 +1,9 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.ProgressParams;
 import dev.pgqueue.spi.JobStore.ProgressUpdate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,17 +24,32 @@ final class ProgressWriter {
     private static final Logger log = LoggerFactory.getLogger(ProgressWriter.class);
     private static final int MAX_BATCH = 1_000;
 
-    private final WorkerRuntime runtime;
+    private final JobStore store;
+    private final StoreNow now;
+    private final Leases leases;
+    private final Duration interval;
+    private final String workerId;
 
-    ProgressWriter(WorkerRuntime runtime) {
-        this.runtime = runtime;
+    /**
+     * @param store    writes the progress
+     * @param now      "now" for the store (see {@link StoreNow})
+     * @param leases   the jobs whose progress it writes
+     * @param interval how often it writes (for the log)
+     * @param workerId for the log
+     */
+    ProgressWriter(JobStore store, StoreNow now, Leases leases, Duration interval, String workerId) {
+        this.store = store;
+        this.now = now;
+        this.leases = leases;
+        this.interval = interval;
+        this.workerId = workerId;
     }
 
     void write() {
         try {
             List<RunningJob> runs = new ArrayList<>();
             List<RunningJob.UnwrittenProgress> unwritten = new ArrayList<>();
-            for (RunningJob run : runtime.dispatcher().leased()) {
+            for (RunningJob run : leases.all()) {
                 RunningJob.UnwrittenProgress progress = run.isRunning() && !run.isLeaseLost() ? run.unwrittenProgress() : null;
                 if (progress != null) {
                     runs.add(run);
@@ -45,15 +62,14 @@ final class ProgressWriter {
             }
         } catch (Throwable e) {
             log.warn("worker {} could not write progress ({}); trying again in {}",
-                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().progressInterval());
+                    workerId, LogText.of(e.getMessage()), interval);
         }
     }
 
     private void write(List<RunningJob> runs, List<RunningJob.UnwrittenProgress> unwritten) {
         List<ProgressUpdate> updates = new ArrayList<>(unwritten.size());
         unwritten.forEach(u -> updates.add(u.update()));
-        Set<UUID> held = new HashSet<>(runtime.config().store().jobProgressMany(
-                new ProgressParams(updates, runtime.config().now())));
+        Set<UUID> held = new HashSet<>(store.jobProgressMany(new ProgressParams(updates, now.now())));
         for (int i = 0; i < runs.size(); i++) {
             if (held.contains(runs.get(i).jobId())) {
                 runs.get(i).progressWritten(unwritten.get(i).sequence());

@@ -1,8 +1,10 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.RescueParams;
 import dev.pgqueue.spi.JobStore.RescuedJob;
+import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,14 +20,36 @@ final class Rescuer {
     private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
     static final int BATCH = 500;
 
-    private final WorkerRuntime runtime;
+    private final JobStore store;
+    private final StoreNow now;
+    private final Heartbeat heartbeat;
+    private final Fetcher fetcher;
+    private final Events events;
+    private final Duration interval;
+    private final String workerId;
 
-    Rescuer(WorkerRuntime runtime) {
-        this.runtime = runtime;
+    /**
+     * @param store     rescues the jobs
+     * @param now       "now" for the store (see {@link StoreNow})
+     * @param heartbeat says whether this worker reaches the database: it rescues only while it does
+     * @param fetcher   told that rescued jobs wait in their queue
+     * @param events    told of each rescued job
+     * @param interval  how often it rescues (for the log)
+     * @param workerId  for the log
+     */
+    Rescuer(JobStore store, StoreNow now, Heartbeat heartbeat, Fetcher fetcher, Events events, Duration interval,
+            String workerId) {
+        this.store = store;
+        this.now = now;
+        this.heartbeat = heartbeat;
+        this.fetcher = fetcher;
+        this.events = events;
+        this.interval = interval;
+        this.workerId = workerId;
     }
 
     void rescue() {
-        if (!runtime.heartbeat().healthy()) {
+        if (!heartbeat.healthy()) {
             // This worker cannot reach the database reliably right now; if it just came back, its own
             // heartbeat must renew its leases before it may judge anyone's (including its own) expired.
             return;
@@ -33,19 +57,19 @@ final class Rescuer {
         try {
             List<RescuedJob> rescued;
             do {
-                rescued = runtime.config().store().jobRescue(new RescueParams(BATCH, runtime.config().now()));
+                rescued = store.jobRescue(new RescueParams(BATCH, now.now()));
                 for (RescuedJob job : rescued) {
                     log.warn("rescued job {}/{} from worker {} whose lease expired during attempt {}; it is now {}",
                             job.type(), job.id(), LogText.of(job.previousOwner()), job.attempt(), job.status().sqlValue());
-                    runtime.events().rescued(job.id(), job.type(), job.status());
+                    events.rescued(job.id(), job.type(), job.status());
                     if (job.status() == JobStatus.PENDING) {
-                        runtime.fetcher().jobsAvailable(job.queue());
+                        fetcher.jobsAvailable(job.queue());
                     }
                 }
             } while (rescued.size() == BATCH);
         } catch (Throwable e) {
             log.warn("worker {} could not rescue expired leases ({}); trying again in {}",
-                    runtime.config().workerId(), LogText.of(e.getMessage()), runtime.config().rescueInterval());
+                    workerId, LogText.of(e.getMessage()), interval);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.TableHealth;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,17 +24,26 @@ final class TableHealthCheck {
     static final long DEAD_PER_LIVE = 10;
     static final long DEAD_FLOOR = 10_000;
 
-    private final WorkerRuntime runtime;
+    private final JobStore store;
+    private final Events events;
+    private final Duration interval;
     private Instant lastVacuumSeen;
     private boolean unhealthy;
 
-    TableHealthCheck(WorkerRuntime runtime) {
-        this.runtime = runtime;
+    /**
+     * @param store    reads the table's health
+     * @param events   told when the table turns unhealthy
+     * @param interval how often it checks: a transaction open longer than that is reported
+     */
+    TableHealthCheck(JobStore store, Events events, Duration interval) {
+        this.store = store;
+        this.events = events;
+        this.interval = interval;
     }
 
     void check() {
         try {
-            Optional<TableHealth> read = runtime.config().store().jobTableHealth();
+            Optional<TableHealth> read = store.jobTableHealth();
             if (read.isEmpty()) {
                 return;
             }
@@ -43,7 +53,7 @@ final class TableHealthCheck {
             if (problem != null && !unhealthy) {
                 unhealthy = true;
                 log.warn("job table health: {}", problem);
-                runtime.events().tableUnhealthy(problem);
+                events.tableUnhealthy(problem);
             } else if (problem == null && unhealthy) {
                 unhealthy = false;
                 log.info("job table health: dead rows are being cleaned up again ({} dead, {} live)",
@@ -57,7 +67,7 @@ final class TableHealthCheck {
     private String problem(TableHealth health) {
         String rows = String.format("%,d dead rows vs %,d live", health.deadRows(), health.liveRows());
         Duration age = health.oldestTransactionAge();
-        if (age != null && age.compareTo(runtime.config().tableHealthInterval()) > 0) {
+        if (age != null && age.compareTo(interval) > 0) {
             return "a transaction open for " + age.toSeconds() + " s (" + health.oldestTransaction()
                     + ") holds back vacuum of job_queue: " + rows + "; claims slow down as dead rows pile up until it ends";
         }

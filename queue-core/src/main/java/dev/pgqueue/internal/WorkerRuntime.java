@@ -1,10 +1,12 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.PolicyParams;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -20,10 +22,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires a worker's components together and runs their lifecycle: start, and the graceful close
- * (stop claiming, let running jobs finish until the deadline, interrupt the rest, record the
- * outcomes, then stop the maintenance tasks), which never takes longer than the shutdown timeout
- * plus {@link #CLOSE_MARGIN}: what cannot be recorded by then is left to the jobs' leases.
+ * Builds a worker's parts, each with exactly what it uses, and runs their lifecycle: start, and the
+ * graceful close (stop claiming, let running jobs finish until the deadline, interrupt the rest,
+ * record the outcomes, then stop the maintenance tasks), which never takes longer than the shutdown
+ * timeout plus {@link #CLOSE_MARGIN}: what cannot be recorded by then is left to the jobs' leases.
+ * No part is handed this class. The data path:
+ *
+ * <pre>
+ *   producer → store ─claim→ Fetcher ─jobs→ Dispatcher ─outcomes→ Completer ─finish→ store
+ *                              ↑               │ slot freed           │ retry due
+ *                              └───────────────┴───── ClaimHints ─────┘
+ * </pre>
+ *
+ * Beside it, {@link Leases} holds each job from the dispatcher's claim to the completer's release;
+ * the {@link Heartbeat} renews those leases and the {@link ProgressWriter} writes their progress;
+ * the {@link Rescuer}, {@link Pruner}, {@link TableHealthCheck} and {@link RecurringScheduler} keep
+ * the table.
  *
  * <p>Threads: one fetcher, one completer, one heartbeat (alone, so that slow maintenance never
  * delays a lease renewal), one timer for handler timeouts, one for rescue and pruning, and the
@@ -49,7 +63,6 @@ public final class WorkerRuntime {
     private final WorkerConfig config;
     private final Events events;
     private final Object lifecycle = new Object();
-    private final AttemptHost host;
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile State state = State.NEW;
 
@@ -58,6 +71,7 @@ public final class WorkerRuntime {
     private ScheduledThreadPoolExecutor heartbeatThread;
     private ScheduledThreadPoolExecutor timer;
     private ScheduledThreadPoolExecutor maintenance;
+    private Leases leases;
     private Dispatcher dispatcher;
     private Fetcher fetcher;
     private Completer completer;
@@ -71,22 +85,6 @@ public final class WorkerRuntime {
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
         this.events = new Events(config.listener(), config.logPayloads());
-        this.host = new AttemptHost() {
-            @Override
-            public PayloadCodec codec() {
-                return config.codec();
-            }
-
-            @Override
-            public java.time.Instant now() {
-                return config.now();
-            }
-
-            @Override
-            public void extendLease(RunningJob run) {
-                heartbeat.extendNow(run);
-            }
-        };
     }
 
     public WorkerConfig config() {
@@ -156,23 +154,45 @@ public final class WorkerRuntime {
     private void startComponents() {
         warnIfThePoolIsTooSmall();
         String id = config.workerId();
+        JobStore store = config.store();
+        StoreNow now = StoreNow.of(config.clock());
         heartbeatThread = scheduler("pgqueue-heartbeat-" + id);
         timer = scheduler("pgqueue-timeouts-" + id);
         maintenance = scheduler("pgqueue-maintenance-" + id);
         handlerExecutor = config.executor() != null ? config.executor() : newHandlerPool();
-        dispatcher = new Dispatcher(this, handlerExecutor, timer);
-        fetcher = new Fetcher(this);
-        completer = new Completer(this);
-        heartbeat = new Heartbeat(this);
-        Rescuer rescuer = new Rescuer(this);
+
+        leases = new Leases(events);
+        heartbeat = new Heartbeat(store, now, config.leaseDuration(), config.heartbeatInterval(), leases, id);
+        AttemptHost host = attemptHost(config.codec(), now, heartbeat);
+        // The one cycle, bound late: the completer and the dispatcher wake the fetcher, which is built
+        // after them since it needs the dispatcher. This forwarder reads the fetcher field, which is
+        // set below, before any thread that could call it is started; nothing sets it again.
+        ClaimHints toFetcher = new ClaimHints() {
+            @Override
+            public void slotFreed() {
+                fetcher.slotFreed();
+            }
+
+            @Override
+            public void jobDueIn(String queue, Duration delay) {
+                fetcher.jobDueIn(queue, delay);
+            }
+        };
+        completer = new Completer(store, now, leases, events, toFetcher, id);
+        dispatcher = new Dispatcher(config.queues(), config.claimAhead(), config.batchSize(),
+                config.handlers(), host, config.retryPolicy(), config.logPayloads(),
+                handlerExecutor, timer, leases, events, completer, toFetcher);
+        fetcher = new Fetcher(store, now, config.queues().keySet(), config.types(), config.batchSize(),
+                config.leaseDuration(), config.pollInterval(), id, dispatcher);
+        Rescuer rescuer = new Rescuer(store, now, heartbeat, fetcher, events, config.rescueInterval(), id);
 
         if (!config.policies().isEmpty()) {
             // Before the first claim, and failing start() if it cannot be written: a limit is a promise.
-            config.store().policyPutMany(new PolicyParams(config.policies()));
+            store.policyPutMany(new PolicyParams(config.policies()));
         }
         completerThread = threads("pgqueue-completer-" + id, true).newThread(completer);
         completerThread.start();
-        subscription = config.store().subscribe(new StoreListener() {
+        subscription = store.subscribe(new StoreListener() {
             @Override
             public void jobsAvailable(String queue) {
                 fetcher.jobsAvailable(queue);
@@ -197,23 +217,23 @@ public final class WorkerRuntime {
         long rescue = config.rescueInterval().toNanos();
         maintenance.scheduleWithFixedDelay(
                 rescuer::rescue, ThreadLocalRandom.current().nextLong(rescue / 2 + 1), rescue, TimeUnit.NANOSECONDS);
-        ProgressWriter progress = new ProgressWriter(this);
+        ProgressWriter progress = new ProgressWriter(store, now, leases, config.progressInterval(), id);
         long progressEvery = config.progressInterval().toNanos();
         maintenance.scheduleWithFixedDelay(progress::write, progressEvery, progressEvery, TimeUnit.NANOSECONDS);
         if (!config.recurring().isEmpty()) {
             RecurringScheduler recurring =
-                    new RecurringScheduler(config.store(), config.recurring(), config.clock(), config.pollInterval());
+                    new RecurringScheduler(store, config.recurring(), config.clock(), config.pollInterval());
             recurring.round(); // before start() returns: missed ticks are decided before anything else happens
             long round = config.pollInterval().toNanos();
             maintenance.scheduleWithFixedDelay(recurring::round, round, round, TimeUnit.NANOSECONDS);
         }
         if (!config.retention().isEmpty()) {
-            Pruner pruner = new Pruner(this);
+            Pruner pruner = new Pruner(store, now, config.retention(), this::isRunning, config.pruneInterval(), id);
             long prune = config.pruneInterval().toNanos();
             maintenance.scheduleWithFixedDelay(
                     pruner::prune, ThreadLocalRandom.current().nextLong(prune / 2 + 1), prune, TimeUnit.NANOSECONDS);
         }
-        TableHealthCheck health = new TableHealthCheck(this);
+        TableHealthCheck health = new TableHealthCheck(store, events, config.tableHealthInterval());
         long check = config.tableHealthInterval().toNanos();
         maintenance.scheduleWithFixedDelay(health::check, check, check, TimeUnit.NANOSECONDS);
     }
@@ -224,7 +244,7 @@ public final class WorkerRuntime {
      * queued per job it holds; a notification about any other job costs nothing.
      */
     private void cancelHinted(UUID jobId) {
-        RunningJob run = dispatcher.leased(jobId);
+        RunningJob run = leases.get(jobId);
         if (run == null || run.isFinished() || !run.heartbeating() || run.isCancellationRequested()
                 || !run.markCancelCheckQueued()) {
             return;
@@ -279,7 +299,7 @@ public final class WorkerRuntime {
         if (!awaitIdle(deadline)) {
             log.warn("worker {} shutdown timeout passed with {} jobs unfinished; interrupting them",
                     config.workerId(), dispatcher.runningJobs());
-            dispatcher.stopAll(RunningJob.StopReason.SHUTDOWN);
+            leases.stopAll(RunningJob.StopReason.SHUTDOWN);
             if (!awaitIdle(deadline + INTERRUPT_GRACE.toNanos())) {
                 leaveStuckJobsToTheirLeases();
             }
@@ -298,7 +318,7 @@ public final class WorkerRuntime {
      * claims it, forever, without ever counting an attempt; it counts as a failed attempt instead.
      */
     private void failJobsExitingTheJvm() {
-        for (RunningJob run : dispatcher.leased()) {
+        for (RunningJob run : leases.all()) {
             if (!run.isLeaseLost() && run.isExitingJvm()) {
                 log.error("job {}'s handler called System.exit; recording the attempt as failed", run.name());
                 completer.submit(run, Outcomes.retry(run,
@@ -317,7 +337,7 @@ public final class WorkerRuntime {
      * (counted as a failed attempt). Whatever the handler does later is fenced out.
      */
     private void leaveStuckJobsToTheirLeases() {
-        for (RunningJob run : dispatcher.leased()) {
+        for (RunningJob run : leases.all()) {
             if (run.isFinished() || run.isLeaseLost()) {
                 continue;
             }
@@ -408,27 +428,23 @@ public final class WorkerRuntime {
         };
     }
 
-    Events events() {
-        return events;
-    }
+    /** What a running attempt asks of this worker: the codec, "now" for the store, and extending its lease now. */
+    private static AttemptHost attemptHost(PayloadCodec codec, StoreNow now, Heartbeat heartbeat) {
+        return new AttemptHost() {
+            @Override
+            public PayloadCodec codec() {
+                return codec;
+            }
 
-    AttemptHost host() {
-        return host;
-    }
+            @Override
+            public Instant now() {
+                return now.now();
+            }
 
-    Dispatcher dispatcher() {
-        return dispatcher;
-    }
-
-    Fetcher fetcher() {
-        return fetcher;
-    }
-
-    Completer completer() {
-        return completer;
-    }
-
-    Heartbeat heartbeat() {
-        return heartbeat;
+            @Override
+            public void extendLease(RunningJob run) {
+                heartbeat.extendNow(run);
+            }
+        };
     }
 }
