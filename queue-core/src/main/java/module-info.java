@@ -4,6 +4,7 @@
  */
 module dev.pgqueue.core {
     requires transitive com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.datatype.jsr310;
     requires org.slf4j;
     // Parses the cron expressions of recurring jobs; not part of the API.
     requires com.cronutils;

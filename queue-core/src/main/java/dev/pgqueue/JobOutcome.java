@@ -22,7 +22,7 @@ public sealed interface JobOutcome {
     }
 
     /**
-     * The job is {@code completed} with {@code result}, written as JSON (by the worker's
+     * The job is {@code completed} with {@code result}, written as JSON (by the store's
      * {@code ObjectMapper}) to {@code job_queue.result} together with the completion, and only if the
      * worker still holds the job's lease. Producers read it with {@link JobQueue#result} or
      * {@link JobSnapshot#resultJson()}. Keep results small (ids, counts, URLs), as payloads. A result

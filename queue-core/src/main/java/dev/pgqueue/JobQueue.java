@@ -1,9 +1,5 @@
 package dev.pgqueue;
 
-import dev.pgqueue.internal.StandardJobQueue;
-import dev.pgqueue.spi.JobStore;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,13 +8,14 @@ import java.util.UUID;
 /**
  * Puts jobs on the queue. Thread-safe; create one per application and share it.
  *
- * <p>Each call here runs in its own transaction and has committed when it returns. To enqueue in
- * the same transaction as your own writes (so that the job exists if and only if they commit), use
- * the storage module's transactional overloads, e.g. {@code JdbiJobQueue.enqueue(handle, …)}.
+ * <p>Each call here runs in its own transaction and has committed when it returns, unless the queue
+ * is a view bound to a caller's transaction, e.g. {@code JdbiJobQueue.in(handle)}: then it commits or
+ * rolls back with the caller's own writes, so that the job exists if and only if they commit. The
+ * storage module makes queues ({@code JdbiJobQueue.create(store)}).
  *
- * <p>Payloads are written as JSON by Jackson. Arguments are validated before anything is written:
- * a bad argument throws {@link ValidationException} or {@link PayloadException} and leaves the
- * database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
+ * <p>Payloads are written as JSON by the store's Jackson mapper ({@link PayloadMapper}). Arguments
+ * are validated before anything is written: a bad argument throws {@link ValidationException} or
+ * {@link PayloadException} and leaves the database unchanged; a database failure throws {@link StoreException}. A dedupe key held by a job
  * that row-level security hides from the caller (keys are unique per job type across the schema)
  * throws {@link DedupeKeyHeldException}, which trying again does not cure.
  */
@@ -125,63 +122,10 @@ public interface JobQueue {
 
     /**
      * The result the job's handler completed it with ({@link JobOutcome#done(Object)}), mapped from
-     * JSON to {@code resultType} by this queue's {@code ObjectMapper}. Empty if the job does not
+     * JSON to {@code resultType} by the store's {@code ObjectMapper}. Empty if the job does not
      * exist, has not completed, or completed without a result.
      *
      * @throws PayloadException if the stored result does not map to {@code resultType}
      */
     <R> Optional<R> result(UUID jobId, Class<R> resultType);
-
-    /** A queue over {@code store} that maps payloads with pgqueue's default {@link ObjectMapper}. */
-    static JobQueue create(JobStore store) {
-        return builder(store).build();
-    }
-
-    static Builder builder(JobStore store) {
-        return new Builder(store);
-    }
-
-    /** Options for {@link JobQueue}; all have defaults. */
-    final class Builder {
-        private final JobStore store;
-        private ObjectMapper objectMapper;
-        private Clock clock;
-        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
-
-        private Builder(JobStore store) {
-            this.store = dev.pgqueue.internal.Check.notNull("store", store);
-        }
-
-        /**
-         * The mapper for payloads. Default: a plain {@link ObjectMapper} that fails on unknown and
-         * missing properties. Register modules (e.g. JavaTimeModule) on yours as your payloads need.
-         */
-        public Builder objectMapper(ObjectMapper objectMapper) {
-            this.objectMapper = dev.pgqueue.internal.Check.notNull("objectMapper", objectMapper);
-            return this;
-        }
-
-        /**
-         * The clock for "now" (due times of delayed jobs). Default: the database's clock, which is
-         * what production should use; tests pass a settable clock to move time without sleeping.
-         */
-        public Builder clock(Clock clock) {
-            this.clock = dev.pgqueue.internal.Check.notNull("clock", clock);
-            return this;
-        }
-
-        /**
-         * The largest payload to accept, in bytes of JSON (UTF-8). Default
-         * {@value JobQueue#DEFAULT_MAX_PAYLOAD_BYTES}; a bigger payload throws {@link ValidationException}
-         * and nothing is written.
-         */
-        public Builder maxPayloadBytes(int maxPayloadBytes) {
-            this.maxPayloadBytes = dev.pgqueue.internal.Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
-            return this;
-        }
-
-        public JobQueue build() {
-            return new StandardJobQueue(store, objectMapper, clock, maxPayloadBytes);
-        }
-    }
 }

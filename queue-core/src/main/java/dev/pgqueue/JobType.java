@@ -11,8 +11,9 @@ import java.util.Optional;
  * orphan queued jobs), so it is always given explicitly, never derived from a class name. The seed's
  * names ({@code generate-image}, {@code generate-complete-pack}) are valid as they are.
  *
- * <p>A job type may carry how its jobs run: a {@link RetryPolicy} (otherwise the worker's default)
- * and a timeout (otherwise none). Instances are immutable and thread-safe; declare them as
+ * <p>A job type may carry how its jobs run: a {@link RetryPolicy} (otherwise the worker's default),
+ * how many retries they get (otherwise {@value EnqueueOptions#DEFAULT_MAX_RETRIES}; an enqueue may
+ * override it) and a timeout (otherwise none). Instances are immutable and thread-safe; declare them as
  * constants and share them between producers and workers.
  *
  * <pre>{@code
@@ -28,12 +29,17 @@ public final class JobType<P> {
     private final Class<P> payloadType;
     private final RetryPolicy retryPolicy;
     private final Duration timeout;
+    private final int maxRetries;
+    private final boolean permanentPayloadFailures;
 
-    private JobType(String name, Class<P> payloadType, RetryPolicy retryPolicy, Duration timeout) {
+    private JobType(String name, Class<P> payloadType, RetryPolicy retryPolicy, Duration timeout, int maxRetries,
+            boolean permanentPayloadFailures) {
         this.name = name;
         this.payloadType = payloadType;
         this.retryPolicy = retryPolicy;
         this.timeout = timeout;
+        this.maxRetries = maxRetries;
+        this.permanentPayloadFailures = permanentPayloadFailures;
     }
 
     /**
@@ -42,25 +48,51 @@ public final class JobType<P> {
      */
     public static <P> JobType<P> of(String name, Class<P> payloadType) {
         return new JobType<>(
-                Check.jobType("job type name", name), Check.notNull("payloadType", payloadType), null, null);
+                Check.jobType("job type name", name), Check.notNull("payloadType", payloadType), null, null,
+                EnqueueOptions.DEFAULT_MAX_RETRIES, false);
     }
 
     /** A copy whose failed attempts are retried at the times {@code policy} gives. */
     public JobType<P> withRetryPolicy(RetryPolicy policy) {
-        return new JobType<>(name, payloadType, Check.notNull("retryPolicy", policy), timeout);
+        return new JobType<>(name, payloadType, Check.notNull("retryPolicy", policy), timeout, maxRetries,
+                permanentPayloadFailures);
     }
 
     /**
      * A copy whose handler is interrupted, and its attempt failed, once it has run for {@code timeout}.
      */
     public JobType<P> withTimeout(Duration timeout) {
-        return new JobType<>(name, payloadType, retryPolicy, Check.positive("timeout", timeout));
+        return new JobType<>(name, payloadType, retryPolicy, Check.positive("timeout", timeout), maxRetries,
+                permanentPayloadFailures);
     }
 
+    /**
+     * A copy whose jobs get {@code maxRetries} retries after their first run, unless enqueued with
+     * {@link EnqueueOptions#maxRetries(int)}, which wins. Without it: {@value EnqueueOptions#DEFAULT_MAX_RETRIES}.
+     *
+     * @throws ValidationException if it is negative
+     */
+    public JobType<P> withMaxRetries(int maxRetries) {
+        return new JobType<>(name, payloadType, retryPolicy, timeout, Check.atLeast("maxRetries", maxRetries, 0),
+                permanentPayloadFailures);
+    }
+
+    /**
+     * A copy whose jobs fail for good, on the attempt that finds it, when their payload does not map
+     * to {@link #payloadType()}. By default such an attempt fails and is retried like any other: in a
+     * rolling deploy the payload may come from a newer producer that the next deploy of this worker
+     * maps. Choose this for types whose producers are never ahead of their workers.
+     */
+    public JobType<P> withPermanentPayloadFailures() {
+        return new JobType<>(name, payloadType, retryPolicy, timeout, maxRetries, true);
+    }
+
+    /** The stable name stored in {@code job_queue.job_type}. */
     public String name() {
         return name;
     }
 
+    /** The class payloads of this type map to and from. */
     public Class<P> payloadType() {
         return payloadType;
     }
@@ -68,6 +100,22 @@ public final class JobType<P> {
     /** This type's retry policy; empty means the worker's default. */
     public Optional<RetryPolicy> retryPolicy() {
         return Optional.ofNullable(retryPolicy);
+    }
+
+    /**
+     * Retries after the first run for jobs enqueued without {@link EnqueueOptions#maxRetries(int)};
+     * {@value EnqueueOptions#DEFAULT_MAX_RETRIES} unless set with {@link #withMaxRetries(int)}.
+     */
+    public int maxRetries() {
+        return maxRetries;
+    }
+
+    /**
+     * Whether a payload that does not map fails its job for good ({@link #withPermanentPayloadFailures()})
+     * rather than failing one attempt, to be retried; false by default.
+     */
+    public boolean permanentPayloadFailures() {
+        return permanentPayloadFailures;
     }
 
     /** How long one attempt may run; empty means no limit. */
@@ -81,12 +129,14 @@ public final class JobType<P> {
                 && name.equals(other.name)
                 && payloadType.equals(other.payloadType)
                 && Objects.equals(retryPolicy, other.retryPolicy)
-                && Objects.equals(timeout, other.timeout);
+                && Objects.equals(timeout, other.timeout)
+                && maxRetries == other.maxRetries
+                && permanentPayloadFailures == other.permanentPayloadFailures;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, payloadType, retryPolicy, timeout);
+        return Objects.hash(name, payloadType, retryPolicy, timeout, maxRetries, permanentPayloadFailures);
     }
 
     @Override

@@ -6,8 +6,9 @@ import java.time.Duration;
 
 /**
  * Decides <em>when</em> a failed job runs again; never <em>whether</em>. Whether is the job's
- * {@code max_retries} (retries after the first run): once that many attempts have failed, the job is
- * {@code failed} and this policy is not asked.
+ * {@code max_retries} (retries after the first run: its type's {@link JobType#withMaxRetries(int)},
+ * or the enqueue's {@link EnqueueOptions#maxRetries(int)}): once that many attempts have failed, the
+ * job is {@code failed} and this policy is not asked.
  *
  * <p>The default is {@link #DEFAULT}: exponential backoff with full jitter, capped. Set a policy per
  * job type with {@link JobType#withRetryPolicy(RetryPolicy)} or for a whole worker with its builder.
@@ -46,8 +47,9 @@ public interface RetryPolicy {
     }
 
     /**
-     * No backoff: every retry is due at once. To have no retries at all, enqueue with
-     * {@code maxRetries(0)} instead; a retry policy only decides when.
+     * No backoff: every retry is due at once. To have no retries at all, declare the type
+     * {@code withMaxRetries(0)} or enqueue with {@code maxRetries(0)} instead; a retry policy only
+     * decides when.
      */
     static RetryPolicy noBackoff() {
         return RetryPolicies.FixedDelay.NONE;

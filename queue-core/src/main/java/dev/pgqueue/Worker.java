@@ -1,6 +1,5 @@
 package dev.pgqueue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.internal.HandlerRegistration;
 import dev.pgqueue.internal.PayloadCodec;
@@ -173,7 +172,6 @@ public final class Worker implements AutoCloseable {
         private ThreadFactory threadFactory;
         private Clock clock;
         private String workerId;
-        private ObjectMapper objectMapper;
         private WorkerListener listener = new WorkerListener() {};
         private boolean logPayloads;
 
@@ -309,12 +307,6 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException("workerId", "1-200 characters, not blank", workerId);
             }
             this.workerId = workerId;
-            return this;
-        }
-
-        /** The mapper for payloads; see {@link JobQueue.Builder#objectMapper(ObjectMapper)}. */
-        public Builder objectMapper(ObjectMapper objectMapper) {
-            this.objectMapper = Check.notNull("objectMapper", objectMapper);
             return this;
         }
 
@@ -517,7 +509,7 @@ public final class Worker implements AutoCloseable {
                 throw new ValidationException("threadFactory", "unset when an executor is given", threadFactory);
             }
             Map<String, Integer> served = queues.isEmpty() ? Map.of(DEFAULT_QUEUE, DEFAULT_CONCURRENCY) : queues;
-            PayloadCodec codec = new PayloadCodec(objectMapper);
+            PayloadCodec codec = new PayloadCodec(store.objectMapper());
             List<RecurringJob> recurringJobs = new ArrayList<>();
             recurring.values().forEach(r -> recurringJobs.add(r.resolve(codec)));
             WorkerConfig config = new WorkerConfig(
@@ -552,7 +544,8 @@ public final class Worker implements AutoCloseable {
         private record PendingRecurring<P>(
                 String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
             RecurringJob resolve(PayloadCodec codec) {
-                return new RecurringJob(name, type.name(), codec.encode(type, payload), options, schedule);
+                return new RecurringJob(name, type.name(), codec.encode(type, payload),
+                        options.maxRetries().isPresent() ? options : options.maxRetries(type.maxRetries()), schedule);
             }
         }
 

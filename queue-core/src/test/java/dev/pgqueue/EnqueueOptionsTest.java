@@ -18,10 +18,15 @@ class EnqueueOptionsTest {
         void defaults_areTheNamedConstants() {
             EnqueueOptions options = EnqueueOptions.defaults();
 
-            assertThat(options).isEqualTo(new EnqueueOptions("default", 0, null, Duration.ZERO, 3, null, null, null));
-            assertThat(options.queue()).isEqualTo(EnqueueOptions.DEFAULT_QUEUE);
-            assertThat(options.priority()).isEqualTo(EnqueueOptions.DEFAULT_PRIORITY);
-            assertThat(options.maxRetries()).isEqualTo(EnqueueOptions.DEFAULT_MAX_RETRIES);
+            assertThat(options.queue()).isEqualTo(EnqueueOptions.DEFAULT_QUEUE).isEqualTo("default");
+            assertThat(options.priority()).isEqualTo(EnqueueOptions.DEFAULT_PRIORITY).isZero();
+            assertThat(options.runAt()).isNull();
+            assertThat(options.delay()).isZero();
+            assertThat(options.userId()).isNull();
+            assertThat(options.dedupeKey()).isNull();
+            assertThat(options.uniqueness()).isNull();
+            assertThat(options.maxRetries()).as("the job type's, unless set").isEmpty();
+            assertThat(JobType.of("t", String.class).maxRetries()).isEqualTo(EnqueueOptions.DEFAULT_MAX_RETRIES).isEqualTo(3);
         }
     }
 
@@ -35,9 +40,23 @@ class EnqueueOptionsTest {
             EnqueueOptions options = EnqueueOptions.defaults().queue("images").priority(-10).maxRetries(0).userId(user)
                     .delay(Duration.ofMinutes(5));
 
-            assertThat(options).isEqualTo(new EnqueueOptions("images", -10, null, Duration.ofMinutes(5), 0, user, null, null));
-            assertThat(EnqueueOptions.defaults()).as("unchanged").isEqualTo(
-                    new EnqueueOptions("default", 0, null, Duration.ZERO, 3, null, null, null));
+            assertThat(options.queue()).isEqualTo("images");
+            assertThat(options.priority()).isEqualTo(-10);
+            assertThat(options.runAt()).isNull();
+            assertThat(options.delay()).isEqualTo(Duration.ofMinutes(5));
+            assertThat(options.maxRetries()).hasValue(0);
+            assertThat(options.userId()).isEqualTo(user);
+            assertThat(options.dedupeKey()).isNull();
+            assertThat(options.uniqueness()).isNull();
+            assertThat(options).isEqualTo(EnqueueOptions.defaults().userId(user).maxRetries(0).priority(-10)
+                    .delay(Duration.ofMinutes(5)).queue("images")).isNotEqualTo(EnqueueOptions.defaults());
+            assertThat(EnqueueOptions.defaults()).as("unchanged").satisfies(d -> {
+                assertThat(d.queue()).isEqualTo("default");
+                assertThat(d.priority()).isZero();
+                assertThat(d.delay()).isZero();
+                assertThat(d.maxRetries()).isEmpty();
+                assertThat(d.userId()).isNull();
+            });
         }
 
         @Test
@@ -78,7 +97,7 @@ class EnqueueOptionsTest {
         void maxRetries_mustNotBeNegative() {
             assertThatThrownBy(() -> EnqueueOptions.defaults().maxRetries(-1))
                     .isInstanceOf(ValidationException.class).hasMessage("expected maxRetries to be >= 0, got: -1");
-            assertThat(EnqueueOptions.defaults().maxRetries(0).maxRetries()).isZero();
+            assertThat(EnqueueOptions.defaults().maxRetries(0).maxRetries()).hasValue(0);
         }
 
         @Test
@@ -106,10 +125,10 @@ class EnqueueOptionsTest {
         }
 
         @Test
-        void constructor_validatesToo() {
-            assertThatThrownBy(() -> new EnqueueOptions("bad queue", 0, null, Duration.ZERO, 3, null, null, null))
+        void withers_validate() {
+            assertThatThrownBy(() -> EnqueueOptions.defaults().queue("bad queue"))
                     .isInstanceOf(ValidationException.class).hasMessageStartingWith("expected queue to be");
-            assertThatThrownBy(() -> new EnqueueOptions("default", 0, null, Duration.ZERO, -2, null, null, null))
+            assertThatThrownBy(() -> EnqueueOptions.defaults().maxRetries(-2))
                     .isInstanceOf(ValidationException.class).hasMessage("expected maxRetries to be >= 0, got: -2");
         }
     }

@@ -75,6 +75,20 @@ class JobTypeTest {
                 .isInstanceOf(ValidationException.class).hasMessage("expected timeout to be > 0, got: null");
         assertThatThrownBy(() -> type.withRetryPolicy(null))
                 .isInstanceOf(ValidationException.class).hasMessage("expected retryPolicy to be non-null, got: null");
+        assertThatThrownBy(() -> type.withMaxRetries(-1))
+                .isInstanceOf(ValidationException.class).hasMessage("expected maxRetries to be >= 0, got: -1");
+    }
+
+    @Test
+    void withMaxRetries_setsTheDefaultForItsJobs_andKeepsTheRest() {
+        JobType<GenerateImage> plain = JobType.of("generate-image", GenerateImage.class).withTimeout(Duration.ofSeconds(5));
+
+        JobType<GenerateImage> patient = plain.withMaxRetries(10);
+
+        assertThat(plain.maxRetries()).isEqualTo(EnqueueOptions.DEFAULT_MAX_RETRIES);
+        assertThat(patient.maxRetries()).isEqualTo(10);
+        assertThat(patient.timeout()).contains(Duration.ofSeconds(5));
+        assertThat(patient).isNotEqualTo(plain).isEqualTo(plain.withMaxRetries(10));
     }
 
     @Test

@@ -141,7 +141,10 @@ final class Dispatcher {
         if (budget == 0 || average < 0) {
             return 0;
         }
-        long jobs = budget / Math.max(average, 1_000) * lane.concurrency;
+        // Multiplied before dividing: budget / average alone truncates to 0 once a handler takes longer
+        // than the claim-ahead time (a 1 ms job on a busy machine, 10 threads: 12 ms), and each freed
+        // slot then cost a claim round trip of one or two jobs while the slot's thread waited for it.
+        long jobs = budget * lane.concurrency / Math.max(average, 1_000);
         return (int) Math.min(jobs, batchSize);
     }
 
@@ -287,7 +290,7 @@ final class Dispatcher {
                             + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
                             run.registration().type().payloadType().getSimpleName());
                 }
-                return run.finish(FinishKind.FAIL, Outcomes.truncate(run.payloadError().getMessage()), Duration.ZERO);
+                return Outcomes.payloadError(run, retryPolicy);
             }
             return handle(run, job);
         } finally {

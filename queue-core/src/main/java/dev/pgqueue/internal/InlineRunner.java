@@ -9,7 +9,6 @@ import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.ExtendLeaseParams;
 import dev.pgqueue.spi.JobStore.Finish;
-import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishParams;
 import dev.pgqueue.spi.JobStore.LeaseRef;
 import java.time.Clock;
@@ -87,7 +86,7 @@ public final class InlineRunner {
         run.begin(Thread.currentThread());
         try {
             if (run.payloadError() != null) {
-                finish = run.finish(FinishKind.FAIL, Outcomes.truncate(run.payloadError().getMessage()), Duration.ZERO);
+                finish = Outcomes.payloadError(run, defaultPolicy);
             } else {
                 JobOutcome outcome = null;
                 Throwable error = null;

@@ -73,6 +73,19 @@ final class Outcomes {
         return run.finish(FinishKind.CANCEL, truncate(cancel.reason()), Duration.ZERO);
     }
 
+    /**
+     * A payload that does not map to its type's class: a failed attempt, retried as usual, because in
+     * a rolling deploy the next version of the class (or of the producer) may well map it; or a
+     * failure for good at once if the type says so ({@link dev.pgqueue.JobType#withPermanentPayloadFailures()}).
+     */
+    static Finish payloadError(RunningJob run, RetryPolicy defaultPolicy) {
+        String message = run.payloadError().getMessage();
+        if (run.registration().type().permanentPayloadFailures()) {
+            return run.finish(FinishKind.FAIL, truncate(message), Duration.ZERO);
+        }
+        return retry(run, message, defaultPolicy);
+    }
+
     static Finish retry(RunningJob run, String message, RetryPolicy defaultPolicy) {
         RetryPolicy policy = run.registration().type().retryPolicy().orElse(defaultPolicy);
         Duration delay = RetryPolicies.delay(policy, run.claimed().retryCount() + 1);

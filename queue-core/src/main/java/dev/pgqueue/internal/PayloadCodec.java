@@ -1,12 +1,12 @@
 package dev.pgqueue.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobType;
 import dev.pgqueue.PayloadException;
+import dev.pgqueue.PayloadMapper;
 import dev.pgqueue.ValidationException;
 import java.util.Iterator;
 import java.util.Map;
@@ -19,25 +19,21 @@ import java.util.UUID;
 public final class PayloadCodec {
 
     /** Shared: an ObjectMapper is thread-safe once configured, and costly to create. */
-    private static final ObjectMapper DEFAULT_MAPPER = defaultMapper();
+    private static final ObjectMapper DEFAULT_MAPPER = PayloadMapper.create();
 
     private final ObjectMapper mapper;
 
-    /** @param mapper the application's mapper, or null for {@link #defaultMapper()} */
+    /** @param mapper the application's mapper (a store's), or null for {@link #defaultMapper()} */
     public PayloadCodec(ObjectMapper mapper) {
         this.mapper = mapper != null ? mapper : DEFAULT_MAPPER;
     }
 
     /**
-     * The default mapper: strict about shape, so that a payload written by another producer in the
-     * wrong shape fails loudly instead of running with zeros and nulls.
+     * The shared instance of {@link PayloadMapper#create()}, for stores that are not given a mapper.
+     * Never to be reconfigured.
      */
     public static ObjectMapper defaultMapper() {
-        return new ObjectMapper()
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        return DEFAULT_MAPPER;
     }
 
     /**

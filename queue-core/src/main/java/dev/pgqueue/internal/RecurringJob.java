@@ -5,7 +5,6 @@ import dev.pgqueue.JobStatus;
 import dev.pgqueue.Schedule;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.spi.JobStore.NewJob;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -78,8 +77,10 @@ public record RecurringJob(String name, String type, String payloadJson, Enqueue
 
     /** The job for {@code tick}: due at the tick, unique by its key in every status. */
     public NewJob jobFor(Instant tick) {
-        return new NewJob(UuidV7.next(), type, options.queue(), payloadJson, options.priority(), tick, Duration.ZERO,
-                options.maxRetries(), options.userId(), key(tick), EVERY_STATUS, null, java.util.List.of(), null,
-                options.partitionKey());
+        NewJob.Builder job = NewJob.builder(UuidV7.next(), type, payloadJson).queue(options.queue())
+                .priority(options.priority()).runAt(tick).userId(options.userId()).dedupeKey(key(tick))
+                .uniqueStates(EVERY_STATUS).partitionKey(options.partitionKey());
+        options.maxRetries().ifPresent(job::maxRetries);
+        return job.build();
     }
 }

@@ -1,6 +1,5 @@
 package dev.pgqueue.internal;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.Batch;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
@@ -36,13 +35,10 @@ public final class StandardJobQueue implements JobQueue {
     private final Clock clock;
     private final int maxPayloadBytes;
 
-    public StandardJobQueue(JobStore store, ObjectMapper mapper, Clock clock) {
-        this(store, mapper, clock, JobQueue.DEFAULT_MAX_PAYLOAD_BYTES);
-    }
-
-    public StandardJobQueue(JobStore store, ObjectMapper mapper, Clock clock, int maxPayloadBytes) {
+    /** A queue over {@code store} that maps payloads with the store's {@link JobStore#objectMapper()}. */
+    public StandardJobQueue(JobStore store, Clock clock, int maxPayloadBytes) {
         this.store = Check.notNull("store", store);
-        this.codec = new PayloadCodec(mapper);
+        this.codec = new PayloadCodec(store.objectMapper());
         this.clock = clock;
         this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
     }
@@ -215,24 +211,22 @@ public final class StandardJobQueue implements JobQueue {
         long bytes = PayloadCodec.utf8Length(json);
         if (bytes > maxPayloadBytes) {
             throw new ValidationException("payload of job type " + type.name(),
-                    "at most " + maxPayloadBytes + " bytes of JSON (JobQueue.Builder.maxPayloadBytes)", bytes);
+                    "at most " + maxPayloadBytes + " bytes of JSON (JdbiJobQueue.Builder.maxPayloadBytes)", bytes);
         }
-        return new NewJob(
-                UuidV7.next(),
-                type.name(),
-                options.queue(),
-                json,
-                options.priority(),
-                options.runAt(),
-                options.delay(),
-                options.maxRetries(),
-                options.userId(),
-                dedupeKey,
-                uniqueness == null ? null : uniqueness.states(),
-                uniqueness == null ? null : uniqueness.period(),
-                options.dependsOn(),
-                options.dependsOn().isEmpty() ? null : options.effectiveDependencyFailure(),
-                options.partitionKey());
+        return NewJob.builder(UuidV7.next(), type.name(), json)
+                .queue(options.queue())
+                .priority(options.priority())
+                .runAt(options.runAt())
+                .delay(options.delay())
+                .maxRetries(options.maxRetries().orElse(type.maxRetries()))
+                .userId(options.userId())
+                .dedupeKey(dedupeKey)
+                .uniqueStates(uniqueness == null ? null : uniqueness.states())
+                .uniqueFor(uniqueness == null ? null : uniqueness.period())
+                .dependsOn(options.dependsOn())
+                .onDependencyFailure(options.dependsOn().isEmpty() ? null : options.effectiveDependencyFailure())
+                .partitionKey(options.partitionKey())
+                .build();
     }
 
     private Instant now() {

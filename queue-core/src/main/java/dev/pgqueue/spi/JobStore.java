@@ -1,12 +1,15 @@
 package dev.pgqueue.spi;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.EnqueueOptions.DependencyFailure;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.internal.PayloadCodec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -155,6 +158,14 @@ public interface JobStore {
     }
 
     /**
+     * The Jackson mapper for payloads and results that every queue, worker and tester over this store
+     * uses: set once, on the store. Default: a shared {@link dev.pgqueue.PayloadMapper#create()}.
+     */
+    default ObjectMapper objectMapper() {
+        return PayloadCodec.defaultMapper();
+    }
+
+    /**
      * How many connections this store can lend its callers at once, if it can tell: its pool's
      * maximum size, less the connection it keeps for notifications while anyone is subscribed. A
      * worker warns at start when that is fewer than it may use at once.
@@ -178,54 +189,267 @@ public interface JobStore {
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * A job to insert.
-     *
-     * @param runAt        when it becomes due, or null for {@code now + delay}
-     * @param dedupeKey    null, or the key that makes it unique among jobs of its type
-     * @param uniqueStates with a dedupe key: the statuses in which it blocks duplicates (must hold
-     *                     {@code PENDING}); null for the default, pending and processing. A job that
-     *                     is inserted {@code waiting} blocks duplicates while waiting, too
-     * @param uniqueFor    with a dedupe key: how long after {@code now} its uniqueness lasts at most;
-     *                     null for no limit
-     * @param dependsOn    the jobs it waits for: ids of existing jobs or of other jobs of the same
-     *                     insert, distinct; empty for none
-     * @param onDependencyFailure what happens to it when a dependency fails for good or is
-     *                     cancelled; null for {@link DependencyFailure#CANCEL}
-     * @param partitionKey the tenant for fair claiming, or null for {@code userId}
+     * A job to insert. Immutable; made with {@link #builder(UUID, String, String)}, whose setters
+     * default every optional value, so that a new column is a new setter and breaks no caller.
      */
-    record NewJob(
-            UUID id,
-            String type,
-            String queue,
-            String payloadJson,
-            int priority,
-            Instant runAt,
-            Duration delay,
-            int maxRetries,
-            UUID userId,
-            String dedupeKey,
-            Set<JobStatus> uniqueStates,
-            Duration uniqueFor,
-            List<UUID> dependsOn,
-            DependencyFailure onDependencyFailure,
-            String partitionKey) {
-        public NewJob {
-            uniqueStates = uniqueStates == null ? null : Set.copyOf(uniqueStates);
-            dependsOn = dependsOn == null ? List.of() : List.copyOf(dependsOn);
+    final class NewJob {
+        private final UUID id;
+        private final String type;
+        private final String queue;
+        private final String payloadJson;
+        private final int priority;
+        private final Instant runAt;
+        private final Duration delay;
+        private final int maxRetries;
+        private final UUID userId;
+        private final String dedupeKey;
+        private final Set<JobStatus> uniqueStates;
+        private final Duration uniqueFor;
+        private final List<UUID> dependsOn;
+        private final DependencyFailure onDependencyFailure;
+        private final String partitionKey;
+
+        private NewJob(Builder b) {
+            this.id = Objects.requireNonNull(b.id, "id");
+            this.type = Objects.requireNonNull(b.type, "type");
+            this.queue = b.queue;
+            this.payloadJson = Objects.requireNonNull(b.payloadJson, "payloadJson");
+            this.priority = b.priority;
+            this.runAt = b.runAt;
+            this.delay = b.delay;
+            this.maxRetries = b.maxRetries;
+            this.userId = b.userId;
+            this.dedupeKey = b.dedupeKey;
+            this.uniqueStates = b.uniqueStates == null ? null : Set.copyOf(b.uniqueStates);
+            this.uniqueFor = b.uniqueFor;
+            this.dependsOn = b.dependsOn == null ? List.of() : List.copyOf(b.dependsOn);
+            this.onDependencyFailure = b.onDependencyFailure;
+            this.partitionKey = b.partitionKey;
         }
 
-        /** A job without dependencies or partition key. */
-        public NewJob(UUID id, String type, String queue, String payloadJson, int priority, Instant runAt,
-                Duration delay, int maxRetries, UUID userId, String dedupeKey, Set<JobStatus> uniqueStates,
-                Duration uniqueFor) {
-            this(id, type, queue, payloadJson, priority, runAt, delay, maxRetries, userId, dedupeKey, uniqueStates,
-                    uniqueFor, List.of(), null, null);
+        /**
+         * A job of type {@code type} with the given id and payload (JSON text), in the default queue,
+         * due at once, with default priority and retries and nothing else set.
+         */
+        public static Builder builder(UUID id, String type, String payloadJson) {
+            return new Builder(id, type, payloadJson);
         }
 
-        /** A job without a dedupe key, dependencies or partition key. */
-        public NewJob(UUID id, String type, String queue, String payloadJson, int priority, Instant runAt,
-                Duration delay, int maxRetries, UUID userId) {
-            this(id, type, queue, payloadJson, priority, runAt, delay, maxRetries, userId, null, null, null);
+        /** A builder that starts from this job's values. */
+        public Builder toBuilder() {
+            return new Builder(id, type, payloadJson).queue(queue).priority(priority).runAt(runAt).delay(delay)
+                    .maxRetries(maxRetries).userId(userId).dedupeKey(dedupeKey).uniqueStates(uniqueStates)
+                    .uniqueFor(uniqueFor).dependsOn(dependsOn).onDependencyFailure(onDependencyFailure)
+                    .partitionKey(partitionKey);
+        }
+
+        /** The job's id, chosen by the caller (a UUIDv7). */
+        public UUID id() {
+            return id;
+        }
+
+        /** The job type's name. */
+        public String type() {
+            return type;
+        }
+
+        /** The queue. */
+        public String queue() {
+            return queue;
+        }
+
+        /** The payload as JSON text. */
+        public String payloadJson() {
+            return payloadJson;
+        }
+
+        /** Lower runs first. */
+        public int priority() {
+            return priority;
+        }
+
+        /** When it becomes due, or null for {@code now + delay}. */
+        public Instant runAt() {
+            return runAt;
+        }
+
+        /** How long after {@code now} it becomes due when {@code runAt} is null. */
+        public Duration delay() {
+            return delay;
+        }
+
+        /** Retries after the first run. */
+        public int maxRetries() {
+            return maxRetries;
+        }
+
+        /** The user it belongs to, or null. */
+        public UUID userId() {
+            return userId;
+        }
+
+        /** Null, or the key that makes it unique among jobs of its type. */
+        public String dedupeKey() {
+            return dedupeKey;
+        }
+
+        /**
+         * With a dedupe key: the statuses in which it blocks duplicates (must hold {@code PENDING});
+         * null for the default, pending and processing. A job that is inserted {@code waiting} blocks
+         * duplicates while waiting, too.
+         */
+        public Set<JobStatus> uniqueStates() {
+            return uniqueStates;
+        }
+
+        /** With a dedupe key: how long after {@code now} its uniqueness lasts at most; null for no limit. */
+        public Duration uniqueFor() {
+            return uniqueFor;
+        }
+
+        /**
+         * The jobs it waits for: ids of existing jobs or of other jobs of the same insert, distinct;
+         * empty for none.
+         */
+        public List<UUID> dependsOn() {
+            return dependsOn;
+        }
+
+        /**
+         * What happens to it when a dependency fails for good or is cancelled; null for
+         * {@link DependencyFailure#CANCEL}.
+         */
+        public DependencyFailure onDependencyFailure() {
+            return onDependencyFailure;
+        }
+
+        /** The tenant for fair claiming, or null for {@code userId}. */
+        public String partitionKey() {
+            return partitionKey;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof NewJob j && id.equals(j.id) && type.equals(j.type) && Objects.equals(queue, j.queue)
+                    && payloadJson.equals(j.payloadJson) && priority == j.priority && Objects.equals(runAt, j.runAt)
+                    && Objects.equals(delay, j.delay) && maxRetries == j.maxRetries && Objects.equals(userId, j.userId)
+                    && Objects.equals(dedupeKey, j.dedupeKey) && Objects.equals(uniqueStates, j.uniqueStates)
+                    && Objects.equals(uniqueFor, j.uniqueFor) && dependsOn.equals(j.dependsOn)
+                    && onDependencyFailure == j.onDependencyFailure && Objects.equals(partitionKey, j.partitionKey);
+        }
+
+        @Override
+        public int hashCode() {
+            return id.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "NewJob[id=" + id + ", type=" + type + ", queue=" + queue + ", priority=" + priority + ", runAt="
+                    + runAt + ", delay=" + delay + ", maxRetries=" + maxRetries + ", dedupeKey=" + dedupeKey
+                    + ", dependsOn=" + dependsOn + "]";
+        }
+
+        /** Sets a {@link NewJob}'s optional values; every one has a default. Not thread-safe. */
+        public static final class Builder {
+            private final UUID id;
+            private final String type;
+            private final String payloadJson;
+            private String queue = dev.pgqueue.EnqueueOptions.DEFAULT_QUEUE;
+            private int priority = dev.pgqueue.EnqueueOptions.DEFAULT_PRIORITY;
+            private Instant runAt;
+            private Duration delay = Duration.ZERO;
+            private int maxRetries = dev.pgqueue.EnqueueOptions.DEFAULT_MAX_RETRIES;
+            private UUID userId;
+            private String dedupeKey;
+            private Set<JobStatus> uniqueStates;
+            private Duration uniqueFor;
+            private List<UUID> dependsOn = List.of();
+            private DependencyFailure onDependencyFailure;
+            private String partitionKey;
+
+            private Builder(UUID id, String type, String payloadJson) {
+                this.id = id;
+                this.type = type;
+                this.payloadJson = payloadJson;
+            }
+
+            /** See {@link NewJob#queue()}. Default {@code default}. */
+            public Builder queue(String queue) {
+                this.queue = queue;
+                return this;
+            }
+
+            /** See {@link NewJob#priority()}. Default 0. */
+            public Builder priority(int priority) {
+                this.priority = priority;
+                return this;
+            }
+
+            /** See {@link NewJob#runAt()}. Default null. */
+            public Builder runAt(Instant runAt) {
+                this.runAt = runAt;
+                return this;
+            }
+
+            /** See {@link NewJob#delay()}. Default zero. */
+            public Builder delay(Duration delay) {
+                this.delay = delay;
+                return this;
+            }
+
+            /** See {@link NewJob#maxRetries()}. Default 3. */
+            public Builder maxRetries(int maxRetries) {
+                this.maxRetries = maxRetries;
+                return this;
+            }
+
+            /** See {@link NewJob#userId()}. Default null. */
+            public Builder userId(UUID userId) {
+                this.userId = userId;
+                return this;
+            }
+
+            /** See {@link NewJob#dedupeKey()}. Default null. */
+            public Builder dedupeKey(String dedupeKey) {
+                this.dedupeKey = dedupeKey;
+                return this;
+            }
+
+            /** See {@link NewJob#uniqueStates()}. Default null. */
+            public Builder uniqueStates(Set<JobStatus> uniqueStates) {
+                this.uniqueStates = uniqueStates;
+                return this;
+            }
+
+            /** See {@link NewJob#uniqueFor()}. Default null. */
+            public Builder uniqueFor(Duration uniqueFor) {
+                this.uniqueFor = uniqueFor;
+                return this;
+            }
+
+            /** See {@link NewJob#dependsOn()}. Default empty. */
+            public Builder dependsOn(List<UUID> dependsOn) {
+                this.dependsOn = dependsOn;
+                return this;
+            }
+
+            /** See {@link NewJob#onDependencyFailure()}. Default null. */
+            public Builder onDependencyFailure(DependencyFailure onDependencyFailure) {
+                this.onDependencyFailure = onDependencyFailure;
+                return this;
+            }
+
+            /** See {@link NewJob#partitionKey()}. Default null. */
+            public Builder partitionKey(String partitionKey) {
+                this.partitionKey = partitionKey;
+                return this;
+            }
+
+            /** The job. */
+            public NewJob build() {
+                return new NewJob(this);
+            }
         }
     }
 

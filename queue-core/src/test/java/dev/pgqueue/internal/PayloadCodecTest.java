@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class PayloadCodecTest {
 
+    record Stamped(java.time.Instant at, java.time.Duration every) {}
+
     record GenerateImage(String imageId, int size) {}
 
     record GeneratePack(String projectId, List<String> imageIds, Map<String, String> options) {}
@@ -108,8 +110,20 @@ class PayloadCodecTest {
         }
 
         @Test
-        void decode_rejectsAnExtraField() {
-            assertDecodeFails("{\"imageId\": \"x\", \"size\": 1, \"colour\": \"red\"}", "colour");
+        void decode_ignoresAnExtraField_forPayloadEvolution() {
+            assertThat(codec.decode(GENERATE_IMAGE, jobId, "{\"imageId\": \"x\", \"size\": 1, \"colour\": \"red\"}"))
+                    .isEqualTo(new GenerateImage("x", 1));
+        }
+
+        @Test
+        void javaTime_roundTripsAsIsoStrings_withNoConfiguration() {
+            JobType<Stamped> type = JobType.of("stamped", Stamped.class);
+            Stamped stamped = new Stamped(java.time.Instant.parse("2030-01-01T00:00:00.5Z"), java.time.Duration.ofSeconds(90));
+
+            String json = codec.encode(type, stamped);
+
+            assertThat(json).isEqualTo("{\"at\":\"2030-01-01T00:00:00.500Z\",\"every\":\"PT1M30S\"}");
+            assertThat(codec.decode(type, jobId, json)).isEqualTo(stamped);
         }
 
         @Test

@@ -1,12 +1,12 @@
 package dev.pgqueue.jdbi;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.Batch;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobType;
+import dev.pgqueue.ValidationException;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.internal.StandardJobQueue;
 import dev.pgqueue.spi.JobStore;
@@ -19,47 +19,71 @@ import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 
 /**
- * The {@link JobQueue} for PostgreSQL, with transactional twins: every {@code enqueue} also takes a
- * JDBI {@link Handle} or a plain JDBC {@link Connection}, and then runs in that connection's
- * current transaction, so that the job exists if and only if the caller's own writes commit.
+ * The {@link JobQueue} for PostgreSQL, and the one way to make a queue: {@link #create(JdbiJobStore)}
+ * or {@link #builder(JdbiJobStore)}, over the store that holds the jobs. Each call commits on its own;
+ * {@link #in(Handle)} and {@link #in(Connection)} give the same {@link JobQueue} bound to a caller's
+ * transaction, so that a job exists if and only if the caller's own writes commit:
  *
  * <pre>{@code
  * jdbi.useTransaction(handle -> {
  *     handle.execute("UPDATE projects SET status = 'PROCESSING' WHERE id = ?", projectId);
- *     queue.enqueue(handle, GENERATE_PACK, new GeneratePack(projectId));
+ *     queue.in(handle).enqueue(GENERATE_PACK, new GeneratePack(projectId));
  * }); // both or neither
  * }</pre>
  *
  * A job enqueued in a transaction may depend on jobs enqueued earlier in it
  * ({@link EnqueueOptions#dependsOn}); {@code enqueueBatch} does that for a fan-out and its callback.
  * Workers in this process are woken when that transaction commits (and other processes by the
- * insert trigger's NOTIFY, which PostgreSQL delivers at commit). Thread-safe; the twins are as
- * thread-safe as the handle or connection passed in. Validation, errors and payload mapping are
+ * insert trigger's NOTIFY, which PostgreSQL delivers at commit). Thread-safe; a bound view is as
+ * thread-safe as the handle or connection it is bound to. Validation, errors and payload mapping are
  * as described on {@link JobQueue}.
  */
 public final class JdbiJobQueue implements JobQueue {
 
     private final JdbiJobStore store;
-    private final ObjectMapper objectMapper;
     private final Clock clock;
     private final int maxPayloadBytes;
     private final JobQueue queue;
 
-    private JdbiJobQueue(JdbiJobStore store, ObjectMapper objectMapper, Clock clock, int maxPayloadBytes) {
+    private JdbiJobQueue(JdbiJobStore store, Clock clock, int maxPayloadBytes) {
         this.store = store;
-        this.objectMapper = objectMapper;
         this.clock = clock;
         this.maxPayloadBytes = maxPayloadBytes;
-        this.queue = new StandardJobQueue(store, objectMapper, clock, maxPayloadBytes);
+        this.queue = new StandardJobQueue(store, clock, maxPayloadBytes);
     }
 
-    /** A queue over {@code store} with pgqueue's default {@link ObjectMapper} and the database's clock. */
+    /**
+     * A queue over {@code store} with the database's clock; payloads are mapped by the store's
+     * {@link JdbiJobStore#objectMapper() mapper}.
+     */
     public static JdbiJobQueue create(JdbiJobStore store) {
         return builder(store).build();
     }
 
+    /** Options for a queue over {@code store}; see {@link Builder}. */
     public static Builder builder(JdbiJobStore store) {
         return new Builder(store);
+    }
+
+    /**
+     * This queue, running every operation on {@code handle}'s connection and in its transaction (if
+     * one is open): what it enqueues commits or rolls back with the caller's own writes. A job holding
+     * a dedupe key that another transaction has not committed yet makes {@code enqueueUnique} wait for
+     * that transaction's end. Valid while the handle is open; as thread-safe as the handle. Reads
+     * ({@link JobQueue#dependencies}, {@link JobQueue#find}) see the transaction's own writes and
+     * borrow no second connection from the pool.
+     */
+    public JobQueue in(Handle handle) {
+        return bound(store.bound(Check.notNull("handle", handle)));
+    }
+
+    /**
+     * This queue, running every operation on {@code connection} and in its current transaction: for
+     * applications that manage transactions themselves (a Spring-managed {@code Connection}, say).
+     * The connection is neither committed nor closed here.
+     */
+    public JobQueue in(Connection connection) {
+        return bound(store.bound(Check.notNull("connection", connection)));
     }
 
     @Override
@@ -114,100 +138,13 @@ public final class JdbiJobQueue implements JobQueue {
         return queue.result(jobId, resultType);
     }
 
-    /** Enqueues one job in {@code handle}'s transaction; returns its id. */
-    public <P> UUID enqueue(Handle handle, JobType<P> type, P payload) {
-        return in(store.bound(Check.notNull("handle", handle))).enqueue(type, payload);
-    }
-
-    /** Enqueues one job in {@code handle}'s transaction; returns its id. */
-    public <P> UUID enqueue(Handle handle, JobType<P> type, P payload, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("handle", handle))).enqueue(type, payload, options);
-    }
-
-    /** Enqueues many jobs in one round trip, in {@code handle}'s transaction; returns their ids in order. */
-    public <P> List<UUID> enqueueAll(Handle handle, JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("handle", handle))).enqueueAll(type, payloads, options);
-    }
-
-    /**
-     * Enqueues one job in {@code handle}'s transaction unless a job of the same type holds its dedupe
-     * key; see {@link JobQueue#enqueueUnique}. A job holding the key that another transaction has not
-     * committed yet makes this call wait for that transaction's end.
-     */
-    public <P> EnqueueResult enqueueUnique(Handle handle, JobType<P> type, P payload, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("handle", handle))).enqueueUnique(type, payload, options);
-    }
-
-    /** Enqueues unique jobs in {@code handle}'s transaction; see {@link JobQueue#enqueueAllUnique}. */
-    public <P> Map<String, EnqueueResult> enqueueAllUnique(
-            Handle handle, JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("handle", handle))).enqueueAllUnique(type, payloadsByDedupeKey, options);
-    }
-
-    /**
-     * Enqueues a batch and its callback in {@code handle}'s transaction; see {@link JobQueue#enqueueBatch}.
-     * The batch exists, and its jobs can run, once that transaction commits.
-     */
-    public <P, C> Batch enqueueBatch(Handle handle, JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
-            JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions) {
-        return in(store.bound(Check.notNull("handle", handle)))
-                .enqueueBatch(type, payloads, options, callbackType, callbackPayload, callbackOptions);
-    }
-
-    /** Enqueues one job in {@code connection}'s current transaction; returns its id. */
-    public <P> UUID enqueue(Connection connection, JobType<P> type, P payload) {
-        return in(store.bound(Check.notNull("connection", connection))).enqueue(type, payload);
-    }
-
-    /** Enqueues one job in {@code connection}'s current transaction; returns its id. */
-    public <P> UUID enqueue(Connection connection, JobType<P> type, P payload, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("connection", connection))).enqueue(type, payload, options);
-    }
-
-    /** Enqueues many jobs in one round trip, in {@code connection}'s current transaction. */
-    public <P> List<UUID> enqueueAll(
-            Connection connection, JobType<P> type, List<? extends P> payloads, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("connection", connection))).enqueueAll(type, payloads, options);
-    }
-
-    /**
-     * Enqueues one job in {@code connection}'s current transaction unless a job of the same type holds
-     * its dedupe key; see {@link JobQueue#enqueueUnique}.
-     */
-    public <P> EnqueueResult enqueueUnique(Connection connection, JobType<P> type, P payload, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("connection", connection))).enqueueUnique(type, payload, options);
-    }
-
-    /** Enqueues unique jobs in {@code connection}'s current transaction; see {@link JobQueue#enqueueAllUnique}. */
-    public <P> Map<String, EnqueueResult> enqueueAllUnique(Connection connection, JobType<P> type,
-            Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options) {
-        return in(store.bound(Check.notNull("connection", connection))).enqueueAllUnique(type, payloadsByDedupeKey, options);
-    }
-
-    /** Enqueues a batch and its callback in {@code connection}'s current transaction; see {@link JobQueue#enqueueBatch}. */
-    public <P, C> Batch enqueueBatch(Connection connection, JobType<P> type, List<? extends P> payloads,
-            EnqueueOptions options, JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions) {
-        return in(store.bound(Check.notNull("connection", connection)))
-                .enqueueBatch(type, payloads, options, callbackType, callbackPayload, callbackOptions);
-    }
-
-    /**
-     * The jobs {@code jobId} depends on, read on {@code handle}'s connection and in its transaction:
-     * for a batch's callback that decides inside {@code completeInTransaction} or a transactional
-     * handler without borrowing a second connection from the pool.
-     */
-    public List<JobSnapshot> dependencies(Handle handle, UUID jobId) {
-        return in(store.bound(Check.notNull("handle", handle))).dependencies(jobId);
-    }
-
-    private JobQueue in(JobStore bound) {
-        return new StandardJobQueue(bound, objectMapper, clock, maxPayloadBytes);
+    private JobQueue bound(JobStore bound) {
+        return new StandardJobQueue(bound, clock, maxPayloadBytes);
     }
 
     /** Options for {@link JdbiJobQueue}; all have defaults. */
     public static final class Builder {
         private final JdbiJobStore store;
-        private ObjectMapper objectMapper;
         private Clock clock;
         /** Null: the database's limit (job_queue_setting.max_payload_bytes), read at build. */
         private Integer maxPayloadBytes;
@@ -216,32 +153,30 @@ public final class JdbiJobQueue implements JobQueue {
             this.store = Check.notNull("store", store);
         }
 
-        /** See {@link JobQueue.Builder#objectMapper(ObjectMapper)}. */
-        public Builder objectMapper(ObjectMapper objectMapper) {
-            this.objectMapper = Check.notNull("objectMapper", objectMapper);
-            return this;
-        }
-
-        /** See {@link JobQueue.Builder#clock(Clock)}. */
+        /**
+         * The clock for "now" (due times of delayed jobs). Default: the database's clock, which is
+         * what production should use; tests pass a settable clock to move time without sleeping.
+         */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
             return this;
         }
 
         /**
-         * See {@link JobQueue.Builder#maxPayloadBytes(int)}. Default: the database's limit
+         * The largest payload to accept, in bytes of JSON (UTF-8); a bigger payload throws
+         * {@link ValidationException} and nothing is written. Default: the database's limit
          * ({@code job_queue_setting.max_payload_bytes}, which every insert is checked against), read
-         * once when the queue is built, so that a payload over it fails early with a
-         * {@code ValidationException}.
+         * once when the queue is built, so that a payload over it fails early.
          */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
             return this;
         }
 
+        /** The queue. */
         public JdbiJobQueue build() {
             int limit = maxPayloadBytes != null ? maxPayloadBytes : store.maxPayloadBytes();
-            return new JdbiJobQueue(store, objectMapper, clock, limit);
+            return new JdbiJobQueue(store, clock, limit);
         }
     }
 }

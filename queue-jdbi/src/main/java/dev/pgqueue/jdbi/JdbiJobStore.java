@@ -1,5 +1,6 @@
 package dev.pgqueue.jdbi;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobContext;
 import dev.pgqueue.JobHandler;
@@ -8,7 +9,9 @@ import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.LeaseLostException;
 import dev.pgqueue.StoreException;
+import dev.pgqueue.PayloadMapper;
 import dev.pgqueue.internal.Check;
+import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.spi.Attempt;
 import dev.pgqueue.spi.JobStore;
 import java.sql.Connection;
@@ -29,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * JdbiJobStore store = JdbiJobStore.builder(jdbi).schema("jobs").build(); // migrates "jobs"
- * JdbiJobQueue queue = JdbiJobQueue.create(store);
+ * JdbiJobQueue queue = JdbiJobQueue.create(store);                        // the one way to make a queue
  * Worker worker = Worker.builder(store).handler(GENERATE_IMAGE, handler).build();
  * }</pre>
  *
@@ -42,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * privilege on the database, or on a connection that is not pgjdbc's, it is one statement instead.
  *
  * <p>{@link #bound(Handle)} and {@link #bound(Connection)} give a view of this store that runs on
- * the caller's connection and transaction instead: what the transactional enqueue overloads and
+ * the caller's connection and transaction instead: what {@link JdbiJobQueue#in(Handle)} and
  * transactional handlers use.
  */
 public final class JdbiJobStore implements JobStore {
@@ -59,10 +62,12 @@ public final class JdbiJobStore implements JobStore {
     private final Notifications notifications;
     /** Where operations run: a connection borrowed per call, or the caller's (a bound view). */
     private final Connections connections;
+    private final ObjectMapper objectMapper;
 
     private JdbiJobStore(Jdbi jdbi, String schema, JobStatements statements, QueuePolicies policies,
-            Notifications notifications, Connections connections) {
+            Notifications notifications, Connections connections, ObjectMapper objectMapper) {
         this.jdbi = jdbi;
+        this.objectMapper = objectMapper;
         this.schema = schema;
         this.statements = statements;
         this.policies = policies;
@@ -82,6 +87,15 @@ public final class JdbiJobStore implements JobStore {
     /** The schema whose {@code job_queue} this store uses. */
     public String schema() {
         return schema;
+    }
+
+    /**
+     * The mapper for payloads and results, set with {@link Builder#objectMapper(ObjectMapper)}: what
+     * every queue, worker and tester over this store uses.
+     */
+    @Override
+    public ObjectMapper objectMapper() {
+        return objectMapper;
     }
 
     /** The {@link Jdbi} this store borrows its connections from. */
@@ -188,8 +202,9 @@ public final class JdbiJobStore implements JobStore {
             if (outcome == null) {
                 throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
             }
-            List<FinishedJob> finished = bound(handle).jobFinishMany(
-                    new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now()));
+            // This transaction commits right after: the single-job statement may set transaction-local settings.
+            FinishParams params = new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now());
+            List<FinishedJob> finished = bound(handle).run("record job outcomes", c -> statements.finish(c, params, true));
             if (finished.isEmpty()) {
                 throw new LeaseLostException(context.jobId());
             }
@@ -358,7 +373,7 @@ public final class JdbiJobStore implements JobStore {
     }
 
     private JdbiJobStore withConnections(Connections connections) {
-        return new JdbiJobStore(jdbi, schema, statements, policies, notifications, connections);
+        return new JdbiJobStore(jdbi, schema, statements, policies, notifications, connections, objectMapper);
     }
 
     private <T> T run(String what, SqlWork<T> work) {
@@ -475,6 +490,7 @@ public final class JdbiJobStore implements JobStore {
         private int version = SchemaMigrator.latestVersion();
         private Duration policyRefreshInterval = QueuePolicies.DEFAULT_REFRESH_INTERVAL;
         private int copyThreshold = CopyInsert.DEFAULT_THRESHOLD;
+        private ObjectMapper objectMapper = PayloadCodec.defaultMapper();
         private long claimByteBudget = JobStatements.DEFAULT_CLAIM_BYTE_BUDGET;
 
         private Builder(Jdbi jdbi) {
@@ -508,6 +524,17 @@ public final class JdbiJobStore implements JobStore {
          */
         public Builder notifications(boolean notifications) {
             this.notifications = notifications;
+            return this;
+        }
+
+        /**
+         * The Jackson mapper for payloads and results, for every queue, worker and tester over this
+         * store: the one place to set it. Default {@link PayloadMapper#create PayloadMapper.create()}
+         * ({@code java.time} supported, unknown properties ignored); start from that factory to add
+         * modules of your own.
+         */
+        public Builder objectMapper(ObjectMapper objectMapper) {
+            this.objectMapper = Check.notNull("objectMapper", objectMapper);
             return this;
         }
 
@@ -582,7 +609,8 @@ public final class JdbiJobStore implements JobStore {
                 }
             };
             return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold, claimByteBudget),
-                    new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled);
+                    new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled,
+                    objectMapper);
         }
     }
 }

@@ -80,6 +80,10 @@ final class JobStatements {
     private final String claimById;
     private final String list;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
+    /** The outcome of exactly one job: scalar parameters, found by primary key (complete-one.sql etc.). */
+    private final Map<FinishKind, String> finishOne = new EnumMap<>(FinishKind.class);
+    /** finishOne's statements behind {@link #NO_SEQ_SCAN}, sent in the same round trip. */
+    private final Map<FinishKind, String> finishOneNoSeqScan = new EnumMap<>(FinishKind.class);
     private final String extendLease;
     private final String rescue;
     private final String cancel;
@@ -119,6 +123,13 @@ final class JobStatements {
         finish.put(FinishKind.SNOOZE, SqlFiles.load("snooze", schema));
         finish.put(FinishKind.CANCEL, SqlFiles.load("cancel-running", schema));
         finish.put(FinishKind.RELEASE, SqlFiles.load("release", schema));
+        finishOne.put(FinishKind.COMPLETE, SqlFiles.load("complete-one", schema));
+        finishOne.put(FinishKind.RETRY, SqlFiles.load("retry-one", schema));
+        finishOne.put(FinishKind.FAIL, SqlFiles.load("fail-one", schema));
+        finishOne.put(FinishKind.SNOOZE, SqlFiles.load("snooze-one", schema));
+        finishOne.put(FinishKind.CANCEL, SqlFiles.load("cancel-running-one", schema));
+        finishOne.put(FinishKind.RELEASE, SqlFiles.load("release-one", schema));
+        finishOne.forEach((kind, sql) -> finishOneNoSeqScan.put(kind, NO_SEQ_SCAN + ";\n" + sql));
         extendLease = SqlFiles.load("extend-lease", schema);
         rescue = SqlFiles.load("rescue", schema);
         cancel = SqlFiles.load("cancel", schema);
@@ -508,7 +519,33 @@ final class JobStatements {
         return (int) kinds + (progress ? 1 : 0);
     }
 
+    /**
+     * Sent before a single-job outcome in the same transaction: the planner may then not choose a
+     * sequential scan, so that the generic plan PostgreSQL caches for the prepared statement (after
+     * five runs) uses job_queue_pkey even if it is made while the table is nearly empty (a service
+     * that just deployed); without it that plan stays a seq scan until the next ANALYZE. Local to the
+     * transaction (is_local = true), so it is used only in a transaction that ends right after:
+     * an autocommit statement's, or the transactional handler's.
+     */
+    static final String NO_SEQ_SCAN = "SELECT pg_catalog.set_config('enable_seqscan', 'off', true)";
+
+    /** The statement that records one job's outcome of this kind (complete-one.sql etc.). */
+    String finishOneSql(FinishKind kind) {
+        return finishOne.get(kind);
+    }
+
     List<FinishedJob> finish(Connection c, FinishParams params) throws SQLException {
+        return finish(c, params, c.getAutoCommit());
+    }
+
+    /**
+     * Records the outcomes; {@code transactionEndsAfter}: the transaction on {@code c} ends right after
+     * this call (autocommit, or the transactional handler's), so transaction-local settings may be changed.
+     */
+    List<FinishedJob> finish(Connection c, FinishParams params, boolean transactionEndsAfter) throws SQLException {
+        if (params.finishes().size() == 1 && params.finishes().get(0).progress() == null) {
+            return finishOne(c, params.finishes().get(0), params.now(), transactionEndsAfter);
+        }
         Map<FinishKind, List<Finish>> byKind = new EnumMap<>(FinishKind.class);
         for (Finish f : params.finishes()) {
             byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f);
@@ -556,6 +593,42 @@ final class JobStatements {
             }
         }
         return finished;
+    }
+
+    /**
+     * One job's outcome with scalar parameters (no arrays to encode), in the order of the batch
+     * statements: now, id, lease token, then message, delay and result as the kind takes them.
+     */
+    private List<FinishedJob> finishOne(Connection c, Finish f, Instant now, boolean transactionEndsAfter)
+            throws SQLException {
+        FinishKind kind = f.kind();
+        try (PreparedStatement ps = c.prepareStatement((transactionEndsAfter ? finishOneNoSeqScan : finishOne).get(kind))) {
+            int i = 0;
+            setInstant(ps, ++i, now);
+            ps.setObject(++i, f.id());
+            ps.setObject(++i, f.leaseToken());
+            if (kind == FinishKind.RETRY || kind == FinishKind.FAIL || kind == FinishKind.CANCEL) {
+                ps.setString(++i, storable(f.message()));
+            }
+            if (kind == FinishKind.RETRY || kind == FinishKind.SNOOZE) {
+                ps.setLong(++i, micros(f.delay()));
+            }
+            if (kind == FinishKind.COMPLETE) {
+                ps.setString(++i, f.resultJson());
+            }
+            boolean rows = ps.execute();
+            if (transactionEndsAfter) {
+                rows = ps.getMoreResults(); // past set_config's row
+            }
+            if (!rows) {
+                throw new SQLException("expected the rows of the outcome of job " + f.id());
+            }
+            try (ResultSet rs = ps.getResultSet()) {
+                return rs.next()
+                        ? List.of(new FinishedJob(rs.getObject(1, UUID.class), JobStatus.fromSql(rs.getString(2)), rs.getInt(3)))
+                        : List.of();
+            }
+        }
     }
 
     List<LeaseStatus> extendLeases(Connection c, ExtendLeaseParams params) throws SQLException {

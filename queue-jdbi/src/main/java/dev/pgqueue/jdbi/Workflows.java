@@ -286,9 +286,7 @@ final class Workflows {
         Set<JobStatus> states = EnumSet.noneOf(JobStatus.class);
         states.addAll(job.uniqueStates() != null ? job.uniqueStates() : DEFAULT_UNIQUE_STATES);
         states.add(JobStatus.WAITING);
-        return new NewJob(job.id(), job.type(), job.queue(), job.payloadJson(), job.priority(), job.runAt(), job.delay(),
-                job.maxRetries(), job.userId(), job.dedupeKey(), states, job.uniqueFor(), job.dependsOn(),
-                job.onDependencyFailure(), job.partitionKey());
+        return job.toBuilder().uniqueStates(states).build();
     }
 
     /**

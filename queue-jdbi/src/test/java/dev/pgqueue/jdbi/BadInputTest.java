@@ -262,8 +262,8 @@ class BadInputTest {
             assertInvalid(() -> queue.enqueue(null, image(1)), "type", "non-null", "null");
             assertInvalid(() -> queue.enqueue(GENERATE_IMAGE, null), "payload", "non-null", "null");
             assertInvalid(() -> queue.enqueue(GENERATE_IMAGE, image(1), null), "options", "non-null", "null");
-            assertInvalid(() -> queue.enqueue((Handle) null, GENERATE_IMAGE, image(1)), "handle", "non-null", "null");
-            assertInvalid(() -> queue.enqueue((Connection) null, GENERATE_IMAGE, image(1)), "connection", "non-null",
+            assertInvalid(() -> queue.in((Handle) null), "handle", "non-null", "null");
+            assertInvalid(() -> queue.in((Connection) null), "connection", "non-null",
                     "null");
         }
 
@@ -315,11 +315,11 @@ class BadInputTest {
         @Test
         void enqueue_inATransactionRejectsBadInputBeforeWritingAndLeavesTheTransactionUsable() {
             UUID good = jdbi.inTransaction(handle -> {
-                assertThatThrownBy(() -> queue.enqueue(handle, GENERATE_IMAGE, new GenerateImage("\u0000", 1)))
+                assertThatThrownBy(() -> queue.in(handle).enqueue(GENERATE_IMAGE, new GenerateImage("\u0000", 1)))
                         .isInstanceOf(ValidationException.class);
-                assertThatThrownBy(() -> queue.enqueue(handle, GENERATE_IMAGE, image(1),
+                assertThatThrownBy(() -> queue.in(handle).enqueue(GENERATE_IMAGE, image(1),
                         EnqueueOptions.defaults().maxRetries(-5))).isInstanceOf(PgQueueException.class);
-                return queue.enqueue(handle, GENERATE_IMAGE, image(5));
+                return queue.in(handle).enqueue(GENERATE_IMAGE, image(5));
             });
 
             assertThat(rows.exists(good)).isTrue();
@@ -351,9 +351,9 @@ class BadInputTest {
             UUID existing = (UUID) rows.all().get(0).get("id");
 
             UUID good = jdbi.inTransaction(handle -> {
-                assertThatThrownBy(() -> queue.enqueue(handle, GENERATE_IMAGE, image(9),
+                assertThatThrownBy(() -> queue.in(handle).enqueue(GENERATE_IMAGE, image(9),
                         EnqueueOptions.defaults().dependsOn(existing, missing))).isInstanceOf(ValidationException.class);
-                return queue.enqueue(handle, GENERATE_IMAGE, image(5));
+                return queue.in(handle).enqueue(GENERATE_IMAGE, image(5));
             });
 
             assertThat(rows.exists(good)).isTrue();

@@ -129,14 +129,16 @@ class CopyInsertTest {
             case 1 -> Duration.ofMillis(1500);
             default -> Duration.ofDays(3).plusNanos(1_999); // truncated to microseconds
         };
-        return new NewJob(id, type, i % 5 == 0 ? "bulk_other" : "default", payload, (i % 7) - 3, runAt, delay, i % 11,
-                i % 2 == 0 ? null : UUID.nameUUIDFromBytes(new byte[] {(byte) (i % 13)}));
+        return NewJob.builder(id, type, payload).queue(i % 5 == 0 ? "bulk_other" : "default").priority((i % 7) - 3)
+                .runAt(runAt).delay(delay).maxRetries(i % 11)
+                .userId(i % 2 == 0 ? null : UUID.nameUUIDFromBytes(new byte[] {(byte) (i % 13)})).build();
     }
 
     /** The same jobs with new ids, so that they can be inserted again beside the first. */
     static List<NewJob> again(List<NewJob> jobs) {
-        return jobs.stream().map(j -> new NewJob(UuidV7.next(), j.type(), j.queue(), j.payloadJson(), j.priority(),
-                j.runAt(), j.delay(), j.maxRetries(), j.userId())).toList();
+        return jobs.stream().map(j -> NewJob.builder(UuidV7.next(), j.type(), j.payloadJson()).queue(j.queue())
+                .priority(j.priority()).runAt(j.runAt()).delay(j.delay()).maxRetries(j.maxRetries()).userId(j.userId())
+                .build()).toList();
     }
 
     private List<UUID> insert(JdbiJobStore into, List<NewJob> jobs, Instant now) {
@@ -256,11 +258,11 @@ class CopyInsertTest {
                 case JOB_TYPE_OUTSIDE_THE_CHECK -> job(1, job.id(), "bad type; drop table job_queue", job.payloadJson());
                 case PAYLOAD_NOT_JSON -> job(1, job.id(), job.type(), "{\"text\": \"unterminated}");
                 case PAYLOAD_WITH_A_NUL_ESCAPE -> job(1, job.id(), job.type(), "{\"text\": \"a\\u0000b\"}");
-                case NEGATIVE_MAX_RETRIES -> new NewJob(job.id(), job.type(), job.queue(), job.payloadJson(), 0, null,
-                        Duration.ZERO, -1, null);
+                case NEGATIVE_MAX_RETRIES -> NewJob.builder(job.id(), job.type(), job.payloadJson()).queue(job.queue())
+                        .maxRetries(-1).build();
                 case ID_TAKEN -> job(1, taken, job.type(), job.payloadJson());
-                case RUN_AT_OUT_OF_RANGE -> new NewJob(job.id(), job.type(), job.queue(), job.payloadJson(), 0,
-                        Instant.parse("+300000-01-01T00:00:00Z"), Duration.ZERO, 3, null);
+                case RUN_AT_OUT_OF_RANGE -> NewJob.builder(job.id(), job.type(), job.payloadJson()).queue(job.queue())
+                        .runAt(Instant.parse("+300000-01-01T00:00:00Z")).build();
             };
         }
 
@@ -348,7 +350,7 @@ class CopyInsertTest {
         @Test
         void inAHandleThatRollsBack_nothingIsInserted() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 assertThat(handle.createQuery("SELECT count(*) FROM job_queue").mapTo(Long.class).one())
                         .as("visible inside the transaction").isEqualTo(1L + ABOVE);
                 throw new Rollback();
@@ -362,7 +364,7 @@ class CopyInsertTest {
         void inAConnectionThatRollsBack_nothingIsInserted() throws SQLException {
             try (Connection c = copies.counting(db.dataSource()).getConnection()) {
                 c.setAutoCommit(false);
-                queue.enqueueAll(c, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(c).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 c.rollback();
                 c.setAutoCommit(true);
             }
@@ -373,8 +375,8 @@ class CopyInsertTest {
         @Test
         void twiceInOneTransaction_bothCommitWithTheCallersWork() {
             jdbi.useTransaction(handle -> {
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
             });
             assertThat(copies.count()).isEqualTo(2);
             assertThat(rows.count()).isEqualTo(1 + 2L * ABOVE);
@@ -385,7 +387,7 @@ class CopyInsertTest {
         @Test
         void onAConnectionInAutocommitMode_commitsAtOnce_andLeavesItInAutocommitMode() throws SQLException {
             try (Connection c = copies.counting(db.dataSource()).getConnection()) {
-                queue.enqueueAll(c, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(c).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 assertThat(c.getAutoCommit()).isTrue();
             }
             assertThat(copies.count()).isEqualTo(1);
@@ -396,7 +398,7 @@ class CopyInsertTest {
         void inAReadOnlyTransaction_failsAsTheInsertStatementDoes_notOnTheStagingTable() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
                 handle.execute("SET TRANSACTION READ ONLY");
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
             })).isInstanceOf(StoreException.class).hasMessageContaining("cannot execute INSERT in a read-only transaction");
             assertThat(copies.count()).isZero();
             assertThat(rows.count()).isEqualTo(1);
@@ -407,7 +409,7 @@ class CopyInsertTest {
             jdbi.useTransaction(handle -> {
                 handle.execute("CREATE TEMP TABLE pgqueue_enqueue_staging (mine text) ON COMMIT DROP");
                 handle.execute("INSERT INTO pg_temp.pgqueue_enqueue_staging VALUES ('kept')");
-                queue.enqueueAll(handle, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
                 assertThat(handle.createQuery("SELECT mine FROM pg_temp.pgqueue_enqueue_staging").mapTo(String.class).list())
                         .containsExactly("kept");
             });
@@ -418,7 +420,7 @@ class CopyInsertTest {
         @Test
         void onAConnectionThatIsNotPgjdbcs_theInsertStatementRuns() throws SQLException {
             try (Connection c = copies.hidingPgjdbc(db.dataSource().getConnection())) {
-                queue.enqueueAll(c, NOTE, notes(ABOVE), EnqueueOptions.defaults());
+                queue.in(c).enqueueAll(NOTE, notes(ABOVE), EnqueueOptions.defaults());
             }
             assertThat(copies.count()).isZero();
             assertThat(rows.count()).isEqualTo(1 + ABOVE);

@@ -156,8 +156,8 @@ public final class EnqueueAllProbe {
             for (int i = 0; i < size; i++) {
                 Image image = new Image(UUID.randomUUID().toString(), i);
                 images.add(image);
-                batch.add(new NewJob(UuidV7.next(), IMAGE.name(), "default",
-                        "{\"n\": " + i + ", \"imageId\": \"" + image.imageId() + "\"}", 0, null, Duration.ZERO, 3, null));
+                batch.add(NewJob.builder(UuidV7.next(), IMAGE.name(),
+                        "{\"n\": " + i + ", \"imageId\": \"" + image.imageId() + "\"}").build());
             }
             jobs.add(batch);
             payloads.add(images);

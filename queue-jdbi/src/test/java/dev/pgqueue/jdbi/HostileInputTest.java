@@ -79,7 +79,7 @@ class HostileInputTest {
             assertThatThrownBy(() -> queue.enqueue(TEXT, huge))
                     .isInstanceOf(ValidationException.class)
                     .hasMessage("expected payload of job type text to be at most 1048576 bytes of JSON"
-                            + " (JobQueue.Builder.maxPayloadBytes), got: 10485771");
+                            + " (JdbiJobQueue.Builder.maxPayloadBytes), got: 10485771");
             assertThatThrownBy(() -> queue.enqueueAll(TEXT, List.of(new Text("ok"), huge), EnqueueOptions.defaults()))
                     .as("a batch is all or nothing")
                     .isInstanceOf(ValidationException.class);
@@ -97,7 +97,7 @@ class HostileInputTest {
             UUID fits = small.enqueue(TEXT, new Text("😀".repeat(7)));
             assertThat(jobs()).isEqualTo(2);
             db.execute("DELETE FROM job_queue WHERE id = ?", fits);
-            assertThatThrownBy(() -> JobQueue.builder(store).maxPayloadBytes(1))
+            assertThatThrownBy(() -> JdbiJobQueue.builder(store).maxPayloadBytes(1))
                     .hasMessage("expected maxPayloadBytes to be >= 2, got: 1");
         }
 
@@ -176,7 +176,7 @@ class HostileInputTest {
             UUID fine = (UUID) db.queryForList("INSERT INTO job_queue (job_type, payload) VALUES ('tree', '[1, [2]]')"
                     + " RETURNING id").get(0).get("id");
             Worker worker = Worker.builder(store).pollInterval(Duration.ofMillis(100))
-                    .handler(TREE, (job, context) -> JobOutcome.done()).build();
+                    .handler(TREE.withPermanentPayloadFailures(), (job, context) -> JobOutcome.done()).build();
             worker.start();
             try {
                 await().atMost(Duration.ofSeconds(15)).until(() ->

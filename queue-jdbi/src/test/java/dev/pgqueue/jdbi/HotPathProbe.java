@@ -210,7 +210,7 @@ public final class HotPathProbe {
             for (int from = 0; from < ids.size(); from += 1000) {
                 List<UUID> chunk = ids.subList(from, Math.min(ids.size(), from + 1000));
                 jdbi.useTransaction(h -> chunk.forEach(id ->
-                        queue.enqueue(h, JobType.of("callback", Note.class), new Note(0),
+                        queue.in(h).enqueue(JobType.of("callback", Note.class), new Note(0),
                                 EnqueueOptions.defaults().queue("callbacks").dependsOn(id))));
             }
         } else if (queueName.equals("fair")) {

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.JobType;
 import dev.pgqueue.jdbi.Payloads.GenerateImage;
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.testing.postgres.PostgresTest;
@@ -70,7 +71,7 @@ class JdbiJobQueueTest {
             AtomicReference<UUID> id = new AtomicReference<>();
 
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                id.set(queue.enqueue(handle, GENERATE_IMAGE, image(1)));
+                id.set(queue.in(handle).enqueue(GENERATE_IMAGE, image(1)));
                 assertThat(handle.createQuery("select count(*) from job_queue where id = :id").bind("id", id.get())
                         .mapTo(Long.class).one()).as("visible inside its own transaction").isEqualTo(1);
                 throw new Rollback();
@@ -83,7 +84,7 @@ class JdbiJobQueueTest {
 
         @Test
         void enqueue_inACommittedTransactionExists() {
-            UUID id = jdbi.inTransaction(handle -> queue.enqueue(handle, GENERATE_IMAGE, image(1),
+            UUID id = jdbi.inTransaction(handle -> queue.in(handle).enqueue(GENERATE_IMAGE, image(1),
                     EnqueueOptions.defaults().queue("images").priority(1)));
 
             assertThat(rows.row(id)).containsEntry("status", "pending").containsEntry("queue", "images")
@@ -97,7 +98,7 @@ class JdbiJobQueueTest {
 
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
                 handle.execute("insert into projects (id, status) values (?, 'PROCESSING')", project);
-                queue.enqueue(handle, GENERATE_IMAGE, image(1));
+                queue.in(handle).enqueue(GENERATE_IMAGE, image(1));
                 handle.execute("insert into projects (id, status) values (?, 'duplicate')", project);
             })).hasMessageContaining("projects_pkey");
 
@@ -106,7 +107,7 @@ class JdbiJobQueueTest {
 
             UUID id = jdbi.inTransaction(handle -> {
                 handle.execute("insert into projects (id, status) values (?, 'PROCESSING')", project);
-                return queue.enqueue(handle, GENERATE_IMAGE, image(2));
+                return queue.in(handle).enqueue(GENERATE_IMAGE, image(2));
             });
 
             assertThat(rows.exists(id)).isTrue();
@@ -117,7 +118,7 @@ class JdbiJobQueueTest {
         void enqueue_isInvisibleToWorkersUntilCommit() {
             try (Handle handle = jdbi.open()) {
                 handle.begin();
-                UUID id = queue.enqueue(handle, GENERATE_IMAGE, image(1));
+                UUID id = queue.in(handle).enqueue(GENERATE_IMAGE, image(1));
 
                 assertThat(rows.exists(id)).isFalse();
                 assertThat(claimAll()).isEmpty();
@@ -130,7 +131,7 @@ class JdbiJobQueueTest {
         @Test
         void enqueue_onAHandleWithoutTransactionCommitsAtOnce() {
             try (Handle handle = jdbi.open()) {
-                UUID id = queue.enqueue(handle, GENERATE_IMAGE, image(1));
+                UUID id = queue.in(handle).enqueue(GENERATE_IMAGE, image(1));
 
                 assertThat(rows.exists(id)).isTrue();
             }
@@ -139,7 +140,7 @@ class JdbiJobQueueTest {
         @Test
         void enqueueAll_inARolledBackTransactionInsertsNothing() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                assertThat(queue.enqueueAll(handle, GENERATE_IMAGE, List.of(image(1), image(2), image(3)),
+                assertThat(queue.in(handle).enqueueAll(GENERATE_IMAGE, List.of(image(1), image(2), image(3)),
                         EnqueueOptions.defaults())).hasSize(3);
                 throw new Rollback();
             })).isInstanceOf(Rollback.class);
@@ -149,7 +150,7 @@ class JdbiJobQueueTest {
 
         @Test
         void enqueueAll_inACommittedTransactionInsertsEveryJob() {
-            List<UUID> ids = jdbi.inTransaction(handle -> queue.enqueueAll(handle, GENERATE_IMAGE,
+            List<UUID> ids = jdbi.inTransaction(handle -> queue.in(handle).enqueueAll(GENERATE_IMAGE,
                     List.of(image(1), image(2), image(3)), EnqueueOptions.defaults().maxRetries(1)));
 
             assertThat(db.queryForList("select id from job_queue where max_retries = 1 order by id"))
@@ -165,7 +166,7 @@ class JdbiJobQueueTest {
             UUID id;
             try (Connection connection = db.dataSource().getConnection()) {
                 connection.setAutoCommit(false);
-                id = queue.enqueue(connection, GENERATE_IMAGE, image(1));
+                id = queue.in(connection).enqueue(GENERATE_IMAGE, image(1));
                 try (PreparedStatement ps = connection.prepareStatement("select 1 from job_queue where id = ?")) {
                     ps.setObject(1, id);
                     assertThat(ps.executeQuery().next()).as("visible inside its own transaction").isTrue();
@@ -183,7 +184,7 @@ class JdbiJobQueueTest {
             UUID id;
             try (Connection connection = db.dataSource().getConnection()) {
                 connection.setAutoCommit(false);
-                id = queue.enqueue(connection, GENERATE_IMAGE, image(1), EnqueueOptions.defaults().priority(9));
+                id = queue.in(connection).enqueue(GENERATE_IMAGE, image(1), EnqueueOptions.defaults().priority(9));
                 assertThat(rows.exists(id)).as("not visible before commit").isFalse();
                 connection.commit();
                 connection.setAutoCommit(true);
@@ -196,7 +197,7 @@ class JdbiJobQueueTest {
         void enqueueAll_inARolledBackTransactionInsertsNothing() throws Exception {
             try (Connection connection = db.dataSource().getConnection()) {
                 connection.setAutoCommit(false);
-                assertThat(queue.enqueueAll(connection, GENERATE_IMAGE, List.of(image(1), image(2)),
+                assertThat(queue.in(connection).enqueueAll(GENERATE_IMAGE, List.of(image(1), image(2)),
                         EnqueueOptions.defaults())).hasSize(2);
                 connection.rollback();
                 connection.setAutoCommit(true);
@@ -208,7 +209,7 @@ class JdbiJobQueueTest {
         @Test
         void enqueue_onAnAutoCommitConnectionCommitsAtOnce() throws Exception {
             try (Connection connection = db.dataSource().getConnection()) {
-                UUID id = queue.enqueue(connection, GENERATE_IMAGE, image(1));
+                UUID id = queue.in(connection).enqueue(GENERATE_IMAGE, image(1));
 
                 assertThat(rows.exists(id)).isTrue();
             }
@@ -239,12 +240,43 @@ class JdbiJobQueueTest {
         }
 
         @Test
-        void coreJobQueue_worksOverTheJdbiStore() {
-            JobQueue plain = JobQueue.builder(store).clock(clock).build();
-
-            UUID id = plain.enqueue(GENERATE_IMAGE, image(4), EnqueueOptions.defaults().delay(Duration.ofSeconds(5)));
+        void boundView_keepsTheQueuesClock() {
+            UUID id = jdbi.inTransaction(handle -> queue.in(handle)
+                    .enqueue(GENERATE_IMAGE, image(4), EnqueueOptions.defaults().delay(Duration.ofSeconds(5))));
 
             assertThat(instant(rows.row(id), "run_at")).isEqualTo(clock.instant().plusSeconds(5));
+        }
+    }
+
+    @Nested
+    class MaxRetries {
+
+        private final JobType<GenerateImage> patient = JobType.of("generate-image", GenerateImage.class).withMaxRetries(7);
+
+        @Test
+        void aJobGetsItsTypesMaxRetries() {
+            UUID id = queue.enqueue(patient, image(1));
+
+            assertThat(rows.row(id)).containsEntry("max_retries", 7);
+        }
+
+        @Test
+        void theEnqueueOptionOverridesTheTypes() {
+            UUID id = queue.enqueue(patient, image(1), EnqueueOptions.defaults().maxRetries(1));
+            List<UUID> all = queue.enqueueAll(patient, List.of(image(2)), EnqueueOptions.defaults().maxRetries(0));
+
+            assertThat(rows.row(id)).containsEntry("max_retries", 1);
+            assertThat(rows.row(all.get(0))).containsEntry("max_retries", 0);
+        }
+
+        @Test
+        void aTypeWithoutOneGetsTheDefault() {
+            UUID id = queue.enqueue(GENERATE_IMAGE, image(1));
+            UUID batched = queue.enqueueBatch(patient, List.of(image(2)), EnqueueOptions.defaults(),
+                    GENERATE_IMAGE, image(3), EnqueueOptions.defaults()).jobIds().get(0);
+
+            assertThat(rows.row(id)).containsEntry("max_retries", EnqueueOptions.DEFAULT_MAX_RETRIES);
+            assertThat(rows.row(batched)).containsEntry("max_retries", 7);
         }
     }
 

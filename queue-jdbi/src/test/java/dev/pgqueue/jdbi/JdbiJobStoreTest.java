@@ -88,7 +88,8 @@ class JdbiJobStoreTest {
     // ---- helpers: each writes through the store, with the test clock's time ----
 
     private UUID insert(String type, String queueName, int priority, Instant runAt, int maxRetries) {
-        NewJob job = new NewJob(UuidV7.next(), type, queueName, "{\"n\": 1}", priority, runAt, Duration.ZERO, maxRetries, null);
+        NewJob job = NewJob.builder(UuidV7.next(), type, "{\"n\": 1}").queue(queueName).priority(priority).runAt(runAt)
+                .maxRetries(maxRetries).build();
         return store.jobInsertMany(new InsertParams(List.of(job), clock.instant())).get(0).jobId();
     }
 

@@ -159,8 +159,7 @@ class PayloadLimitTest {
         @Test
         void enqueueAfter_andPayloadUpdates_areRejectedWhateverTheSetting() {
             UUID first = UuidV7.next();
-            store.jobInsertMany(new InsertParams(List.of(new NewJob(first, "blob", "default",
-                    "{}", 0, null, Duration.ZERO, 3, null)), null));
+            store.jobInsertMany(new InsertParams(List.of(NewJob.builder(first, "blob", "{}").build()), null));
             assertThatThrownBy(() -> db.queryForList(
                     "SELECT job_queue_enqueue_after(ARRAY[?]::uuid[], 'blob', CAST(? AS jsonb))", first, big))
                     .hasMessageContaining(expected);
@@ -180,8 +179,8 @@ class PayloadLimitTest {
             assertThatThrownBy(() -> queue.enqueueAll(BLOB, List.of(new Blob("small"), blob, new Blob("small")), dev.pgqueue.EnqueueOptions.defaults()))
                     .isInstanceOf(StoreException.class).hasStackTraceContaining(expected);
             assertThatThrownBy(() -> producerStore.jobInsertMany(new InsertParams(List.of(
-                    new NewJob(UuidV7.next(), "blob", "default", "{}", 0, null, Duration.ZERO, 3, null),
-                    new NewJob(UuidV7.next(), "blob", "default", big, 0, null, Duration.ZERO, 3, null)), null)))
+                    NewJob.builder(UuidV7.next(), "blob", "{}").build(),
+                    NewJob.builder(UuidV7.next(), "blob", big).build()), null)))
                     .isInstanceOf(StoreException.class).hasStackTraceContaining(expected);
             assertThat(db.queryForLong("SELECT count(*) FROM job_queue")).isZero();
         }
@@ -205,7 +204,7 @@ class PayloadLimitTest {
     class Claim {
 
         private NewJob job(String queue, int priority, String payload) {
-            return new NewJob(UuidV7.next(), "blob", queue, payload, priority, null, Duration.ZERO, 3, UUID.randomUUID());
+            return NewJob.builder(UuidV7.next(), "blob", payload).queue(queue).priority(priority).userId(UUID.randomUUID()).build();
         }
 
         private List<ClaimedJob> claim(JdbiJobStore from, String queue, int limit, UUID token) {

@@ -186,7 +186,7 @@ class SearchPathHijackTest {
     }
 
     private static NewJob job(String type, String queue) {
-        return new NewJob(UuidV7.next(), type, queue, "{\"n\": 1}", 0, null, Duration.ZERO, 3, null);
+        return NewJob.builder(UuidV7.next(), type, "{\"n\": 1}").queue(queue).build();
     }
 
     @Test
@@ -196,13 +196,13 @@ class SearchPathHijackTest {
         store.jobInsertMany(new InsertParams(List.of(job("many", "default"), job("many", "default")), null));
         store.jobInsertMany(new InsertParams(List.of(job("copy", "default"), job("copy", "default"),
                 job("copy", "default"), job("copy", "default")), Instant.now()));
-        NewJob unique = new NewJob(UuidV7.next(), "unique", "default", "{}", 0, null, Duration.ZERO, 3, userId,
-                "key:1", Set.of(JobStatus.PENDING), Duration.ofHours(1));
+        NewJob unique = NewJob.builder(UuidV7.next(), "unique", "{}").userId(userId).dedupeKey("key:1")
+                .uniqueStates(Set.of(JobStatus.PENDING)).uniqueFor(Duration.ofHours(1)).build();
         store.jobInsertMany(new InsertParams(List.of(unique), null));
-        store.jobInsertMany(new InsertParams(List.of(new NewJob(UuidV7.next(), "unique", "default", "{}", 0, null,
-                Duration.ZERO, 3, userId, "key:1", Set.of(JobStatus.PENDING), Duration.ofHours(1))), null));
-        store.jobInsertMany(new InsertParams(List.of(new NewJob(UuidV7.next(), "after", "default", "{}", 0, null,
-                Duration.ofSeconds(1), 3, null, null, null, null, List.of(unique.id()), null, "tenant-a")), null));
+        store.jobInsertMany(new InsertParams(List.of(NewJob.builder(UuidV7.next(), "unique", "{}").userId(userId)
+                .dedupeKey("key:1").uniqueStates(Set.of(JobStatus.PENDING)).uniqueFor(Duration.ofHours(1)).build()), null));
+        store.jobInsertMany(new InsertParams(List.of(NewJob.builder(UuidV7.next(), "after", "{}")
+                .delay(Duration.ofSeconds(1)).dependsOn(List.of(unique.id())).partitionKey("tenant-a").build()), null));
         store.jobLatestDedupeKey(new LatestDedupeKeyParams("unique", "key:"));
 
         db.queryForList("SELECT job_queue_enqueue('sql', '{\"a\": 1}')");
@@ -261,7 +261,7 @@ class SearchPathHijackTest {
         List<NewJob> more = new ArrayList<>();
         for (int k = 0; k < 4; k++) {
             more.add(job("work", "limited"));
-            more.add(new NewJob(UuidV7.next(), "work", "fair", "{}", 0, null, Duration.ZERO, 3, UUID.randomUUID()));
+            more.add(NewJob.builder(UuidV7.next(), "work", "{}").queue("fair").userId(UUID.randomUUID()).build());
         }
         store.jobInsertMany(new InsertParams(more, null));
         assertThat(store.jobClaim(new ClaimParams("limited", Set.of("work"), 4, "worker-1", UUID.randomUUID(),

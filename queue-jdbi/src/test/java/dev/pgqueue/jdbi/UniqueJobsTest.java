@@ -130,8 +130,8 @@ class UniqueJobsTest {
         void inACallersTransaction_theKeyIsHeldByTheJobEnqueuedEarlierInIt_andRollsBackWithIt() {
             jdbi.useHandle(handle -> {
                 handle.begin();
-                EnqueueResult first = queue.enqueueUnique(handle, DIGEST, new Digest("ann"), key("k"));
-                EnqueueResult second = queue.enqueueUnique(handle, DIGEST, new Digest("ann"), key("k"));
+                EnqueueResult first = queue.in(handle).enqueueUnique(DIGEST, new Digest("ann"), key("k"));
+                EnqueueResult second = queue.in(handle).enqueueUnique(DIGEST, new Digest("ann"), key("k"));
                 assertThat(second).isEqualTo(EnqueueResult.duplicateOf(first.jobId()));
                 handle.rollback();
             });
@@ -170,7 +170,7 @@ class UniqueJobsTest {
         void aHolderNotYetCommitted_makesTheOtherEnqueueWait_thenReturnTheHoldersId() throws Exception {
             try (Handle holder = jdbi.open()) {
                 holder.begin();
-                UUID held = queue.enqueue(holder, DIGEST, new Digest("ann"), key("k"));
+                UUID held = queue.in(holder).enqueue(DIGEST, new Digest("ann"), key("k"));
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
 
@@ -187,7 +187,7 @@ class UniqueJobsTest {
         void aHolderThatRollsBack_letsTheWaitingEnqueueInsertItsOwnJob() throws Exception {
             try (Handle holder = jdbi.open()) {
                 holder.begin();
-                UUID held = queue.enqueue(holder, DIGEST, new Digest("ann"), key("k"));
+                UUID held = queue.in(holder).enqueue(DIGEST, new Digest("ann"), key("k"));
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
                 LockWaits.awaitBlockedBy(db, holder.getConnection());
@@ -208,7 +208,7 @@ class UniqueJobsTest {
                 caller.createQuery("SELECT count(*) FROM job_queue").mapTo(Long.class).one(); // takes the snapshot
                 UUID held = queue.enqueue(DIGEST, new Digest("ann"), key("k"));                // commits meanwhile
 
-                assertThatThrownBy(() -> queue.enqueueUnique(caller, DIGEST, new Digest("bob"), key("k")))
+                assertThatThrownBy(() -> queue.in(caller).enqueueUnique(DIGEST, new Digest("bob"), key("k")))
                         .isInstanceOf(StoreException.class)
                         .hasMessageContaining("[40001]");
                 caller.rollback();
@@ -346,7 +346,7 @@ class UniqueJobsTest {
         void enqueueAllUnique_inACallersTransaction_rollsBackWithIt() {
             jdbi.useHandle(handle -> {
                 handle.begin();
-                queue.enqueueAllUnique(handle, DIGEST, Map.of("a", new Digest("a"), "b", new Digest("b")), EnqueueOptions.defaults());
+                queue.in(handle).enqueueAllUnique(DIGEST, Map.of("a", new Digest("a"), "b", new Digest("b")), EnqueueOptions.defaults());
                 handle.rollback();
             });
             assertThat(jobs()).isZero();
@@ -485,10 +485,9 @@ class UniqueJobsTest {
             // Through the SPI, past the API's checks: the plain job is inserted by the first statement,
             // then the keyed one's queue violates job_queue_queue_check in the second.
             List<dev.pgqueue.spi.JobStore.NewJob> jobs = List.of(
-                    new dev.pgqueue.spi.JobStore.NewJob(UUID.randomUUID(), "send-digest", "default", "{}", 0, null,
-                            Duration.ZERO, 3, null),
-                    new dev.pgqueue.spi.JobStore.NewJob(UUID.randomUUID(), "send-digest", "no spaces allowed", "{}", 0, null,
-                            Duration.ZERO, 3, null, "b", null, null));
+                    dev.pgqueue.spi.JobStore.NewJob.builder(UUID.randomUUID(), "send-digest", "{}").build(),
+                    dev.pgqueue.spi.JobStore.NewJob.builder(UUID.randomUUID(), "send-digest", "{}")
+                            .queue("no spaces allowed").dedupeKey("b").build());
             assertThatThrownBy(() -> store.jobInsertMany(new dev.pgqueue.spi.JobStore.InsertParams(jobs, null)))
                     .isInstanceOf(StoreException.class)
                     .hasMessageContaining("job_queue_queue_check");

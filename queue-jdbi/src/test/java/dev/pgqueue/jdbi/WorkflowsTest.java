@@ -185,8 +185,8 @@ class WorkflowsTest {
         @Test
         void enqueue_inACallersTransaction_mayDependOnAJobEnqueuedEarlierInIt() {
             UUID[] ids = jdbi.inTransaction(handle -> {
-                UUID a = queue.enqueue(handle, type("a"), new Note("a"));
-                UUID b = queue.enqueue(handle, type("b"), new Note("b"), EnqueueOptions.defaults().dependsOn(a));
+                UUID a = queue.in(handle).enqueue(type("a"), new Note("a"));
+                UUID b = queue.in(handle).enqueue(type("b"), new Note("b"), EnqueueOptions.defaults().dependsOn(a));
                 return new UUID[] {a, b};
             });
 
@@ -200,7 +200,7 @@ class WorkflowsTest {
             UUID a = enqueue("a");
 
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                queue.enqueue(handle, type("b"), new Note("b"), EnqueueOptions.defaults().dependsOn(a));
+                queue.in(handle).enqueue(type("b"), new Note("b"), EnqueueOptions.defaults().dependsOn(a));
                 throw new IllegalStateException("the caller's own work failed");
             })).isInstanceOf(IllegalStateException.class);
 
@@ -744,14 +744,14 @@ class WorkflowsTest {
         @Test
         void aBatchInTheCallersTransaction_commitsOrRollsBackWithIt() {
             assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
-                queue.enqueueBatch(handle, RENDER, List.of(new Render(1)), EnqueueOptions.defaults(),
+                queue.in(handle).enqueueBatch(RENDER, List.of(new Render(1)), EnqueueOptions.defaults(),
                         ASSEMBLE, new Assemble("b"), EnqueueOptions.defaults());
                 throw new IllegalStateException("rolled back");
             })).isInstanceOf(IllegalStateException.class);
             assertThat(rows.count()).isZero();
             assertThat(db.queryForLong("SELECT count(*) FROM job_queue_dependency")).isZero();
 
-            Batch batch = jdbi.inTransaction(handle -> queue.enqueueBatch(handle, RENDER, List.of(new Render(1)),
+            Batch batch = jdbi.inTransaction(handle -> queue.in(handle).enqueueBatch(RENDER, List.of(new Render(1)),
                     EnqueueOptions.defaults(), ASSEMBLE, new Assemble("b"), EnqueueOptions.defaults()));
             assertThat(status(batch.callbackId())).isEqualTo("waiting");
         }
@@ -823,8 +823,7 @@ class WorkflowsTest {
         }
 
         private NewJob job(UUID id, String type, UUID... dependsOn) {
-            return new NewJob(id, type, "default", "{\"text\": \"x\"}", 0, null, Duration.ZERO, 3, null, null, null, null,
-                    List.of(dependsOn), null, null);
+            return NewJob.builder(id, type, "{\"text\": \"x\"}").dependsOn(List.of(dependsOn)).build();
         }
     }
 }

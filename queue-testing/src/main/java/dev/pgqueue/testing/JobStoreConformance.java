@@ -133,8 +133,9 @@ public abstract class JobStoreConformance {
     private static NewJob newJob(UUID id, String type, String queue, String payloadJson, int priority, Instant runAt,
             Duration delay, int maxRetries, UUID userId, String dedupeKey, List<UUID> dependsOn,
             DependencyFailure onDependencyFailure) {
-        return new NewJob(id, type, queue, payloadJson, priority, runAt, delay, maxRetries, userId, dedupeKey, null, null,
-                dependsOn, onDependencyFailure, null);
+        return NewJob.builder(id, type, payloadJson).queue(queue).priority(priority).runAt(runAt).delay(delay)
+                .maxRetries(maxRetries).userId(userId).dedupeKey(dedupeKey).dependsOn(dependsOn)
+                .onDependencyFailure(onDependencyFailure).build();
     }
 
     private static NewJob plainJob(String type, String queue, int priority, Instant runAt, int maxRetries) {

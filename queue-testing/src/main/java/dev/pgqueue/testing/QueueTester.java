@@ -71,7 +71,9 @@ import java.util.function.Predicate;
  * tester runs what you ask, in claim order.
  *
  * <p>Assertions throw {@link AssertionError} with a message that lists what was found. Each method
- * reads or writes the database in its own transactions. Not thread-safe: use it from the test's thread.
+ * reads or writes the database in its own transactions. Payloads and results are mapped by the
+ * store's {@link JobStore#objectMapper() mapper}, as on your workers. Not thread-safe: use it from
+ * the test's thread.
  */
 public final class QueueTester {
 
@@ -99,10 +101,10 @@ public final class QueueTester {
     private QueueTester(Builder builder) {
         this.store = builder.store;
         this.clock = builder.clock;
-        this.mapper = builder.objectMapper != null ? builder.objectMapper : PayloadCodec.defaultMapper();
+        this.mapper = store.objectMapper();
         this.codec = new PayloadCodec(mapper);
         this.runner = new InlineRunner(store, builder.handlers, codec, builder.retryPolicy, clock, LEASE);
-        this.queue = new StandardJobQueue(store, mapper, clock);
+        this.queue = new StandardJobQueue(store, clock, JobQueue.DEFAULT_MAX_PAYLOAD_BYTES);
         this.maxDrainRuns = builder.maxDrainRuns;
         List<RecurringJob> schedules = new ArrayList<>();
         builder.recurring.values().forEach(r -> schedules.add(r.resolve(codec)));
@@ -377,7 +379,6 @@ public final class QueueTester {
         private final Map<String, HandlerRegistration<?>> handlers = new LinkedHashMap<>();
         private final Map<String, PendingRecurring<?>> recurring = new LinkedHashMap<>();
         private Clock clock;
-        private ObjectMapper objectMapper;
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
         private int maxDrainRuns = DEFAULT_MAX_DRAIN_RUNS;
 
@@ -405,12 +406,6 @@ public final class QueueTester {
          */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
-            return this;
-        }
-
-        /** The mapper for payloads and results; the same as your workers'. Default: pgqueue's. */
-        public Builder objectMapper(ObjectMapper objectMapper) {
-            this.objectMapper = Check.notNull("objectMapper", objectMapper);
             return this;
         }
 
@@ -458,7 +453,8 @@ public final class QueueTester {
         private record PendingRecurring<P>(
                 String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
             RecurringJob resolve(PayloadCodec codec) {
-                return new RecurringJob(name, type.name(), codec.encode(type, payload), options, schedule);
+                return new RecurringJob(name, type.name(), codec.encode(type, payload),
+                        options.maxRetries().isPresent() ? options : options.maxRetries(type.maxRetries()), schedule);
             }
         }
     }

@@ -76,7 +76,7 @@ final class PackHandler implements TransactionalJobHandler<GeneratePack> {
                 .bind("id", projectId)
                 .execute();
         EnqueueOptions options = EnqueueOptions.defaults().userId(project.get().userId());
-        queue.enqueueBatch(handle, Jobs.GENERATE_IMAGE, images, options,
+        queue.in(handle).enqueueBatch(Jobs.GENERATE_IMAGE, images, options,
                 Jobs.FINISH_PACK, new FinishPack(projectId), options.onDependencyFailure(DependencyFailure.RUN));
         return JobOutcome.done();
     }

@@ -114,7 +114,7 @@ final class Projects {
             }
             UUID userId = handle.createQuery("SELECT user_id FROM projects WHERE id = :id")
                     .bind("id", projectId).mapTo(UUID.class).one();
-            UUID jobId = queue.enqueue(handle, Jobs.GENERATE_PACK, new GeneratePack(projectId),
+            UUID jobId = queue.in(handle).enqueue(Jobs.GENERATE_PACK, new GeneratePack(projectId),
                     EnqueueOptions.defaults().userId(userId));
             handle.createUpdate("UPDATE projects SET status = 'PENDING', pack_job_id = :job, updated_at = now() WHERE id = :id")
                     .bind("job", jobId)

@@ -92,6 +92,33 @@ class ClaimAheadTest extends WorkerFixture {
         assertThat(largestClaim()).as("the largest claim, with 2 slots and 150 ms jobs").isLessThanOrEqualTo(2);
     }
 
+    /**
+     * Handlers a little slower than the claim-ahead time (30 ms against 20 ms, 4 slots) still get
+     * 20 ms x 4 / 30 ms = 2 jobs claimed ahead: a freed slot finds its next job waiting instead of
+     * waiting for a claim (the allowance used to be 20 / 30 = 0 times 4).
+     */
+    @Test
+    void handlersSlowerThanTheClaimAheadTime_stillGetJobsClaimedAhead() {
+        queue.enqueueAll(TASK, IntStream.range(0, 40).mapToObj(Task::new).toList(), EnqueueOptions.defaults());
+        AtomicInteger mostHeld = new AtomicInteger();
+        try (Worker worker = Worker.builder(store)
+                .queue("default", 4)
+                .claimAhead(Duration.ofMillis(20))
+                .handler(TASK, (job, context) -> {
+                    Thread.sleep(30);
+                    return JobOutcome.done();
+                })
+                .build()) {
+            worker.start();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
+                mostHeld.accumulateAndGet(worker.runningJobs(), Math::max); // running or waiting for a slot
+                return db.queryForLong("SELECT count(*) FROM job_queue WHERE status <> 'completed'") == 0;
+            });
+        }
+
+        assertThat(mostHeld.get()).as("jobs the worker held at once, with 4 slots").isGreaterThan(4);
+    }
+
     @Test
     void close_handsBackClaimedAheadJobs_withoutCountingAnAttempt() throws Exception {
         CountDownLatch blockerStarted = new CountDownLatch(1);

@@ -3,17 +3,22 @@ package dev.pgqueue.jdbi.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.Job;
 import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
+import dev.pgqueue.PayloadMapper;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
+import dev.pgqueue.jdbi.JdbiJobQueue;
+import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -538,24 +543,87 @@ class WorkerOutcomesTest extends WorkerFixture {
         }
     }
 
+    record Reminder(Instant at, Duration every) {}
+
+    @Nested
+    class JavaTime {
+
+        @Test
+        void aPayloadWithInstantAndDuration_roundTripsWithNoConfiguration() {
+            JobType<Reminder> remind = JobType.of("remind", Reminder.class);
+            List<Reminder> seen = new CopyOnWriteArrayList<>();
+            worker = Worker.builder(store).pollInterval(Duration.ofMillis(200))
+                    .handler(remind, (job, context) -> {
+                        seen.add(job.payload());
+                        return JobOutcome.done(job.payload());
+                    }).build();
+            worker.start();
+            Reminder reminder = new Reminder(Instant.parse("2030-01-02T03:04:05.123456Z"), Duration.ofMinutes(90));
+
+            UUID id = queue.enqueue(remind, reminder);
+
+            awaitStatus(id, "completed");
+            assertThat(seen).containsExactly(reminder);
+            assertThat(queue.result(id, Reminder.class)).contains(reminder);
+            assertThat(db.queryForList("SELECT payload::text AS p FROM job_queue WHERE id = ?", id).get(0).get("p"))
+                    .as("readable ISO-8601 in the table").isEqualTo("{\"at\": \"2030-01-02T03:04:05.123456Z\", \"every\": \"PT1H30M\"}");
+        }
+        @Test
+        void theStoresMapper_isTheOneTheQueueAndTheWorkerUse() {
+            JdbiJobStore snakeStore = JdbiJobStore.builder(jdbi).schema(db.schema()).objectMapper(
+                    PayloadMapper.create().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)).build();
+            JobType<Reminder> remind = JobType.of("remind", Reminder.class);
+            List<Reminder> seen = new CopyOnWriteArrayList<>();
+            worker = Worker.builder(snakeStore).pollInterval(Duration.ofMillis(200))
+                    .handler(remind, (job, context) -> {
+                        seen.add(job.payload());
+                        return JobOutcome.done();
+                    }).build();
+            worker.start();
+            Reminder reminder = new Reminder(Instant.parse("2030-01-02T03:04:05Z"), Duration.ofSeconds(1));
+
+            UUID id = JdbiJobQueue.create(snakeStore).enqueue(remind, new Reminder(reminder.at(), reminder.every()));
+
+            awaitStatus(id, "completed");
+            assertThat(seen).containsExactly(reminder);
+            assertThat(db.queryForList("SELECT payload::text AS p FROM job_queue WHERE id = ?", id).get(0).get("p"))
+                    .isEqualTo("{\"at\": \"2030-01-02T03:04:05Z\", \"every\": \"PT1S\"}");
+        }
+    }
+
     @Nested
     class BadInput {
 
         @Test
-        void payloadsThatDoNotMapToThePayloadClass_failWithAClearMessage_andTheWorkerKeepsServing() {
+        void payloadsThatDoNotMapToThePayloadClass_areRetriedWithAClearMessage_andTheWorkerKeepsServing() {
             Map<UUID, String> runs = new ConcurrentHashMap<>();
             start(TASK, (job, context) -> {
                 runs.put(job.id(), "ran");
                 return JobOutcome.done();
             });
-            Map<String, String> wrongShapes = Map.of(
-                    "string-encoded JSON", "'\"{\\\"n\\\": 1}\"'",
-                    "a scalar", "'5'",
-                    "JSON null", "'null'",
-                    "a missing field", "'{}'",
-                    "an extra field", "'{\"n\": 1, \"surprise\": true}'");
-            Map<UUID, String> ids = new ConcurrentHashMap<>();
-            wrongShapes.forEach((what, json) -> ids.put(insertBySql("task", json), what));
+            Map<UUID, String> ids = insertWrongShapes();
+            UUID good = insertBySql("task", "'{\"n\": 7}'");
+
+            awaitStatus(good, "completed");
+            for (UUID id : ids.keySet()) {
+                awaitStatus(id, "failed");
+                assertThat((String) row(id).get("error_message"))
+                        .as(ids.get(id))
+                        .contains("payload of job task/" + id + " does not map to Task");
+                assertThat(row(id)).as(ids.get(id) + ": every attempt counted, then failed once retries ran out")
+                        .containsEntry("attempt", 4).containsEntry("retry_count", 4);
+            }
+            assertThat(runs.keySet()).containsExactly(good);
+        }
+
+        @Test
+        void payloadsThatDoNotMap_failForGoodOnTheFirstAttempt_whenTheTypeSaysSo() {
+            Map<UUID, String> runs = new ConcurrentHashMap<>();
+            start(TASK.withPermanentPayloadFailures(), (job, context) -> {
+                runs.put(job.id(), "ran");
+                return JobOutcome.done();
+            });
+            Map<UUID, String> ids = insertWrongShapes();
             UUID good = insertBySql("task", "'{\"n\": 7}'");
 
             awaitStatus(good, "completed");
@@ -567,6 +635,31 @@ class WorkerOutcomesTest extends WorkerFixture {
                 assertThat(row(id)).as(ids.get(id)).containsEntry("attempt", 1);
             }
             assertThat(runs.keySet()).containsExactly(good);
+        }
+
+        @Test
+        void aPayloadWithAnExtraField_runs() {
+            List<Task> seen = new CopyOnWriteArrayList<>();
+            start(TASK, (job, context) -> {
+                seen.add(job.payload());
+                return JobOutcome.done();
+            });
+            UUID newer = insertBySql("task", "'{\"n\": 1, \"surprise\": true}'");
+
+            awaitStatus(newer, "completed");
+            assertThat(seen).containsExactly(new Task(1));
+            assertThat(row(newer)).containsEntry("attempt", 1);
+        }
+
+        private Map<UUID, String> insertWrongShapes() {
+            Map<String, String> wrongShapes = Map.of(
+                    "string-encoded JSON", "'\"{\\\"n\\\": 1}\"'",
+                    "a scalar", "'5'",
+                    "JSON null", "'null'",
+                    "a missing field", "'{}'");
+            Map<UUID, String> ids = new ConcurrentHashMap<>();
+            wrongShapes.forEach((what, json) -> ids.put(insertBySql("task", json), what));
+            return ids;
         }
 
         @Test

@@ -1,0 +1,15 @@
+-- cancel-running.sql for one job. Parameters: now (null = database clock), id, lease token, reason.
+-- The row is found by primary key alone (f is one row of scalars, pulled up into j.id = $2): no array
+-- to encode, no join to plan. The status test is a sub-select so that no plan can prefer
+-- job_queue_lease_idx (WHERE status = 'processing'). JobStatements runs this with seq scans disabled
+-- for its transaction (set_config, local): a generic plan made while the table was nearly empty
+-- would otherwise be a seq scan, kept until the next ANALYZE (see FinishOneTest).
+WITH f AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
+                  CAST(? AS uuid) AS id, CAST(? AS uuid) AS lease_token, CAST(? AS text) AS message)
+UPDATE {schema}.job_queue j
+   SET status = 'cancelled',
+       error_message = f.message,
+       completed_at = f.now
+  FROM f
+ WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
+RETURNING j.id, j.status, j.retry_count
