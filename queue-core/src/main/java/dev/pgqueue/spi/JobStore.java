@@ -21,7 +21,8 @@ import java.util.UUID;
  * <p><b>This interface may change in any minor release.</b> Methods are named noun-first after the
  * operation and take one parameter record each, so that adding a parameter does not add overloads.
  *
- * <p>Contract for every implementation (checked by the store conformance tests):
+ * <p>Contract for every implementation (checked by the conformance suite that a store runs,
+ * {@code dev.pgqueue.testing.JobStoreConformance} in {@code queue-testing}):
  * <ul>
  *   <li>Thread-safe; every method is one transaction unless the store is bound to a caller's
  *       transaction, and either takes effect completely or not at all.</li>
@@ -133,6 +134,27 @@ public interface JobStore {
      * @return the dependencies' rows; empty if it has none (or none is left)
      */
     List<JobSnapshot> jobDependencies(UUID id);
+
+    /**
+     * The rows of the jobs of the given types and statuses (and, if asked, due by {@code now}), oldest
+     * first ({@code created_at}, then id), at most {@code limit}. Made for test tools (the queue tester lists what was enqueued and
+     * finds the next due job with it), not for a worker's hot path: it reads every matching row.
+     *
+     * @param params the types, statuses, whether due only, now and the row limit
+     * @return the rows, oldest first; empty if none match
+     */
+    List<JobSnapshot> jobList(ListParams params);
+
+    /**
+     * Claims the {@code pending} job {@code id}, due or not, as {@link #jobClaim} claims a job (it
+     * becomes {@code processing} with this lease, its attempt counts, a cancellation request left from
+     * before is cleared), ignoring the queue's policies; empty if the job is not {@code pending}. For
+     * test tools that run one chosen job on the caller's thread.
+     *
+     * @param params the job, the claiming worker and its lease
+     * @return the claimed job, or empty if it is not pending
+     */
+    Optional<ClaimedJob> jobClaimById(ClaimByIdParams params);
 
     /**
      * Records claim policies (global concurrency limits, rate limits, fairness) where every user of
@@ -625,6 +647,42 @@ public interface JobStore {
          */
         public ClaimParams {
             types = Set.copyOf(types);
+        }
+    }
+
+    /**
+     * What {@link #jobClaimById} claims.
+     *
+     * @param id         the pending job to claim
+     * @param workerId   recorded as the lease's owner
+     * @param leaseToken the fencing token the claimed job carries until its next claim
+     * @param leaseDuration how long the lease lasts from {@code now}
+     * @param now        the time, or null for the database's clock
+     */
+    record ClaimByIdParams(UUID id, String workerId, UUID leaseToken, Duration leaseDuration, Instant now) {}
+
+    /**
+     * What {@link #jobList} lists.
+     *
+     * @param types    the job types to list; empty for every type
+     * @param statuses the statuses to list; empty for every status
+     * @param dueOnly  only jobs whose {@code run_at} has come by {@code now}
+     * @param now      with {@code dueOnly}: the time, or null for the database's clock
+     * @param limit    the most rows returned; at least 1
+     */
+    record ListParams(Set<String> types, Set<JobStatus> statuses, boolean dueOnly, Instant now, int limit) {
+        /**
+         * Copies the type and status sets.
+         *
+         * @param types the job types to list; empty for every type
+         * @param statuses the statuses to list; empty for every status
+         * @param dueOnly only jobs whose {@code run_at} has come by {@code now}
+         * @param now with {@code dueOnly}: the time, or null for the database's clock
+         * @param limit the most rows returned; at least 1
+         */
+        public ListParams {
+            types = Set.copyOf(types);
+            statuses = Set.copyOf(statuses);
         }
     }
 

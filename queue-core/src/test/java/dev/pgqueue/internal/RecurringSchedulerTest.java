@@ -77,6 +77,8 @@ class RecurringSchedulerTest {
         @Override public int jobPrune(PruneParams p) { throw new UnsupportedOperationException(); }
         @Override public Optional<JobSnapshot> jobGet(UUID id) { throw new UnsupportedOperationException(); }
         @Override public List<JobSnapshot> jobDependencies(UUID id) { throw new UnsupportedOperationException(); }
+        @Override public List<JobSnapshot> jobList(ListParams p) { throw new UnsupportedOperationException(); }
+        @Override public Optional<ClaimedJob> jobClaimById(ClaimByIdParams p) { throw new UnsupportedOperationException(); }
         @Override public void policyPutMany(PolicyParams p) { throw new UnsupportedOperationException(); }
         @Override public List<QueuePolicy> policyList() { throw new UnsupportedOperationException(); }
         @Override public List<UUID> jobProgressMany(ProgressParams p) { throw new UnsupportedOperationException(); }

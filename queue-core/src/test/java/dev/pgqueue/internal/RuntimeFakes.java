@@ -152,6 +152,8 @@ final class RuntimeFakes {
         @Override public int jobPrune(PruneParams p) { throw unused(); }
         @Override public Optional<JobSnapshot> jobGet(UUID id) { throw unused(); }
         @Override public List<JobSnapshot> jobDependencies(UUID id) { throw unused(); }
+        @Override public List<JobSnapshot> jobList(ListParams p) { throw unused(); }
+        @Override public Optional<ClaimedJob> jobClaimById(ClaimByIdParams p) { throw unused(); }
         @Override public void policyPutMany(PolicyParams p) { throw unused(); }
         @Override public List<QueuePolicy> policyList() { throw unused(); }
         @Override public List<UUID> jobProgressMany(ProgressParams p) { throw unused(); }

@@ -328,6 +328,17 @@ public final class JdbiJobStore implements JobStore {
     }
 
     @Override
+    public List<JobSnapshot> jobList(ListParams params) {
+        Check.atLeast("limit", params.limit(), 1);
+        return run("list jobs", c -> statements.list(c, params));
+    }
+
+    @Override
+    public Optional<ClaimedJob> jobClaimById(ClaimByIdParams params) {
+        return run("claim job " + params.id(), c -> statements.claimById(c, params));
+    }
+
+    @Override
     public void policyPutMany(PolicyParams params) {
         if (params.policies().isEmpty()) {
             return;
@@ -388,6 +399,12 @@ public final class JdbiJobStore implements JobStore {
     @Override
     public Subscription subscribe(StoreListener listener) {
         return notifications.subscribe(Check.notNull("listener", listener));
+    }
+
+    /** Names the store's schema, as messages about its jobs (e.g. a queue tester's) show it. */
+    @Override
+    public String toString() {
+        return "JdbiJobStore[schema=" + schema + "]";
     }
 
     private JdbiJobStore withConnections(Connections connections) {

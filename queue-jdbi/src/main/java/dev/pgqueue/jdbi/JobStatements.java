@@ -8,7 +8,9 @@ import dev.pgqueue.StoreException;
 import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.spi.JobStore.CancelParams;
 import dev.pgqueue.spi.JobStore.CancelResult;
+import dev.pgqueue.spi.JobStore.ClaimByIdParams;
 import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.spi.JobStore.ListParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.ExtendLeaseParams;
 import dev.pgqueue.spi.JobStore.Finish;
@@ -75,6 +77,8 @@ final class JobStatements {
     private final String progress;
     private final String progressWithOutcome;
     private final String claim;
+    private final String claimById;
+    private final String list;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
     /** The outcome of exactly one job: scalar parameters, found by primary key (complete-one.sql etc.). */
     private final Map<FinishKind, String> finishOne = new EnumMap<>(FinishKind.class);
@@ -111,6 +115,8 @@ final class JobStatements {
         progress = SqlFiles.load("progress", schema);
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
         claim = SqlFiles.load("claim", schema);
+        claimById = SqlFiles.load("claim-by-id", schema);
+        list = SqlFiles.load("list", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
         finish.put(FinishKind.RETRY, SqlFiles.load("retry", schema));
         finish.put(FinishKind.FAIL, SqlFiles.load("fail", schema));
@@ -457,6 +463,20 @@ final class JobStatements {
         }
     }
 
+    Optional<ClaimedJob> claimById(Connection c, ClaimByIdParams params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(claimById)) {
+            int i = 0;
+            setInstant(ps, ++i, params.now());
+            ps.setString(++i, params.workerId());
+            ps.setObject(++i, params.leaseToken());
+            ps.setLong(++i, micros(params.leaseDuration()));
+            ps.setObject(++i, params.id());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(claimedJob(rs)) : Optional.empty();
+            }
+        }
+    }
+
     /**
      * Whether a row of claim.sql or claim-fair.sql (status in column {@code statusColumn}) is a job to
      * run, rather than one the claim failed because its payload is over the limit.
@@ -683,6 +703,28 @@ final class JobStatements {
                 }
                 return Optional.of(snapshot(rs));
             }
+        }
+    }
+
+    List<JobSnapshot> list(Connection c, ListParams params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(list)) {
+            java.sql.Array types = c.createArrayOf("text", params.types().toArray(String[]::new));
+            java.sql.Array statuses = c.createArrayOf("text",
+                    params.statuses().stream().map(JobStatus::sqlValue).toArray(String[]::new));
+            ps.setArray(1, types);
+            ps.setArray(2, types);
+            ps.setArray(3, statuses);
+            ps.setArray(4, statuses);
+            ps.setBoolean(5, params.dueOnly());
+            setInstant(ps, 6, params.now());
+            ps.setInt(7, params.limit());
+            List<JobSnapshot> jobs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(snapshot(rs));
+                }
+            }
+            return jobs;
         }
     }
 

@@ -17,6 +17,7 @@ import dev.pgqueue.jdbi.Payloads.GenerateImage;
 import dev.pgqueue.jdbi.Payloads.GeneratePack;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import dev.pgqueue.testing.TestClock;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,7 +59,7 @@ class BadInputTest {
         this.db = db;
         this.jdbi = Jdbi.create(db.dataSource());
         this.store = JdbiJobStore.builder(jdbi).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.builder(store).clock(new TestClock()).build();
+        this.queue = JdbiJobQueue.builder(store).clock(TestClock.at(Instant.parse("2031-03-14T09:26:53.589793Z"))).build();
         this.rows = new JobRows(db);
     }
 

@@ -13,6 +13,8 @@ import dev.pgqueue.jdbi.Payloads.GenerateImage;
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import dev.pgqueue.testing.TestClock;
+import java.time.Instant;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -34,7 +36,7 @@ class JdbiJobQueueTest {
     private final JdbiJobStore store;
     private final JdbiJobQueue queue;
     private final JobRows rows;
-    private final TestClock clock = new TestClock();
+    private final TestClock clock = TestClock.at(Instant.parse("2031-03-14T09:26:53.589793Z"));
 
     JdbiJobQueueTest(TestDatabase db) {
         this.db = db;

@@ -68,7 +68,7 @@ class MigrationSafetyTest {
             st.execute("UPDATE " + schema + ".job_queue SET priority = priority WHERE false"); // a transaction on the table
             long started = System.nanoTime();
             CompletableFuture<List<Integer>> migration = CompletableFuture.supplyAsync(migrator::migrate);
-            Thread.sleep(150);
+            LockWaits.awaitBlockedBy(db, busy);
             // A claim arriving now queues behind the migration's lock request, so only as long as it waits.
             long claimStarted = System.nanoTime();
             CompletableFuture<Integer> claim = CompletableFuture.supplyAsync(() -> store.jobClaim(new ClaimParams(

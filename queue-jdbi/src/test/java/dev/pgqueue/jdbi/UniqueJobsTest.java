@@ -15,6 +15,7 @@ import dev.pgqueue.Worker;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import dev.pgqueue.testing.postgres.UncheckedSQLException;
+import dev.pgqueue.testing.TestClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -173,7 +174,7 @@ class UniqueJobsTest {
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
 
-                Thread.sleep(300);
+                LockWaits.awaitBlockedBy(db, holder.getConnection());
                 assertThat(other).as("waits for the holder's transaction").isNotDone();
                 holder.commit();
 
@@ -189,7 +190,7 @@ class UniqueJobsTest {
                 UUID held = queue.in(holder).enqueue(DIGEST, new Digest("ann"), key("k"));
                 CompletableFuture<EnqueueResult> other = CompletableFuture.supplyAsync(
                         () -> queue.enqueueUnique(DIGEST, new Digest("bob"), key("k")), threads);
-                Thread.sleep(300);
+                LockWaits.awaitBlockedBy(db, holder.getConnection());
                 holder.rollback();
 
                 EnqueueResult result = other.get(10, TimeUnit.SECONDS);
@@ -286,7 +287,7 @@ class UniqueJobsTest {
 
         @Test
         void byPeriod_theKeyIsReleasedByTheFirstEnqueueAfterThePeriod() {
-            SettableClock clock = new SettableClock(Instant.parse("2030-01-01T00:00:00Z"));
+            TestClock clock = TestClock.at(Instant.parse("2030-01-01T00:00:00Z"));
             JdbiJobQueue timed = JdbiJobQueue.builder(store).clock(clock).build();
             EnqueueOptions hourly = key("export:ann").uniqueness(
                     Uniqueness.whileIn(JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.COMPLETED).forPeriod(Duration.ofHours(1)));
@@ -307,7 +308,7 @@ class UniqueJobsTest {
 
         @Test
         void byPeriod_endsUniquenessEvenWhileTheJobIsStillPending() {
-            SettableClock clock = new SettableClock(Instant.parse("2030-01-01T00:00:00Z"));
+            TestClock clock = TestClock.at(Instant.parse("2030-01-01T00:00:00Z"));
             JdbiJobQueue timed = JdbiJobQueue.builder(store).clock(clock).build();
             EnqueueOptions tenMinutes = key("k").uniqueness(Uniqueness.DEFAULT.forPeriod(Duration.ofMinutes(10)));
             UUID first = timed.enqueue(DIGEST, new Digest("ann"), tenMinutes);

@@ -237,7 +237,7 @@ class WorkflowsTest {
                 worker.begin();
                 finish(store.bound(worker), jb, FinishKind.COMPLETE);
                 Future<UUID> dependent = threads.submit(() -> enqueueDependent.apply(a, b));
-                Thread.sleep(300); // the enqueue holds a and waits for b
+                LockWaits.awaitBlockedBy(db, worker.getConnection()); // the enqueue holds a and waits for b
                 Future<?> failA = threads.submit(() -> finish(store.bound(worker), ja, FinishKind.FAIL));
                 failA.get(30, TimeUnit.SECONDS);
                 worker.commit();
@@ -402,7 +402,7 @@ class WorkflowsTest {
                 finish(store.bound(first), ja, FinishKind.COMPLETE);     // d: 2 -> 1, holding d's row lock
                 second.begin();
                 Future<?> late = thread.submit(() -> finish(store.bound(second), jb, FinishKind.COMPLETE));
-                Thread.sleep(300);
+                LockWaits.awaitBlockedBy(db, first.getConnection());
                 assertThat(late).as("the second completion waits for the first's lock on d").isNotDone();
                 first.commit();
                 late.get(10, TimeUnit.SECONDS);                             // re-reads d as committed: 1 -> 0

@@ -10,7 +10,6 @@ import dev.pgqueue.JobType;
 import dev.pgqueue.PayloadException;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Schedule;
-import dev.pgqueue.StoreException;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.internal.Check;
 import dev.pgqueue.internal.HandlerRegistration;
@@ -19,30 +18,26 @@ import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.internal.RecurringJob;
 import dev.pgqueue.internal.RecurringScheduler;
 import dev.pgqueue.internal.StandardJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
+import dev.pgqueue.JobStatus;
+import dev.pgqueue.spi.JobStore;
+import dev.pgqueue.spi.JobStore.ClaimByIdParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.spi.JobStore.ListParams;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -77,7 +72,7 @@ import java.util.function.Predicate;
  *
  * <p>Assertions throw {@link AssertionError} with a message that lists what was found. Each method
  * reads or writes the database in its own transactions. Payloads and results are mapped by the
- * store's {@link JdbiJobStore#objectMapper() mapper}, as on your workers. Not thread-safe: use it from
+ * store's {@link JobStore#objectMapper() mapper}, as on your workers. Not thread-safe: use it from
  * the test's thread.
  */
 public final class QueueTester {
@@ -89,7 +84,12 @@ public final class QueueTester {
     private static final Duration LEASE = Duration.ofMinutes(LEASE_MINUTES);
     private static final int MAX_LISTED = 20;
 
-    private final JdbiJobStore store;
+    /** The workers' claim order: priority, then due time, then id as PostgreSQL orders uuids (unsigned). */
+    private static final Comparator<JobSnapshot> CLAIM_ORDER = Comparator.comparingInt(JobSnapshot::priority)
+            .thenComparing(JobSnapshot::runAt)
+            .thenComparing(JobSnapshot::id, QueueTester::compareUnsigned);
+
+    private final JobStore store;
     private final Clock clock;
     private final PayloadCodec codec;
     private final ObjectMapper mapper;
@@ -97,10 +97,6 @@ public final class QueueTester {
     private final RecurringScheduler recurring;
     private final JobQueue queue;
     private final int maxDrainRuns;
-    private final String claimJob;
-    private final String nextDueJob;
-    private final String jobsOfType;
-    private final String otherTypes;
 
     private QueueTester(Builder builder) {
         this.store = builder.store;
@@ -113,22 +109,19 @@ public final class QueueTester {
         List<RecurringJob> schedules = new ArrayList<>();
         builder.recurring.values().forEach(r -> schedules.add(r.resolve(codec)));
         this.recurring = schedules.isEmpty() ? null : new RecurringScheduler(store, schedules, clock, Duration.ZERO);
-        this.claimJob = sql("claim-job");
-        this.nextDueJob = sql("next-due-job");
-        this.jobsOfType = sql("jobs-of-type");
-        this.otherTypes = sql("other-types");
         if (recurring != null) {
             recurring.enqueueDueTicks(); // as a worker's start: from now on, ticks that come due are enqueued
         }
     }
 
     /**
-     * A tester for the jobs in {@code store}'s schema.
+     * A tester for the jobs in {@code store} (for the JDBI store: its schema); it reads and writes them
+     * through the store's SPI.
      *
-     * @param store the store whose jobs to test, with its mapper
+     * @param store the store whose jobs to test; its mapper maps payloads
      * @return a builder
      */
-    public static Builder builder(JdbiJobStore store) {
+    public static Builder builder(JobStore store) {
         return new Builder(store);
     }
 
@@ -216,7 +209,7 @@ public final class QueueTester {
     public JobSnapshot run(UUID jobId) {
         Check.notNull("jobId", jobId);
         JobSnapshot job = store.jobGet(jobId).orElseThrow(() -> new AssertionError(
-                "expected job " + jobId + " to exist in schema " + store.schema() + " to run it, but there is no such job"));
+                "expected job " + jobId + " to exist in " + store + " to run it, but there is no such job"));
         requireHandler(job.type(), jobId);
         ClaimedJob claimed = claim(jobId).orElseThrow(() -> new AssertionError(
                 "expected job " + job.type() + "/" + jobId + " to be pending to run it, but it is "
@@ -361,121 +354,42 @@ public final class QueueTester {
     }
 
     private List<Found> jobsOf(JobType<?> type) {
-        return query("list jobs of type " + type.name(), c -> {
-            try (PreparedStatement ps = c.prepareStatement(jobsOfType)) {
-                ps.setString(1, type.name());
-                List<Found> found = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        found.add(new Found(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3)));
-                    }
-                }
-                return found;
-            }
-        });
+        return store.jobList(new ListParams(Set.of(type.name()), Set.of(), false, null, Integer.MAX_VALUE)).stream()
+                .map(job -> new Found(job.id(), job.status().sqlValue(), job.payloadJson()))
+                .toList();
     }
 
+    /** How many jobs of each other type there are, by type name. */
     private Map<String, Long> otherTypes(String type) {
-        return query("count jobs by type", c -> {
-            try (PreparedStatement ps = c.prepareStatement(otherTypes)) {
-                ps.setString(1, type);
-                Map<String, Long> counts = new LinkedHashMap<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        counts.put(rs.getString(1), rs.getLong(2));
-                    }
-                }
-                return counts;
+        Map<String, Long> counts = new TreeMap<>();
+        for (JobSnapshot job : store.jobList(new ListParams(Set.of(), Set.of(), false, null, Integer.MAX_VALUE))) {
+            if (!job.type().equals(type)) {
+                counts.merge(job.type(), 1L, Long::sum);
             }
-        });
+        }
+        return counts;
     }
 
+    /** The next due pending job of the types with a handler here, on any queue, in the workers' claim order. */
     private Optional<UUID> nextDue() {
-        return query("find the next due job", c -> {
-            try (PreparedStatement ps = c.prepareStatement(nextDueJob)) {
-                ps.setArray(1, c.createArrayOf("text", runner.types().toArray(String[]::new)));
-                setInstant(ps, 2, now());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getObject(1, UUID.class)) : Optional.empty();
-                }
-            }
-        });
+        if (runner.types().isEmpty()) {
+            return Optional.empty();
+        }
+        return store.jobList(new ListParams(runner.types(), Set.of(JobStatus.PENDING), true, now(), Integer.MAX_VALUE))
+                .stream().min(CLAIM_ORDER).map(JobSnapshot::id);
     }
 
     private Optional<ClaimedJob> claim(UUID jobId) {
-        return query("claim job " + jobId, c -> {
-            try (PreparedStatement ps = c.prepareStatement(claimJob)) {
-                int i = 0;
-                setInstant(ps, ++i, now());
-                ps.setString(++i, "queue-tester");
-                ps.setObject(++i, UUID.randomUUID());
-                ps.setLong(++i, TimeUnit.MICROSECONDS.convert(LEASE));
-                ps.setObject(++i, jobId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.empty();
-                    }
-                    int k = 0;
-                    return Optional.of(new ClaimedJob(
-                            rs.getObject(++k, UUID.class),
-                            rs.getString(++k),
-                            rs.getString(++k),
-                            rs.getString(++k),
-                            rs.getInt(++k),
-                            rs.getInt(++k),
-                            rs.getInt(++k),
-                            rs.getInt(++k),
-                            instant(rs, ++k),
-                            instant(rs, ++k),
-                            rs.getObject(++k, UUID.class),
-                            rs.getObject(++k, UUID.class),
-                            instant(rs, ++k)));
-                }
-            }
-        });
+        return store.jobClaimById(new ClaimByIdParams(jobId, "queue-tester", UUID.randomUUID(), LEASE, now()));
     }
 
     private Instant now() {
         return clock == null ? null : clock.instant();
     }
 
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T apply(Connection connection) throws SQLException;
-    }
-
-    private <T> T query(String what, SqlWork<T> work) {
-        try {
-            return store.jdbi().withHandle(handle -> work.apply(handle.getConnection()));
-        } catch (SQLException | org.jdbi.v3.core.JdbiException e) {
-            throw new StoreException("queue tester could not " + what + " in " + store.schema() + ".job_queue: " + e.getMessage(), e);
-        }
-    }
-
-    private String sql(String name) {
-        String resource = "/dev/pgqueue/testing/sql/" + name + ".sql";
-        try (InputStream in = QueueTester.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + resource);
-            }
-            // The schema passed JdbiJobStore's identifier check, so quoting it is all it needs.
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("{schema}", '"' + store.schema() + '"');
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
-        if (instant == null) {
-            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-        } else {
-            ps.setObject(index, OffsetDateTime.ofInstant(instant, ZoneOffset.UTC));
-        }
-    }
-
-    private static Instant instant(ResultSet rs, int index) throws SQLException {
-        OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
+    private static int compareUnsigned(UUID a, UUID b) {
+        int high = Long.compareUnsigned(a.getMostSignificantBits(), b.getMostSignificantBits());
+        return high != 0 ? high : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
     }
 
     /**
@@ -483,14 +397,19 @@ public final class QueueTester {
      * what is due. Values are checked when set, with pgqueue's usual messages.
      */
     public static final class Builder {
-        private final JdbiJobStore store;
+        /** The workers' claim order: priority, then due time, then id as PostgreSQL orders uuids (unsigned). */
+    private static final Comparator<JobSnapshot> CLAIM_ORDER = Comparator.comparingInt(JobSnapshot::priority)
+            .thenComparing(JobSnapshot::runAt)
+            .thenComparing(JobSnapshot::id, QueueTester::compareUnsigned);
+
+    private final JobStore store;
         private final Map<String, HandlerRegistration<?>> handlers = new LinkedHashMap<>();
         private final Map<String, PendingRecurring<?>> recurring = new LinkedHashMap<>();
         private Clock clock;
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
         private int maxDrainRuns = DEFAULT_MAX_DRAIN_RUNS;
 
-        private Builder(JdbiJobStore store) {
+        private Builder(JobStore store) {
             this.store = Check.notNull("store", store);
         }
 
@@ -592,7 +511,7 @@ public final class QueueTester {
          * Makes the tester.
          *
          * @return the tester
-         * @throws StoreException if the tester has recurring jobs and their first ticks cannot be read
+         * @throws dev.pgqueue.StoreException if the tester has recurring jobs and their first ticks cannot be read
          */
         public QueueTester build() {
             return new QueueTester(this);

@@ -7,8 +7,6 @@ import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
-import dev.pgqueue.jdbi.JdbiJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.time.Duration;
@@ -22,8 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,25 +31,15 @@ import org.junit.jupiter.api.Test;
  * the largest group of equal {@code processed_at} is the largest claim.
  */
 @PostgresTest
-class ClaimAheadTest {
+class ClaimAheadTest extends WorkerFixture {
 
     record Task(int n) {}
 
     static final JobType<Task> TASK = JobType.of("task", Task.class);
 
-    private final TestDatabase db;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
 
     ClaimAheadTest(TestDatabase db) {
-        this.db = db;
-        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
-    }
-
-    @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
+        super(db);
     }
 
     @Test

@@ -8,8 +8,6 @@ import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
-import dev.pgqueue.jdbi.JdbiJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.io.ByteArrayOutputStream;
@@ -25,8 +23,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * of the worker must keep serving.
  */
 @PostgresTest
-class HandlerMisbehaviourTest {
+class HandlerMisbehaviourTest extends WorkerFixture {
 
     public record Task(int n) {}
 
@@ -46,19 +42,9 @@ class HandlerMisbehaviourTest {
     static final JobType<Task> SLOW_TO_LET_GO = JobType.of("slow-to-let-go", Task.class);
     public static final JobType<Task> EXIT = JobType.of("exit", Task.class);
 
-    private final TestDatabase db;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
 
     HandlerMisbehaviourTest(TestDatabase db) {
-        this.db = db;
-        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
-    }
-
-    @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
+        super(db);
     }
 
     private Map<String, Object> row(UUID id) {

@@ -9,8 +9,6 @@ import dev.pgqueue.JobType;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
 import dev.pgqueue.internal.LogText;
-import dev.pgqueue.jdbi.JdbiJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.io.ByteArrayOutputStream;
@@ -20,8 +18,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
 import java.util.function.Consumer;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,27 +26,17 @@ import org.junit.jupiter.api.Test;
  * logged only when the application asked for it. The log is read where slf4j-simple writes it.
  */
 @PostgresTest
-class LoggedTextTest {
+class LoggedTextTest extends WorkerFixture {
 
     record Task(int n) {}
 
     static final JobType<Task> TASK = JobType.of("task", Task.class).withRetryPolicy(RetryPolicy.noBackoff());
     private static final String FORGED = "12:00:00.000 [main] ERROR forged.Logger - FORGED LINE";
 
-    private final TestDatabase db;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
     private volatile ByteArrayOutputStream captured;
 
     LoggedTextTest(TestDatabase db) {
-        this.db = db;
-        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
-    }
-
-    @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
+        super(db);
     }
 
     @Test

@@ -10,10 +10,9 @@ import dev.pgqueue.JobType;
 import dev.pgqueue.Schedule;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.Worker;
-import dev.pgqueue.jdbi.JdbiJobStore;
-import dev.pgqueue.jdbi.SettableClock;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import dev.pgqueue.testing.TestClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
-import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -33,27 +31,23 @@ import org.junit.jupiter.api.Test;
  * many workers carry the schedule, and missed ticks after downtime handled as the schedule says.
  */
 @PostgresTest
-class RecurringJobsTest {
+class RecurringJobsTest extends WorkerFixture {
 
     record Tick(String note) {}
 
     static final JobType<Tick> TICK = JobType.of("tick", Tick.class);
     static final Instant START = Instant.parse("2030-01-01T00:00:30Z");
 
-    private final TestDatabase db;
-    private final JdbiJobStore store;
-    private final SettableClock clock = new SettableClock(START);
+    private final TestClock clock = TestClock.at(START);
     private final Map<UUID, Integer> runs = new ConcurrentHashMap<>();
     private final List<Worker> workers = new ArrayList<>();
 
     RecurringJobsTest(TestDatabase db) {
-        this.db = db;
-        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        super(db);
     }
 
     @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
+    void countDuplicateTickAttempts() {
         // Counts insert statements that inserted nothing: a worker that lost the race for a tick.
         db.execute("CREATE TABLE IF NOT EXISTS duplicate_tick_attempts (at timestamptz DEFAULT clock_timestamp())");
         db.execute("DELETE FROM duplicate_tick_attempts");

@@ -14,8 +14,6 @@ import dev.pgqueue.JobType;
 import dev.pgqueue.PayloadException;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
-import dev.pgqueue.jdbi.JdbiJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.time.Duration;
@@ -25,15 +23,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** A handler's result and progress reports, written by a real worker and read back by a producer. */
 @PostgresTest
-class ResultsAndProgressTest {
+class ResultsAndProgressTest extends WorkerFixture {
 
     record Render(String image) {}
 
@@ -41,32 +37,15 @@ class ResultsAndProgressTest {
 
     static final JobType<Render> RENDER = JobType.of("render", Render.class);
 
-    private final TestDatabase db;
-    private final Jdbi jdbi;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
     private final List<UUID> leasesLost = new CopyOnWriteArrayList<>();
-    private Worker worker;
 
     ResultsAndProgressTest(TestDatabase db) {
-        this.db = db;
-        this.jdbi = Jdbi.create(db.dataSource());
-        this.store = JdbiJobStore.builder(jdbi).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
+        super(db);
     }
 
     @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
+    void forgetLostLeases() {
         leasesLost.clear();
-    }
-
-    @AfterEach
-    void stopWorker() {
-        if (worker != null) {
-            worker.close();
-            worker = null;
-        }
     }
 
     private void start(JobHandler<Render> handler, Consumer<Worker.Builder> options) {

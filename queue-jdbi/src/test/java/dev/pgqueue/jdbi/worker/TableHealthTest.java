@@ -56,7 +56,10 @@ class TableHealthTest {
             st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
             st.execute("SELECT count(*) FROM job_queue"); // the snapshot is taken: xmin is pinned
             long opened = System.nanoTime();
-            Thread.sleep(400);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                Duration age = store.jobTableHealth().orElseThrow().oldestTransactionAge();
+                return age != null && age.compareTo(Duration.ofMillis(400)) >= 0;
+            });
 
             TableHealth health = store.jobTableHealth().orElseThrow();
             assertThat(health.oldestTransaction()).as("the oldest snapshot in this database").isNotNull();

@@ -7,8 +7,6 @@ import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
-import dev.pgqueue.jdbi.JdbiJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.time.Duration;
@@ -20,11 +18,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
-import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
 
 @PostgresTest
-class WorkerEndToEndTest {
+class WorkerEndToEndTest extends WorkerFixture {
 
     record Resize(int n) {}
 
@@ -36,14 +33,9 @@ class WorkerEndToEndTest {
     static final JobType<Thumbnail> THUMBNAIL = JobType.of("thumbnail", Thumbnail.class);
     static final JobType<Report> REPORT = JobType.of("report", Report.class);
 
-    private final TestDatabase db;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
 
     WorkerEndToEndTest(TestDatabase db) {
-        this.db = db;
-        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
+        super(db);
     }
 
     @Test

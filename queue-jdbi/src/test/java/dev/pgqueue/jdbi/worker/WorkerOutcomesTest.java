@@ -28,46 +28,27 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** How each way a handler can end is recorded, on a real worker against PostgreSQL. */
 @PostgresTest
-class WorkerOutcomesTest {
+class WorkerOutcomesTest extends WorkerFixture {
 
     record Task(int n) {}
 
     static final JobType<Task> TASK = JobType.of("task", Task.class).withRetryPolicy(RetryPolicy.noBackoff());
 
-    private final TestDatabase db;
-    private final Jdbi jdbi;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
-    private Worker worker;
 
     WorkerOutcomesTest(TestDatabase db) {
-        this.db = db;
-        this.jdbi = Jdbi.create(db.dataSource());
-        this.store = JdbiJobStore.builder(jdbi).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
+        super(db);
     }
 
     @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
+    void emptyLedger() {
         db.execute("CREATE TABLE IF NOT EXISTS ledger (job_id uuid PRIMARY KEY, note text)");
         db.execute("DELETE FROM ledger");
-    }
-
-    @AfterEach
-    void stopWorker() {
-        if (worker != null) {
-            worker.close();
-            worker = null;
-        }
     }
 
     private void start(JobType<Task> type, JobHandler<Task> handler) {

@@ -13,8 +13,6 @@ import dev.pgqueue.StoreException;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
-import dev.pgqueue.jdbi.JdbiJobQueue;
-import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
@@ -28,40 +26,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Faults found in review: each test reproduces one and fails without its fix. */
 @PostgresTest
-class WorkerResilienceTest {
+class WorkerResilienceTest extends WorkerFixture {
 
     record Task(int n) {}
 
     static final JobType<Task> TASK = JobType.of("task", Task.class).withRetryPolicy(RetryPolicy.noBackoff());
 
-    private final TestDatabase db;
-    private final JdbiJobStore store;
-    private final JdbiJobQueue queue;
-    private Worker worker;
 
     WorkerResilienceTest(TestDatabase db) {
-        this.db = db;
-        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        this.queue = JdbiJobQueue.create(store);
-    }
-
-    @BeforeEach
-    void emptyQueue() {
-        db.execute("DELETE FROM job_queue");
-    }
-
-    @AfterEach
-    void stopWorker() {
-        if (worker != null) {
-            worker.close();
-        }
+        super(db);
     }
 
     private Map<String, Object> row(UUID id) {

@@ -57,7 +57,7 @@ class WorkerWakeUpTest {
         String app = "wake-notify";
         startWorker(app, true, LONG_POLL);
         awaitListening(app);
-        awaitIdle();
+        awaitIdle(app);
 
         long before = System.nanoTime();
         UUID id = insertBySql("now()");
@@ -71,7 +71,7 @@ class WorkerWakeUpTest {
     @Test
     void withNotificationsOff_aShortPollStillFindsTheJob() {
         startWorker("wake-poll", false, Duration.ofMillis(200));
-        awaitIdle();
+        awaitIdle("wake-poll");
 
         UUID id = insertBySql("now()");
 
@@ -86,7 +86,7 @@ class WorkerWakeUpTest {
         String app = "wake-scheduled";
         startWorker(app, true, LONG_POLL);
         awaitListening(app);
-        awaitIdle();
+        awaitIdle(app);
 
         long before = System.nanoTime();
         UUID id = insertBySql("now() + interval '1 second'");
@@ -100,7 +100,7 @@ class WorkerWakeUpTest {
     @Test
     void jobEnqueuedInThisProcess_withADelay_startsWhenDue() {
         JdbiJobStore store = startWorker("wake-local", true, LONG_POLL);
-        awaitIdle();
+        awaitIdle("wake-local");
 
         long before = System.nanoTime();
         UUID id = JdbiJobQueue.create(store).enqueue(PING, new Ping("later"), EnqueueOptions.defaults().delay(Duration.ofMillis(700)));
@@ -130,13 +130,16 @@ class WorkerWakeUpTest {
                 applicationName) == 1);
     }
 
-    /** Gives the worker's first claim round time to finish, so that only a wake-up can find new jobs. */
-    private void awaitIdle() {
-        try {
-            Thread.sleep(300);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /**
+     * Waits until the worker's first claim round has finished, so that only a wake-up can find new
+     * jobs: a round that claims nothing ends by asking when the next job is due (next-due.sql), and
+     * that connection is idle again.
+     */
+    private void awaitIdle(String applicationName) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> db.queryForLong(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND state = 'idle'"
+                        + " AND strpos(query, 'min(j.run_at)') > 0",
+                applicationName) > 0);
     }
 
     private UUID insertBySql(String runAt) {

@@ -213,7 +213,7 @@ class QueueTesterTest {
                     .isInstanceOf(AssertionError.class)
                     .hasMessage("expected job send-digest/" + done + " to be pending to run it, but it is completed");
             assertThatThrownBy(() -> tester.run(unknown))
-                    .hasMessage("expected job " + unknown + " to exist in schema " + db.schema() + " to run it, but there is no such job");
+                    .hasMessage("expected job " + unknown + " to exist in JdbiJobStore[schema=" + db.schema() + "] to run it, but there is no such job");
             assertThatThrownBy(() -> tester.run(resize))
                     .hasMessage("expected a handler for job type resize (job " + resize + ") to run it, but this tester has"
                             + " handlers for [send-digest]; register one with QueueTester.builder(store).handler(type, handler)");

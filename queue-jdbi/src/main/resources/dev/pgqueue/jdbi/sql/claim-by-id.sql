@@ -1,6 +1,7 @@
--- Claim one pending job by id, whether or not it is due, with a lease as the worker's claim gives
--- (processing, attempt + 1, a fresh lease token); no row if it is not pending. Returns the columns of
--- the store's claim.sql. Parameters: now (null = database clock), lease owner, lease token, lease
+-- Claim one pending job by id, whether or not it is due and whatever the queue's policies, with a
+-- lease as claim.sql gives (processing, attempt + 1, a fresh lease token; a cancellation request left
+-- from before is cleared); no row if it is not pending. For test tools (the queue tester). Returns the
+-- columns of claim.sql. Parameters: now (null = database clock), lease owner, lease token, lease
 -- duration in microseconds, id.
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
