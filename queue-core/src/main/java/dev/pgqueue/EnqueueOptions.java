@@ -204,9 +204,9 @@ public final class EnqueueOptions {
     /**
      * In the named queue; workers serve named queues.
      *
-     * @throws ValidationException if the name is not a valid queue name
      * @param queue the queue's name
      * @return a copy of these options with the queue set
+     * @throws ValidationException if the name is not a valid queue name
      */
     public EnqueueOptions queue(String queue) {
         Check.queue("queue", queue);
@@ -226,9 +226,9 @@ public final class EnqueueOptions {
     /**
      * Due at {@code runAt}; replaces any delay.
      *
-     * @throws ValidationException if {@code runAt} is null or outside what the database stores
      * @param runAt when the job becomes due; not null
      * @return a copy of these options with the due time set and no delay
+     * @throws ValidationException if {@code runAt} is null or outside what the database stores
      */
     public EnqueueOptions runAt(Instant runAt) {
         Check.instant("runAt", Check.notNull("runAt", runAt));
@@ -241,9 +241,9 @@ public final class EnqueueOptions {
     /**
      * Due {@code delay} after enqueue, by the database's clock; replaces any runAt.
      *
-     * @throws ValidationException if the delay is null, negative or longer than the database stores
      * @param delay how long after enqueue; zero or positive
      * @return a copy of these options with the delay set and no due time
+     * @throws ValidationException if the delay is null, negative or longer than the database stores
      */
     public EnqueueOptions delay(Duration delay) {
         Check.delay("delay", delay);
@@ -256,9 +256,9 @@ public final class EnqueueOptions {
     /**
      * With {@code maxRetries} retries after the first run, whatever the job type says.
      *
-     * @throws ValidationException if it is negative
      * @param maxRetries retries after the first run; 0 for none
      * @return a copy of these options with max retries set
+     * @throws ValidationException if it is negative
      */
     public EnqueueOptions maxRetries(int maxRetries) {
         Check.atLeast("maxRetries", maxRetries, 0);
@@ -285,11 +285,11 @@ public final class EnqueueOptions {
      * security hides other producers' jobs, a key held by one of them fails the enqueue with
      * {@link DedupeKeyHeldException}.
      *
+     * @param dedupeKey the key; not null
+     * @return a copy of these options with the dedupe key set
      * @throws ValidationException if the key is not 1-{@value #MAX_DEDUPE_KEY_LENGTH} characters of
      *     valid Unicode without {@code \u0000}, or starts with {@code recurring:} (reserved for
      *     recurring jobs)
-     * @param dedupeKey the key; not null
-     * @return a copy of these options with the dedupe key set
      */
     public EnqueueOptions dedupeKey(String dedupeKey) {
         Check.dedupeKey("dedupeKey", Check.notNull("dedupeKey", dedupeKey));
@@ -323,9 +323,9 @@ public final class EnqueueOptions {
      * in a transaction of yours, one enqueued earlier in it); enqueueing locks the unfinished ones
      * until that transaction ends. See {@link #onDependencyFailure(DependencyFailure)} for failures.
      *
-     * @throws ValidationException if an id is null or repeated
      * @param jobIds the ids of the jobs to wait for
      * @return a copy of these options with the dependencies set
+     * @throws ValidationException if an id is null or repeated
      */
     public EnqueueOptions dependsOn(UUID... jobIds) {
         Check.notNull("dependsOn", jobIds);
@@ -335,9 +335,9 @@ public final class EnqueueOptions {
     /**
      * As {@link #dependsOn(UUID...)}, for a collection (the ids of a fan-out, say).
      *
-     * @throws ValidationException if an id is null or repeated
      * @param jobIds the ids of the jobs to wait for
      * @return a copy of these options with the dependencies set
+     * @throws ValidationException if an id is null or repeated
      */
     public EnqueueOptions dependsOn(Collection<UUID> jobIds) {
         Check.notNull("dependsOn", jobIds);
@@ -370,10 +370,10 @@ public final class EnqueueOptions {
      * claim takes jobs round-robin across partition keys, so one tenant's backlog cannot starve
      * another's jobs. Default: the job's {@link #userId(UUID) userId}.
      *
-     * @throws ValidationException if the key is not 1-{@value #MAX_PARTITION_KEY_LENGTH} characters of
-     *     valid Unicode without {@code \u0000}
      * @param partitionKey the tenant's key; not null
      * @return a copy of these options with the partition key set
+     * @throws ValidationException if the key is not 1-{@value #MAX_PARTITION_KEY_LENGTH} characters of
+     *     valid Unicode without {@code \u0000}
      */
     public EnqueueOptions partitionKey(String partitionKey) {
         Check.partitionKey("partitionKey", Check.notNull("partitionKey", partitionKey));

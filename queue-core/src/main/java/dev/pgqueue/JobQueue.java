@@ -58,12 +58,12 @@ public interface JobQueue {
      * (a caller inside a transaction that is {@code REPEATABLE READ} or stricter may instead get a
      * {@link StoreException} for a serialization failure, to retry as usual at that level).
      *
-     * @throws ValidationException if {@code options} has no dedupe key
      * @param <P> the payload type
      * @param type the job type
      * @param payload the payload; not null
      * @param options the options, with a dedupe key
      * @return the job's id and whether it was enqueued now or already held the key
+     * @throws ValidationException if {@code options} has no dedupe key
      */
     <P> EnqueueResult enqueueUnique(JobType<P> type, P payload, EnqueueOptions options);
 
@@ -85,12 +85,12 @@ public interface JobQueue {
      * existing one that holds the key, in the map's iteration order. {@code options} apply to every
      * job and must not carry a dedupe key of their own; their {@link Uniqueness} applies to all.
      *
-     * @throws ValidationException if a key is invalid or {@code options} has a dedupe key
      * @param <P> the payload type
      * @param type the job type of every job
      * @param payloadsByDedupeKey each job's payload by its dedupe key
      * @param options applied to every job, without a dedupe key
      * @return each key's result, in the map's iteration order
+     * @throws ValidationException if a key is invalid or {@code options} has a dedupe key
      */
     <P> Map<String, EnqueueResult> enqueueAllUnique(
             JobType<P> type, Map<String, ? extends P> payloadsByDedupeKey, EnqueueOptions options);
@@ -116,14 +116,14 @@ public interface JobQueue {
      *                        {@code dependsOn}, if any, apply to each of them
      * @param callbackOptions for the callback; without a dedupe key. Its own {@code dependsOn}, if
      *                        any, are waited for as well
-     * @return the batch's ids, in the order of {@code payloads}, and the callback's
-     * @throws ValidationException if a payload is null or either options carry a dedupe key
      * @param <P> the batch's payload type
      * @param <C> the callback's payload type
      * @param type the job type of the batch's jobs
      * @param payloads one per batch job; none null
      * @param callbackType the callback's job type
      * @param callbackPayload the callback's payload; not null
+     * @return the batch's ids, in the order of {@code payloads}, and the callback's
+     * @throws ValidationException if a payload is null or either options carry a dedupe key
      */
     <P, C> Batch enqueueBatch(JobType<P> type, List<? extends P> payloads, EnqueueOptions options,
             JobType<C> callbackType, C callbackPayload, EnqueueOptions callbackOptions);
@@ -151,8 +151,8 @@ public interface JobQueue {
      * {@code failed}). A transactional handler's writes commit with that cancelled outcome, in the same
      * transaction.
      *
-     * @return true if the job was waiting, pending or processing, false if it is unknown or already final
      * @param jobId the job's id
+     * @return true if the job was waiting, pending or processing, false if it is unknown or already final
      */
     boolean cancel(UUID jobId);
 
@@ -169,11 +169,11 @@ public interface JobQueue {
      * JSON to {@code resultType} by the store's {@code ObjectMapper}. Empty if the job does not
      * exist, has not completed, or completed without a result.
      *
-     * @throws PayloadException if the stored result does not map to {@code resultType}
      * @param <R> the result type
      * @param jobId the job's id
      * @param resultType the class to map the result's JSON to
      * @return the result, or empty
+     * @throws PayloadException if the stored result does not map to {@code resultType}
      */
     <R> Optional<R> result(UUID jobId, Class<R> resultType);
 }

@@ -85,9 +85,9 @@ public final class JobType<P> {
      * A copy whose jobs get {@code maxRetries} retries after their first run, unless enqueued with
      * {@link EnqueueOptions#maxRetries(int)}, which wins. Without it: {@value EnqueueOptions#DEFAULT_MAX_RETRIES}.
      *
-     * @throws ValidationException if it is negative
      * @param maxRetries retries after the first run; 0 for none
      * @return the copy
+     * @throws ValidationException if it is negative
      */
     public JobType<P> withMaxRetries(int maxRetries) {
         return new JobType<>(name, payloadType, retryPolicy, timeout, Check.atLeast("maxRetries", maxRetries, 0),

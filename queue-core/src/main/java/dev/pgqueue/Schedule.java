@@ -57,11 +57,11 @@ public final class Schedule {
      * Fires at the ticks of {@code expression} in {@code timeZone} (an id such as {@code UTC} or
      * {@code Europe/Berlin}).
      *
-     * @throws ValidationException if the expression does not parse or never fires, or the time zone
-     *     is unknown
      * @param expression a five-field cron expression or a nickname such as {@code @daily}
      * @param timeZone the zone id the expression is read in
      * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
+     * @throws ValidationException if the expression does not parse or never fires, or the time zone
+     *     is unknown
      */
     public static Schedule cron(String expression, String timeZone) {
         Ticks ticks = Ticks.cron(expression, timeZone);
@@ -71,10 +71,10 @@ public final class Schedule {
     /**
      * Fires at the ticks of {@code expression} in {@code zone}.
      *
-     * @throws ValidationException if the expression does not parse or never fires
      * @param expression a five-field cron expression or a nickname such as {@code @daily}
      * @param zone the zone the expression is read in
      * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
+     * @throws ValidationException if the expression does not parse or never fires
      */
     public static Schedule cron(String expression, ZoneId zone) {
         Ticks ticks = Ticks.cron(expression, zone);
@@ -84,9 +84,9 @@ public final class Schedule {
     /**
      * Fires every {@code interval}, at whole multiples of it since the Unix epoch.
      *
-     * @throws ValidationException unless {@code interval} is a whole number of seconds, at least one
      * @param interval the interval, whole seconds
      * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
+     * @throws ValidationException unless {@code interval} is a whole number of seconds, at least one
      */
     public static Schedule every(Duration interval) {
         return new Schedule(Ticks.every(interval), "every " + interval, DEFAULT_CATCH_UP);
@@ -97,9 +97,9 @@ public final class Schedule {
      * ticks that were missed (each as its own job, due at once) and skips older ones. Zero skips
      * every missed tick, like {@link #skipMissed()}.
      *
-     * @throws ValidationException unless 0 ≤ {@code maxMissedTicks} ≤ {@value #MAX_CATCH_UP}
      * @param maxMissedTicks how many missed ticks to enqueue at most
      * @return the copy
+     * @throws ValidationException unless 0 ≤ {@code maxMissedTicks} ≤ {@value #MAX_CATCH_UP}
      */
     public Schedule catchUp(int maxMissedTicks) {
         return new Schedule(ticks, description, Check.between("catchUp", maxMissedTicks, 0, MAX_CATCH_UP));

@@ -486,14 +486,14 @@ public final class Worker implements AutoCloseable {
          *
          * @param name a stable name for the schedule, unique on this worker: renaming it starts a new
          *             schedule (its first tick is the next one to come). Same rule as job type names
-         * @throws ValidationException if the name is invalid or taken, or {@code options} set a due
-         *     time, delay, dedupe key or uniqueness (the schedule decides those)
          * @param <P> the payload type
          * @param type the job type to enqueue
          * @param payload the payload of every tick's job
          * @param schedule when to enqueue
          * @param options the queue, priority, max retries and user of every tick's job
          * @return this builder
+         * @throws ValidationException if the name is invalid or taken, or {@code options} set a due
+         *     time, delay, dedupe key or uniqueness (the schedule decides those)
          */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
             RecurringJob.checkRegistration(name, options);
@@ -534,10 +534,10 @@ public final class Worker implements AutoCloseable {
          * it too. A worker never removes a stored limit: to lift one, change the table (docs/limits.md,
          * "Limits"). Combine with {@link #queue(String, int)}, which limits this worker alone.
          *
-         * @throws ValidationException if the queue name is invalid or {@code max} is below 1
          * @param queue the queue's name
          * @param max jobs processing at once across all workers, at least 1
          * @return this builder
+         * @throws ValidationException if the queue name is invalid or {@code max} is below 1
          */
         public Builder globalConcurrency(String queue, int max) {
             Check.queue("queue", queue);
@@ -569,12 +569,12 @@ public final class Worker implements AutoCloseable {
          * {@code period} (by the database's clock, or the worker's {@link #clock}). A worker whose
          * claim the limit held back tries again when the window moves on.
          *
-         * @throws ValidationException if {@code starts} is below 1 or {@code period} is shorter than
-         *     {@link Worker#MIN_RATE_PERIOD} or longer than about 1,000 years
          * @param queue the queue's name
          * @param starts jobs started per window, at least 1
          * @param period the window
          * @return this builder
+         * @throws ValidationException if {@code starts} is below 1 or {@code period} is shorter than
+         *     {@link Worker#MIN_RATE_PERIOD} or longer than about 1,000 years
          */
         public Builder rateLimit(String queue, int starts, Duration period) {
             Check.queue("queue", queue);

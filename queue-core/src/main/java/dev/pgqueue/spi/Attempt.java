@@ -22,10 +22,10 @@ public interface Attempt {
      * carries the result as JSON ({@link JobOutcome#done(Object)}) and the handler's last progress
      * report if that is not written yet, so that both commit with the outcome.
      *
-     * @throws dev.pgqueue.PayloadException if the outcome's result cannot be written as JSON; let it
-     *     roll your transaction back, and the attempt counts as failed
      * @param outcome what the handler returns
      * @return the store operation that records it under this attempt's lease
+     * @throws dev.pgqueue.PayloadException if the outcome's result cannot be written as JSON; let it
+     *     roll your transaction back, and the attempt counts as failed
      */
     JobStore.Finish finishFor(JobOutcome outcome);
 

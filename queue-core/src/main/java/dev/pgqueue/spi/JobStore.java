@@ -51,11 +51,11 @@ public interface JobStore {
      * makes the dependent {@code pending} (or cancels it) in the transaction that finished the last
      * one, whichever operation or producer finished it.
      *
+     * @param params the jobs to insert (in order) and the store's notion of now
+     * @return one result per job, in the order of {@code params.jobs()}
      * @throws dev.pgqueue.ValidationException if a dependency does not exist, the jobs of the insert
      *     depend on each other in a cycle, or a job that another one of the insert depends on has a
      *     dedupe key; nothing is inserted then
-     * @param params the jobs to insert (in order) and the store's notion of now
-     * @return one result per job, in the order of {@code params.jobs()}
      */
     List<EnqueueResult> jobInsertMany(InsertParams params);
 

@@ -219,11 +219,11 @@ public final class JdbiJobStore implements JobStore {
      * the handler's caller: a failed attempt. If the lease was lost meanwhile, the transaction rolls
      * back with a {@link LeaseLostException}.
      *
-     * @throws IllegalStateException if {@code context} does not come from a pgqueue worker
      * @param <X> the exception {@code work} may throw
      * @param context the running handler's context
      * @param work the writes to make, returning the job's outcome; runs in the transaction
      * @return the outcome, recorded in the committed transaction
+     * @throws IllegalStateException if {@code context} does not come from a pgqueue worker
      * @throws X if {@code work} throws it; the transaction then rolls back
      */
     public <X extends Exception> JobOutcome completeInTransaction(JobContext context, HandleCallback<JobOutcome, X> work)
@@ -634,9 +634,9 @@ public final class JdbiJobStore implements JobStore {
          * the schema's or {@code job_queue}'s owner may create objects in its schema (docs/least-privilege.md, "Least
          * privilege").
          *
+         * @return the store, ready to use
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
-         * @return the store, ready to use
          */
         public JdbiJobStore build() {
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);

@@ -131,12 +131,12 @@ public final class QueueTester {
      * Asserts that a job of {@code type} whose payload matches was enqueued (in any status: it may
      * have run since); returns the first such job, oldest first.
      *
-     * @throws AssertionError if there is none; the message lists the jobs of that type, with status
-     *     and payload, and how many jobs of other types there are
      * @param <P> the payload type
      * @param type the job type
      * @param matching tests the mapped payload
      * @return the oldest matching job
+     * @throws AssertionError if there is none; the message lists the jobs of that type, with status
+     *     and payload, and how many jobs of other types there are
      */
     public <P> JobSnapshot assertEnqueuedMatching(JobType<P> type, Predicate<? super P> matching) {
         Check.notNull("type", type);
@@ -155,11 +155,11 @@ public final class QueueTester {
      * Asserts that a job of {@code type} with exactly this payload (equal as JSON) was enqueued, in any
      * status; returns the first such job, oldest first.
      *
-     * @throws AssertionError if there is none, listing what was found
      * @param <P> the payload type
      * @param type the job type
      * @param payload the expected payload
      * @return the oldest such job
+     * @throws AssertionError if there is none, listing what was found
      */
     public <P> JobSnapshot assertEnqueued(JobType<P> type, P payload) {
         Check.notNull("type", type);
@@ -177,10 +177,10 @@ public final class QueueTester {
     /**
      * Asserts that no job of {@code type} whose payload matches was enqueued (in any status).
      *
-     * @throws AssertionError naming the jobs that match
      * @param <P> the payload type
      * @param type the job type
      * @param matching tests the mapped payload
+     * @throws AssertionError naming the jobs that match
      */
     public <P> void assertNotEnqueuedMatching(JobType<P> type, Predicate<? super P> matching) {
         Check.notNull("type", type);
@@ -202,9 +202,9 @@ public final class QueueTester {
      * Claims the pending job {@code jobId}, due or not, runs its handler on this thread and records
      * the outcome as a worker would; returns the job's row afterwards.
      *
-     * @throws AssertionError if the job does not exist, is not pending, or its type has no handler
      * @param jobId the pending job to run
      * @return the job's row after the run
+     * @throws AssertionError if the job does not exist, is not pending, or its type has no handler
      */
     public JobSnapshot run(UUID jobId) {
         Check.notNull("jobId", jobId);
@@ -239,9 +239,9 @@ public final class QueueTester {
      * of this tester's recurring jobs that have come due. Returns each run's job row right after it,
      * in run order (a job that ran twice appears twice).
      *
+     * @return the job rows, one per run, in run order
      * @throws AssertionError if more than the {@linkplain Builder#maxDrainRuns maximum} jobs ran and
      *     more are still due: something re-enqueues without end
-     * @return the job rows, one per run, in run order
      */
     public List<JobSnapshot> drain() {
         List<JobSnapshot> ran = new ArrayList<>();

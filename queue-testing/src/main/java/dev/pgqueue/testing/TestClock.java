@@ -61,9 +61,9 @@ public final class TestClock extends Clock {
     /**
      * Moves the clock forwards by {@code duration}; returns the new time.
      *
-     * @throws ValidationException if {@code duration} is negative (use {@link #set} to go back)
      * @param duration how far to move; zero or positive
      * @return the new time
+     * @throws ValidationException if {@code duration} is negative (use {@link #set} to go back)
      */
     public Instant advance(Duration duration) {
         requireNonNull("duration", duration);

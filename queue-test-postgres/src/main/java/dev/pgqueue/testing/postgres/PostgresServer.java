@@ -111,8 +111,8 @@ public final class PostgresServer implements AutoCloseable {
      * Returns this JVM's server, finding it on the first call (see the class comment for the
      * order). Blocks while another thread is finding it.
      *
-     * @throws IllegalStateException if no server could be found or started
      * @return the shared server; never closed by callers
+     * @throws IllegalStateException if no server could be found or started
      */
     public static synchronized PostgresServer shared() {
         if (shared != null) {
@@ -136,9 +136,9 @@ public final class PostgresServer implements AutoCloseable {
      * embedded path can be tested even where a URL is configured. The caller must
      * {@link #close()} it; a shutdown hook stops it at JVM exit otherwise.
      *
+     * @return the started server
      * @throws IllegalStateException if this process runs as root and {@code unshare -U} is unusable
      * @throws UncheckedIOException if the server does not start
-     * @return the started server
      */
     public static PostgresServer startEmbedded() {
         return startEmbedded(false);
@@ -175,12 +175,12 @@ public final class PostgresServer implements AutoCloseable {
      * {@code pg_stat_activity}. Connections are opened on demand, up to {@code maxPoolSize}.
      * The schema need not exist yet. The caller closes the pool.
      *
-     * @throws IllegalArgumentException if {@code schema} is not a lowercase identifier of at most
-     *     63 characters, {@code applicationName} is blank, or {@code maxPoolSize} is below 1
      * @param schema the {@code search_path} schema, a lowercase identifier
      * @param applicationName the connections' {@code application_name}; not blank
      * @param maxPoolSize the most connections, at least 1
      * @return the new pool
+     * @throws IllegalArgumentException if {@code schema} is not a lowercase identifier of at most
+     *     63 characters, {@code applicationName} is blank, or {@code maxPoolSize} is below 1
      */
     public HikariDataSource newDataSource(String schema, String applicationName, int maxPoolSize) {
         requireIdentifier("schema", schema);

@@ -69,10 +69,10 @@ public final class TestDatabase implements AutoCloseable {
     /**
      * Creates a schema for {@code testClass} on {@code server}.
      *
-     * @throws UncheckedSQLException if the schema cannot be created
      * @param server the server to create the schema on
      * @param testClass the test class, whose name the schema's is made from
      * @return the database; close it after the class's tests
+     * @throws UncheckedSQLException if the schema cannot be created
      */
     public static TestDatabase create(PostgresServer server, Class<?> testClass) {
         String schema = schemaNameFor(testClass);
@@ -114,8 +114,8 @@ public final class TestDatabase implements AutoCloseable {
      * connections, {@code application_name} {@value #APPLICATION_NAME}. Do not close it;
      * {@link #close()} does.
      *
-     * @throws IllegalStateException if this database is closed
      * @return the shared pool
+     * @throws IllegalStateException if this database is closed
      */
     public synchronized HikariDataSource dataSource() {
         requireOpen();
@@ -130,11 +130,11 @@ public final class TestDatabase implements AutoCloseable {
      * own backends by {@code application_name}. Closed by {@link #close()}, or earlier by the
      * caller.
      *
-     * @throws IllegalStateException if this database is closed
-     * @see PostgresServer#newDataSource(String, String, int)
      * @param applicationName the connections' {@code application_name}; not blank
      * @param maxPoolSize the most connections, at least 1
      * @return the new pool
+     * @throws IllegalStateException if this database is closed
+     * @see PostgresServer#newDataSource(String, String, int)
      */
     public synchronized HikariDataSource newDataSource(String applicationName, int maxPoolSize) {
         requireOpen();
@@ -165,11 +165,11 @@ public final class TestDatabase implements AutoCloseable {
      * Runs a query that returns exactly one row with a non-null number in its first column, and
      * returns that number, for example {@code select count(*) from job_queue}.
      *
-     * @throws IllegalStateException if the query returns no row, several rows, or a null or
-     *     non-numeric value
      * @param sql the query, with {@code ?} placeholders
      * @param params the placeholders' values, in order
      * @return the number
+     * @throws IllegalStateException if the query returns no row, several rows, or a null or
+     *     non-numeric value
      */
     public long queryForLong(String sql, Object... params) {
         try (Connection connection = dataSource().getConnection();
