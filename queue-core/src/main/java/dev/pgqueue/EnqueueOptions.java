@@ -216,7 +216,7 @@ public final class EnqueueOptions {
     /**
      * With this priority; lower runs first.
      *
-     * @param priority the priority; lower runs first, negative allowed
+     * @param priority the priority; lower runs first
      * @return a copy of these options with the priority set
      */
     public EnqueueOptions priority(int priority) {

@@ -380,7 +380,7 @@ public final class Worker implements AutoCloseable {
         /**
          * This worker's id in {@code lease_owner} and logs. Default: host, process id and a random suffix.
          *
-         * @param workerId the id; not blank
+         * @param workerId the id; 1-200 characters, not blank
          * @return this builder
          */
         public Builder workerId(String workerId) {
