@@ -1,5 +1,8 @@
 package dev.pgqueue.jdbi;
 
+import static dev.pgqueue.jdbi.JdbcTime.instant;
+import static dev.pgqueue.jdbi.JdbcTime.setInstant;
+
 import dev.pgqueue.DedupeKeyHeldException;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
@@ -33,11 +36,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -789,19 +789,6 @@ final class JobStatements {
             }
             return Optional.of(new TableHealth(rs.getLong(1), rs.getLong(2), instant(rs, 3), holder, age));
         }
-    }
-
-    static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
-        if (instant == null) {
-            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-        } else {
-            ps.setObject(index, OffsetDateTime.ofInstant(instant, ZoneOffset.UTC));
-        }
-    }
-
-    static Instant instant(ResultSet rs, int index) throws SQLException {
-        OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
     }
 
     /**

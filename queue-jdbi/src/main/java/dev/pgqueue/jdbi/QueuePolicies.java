@@ -1,5 +1,8 @@
 package dev.pgqueue.jdbi;
 
+import static dev.pgqueue.jdbi.JdbcTime.instant;
+import static dev.pgqueue.jdbi.JdbcTime.setInstant;
+
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.PolicyParams;
@@ -8,10 +11,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -407,18 +408,5 @@ final class QueuePolicies {
 
     private static String typeKey(QueuePolicy policy) {
         return policy.type() == null ? WHOLE_QUEUE : policy.type();
-    }
-
-    private static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
-        if (instant == null) {
-            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-        } else {
-            ps.setObject(index, OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC));
-        }
-    }
-
-    private static Instant instant(ResultSet rs, int index) throws SQLException {
-        OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
     }
 }

@@ -187,7 +187,7 @@ public final class EnqueueAllProbe {
 
     private void rawInsert(List<NewJob> jobs) throws SQLException {
         try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(insertMany)) {
-            JobStatements.setInstant(ps, 1, null);
+            JdbcTime.setInstant(ps, 1, null);
             JobStatements.bindColumns(c, ps, 1, jobs);
             ps.executeUpdate();
         }
