@@ -62,7 +62,7 @@ final class QueuePolicies {
     private final String lock;
     private final String capacity;
     private final String recordStarts;
-    private final String claimFair;
+    private final NamedSql claimFair;
     private volatile Cache cache;
     /** Per fair queue: the partition key where this store's previous fair claim stopped. */
     private final Map<String, String> cursors = new ConcurrentHashMap<>();
@@ -77,7 +77,7 @@ final class QueuePolicies {
         this.lock = SqlFiles.load("policy-lock", schema);
         this.capacity = SqlFiles.load("policy-capacity", schema);
         this.recordStarts = SqlFiles.load("policy-record-starts", schema);
-        this.claimFair = SqlFiles.load("claim-fair", schema);
+        this.claimFair = SqlFiles.loadNamed("claim-fair", schema);
     }
 
     /** Runs a claim of a limited queue as one transaction. */
@@ -356,17 +356,17 @@ final class QueuePolicies {
         String cursor = cursors.get(params.queue());
         String last = null;
         int lastPosition = 0;
-        try (PreparedStatement ps = c.prepareStatement(claimFair)) {
-            int i = 0;
-            setInstant(ps, ++i, params.now());
-            ps.setString(++i, params.queue());
-            ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
-            ps.setInt(++i, params.limit());
-            ps.setString(++i, cursor);
-            ps.setLong(++i, byteBudget);
-            ps.setString(++i, params.workerId());
-            ps.setObject(++i, params.leaseToken());
-            ps.setLong(++i, TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
+        try (PreparedStatement ps = c.prepareStatement(claimFair.jdbc())) {
+            claimFair.bind(ps)
+                    .setInstant("now", params.now())
+                    .setString("queue", params.queue())
+                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
+                    .setInt("limit", params.limit())
+                    .setString("cursor", cursor)
+                    .setLong("byte_budget", byteBudget)
+                    .setString("lease_owner", params.workerId())
+                    .setObject("lease_token", params.leaseToken())
+                    .setLong("lease_micros", TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (!JobStatements.claimedToRun(rs, 16)) {
