@@ -78,7 +78,7 @@ final class JobStatements {
     private final String progressWithOutcome;
     private final NamedSql claim;
     private final String claimById;
-    private final String list;
+    private final NamedSql list;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
     /** The outcome of exactly one job: scalar parameters, found by primary key (complete-one.sql etc.). */
     private final Map<FinishKind, String> finishOne = new EnumMap<>(FinishKind.class);
@@ -116,7 +116,7 @@ final class JobStatements {
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
         claim = SqlFiles.loadNamed("claim", schema);
         claimById = SqlFiles.load("claim-by-id", schema);
-        list = SqlFiles.load("list", schema);
+        list = SqlFiles.loadNamed("list", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
         finish.put(FinishKind.RETRY, SqlFiles.load("retry", schema));
         finish.put(FinishKind.FAIL, SqlFiles.load("fail", schema));
@@ -703,17 +703,14 @@ final class JobStatements {
     }
 
     List<JobSnapshot> list(Connection c, ListParams params) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(list)) {
-            java.sql.Array types = c.createArrayOf("text", params.types().toArray(String[]::new));
-            java.sql.Array statuses = c.createArrayOf("text",
-                    params.statuses().stream().map(JobStatus::sqlValue).toArray(String[]::new));
-            ps.setArray(1, types);
-            ps.setArray(2, types);
-            ps.setArray(3, statuses);
-            ps.setArray(4, statuses);
-            ps.setBoolean(5, params.dueOnly());
-            setInstant(ps, 6, params.now());
-            ps.setInt(7, params.limit());
+        try (PreparedStatement ps = c.prepareStatement(list.jdbc())) {
+            list.bind(ps)
+                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
+                    .setArray("statuses", c.createArrayOf("text",
+                            params.statuses().stream().map(JobStatus::sqlValue).toArray(String[]::new)))
+                    .setBoolean("due_only", params.dueOnly())
+                    .setInstant("now", params.now())
+                    .setInt("limit", params.limit());
             List<JobSnapshot> jobs = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -58,7 +58,7 @@ final class QueuePolicies {
     private final String schema;
     private final long refreshNanos;
     private final String list;
-    private final String put;
+    private final NamedSql put;
     private final String lock;
     private final String capacity;
     private final String recordStarts;
@@ -73,7 +73,7 @@ final class QueuePolicies {
         this.schema = schema;
         this.refreshNanos = refreshInterval.toNanos();
         this.list = SqlFiles.load("policy-list", schema);
-        this.put = SqlFiles.load("policy-put", schema);
+        this.put = SqlFiles.loadNamed("policy-put", schema);
         this.lock = SqlFiles.load("policy-lock", schema);
         this.capacity = SqlFiles.load("policy-capacity", schema);
         this.recordStarts = SqlFiles.load("policy-record-starts", schema);
@@ -411,15 +411,16 @@ final class QueuePolicies {
         List<QueuePolicy> policies = byKey.values().stream()
                 .sorted(Comparator.comparing(QueuePolicy::queue).thenComparing(QueuePolicies::typeKey))
                 .toList();
-        try (PreparedStatement ps = c.prepareStatement(put)) {
-            ps.setArray(1, c.createArrayOf("text", policies.stream().map(QueuePolicy::queue).toArray(String[]::new)));
-            ps.setArray(2, c.createArrayOf("text", policies.stream().map(QueuePolicies::typeKey).toArray(String[]::new)));
-            ps.setArray(3, c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxRunning).toArray(Integer[]::new)));
-            ps.setArray(4, c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxStarts).toArray(Integer[]::new)));
-            ps.setArray(5, c.createArrayOf("int8", policies.stream()
-                    .map(p -> p.startsPeriod() == null ? null : TimeUnit.MICROSECONDS.convert(p.startsPeriod()))
-                    .toArray(Long[]::new)));
-            ps.setArray(6, c.createArrayOf("bool", policies.stream().map(QueuePolicy::fair).toArray(Boolean[]::new)));
+        try (PreparedStatement ps = c.prepareStatement(put.jdbc())) {
+            put.bind(ps)
+                    .setArray("queue", c.createArrayOf("text", policies.stream().map(QueuePolicy::queue).toArray(String[]::new)))
+                    .setArray("job_type", c.createArrayOf("text", policies.stream().map(QueuePolicies::typeKey).toArray(String[]::new)))
+                    .setArray("max_running", c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxRunning).toArray(Integer[]::new)))
+                    .setArray("max_starts", c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxStarts).toArray(Integer[]::new)))
+                    .setArray("starts_micros", c.createArrayOf("int8", policies.stream()
+                            .map(p -> p.startsPeriod() == null ? null : TimeUnit.MICROSECONDS.convert(p.startsPeriod()))
+                            .toArray(Long[]::new)))
+                    .setArray("fair", c.createArrayOf("bool", policies.stream().map(QueuePolicy::fair).toArray(Boolean[]::new)));
             ps.executeUpdate();
         }
         cache = null;

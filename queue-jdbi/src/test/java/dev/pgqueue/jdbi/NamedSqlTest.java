@@ -120,5 +120,10 @@ class NamedSqlTest {
         assertThat(insertFull.names()).hasSize(19);
         assertThat(SqlFiles.loadNamed("claim", "s").names()).hasSize(8);
         assertThat(SqlFiles.loadNamed("claim-fair", "s").names()).hasSize(9);
+
+        NamedSql list = SqlFiles.loadNamed("list", "s"); // each filter array is read twice
+        assertThat(list.positions("types")).containsExactly(1, 2);
+        assertThat(list.positions("statuses")).containsExactly(3, 4);
+        assertThat(list.positions("limit")).containsExactly(7);
     }
 }
