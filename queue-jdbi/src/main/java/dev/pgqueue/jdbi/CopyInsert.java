@@ -71,7 +71,7 @@ final class CopyInsert {
         }
         copyRows(c.unwrap(PGConnection.class), jobs);
         try (PreparedStatement ps = c.prepareStatement(insertCopied)) {
-            JobStatements.setInstant(ps, 1, now);
+            JdbcTime.setInstant(ps, 1, now);
             ps.executeUpdate();
         }
         try (Statement st = c.createStatement()) {

@@ -1,5 +1,8 @@
 package dev.pgqueue.jdbi;
 
+import static dev.pgqueue.jdbi.JdbcTime.instant;
+import static dev.pgqueue.jdbi.JdbcTime.setInstant;
+
 import dev.pgqueue.DedupeKeyHeldException;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobSnapshot;
@@ -33,11 +36,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -68,17 +68,17 @@ final class JobStatements {
     /** How often an insert of unique jobs is tried again before giving up; each try resolves most. */
     static final int MAX_UNIQUE_TRIES = 10;
 
-    private final String insertOne;
-    private final String insertMany;
-    private final String insertUnique;
+    private final NamedSql insertOne;
+    private final NamedSql insertMany;
+    private final NamedSql insertUnique;
     private final String releaseUnique;
     private final String latestDedupeKey;
     private final String rowSecurityActive;
     private final String progress;
     private final String progressWithOutcome;
-    private final String claim;
+    private final NamedSql claim;
     private final String claimById;
-    private final String list;
+    private final NamedSql list;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
     /** The outcome of exactly one job: scalar parameters, found by primary key (complete-one.sql etc.). */
     private final Map<FinishKind, String> finishOne = new EnumMap<>(FinishKind.class);
@@ -106,17 +106,17 @@ final class JobStatements {
     }
 
     JobStatements(String schema, int copyThreshold, long claimByteBudget) {
-        insertOne = SqlFiles.load("insert-one", schema);
-        insertMany = SqlFiles.load("insert-many", schema);
-        insertUnique = SqlFiles.load("insert-unique", schema);
+        insertOne = SqlFiles.loadNamed("insert-one", schema);
+        insertMany = SqlFiles.loadNamed("insert-many", schema);
+        insertUnique = SqlFiles.loadNamed("insert-unique", schema);
         releaseUnique = SqlFiles.load("release-unique", schema);
         latestDedupeKey = SqlFiles.load("latest-dedupe-key", schema);
         rowSecurityActive = SqlFiles.load("row-security-active", schema);
         progress = SqlFiles.load("progress", schema);
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
-        claim = SqlFiles.load("claim", schema);
+        claim = SqlFiles.loadNamed("claim", schema);
         claimById = SqlFiles.load("claim-by-id", schema);
-        list = SqlFiles.load("list", schema);
+        list = SqlFiles.loadNamed("list", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
         finish.put(FinishKind.RETRY, SqlFiles.load("retry", schema));
         finish.put(FinishKind.FAIL, SqlFiles.load("fail", schema));
@@ -233,26 +233,24 @@ final class JobStatements {
         }
         if (jobs.size() == 1) {
             NewJob job = jobs.get(0);
-            try (PreparedStatement ps = c.prepareStatement(insertOne)) {
-                int i = 0;
-                setInstant(ps, ++i, now);
-                ps.setObject(++i, job.id());
-                ps.setString(++i, job.type());
-                ps.setString(++i, job.queue());
-                ps.setString(++i, job.payloadJson());
-                ps.setInt(++i, job.priority());
-                setInstant(ps, ++i, job.runAt());
-                ps.setLong(++i, micros(job.delay()));
-                ps.setInt(++i, job.maxRetries());
-                ps.setObject(++i, job.userId());
+            try (PreparedStatement ps = c.prepareStatement(insertOne.jdbc())) {
+                insertOne.bind(ps)
+                        .setInstant("now", now)
+                        .setObject("id", job.id())
+                        .setString("job_type", job.type())
+                        .setString("queue", job.queue())
+                        .setString("payload", job.payloadJson())
+                        .setInt("priority", job.priority())
+                        .setInstant("run_at", job.runAt())
+                        .setLong("delay_micros", micros(job.delay()))
+                        .setInt("max_retries", job.maxRetries())
+                        .setObject("user_id", job.userId());
                 ps.executeUpdate();
             }
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement(insertMany)) {
-            int i = 0;
-            setInstant(ps, ++i, now);
-            i = bindColumns(c, ps, i, jobs);
+        try (PreparedStatement ps = c.prepareStatement(insertMany.jdbc())) {
+            bindColumns(c, insertMany.bind(ps).setInstant("now", now), jobs);
             ps.executeUpdate();
         }
     }
@@ -264,20 +262,20 @@ final class JobStatements {
      * Every try is a new statement, which sees what committed before it.
      */
     private List<EnqueueResult> insertUnique(Connection c, List<NewJob> jobs, Instant now) throws SQLException {
-        return insertResolving(c, jobs, now, insertUnique, (ps, i, batch) -> i);
+        return insertResolving(c, jobs, now, insertUnique, (columns, batch) -> {});
     }
 
-    /** Binds a statement's parameters after the columns insert-unique.sql takes; returns the last index. */
+    /** Binds a statement's parameters beyond the columns insert-unique.sql takes. */
     @FunctionalInterface
     interface MoreColumns {
-        int bind(PreparedStatement ps, int i, List<NewJob> batch) throws SQLException;
+        void bind(NamedSql.Binder columns, List<NewJob> batch) throws SQLException;
     }
 
     /**
      * {@link #insertUnique}'s loop for a statement with insert-unique.sql's parameters and result rows
      * followed by {@code more} parameters (insert-full.sql).
      */
-    List<EnqueueResult> insertResolving(Connection c, List<NewJob> jobs, Instant now, String sql, MoreColumns more)
+    List<EnqueueResult> insertResolving(Connection c, List<NewJob> jobs, Instant now, NamedSql sql, MoreColumns more)
             throws SQLException {
         EnqueueResult[] results = new EnqueueResult[jobs.size()];
         List<Integer> open = new ArrayList<>();
@@ -298,15 +296,13 @@ final class JobStatements {
             List<NewJob> batch = open.stream().map(jobs::get).toList();
             List<Integer> again = new ArrayList<>();
             List<UUID> expired = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                int i = 0;
-                setInstant(ps, ++i, now);
-                i = bindColumns(c, ps, i, batch);
-                ps.setArray(++i, c.createArrayOf("text", batch.stream().map(NewJob::dedupeKey).toArray(String[]::new)));
-                ps.setArray(++i, c.createArrayOf("text", batch.stream().map(JobStatements::uniqueStates).toArray(String[]::new)));
-                ps.setArray(++i, c.createArrayOf("int8", batch.stream()
-                        .map(job -> job.uniqueFor() == null ? null : micros(job.uniqueFor())).toArray(Long[]::new)));
-                more.bind(ps, i, batch);
+            try (PreparedStatement ps = c.prepareStatement(sql.jdbc())) {
+                NamedSql.Binder columns = bindColumns(c, sql.bind(ps).setInstant("now", now), batch)
+                        .setArray("dedupe_key", c.createArrayOf("text", batch.stream().map(NewJob::dedupeKey).toArray(String[]::new)))
+                        .setArray("unique_states", c.createArrayOf("text", batch.stream().map(JobStatements::uniqueStates).toArray(String[]::new)))
+                        .setArray("unique_for_micros", c.createArrayOf("int8", batch.stream()
+                                .map(job -> job.uniqueFor() == null ? null : micros(job.uniqueFor())).toArray(Long[]::new)));
+                more.bind(columns, batch);
                 try (ResultSet rs = ps.executeQuery()) {
                     for (int k = 0; rs.next(); k++) {
                         int index = open.get(k);
@@ -336,8 +332,8 @@ final class JobStatements {
         return List.of(results);
     }
 
-    /** Binds the nine column arrays shared by insert-many.sql and insert-unique.sql; returns the last index. */
-    static int bindColumns(Connection c, PreparedStatement ps, int i, List<NewJob> jobs) throws SQLException {
+    /** Binds the nine column arrays shared by insert-many.sql, insert-unique.sql and insert-full.sql. */
+    static NamedSql.Binder bindColumns(Connection c, NamedSql.Binder columns, List<NewJob> jobs) throws SQLException {
         int n = jobs.size();
         UUID[] ids = new UUID[n];
         String[] types = new String[n];
@@ -360,16 +356,16 @@ final class JobStatements {
             maxRetries[k] = job.maxRetries();
             userIds[k] = job.userId();
         }
-        ps.setArray(++i, c.createArrayOf("uuid", ids));
-        ps.setArray(++i, c.createArrayOf("text", types));
-        ps.setArray(++i, c.createArrayOf("text", queues));
-        ps.setArray(++i, c.createArrayOf("text", payloads));
-        ps.setArray(++i, c.createArrayOf("int4", priorities));
-        ps.setArray(++i, c.createArrayOf("text", runAts));
-        ps.setArray(++i, c.createArrayOf("int8", delays));
-        ps.setArray(++i, c.createArrayOf("int4", maxRetries));
-        ps.setArray(++i, c.createArrayOf("uuid", userIds));
-        return i;
+        return columns
+                .setArray("id", c.createArrayOf("uuid", ids))
+                .setArray("job_type", c.createArrayOf("text", types))
+                .setArray("queue", c.createArrayOf("text", queues))
+                .setArray("payload", c.createArrayOf("text", payloads))
+                .setArray("priority", c.createArrayOf("int4", priorities))
+                .setArray("run_at", c.createArrayOf("text", runAts))
+                .setArray("delay_micros", c.createArrayOf("int8", delays))
+                .setArray("max_retries", c.createArrayOf("int4", maxRetries))
+                .setArray("user_id", c.createArrayOf("uuid", userIds));
     }
 
     /** The statuses in which a job's key blocks duplicates, comma-separated; null for the default. */
@@ -434,16 +430,16 @@ final class JobStatements {
      * if one is due). Jobs over the payload limit are failed by the statement and not returned.
      */
     List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(claim)) {
-            int i = 0;
-            setInstant(ps, ++i, params.now());
-            ps.setString(++i, params.queue());
-            ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
-            ps.setInt(++i, params.limit());
-            ps.setLong(++i, byteBudget);
-            ps.setString(++i, params.workerId());
-            ps.setObject(++i, params.leaseToken());
-            ps.setLong(++i, micros(params.leaseDuration()));
+        try (PreparedStatement ps = c.prepareStatement(claim.jdbc())) {
+            claim.bind(ps)
+                    .setInstant("now", params.now())
+                    .setString("queue", params.queue())
+                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
+                    .setInt("limit", params.limit())
+                    .setLong("byte_budget", byteBudget)
+                    .setString("lease_owner", params.workerId())
+                    .setObject("lease_token", params.leaseToken())
+                    .setLong("lease_micros", micros(params.leaseDuration()));
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             int rows = 0;
             long due = 0;
@@ -707,17 +703,14 @@ final class JobStatements {
     }
 
     List<JobSnapshot> list(Connection c, ListParams params) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(list)) {
-            java.sql.Array types = c.createArrayOf("text", params.types().toArray(String[]::new));
-            java.sql.Array statuses = c.createArrayOf("text",
-                    params.statuses().stream().map(JobStatus::sqlValue).toArray(String[]::new));
-            ps.setArray(1, types);
-            ps.setArray(2, types);
-            ps.setArray(3, statuses);
-            ps.setArray(4, statuses);
-            ps.setBoolean(5, params.dueOnly());
-            setInstant(ps, 6, params.now());
-            ps.setInt(7, params.limit());
+        try (PreparedStatement ps = c.prepareStatement(list.jdbc())) {
+            list.bind(ps)
+                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
+                    .setArray("statuses", c.createArrayOf("text",
+                            params.statuses().stream().map(JobStatus::sqlValue).toArray(String[]::new)))
+                    .setBoolean("due_only", params.dueOnly())
+                    .setInstant("now", params.now())
+                    .setInt("limit", params.limit());
             List<JobSnapshot> jobs = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -789,19 +782,6 @@ final class JobStatements {
             }
             return Optional.of(new TableHealth(rs.getLong(1), rs.getLong(2), instant(rs, 3), holder, age));
         }
-    }
-
-    static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
-        if (instant == null) {
-            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-        } else {
-            ps.setObject(index, OffsetDateTime.ofInstant(instant, ZoneOffset.UTC));
-        }
-    }
-
-    static Instant instant(ResultSet rs, int index) throws SQLException {
-        OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
     }
 
     /**

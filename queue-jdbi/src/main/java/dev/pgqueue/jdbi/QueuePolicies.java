@@ -1,5 +1,8 @@
 package dev.pgqueue.jdbi;
 
+import static dev.pgqueue.jdbi.JdbcTime.instant;
+import static dev.pgqueue.jdbi.JdbcTime.setInstant;
+
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.PolicyParams;
@@ -8,10 +11,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -57,11 +58,11 @@ final class QueuePolicies {
     private final String schema;
     private final long refreshNanos;
     private final String list;
-    private final String put;
+    private final NamedSql put;
     private final String lock;
     private final String capacity;
     private final String recordStarts;
-    private final String claimFair;
+    private final NamedSql claimFair;
     private volatile Cache cache;
     /** Per fair queue: the partition key where this store's previous fair claim stopped. */
     private final Map<String, String> cursors = new ConcurrentHashMap<>();
@@ -72,11 +73,11 @@ final class QueuePolicies {
         this.schema = schema;
         this.refreshNanos = refreshInterval.toNanos();
         this.list = SqlFiles.load("policy-list", schema);
-        this.put = SqlFiles.load("policy-put", schema);
+        this.put = SqlFiles.loadNamed("policy-put", schema);
         this.lock = SqlFiles.load("policy-lock", schema);
         this.capacity = SqlFiles.load("policy-capacity", schema);
         this.recordStarts = SqlFiles.load("policy-record-starts", schema);
-        this.claimFair = SqlFiles.load("claim-fair", schema);
+        this.claimFair = SqlFiles.loadNamed("claim-fair", schema);
     }
 
     /** Runs a claim of a limited queue as one transaction. */
@@ -115,6 +116,9 @@ final class QueuePolicies {
 
     /** What one limit allows now, read under its lock. */
     private record Room(int room, boolean rateBound, Instant roomAt) {}
+
+    /** The room of each limit of a claim, by type ({@link #WHOLE_QUEUE} for the queue's), and the database's now. */
+    private record Capacity(Map<String, Room> rooms, Instant now) {}
 
     // ---- claims ----------------------------------------------------------------------------------
 
@@ -155,94 +159,157 @@ final class QueuePolicies {
 
     private List<ClaimedJob> claimLimited(Connection c, ClaimParams params, ForQueue policy, List<QueuePolicy> limits,
             JobStatements statements) throws SQLException {
+        lockLimits(c, limits);
+        Capacity left = readCapacity(c, params.now(), limits);
+        if (left == null) {
+            // The limits were removed since the cache was loaded: claim as without them, and reload.
+            cache = null;
+            return policy.fair() ? claimFair(c, params, statements, statements.claimByteBudget()) : statements.claim(c, params);
+        }
+        GroupClaims groups = new GroupClaims(c, params, policy.fair(), statements, left);
+        groups.claimAll();
+        if (!groups.claimed.isEmpty()) {
+            recordStarts(c, groups.claimed, left.rooms(), params.queue(), left.now());
+        }
+        rememberRetry(params.queue(), groups.heldBackBy, groups.roomLeft, left.now());
+        return groups.claimed;
+    }
+
+    /** Takes each limit's advisory lock, sorted so that two claims cannot deadlock; the commit releases them. */
+    private void lockLimits(Connection c, List<QueuePolicy> limits) throws SQLException {
         List<String> lockKeys = limits.stream().map(this::lockKey).sorted().toList();
         try (PreparedStatement ps = c.prepareStatement(lock)) {
             ps.setArray(1, c.createArrayOf("text", lockKeys.toArray(String[]::new)));
             ps.executeQuery().close();
         }
+    }
+
+    /**
+     * The room each limit leaves, read in a statement after the locks so that it sees every claim that
+     * held them; null if the limits were removed since the cache was loaded.
+     */
+    private Capacity readCapacity(Connection c, Instant at, List<QueuePolicy> limits) throws SQLException {
         Map<String, Room> rooms = new HashMap<>();
-        Instant now;
+        Instant now = null;
         try (PreparedStatement ps = c.prepareStatement(capacity)) {
-            setInstant(ps, 1, params.now());
+            setInstant(ps, 1, at);
             ps.setArray(2, c.createArrayOf("text", limits.stream().map(QueuePolicy::queue).toArray(String[]::new)));
             ps.setArray(3, c.createArrayOf("text", limits.stream().map(QueuePolicies::typeKey).toArray(String[]::new)));
-            now = null;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    int room = Integer.MAX_VALUE;
-                    boolean rateBound = false;
-                    int maxRunning = rs.getInt(3);
-                    if (!rs.wasNull()) {
-                        room = (int) Math.max(0, maxRunning - rs.getLong(4));
-                    }
-                    int maxStarts = rs.getInt(5);
-                    if (!rs.wasNull()) {
-                        int rateRoom = (int) Math.max(0, maxStarts - rs.getLong(6));
-                        if (rateRoom <= room) {
-                            room = rateRoom;
-                            rateBound = true;
-                        }
-                    }
-                    rooms.put(rs.getString(2), new Room(room, rateBound, instant(rs, 7)));
+                    rooms.put(rs.getString(2), room(rs));
                     now = instant(rs, 8);
                 }
             }
         }
-        if (now == null) {
-            // The limits were removed since the cache was loaded: claim as without them, and reload.
-            cache = null;
-            return policy.fair() ? claimFair(c, params, statements, statements.claimByteBudget()) : statements.claim(c, params);
+        return now == null ? null : new Capacity(rooms, now);
+    }
+
+    /** One row of policy-capacity.sql: the smaller room of the concurrency limit and the rate limit. */
+    private static Room room(ResultSet rs) throws SQLException {
+        int room = Integer.MAX_VALUE;
+        boolean rateBound = false;
+        int maxRunning = rs.getInt(3);
+        if (!rs.wasNull()) {
+            room = (int) Math.max(0, maxRunning - rs.getLong(4));
+        }
+        int maxStarts = rs.getInt(5);
+        if (!rs.wasNull()) {
+            int rateRoom = (int) Math.max(0, maxStarts - rs.getLong(6));
+            if (rateRoom <= room) {
+                room = rateRoom;
+                rateBound = true;
+            }
+        }
+        return new Room(room, rateBound, instant(rs, 7));
+    }
+
+    /**
+     * One limited claim's way through its groups, each limited type alone within its room and then
+     * the other types together, so that the whole-queue room and the byte budget span the groups.
+     */
+    private final class GroupClaims {
+        private final Connection c;
+        private final ClaimParams params;
+        private final boolean fair;
+        private final JobStatements statements;
+        private final Capacity left;
+        final List<ClaimedJob> claimed = new ArrayList<>();
+        private int remaining;
+        /** The claim's byte budget spans its groups: each group claims at most what the previous left. */
+        private long bytesLeft;
+        /** A group got fewer jobs than it was allowed: no more are due. */
+        boolean roomLeft;
+        Room heldBackBy;
+
+        GroupClaims(Connection c, ClaimParams params, boolean fair, JobStatements statements, Capacity left) {
+            this.c = c;
+            this.params = params;
+            this.fair = fair;
+            this.statements = statements;
+            this.left = left;
+            Room queueRoom = left.rooms().get(WHOLE_QUEUE);
+            remaining = Math.min(params.limit(), queueRoom == null ? Integer.MAX_VALUE : queueRoom.room());
+            heldBackBy = queueRoom != null && queueRoom.room() < params.limit() ? queueRoom : null;
+            bytesLeft = statements.claimByteBudget();
         }
 
-        Room queueRoom = rooms.get(WHOLE_QUEUE);
-        int remaining = Math.min(params.limit(), queueRoom == null ? Integer.MAX_VALUE : queueRoom.room());
-        Room heldBackBy = queueRoom != null && queueRoom.room() < params.limit() ? queueRoom : null;
-        List<String> limitedTypes = new ArrayList<>();
-        List<String> otherTypes = new ArrayList<>();
-        new TreeSet<>(params.types()).forEach(type -> (rooms.containsKey(type) ? limitedTypes : otherTypes).add(type));
-
-        List<ClaimedJob> claimed = new ArrayList<>();
-        boolean roomLeft = false; // a group got fewer jobs than it was allowed: no more are due
-        // The claim's byte budget spans its groups: each group claims at most what the previous left.
-        long bytesLeft = statements.claimByteBudget();
-        for (String type : limitedTypes) {
-            if (remaining == 0 || bytesLeft <= 0) {
-                break;
+        /** Claims each limited type, in name order, within its room, then the other types with what is left. */
+        void claimAll() throws SQLException {
+            List<String> limitedTypes = new ArrayList<>();
+            List<String> otherTypes = new ArrayList<>();
+            new TreeSet<>(params.types()).forEach(type -> (left.rooms().containsKey(type) ? limitedTypes : otherTypes).add(type));
+            for (String type : limitedTypes) {
+                if (remaining == 0 || bytesLeft <= 0) {
+                    break;
+                }
+                claimLimitedType(type);
             }
-            Room typeRoom = rooms.get(type);
+            if (bytesLeft <= 0 && remaining > 0) {
+                statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
+            }
+            if (remaining > 0 && bytesLeft > 0 && !otherTypes.isEmpty()) {
+                claimOtherTypes(otherTypes);
+            }
+        }
+
+        /** A limited type gets at most its own room, and the first limit that holds a claim back is remembered. */
+        private void claimLimitedType(String type) throws SQLException {
+            Room typeRoom = left.rooms().get(type);
             int allowed = Math.min(remaining, typeRoom.room());
             if (allowed < remaining && heldBackBy == null) {
                 heldBackBy = typeRoom;
             }
             List<ClaimedJob> got = allowed == 0 ? List.of()
-                    : claimGroup(c, params, Set.of(type), allowed, now, policy.fair(), statements, bytesLeft);
+                    : claimGroup(c, params, Set.of(type), allowed, left.now(), fair, statements, bytesLeft);
             roomLeft |= got.size() < allowed;
             claimed.addAll(got);
             remaining -= got.size();
             bytesLeft -= JobStatements.payloadBytes(got);
         }
-        if (bytesLeft <= 0 && remaining > 0) {
-            statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
-        }
-        if (remaining > 0 && bytesLeft > 0 && !otherTypes.isEmpty()) {
-            List<ClaimedJob> got = claimGroup(c, params, new LinkedHashSet<>(otherTypes), remaining, now, policy.fair(),
+
+        /** Types without a limit of their own share what the limited ones left, in one claim. */
+        private void claimOtherTypes(List<String> otherTypes) throws SQLException {
+            List<ClaimedJob> got = claimGroup(c, params, new LinkedHashSet<>(otherTypes), remaining, left.now(), fair,
                     statements, bytesLeft);
             roomLeft |= got.size() < remaining;
             claimed.addAll(got);
         }
+    }
 
-        if (!claimed.isEmpty()) {
-            recordStarts(c, claimed, rooms, params.queue(), now);
-        }
+    /**
+     * Tells the worker when to look at the queue again: when the limit that held this claim back frees
+     * up (a rate limit knows when; a concurrency limit is polled), unless due jobs ran out first.
+     */
+    private void rememberRetry(String queue, Room heldBackBy, boolean roomLeft, Instant now) {
         if (heldBackBy != null && !roomLeft) {
             Duration wait = heldBackBy.rateBound() && heldBackBy.roomAt() != null
                     ? Duration.between(now, heldBackBy.roomAt())
                     : LIMITED_RETRY;
-            retryAt.put(params.queue(), System.nanoTime() + Math.max(0, wait.toNanos()));
+            retryAt.put(queue, System.nanoTime() + Math.max(0, wait.toNanos()));
         } else {
-            retryAt.remove(params.queue());
+            retryAt.remove(queue);
         }
-        return claimed;
     }
 
     private List<ClaimedJob> claimGroup(Connection c, ClaimParams params, Set<String> types, int limit, Instant now,
@@ -289,17 +356,17 @@ final class QueuePolicies {
         String cursor = cursors.get(params.queue());
         String last = null;
         int lastPosition = 0;
-        try (PreparedStatement ps = c.prepareStatement(claimFair)) {
-            int i = 0;
-            setInstant(ps, ++i, params.now());
-            ps.setString(++i, params.queue());
-            ps.setArray(++i, c.createArrayOf("text", params.types().toArray(String[]::new)));
-            ps.setInt(++i, params.limit());
-            ps.setString(++i, cursor);
-            ps.setLong(++i, byteBudget);
-            ps.setString(++i, params.workerId());
-            ps.setObject(++i, params.leaseToken());
-            ps.setLong(++i, TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
+        try (PreparedStatement ps = c.prepareStatement(claimFair.jdbc())) {
+            claimFair.bind(ps)
+                    .setInstant("now", params.now())
+                    .setString("queue", params.queue())
+                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
+                    .setInt("limit", params.limit())
+                    .setString("cursor", cursor)
+                    .setLong("byte_budget", byteBudget)
+                    .setString("lease_owner", params.workerId())
+                    .setObject("lease_token", params.leaseToken())
+                    .setLong("lease_micros", TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (!JobStatements.claimedToRun(rs, 16)) {
@@ -344,15 +411,16 @@ final class QueuePolicies {
         List<QueuePolicy> policies = byKey.values().stream()
                 .sorted(Comparator.comparing(QueuePolicy::queue).thenComparing(QueuePolicies::typeKey))
                 .toList();
-        try (PreparedStatement ps = c.prepareStatement(put)) {
-            ps.setArray(1, c.createArrayOf("text", policies.stream().map(QueuePolicy::queue).toArray(String[]::new)));
-            ps.setArray(2, c.createArrayOf("text", policies.stream().map(QueuePolicies::typeKey).toArray(String[]::new)));
-            ps.setArray(3, c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxRunning).toArray(Integer[]::new)));
-            ps.setArray(4, c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxStarts).toArray(Integer[]::new)));
-            ps.setArray(5, c.createArrayOf("int8", policies.stream()
-                    .map(p -> p.startsPeriod() == null ? null : TimeUnit.MICROSECONDS.convert(p.startsPeriod()))
-                    .toArray(Long[]::new)));
-            ps.setArray(6, c.createArrayOf("bool", policies.stream().map(QueuePolicy::fair).toArray(Boolean[]::new)));
+        try (PreparedStatement ps = c.prepareStatement(put.jdbc())) {
+            put.bind(ps)
+                    .setArray("queue", c.createArrayOf("text", policies.stream().map(QueuePolicy::queue).toArray(String[]::new)))
+                    .setArray("job_type", c.createArrayOf("text", policies.stream().map(QueuePolicies::typeKey).toArray(String[]::new)))
+                    .setArray("max_running", c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxRunning).toArray(Integer[]::new)))
+                    .setArray("max_starts", c.createArrayOf("int4", policies.stream().map(QueuePolicy::maxStarts).toArray(Integer[]::new)))
+                    .setArray("starts_micros", c.createArrayOf("int8", policies.stream()
+                            .map(p -> p.startsPeriod() == null ? null : TimeUnit.MICROSECONDS.convert(p.startsPeriod()))
+                            .toArray(Long[]::new)))
+                    .setArray("fair", c.createArrayOf("bool", policies.stream().map(QueuePolicy::fair).toArray(Boolean[]::new)));
             ps.executeUpdate();
         }
         cache = null;
@@ -407,18 +475,5 @@ final class QueuePolicies {
 
     private static String typeKey(QueuePolicy policy) {
         return policy.type() == null ? WHOLE_QUEUE : policy.type();
-    }
-
-    private static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
-        if (instant == null) {
-            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-        } else {
-            ps.setObject(index, OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC));
-        }
-    }
-
-    private static Instant instant(ResultSet rs, int index) throws SQLException {
-        OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
     }
 }

@@ -20,6 +20,11 @@ final class SqlFiles {
         return read("/dev/pgqueue/jdbi/sql/" + name + ".sql").replace("{schema}", quote(schema));
     }
 
+    /** Loads a statement written with named parameters, turned into {@code ?} once, here. */
+    static NamedSql loadNamed(String name, String schema) {
+        return NamedSql.parse(load(name, schema));
+    }
+
     static String read(String resource) {
         try (InputStream in = SqlFiles.class.getResourceAsStream(resource)) {
             if (in == null) {

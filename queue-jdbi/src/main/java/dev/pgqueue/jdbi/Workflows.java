@@ -49,14 +49,14 @@ final class Workflows {
     static final int MAX_LOCK_TRIES = 10;
 
     private final JobStatements statements;
-    private final String insertFull;
+    private final NamedSql insertFull;
     private final String lockDependencies;
     private final String insertDependencies;
     private final String dependencies;
 
     Workflows(JobStatements statements, String schema) {
         this.statements = statements;
-        this.insertFull = SqlFiles.load("insert-full", schema);
+        this.insertFull = SqlFiles.loadNamed("insert-full", schema);
         this.lockDependencies = SqlFiles.load("lock-dependencies", schema);
         this.insertDependencies = SqlFiles.load("insert-dependencies", schema);
         this.dependencies = SqlFiles.load("dependencies", schema);
@@ -143,15 +143,15 @@ final class Workflows {
         for (NewJob job : jobs) {
             toInsert.add(holdKeyWhileWaiting(job, starts.get(job.id()).status()));
         }
-        List<EnqueueResult> results = statements.insertResolving(c, toInsert, now, insertFull, (ps, i, batch) -> {
+        List<EnqueueResult> results = statements.insertResolving(c, toInsert, now, insertFull, (columns, batch) -> {
             List<Start> s = batch.stream().map(job -> starts.get(job.id())).toList();
-            ps.setArray(++i, c.createArrayOf("text", s.stream().map(x -> x.status().sqlValue()).toArray(String[]::new)));
-            ps.setArray(++i, c.createArrayOf("int4", s.stream().map(Start::waitingFor).toArray(Integer[]::new)));
-            ps.setArray(++i, c.createArrayOf("text", s.stream().map(Start::onFailure).toArray(String[]::new)));
-            ps.setArray(++i, c.createArrayOf("bool", s.stream().map(x -> x.hasDependents() ? Boolean.TRUE : null).toArray(Boolean[]::new)));
-            ps.setArray(++i, c.createArrayOf("text", batch.stream().map(NewJob::partitionKey).toArray(String[]::new)));
-            ps.setArray(++i, c.createArrayOf("text", s.stream().map(Start::reason).toArray(String[]::new)));
-            return i;
+            columns.setArray("status", c.createArrayOf("text", s.stream().map(x -> x.status().sqlValue()).toArray(String[]::new)))
+                    .setArray("waiting_for", c.createArrayOf("int4", s.stream().map(Start::waitingFor).toArray(Integer[]::new)))
+                    .setArray("on_dependency_failure", c.createArrayOf("text", s.stream().map(Start::onFailure).toArray(String[]::new)))
+                    .setArray("has_dependents", c.createArrayOf("bool",
+                            s.stream().map(x -> x.hasDependents() ? Boolean.TRUE : null).toArray(Boolean[]::new)))
+                    .setArray("partition_key", c.createArrayOf("text", batch.stream().map(NewJob::partitionKey).toArray(String[]::new)))
+                    .setArray("error_message", c.createArrayOf("text", s.stream().map(Start::reason).toArray(String[]::new)));
         });
 
         List<UUID> edgeJobs = new ArrayList<>();

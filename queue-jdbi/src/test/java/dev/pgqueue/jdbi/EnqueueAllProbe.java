@@ -75,7 +75,7 @@ public final class EnqueueAllProbe {
     private final JdbiJobStore copyStore;
     private final JdbiJobQueue insertQueue;
     private final JdbiJobQueue defaultQueue;
-    private final String insertMany = SqlFiles.load("insert-many", SCHEMA);
+    private final NamedSql insertMany = SqlFiles.loadNamed("insert-many", SCHEMA);
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private long backendPid;
 
@@ -186,9 +186,8 @@ public final class EnqueueAllProbe {
     }
 
     private void rawInsert(List<NewJob> jobs) throws SQLException {
-        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(insertMany)) {
-            JobStatements.setInstant(ps, 1, null);
-            JobStatements.bindColumns(c, ps, 1, jobs);
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(insertMany.jdbc())) {
+            JobStatements.bindColumns(c, insertMany.bind(ps).setInstant("now", null), jobs);
             ps.executeUpdate();
         }
     }

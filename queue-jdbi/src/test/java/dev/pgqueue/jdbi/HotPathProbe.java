@@ -127,8 +127,8 @@ public final class HotPathProbe {
         try (Statement st = c.createStatement()) {
             st.execute("TRUNCATE " + schema + ".job_queue");
         }
-        String insertMany = SqlFiles.load("insert-many", schema);
-        String claim = SqlFiles.load("claim", schema);
+        String insertMany = SqlFiles.loadNamed("insert-many", schema).jdbc(); // each name once: bound by position
+        String claim = SqlFiles.loadNamed("claim", schema).jdbc();
         String complete = SqlFiles.load("complete", schema);
         long t0 = System.nanoTime();
         for (int from = 0; from < jobs; from += 500) {

@@ -14,13 +14,13 @@
 -- would take their payloads past the budget (in the order above; the first always fits), and a job
 -- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
 -- no payload, for the caller to leave out (the last column is the status).
--- Parameters (in this order): now (null = database clock), queue, job types (text[]), limit, cursor
--- (null = from the first key), byte budget, lease owner, lease token, lease duration in microseconds.
+-- Parameters: :now (null = database clock), :queue, :types (job types), :limit, :cursor (null = from
+-- the first key), :byte_budget, :lease_owner, :lease_token, :lease_micros (lease duration in microseconds).
 WITH RECURSIVE
-     clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
+     clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                       {schema}.job_queue_max_payload_bytes() AS max_bytes),
-     arg AS (SELECT CAST(? AS text) AS queue, CAST(? AS text[]) AS types, CAST(? AS int) AS lim,
-                    CAST(? AS text) AS cursor, CAST(? AS bigint) AS budget),
+     arg AS (SELECT CAST(:queue AS text) AS queue, CAST(:types AS text[]) AS types, CAST(:limit AS int) AS lim,
+                    CAST(:cursor AS text) AS cursor, CAST(:byte_budget AS bigint) AS budget),
      after_cursor (key, pos) AS (
          SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
                    FROM {schema}.job_queue j
@@ -107,10 +107,10 @@ UPDATE {schema}.job_queue j
                             THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
                                                    clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
                             ELSE j.error_message END,
-       lease_owner = CASE WHEN chosen.oversized THEN j.lease_owner ELSE CAST(? AS text) END,
-       lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(? AS uuid) END,
+       lease_owner = CASE WHEN chosen.oversized THEN j.lease_owner ELSE CAST(:lease_owner AS text) END,
+       lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(:lease_token AS uuid) END,
        lease_expires_at = CASE WHEN chosen.oversized THEN j.lease_expires_at
-                               ELSE clock.now + CAST(? AS double precision) * interval '1 microsecond' END
+                               ELSE clock.now + CAST(:lease_micros AS double precision) * interval '1 microsecond' END
   FROM clock, chosen
  WHERE j.id = chosen.id
 RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,

@@ -5,19 +5,31 @@
 -- and the result rows say so: one per input job, in input order, whether it was inserted, else the
 -- id of the job holding its key and whether that job's uniqueness period has passed (neither: try it
 -- again in a new statement). The caller has locked the existing dependencies and computed each
--- job's status from theirs (lock-dependencies.sql). Parameters: now (null = database clock), then
--- one array per column, element i of each describing job i: id, job_type, queue, payload (JSON
--- text), priority, run_at (null = now + delay), delay in microseconds, max_retries, user_id,
--- dedupe_key, unique_states (comma-separated, null = default), unique_for in microseconds (null = no
--- limit), status, waiting_for, on_dependency_failure, has_dependents, partition_key, error_message.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
+-- job's status from theirs (lock-dependencies.sql). Parameters: :now (null = database clock), then
+-- one array per column, named as the column, element i of each describing job i; :payload is JSON
+-- text, :run_at null means now + :delay_micros, :unique_states is comma-separated (null = default),
+-- :unique_for_micros null means no limit.
+WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      input AS (
          SELECT *
-           FROM unnest(CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]),
-                       CAST(? AS timestamptz[]), CAST(? AS bigint[]), CAST(? AS int[]), CAST(? AS uuid[]),
-                       CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]),
-                       CAST(? AS text[]), CAST(? AS int[]), CAST(? AS text[]), CAST(? AS boolean[]), CAST(? AS text[]),
-                       CAST(? AS text[]))
+           FROM unnest(CAST(:id AS uuid[]),
+                       CAST(:job_type AS text[]),
+                       CAST(:queue AS text[]),
+                       CAST(:payload AS text[]),
+                       CAST(:priority AS int[]),
+                       CAST(:run_at AS timestamptz[]),
+                       CAST(:delay_micros AS bigint[]),
+                       CAST(:max_retries AS int[]),
+                       CAST(:user_id AS uuid[]),
+                       CAST(:dedupe_key AS text[]),
+                       CAST(:unique_states AS text[]),
+                       CAST(:unique_for_micros AS bigint[]),
+                       CAST(:status AS text[]),
+                       CAST(:waiting_for AS int[]),
+                       CAST(:on_dependency_failure AS text[]),
+                       CAST(:has_dependents AS boolean[]),
+                       CAST(:partition_key AS text[]),
+                       CAST(:error_message AS text[]))
                 WITH ORDINALITY
                 AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id,
                      dedupe_key, unique_states, unique_for_micros,

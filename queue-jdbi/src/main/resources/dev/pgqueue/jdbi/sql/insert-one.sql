@@ -1,8 +1,9 @@
--- Enqueue one job. Parameters: now (null = database clock), id, job_type, queue, payload (JSON text),
--- priority, run_at (null = now + delay), delay in microseconds, max_retries, user_id.
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
+-- Enqueue one job. Parameters: :now (null = database clock), then the job's columns by name;
+-- :payload is JSON text, :run_at null means now + :delay_micros.
+WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 INSERT INTO {schema}.job_queue (id, job_type, queue, payload, priority, run_at, max_retries, user_id, created_at)
-SELECT CAST(? AS uuid), CAST(? AS text), CAST(? AS text), CAST(? AS jsonb), CAST(? AS integer),
-       coalesce(CAST(? AS timestamptz), clock.now + CAST(? AS double precision) * interval '1 microsecond'),
-       CAST(? AS integer), CAST(? AS uuid), clock.now
+SELECT CAST(:id AS uuid), CAST(:job_type AS text), CAST(:queue AS text), CAST(:payload AS jsonb),
+       CAST(:priority AS integer),
+       coalesce(CAST(:run_at AS timestamptz), clock.now + CAST(:delay_micros AS double precision) * interval '1 microsecond'),
+       CAST(:max_retries AS integer), CAST(:user_id AS uuid), clock.now
   FROM clock

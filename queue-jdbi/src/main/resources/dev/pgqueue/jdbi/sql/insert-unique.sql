@@ -4,16 +4,25 @@
 -- has passed. A job with neither (the holder committed while this statement waited for it, or left
 -- its states meanwhile) is unresolved: the caller tries it again in a new statement, which sees the
 -- holder. Rows are inserted in key order, so that two such statements never wait on each other in
--- a cycle. Parameters: now (null = database clock), then one array per column, element i of each
--- describing job i: id, job_type, queue, payload (JSON text), priority, run_at (null = now + delay),
--- delay in microseconds, max_retries, user_id, dedupe_key, unique_states (comma-separated, null =
--- default), unique_for in microseconds (null = no limit).
-WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now),
+-- a cycle. Parameters: :now (null = database clock), then one array per column, named as the
+-- column, element i of each describing job i; :payload is JSON text, :run_at null means now +
+-- :delay_micros, :unique_states is comma-separated (null = default), :unique_for_micros null means
+-- no limit.
+WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      input AS (
          SELECT *
-           FROM unnest(CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]),
-                       CAST(? AS timestamptz[]), CAST(? AS bigint[]), CAST(? AS int[]), CAST(? AS uuid[]),
-                       CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]))
+           FROM unnest(CAST(:id AS uuid[]),
+                       CAST(:job_type AS text[]),
+                       CAST(:queue AS text[]),
+                       CAST(:payload AS text[]),
+                       CAST(:priority AS int[]),
+                       CAST(:run_at AS timestamptz[]),
+                       CAST(:delay_micros AS bigint[]),
+                       CAST(:max_retries AS int[]),
+                       CAST(:user_id AS uuid[]),
+                       CAST(:dedupe_key AS text[]),
+                       CAST(:unique_states AS text[]),
+                       CAST(:unique_for_micros AS bigint[]))
                 WITH ORDINALITY
                 AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id,
                      dedupe_key, unique_states, unique_for_micros, n)),
