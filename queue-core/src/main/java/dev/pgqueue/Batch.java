@@ -12,6 +12,12 @@ import java.util.UUID;
  */
 public record Batch(List<UUID> jobIds, UUID callbackId) {
 
+    /**
+     * Copies the job ids.
+     *
+     * @param jobIds the batch's jobs, in the order of their payloads
+     * @param callbackId the callback job
+     */
     public Batch {
         jobIds = List.copyOf(jobIds);
         java.util.Objects.requireNonNull(callbackId, "callbackId");

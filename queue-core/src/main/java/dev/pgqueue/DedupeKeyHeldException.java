@@ -10,9 +10,17 @@ package dev.pgqueue;
  */
 public final class DedupeKeyHeldException extends PgQueueException {
 
+    /** The type of the job that was not enqueued. */
     private final String jobType;
+    /** The key held by the hidden job. */
     private final String dedupeKey;
 
+    /**
+     * A hidden job of {@code jobType} holds {@code dedupeKey}.
+     *
+     * @param jobType the type of the job that was not enqueued
+     * @param dedupeKey the key held
+     */
     public DedupeKeyHeldException(String jobType, String dedupeKey) {
         super("could not enqueue job " + jobType + " with dedupe key \"" + shown(dedupeKey)
                 + "\": the key is held by a job this role cannot see (row-level security hides it); dedupe keys are"
@@ -22,12 +30,12 @@ public final class DedupeKeyHeldException extends PgQueueException {
         this.dedupeKey = dedupeKey;
     }
 
-    /** The type of the job that was not enqueued. */
+    /** {@return the type of the job that was not enqueued} */
     public String jobType() {
         return jobType;
     }
 
-    /** The key held by the hidden job. */
+    /** {@return the key held by the hidden job} */
     public String dedupeKey() {
         return dedupeKey;
     }

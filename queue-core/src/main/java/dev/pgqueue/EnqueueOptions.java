@@ -89,22 +89,38 @@ public final class EnqueueOptions {
         this.partitionKey = v.partitionKey;
     }
 
-    /** The options every job gets unless told otherwise: the named {@code DEFAULT_} constants. */
+    /**
+     * The options every job gets unless told otherwise: the named {@code DEFAULT_} constants.
+     *
+     * @return the default options
+     */
     public static EnqueueOptions defaults() {
         return DEFAULTS;
     }
 
-    /** The queue; workers serve named queues. Default {@value #DEFAULT_QUEUE}. */
+    /**
+     * The queue; workers serve named queues. Default {@value #DEFAULT_QUEUE}.
+     *
+     * @return the queue's name
+     */
     public String queue() {
         return queue;
     }
 
-    /** Lower runs first. Default {@value #DEFAULT_PRIORITY}. */
+    /**
+     * Lower runs first. Default {@value #DEFAULT_PRIORITY}.
+     *
+     * @return the priority
+     */
     public int priority() {
         return priority;
     }
 
-    /** When the job becomes due, or null to use {@link #delay()}. */
+    /**
+     * When the job becomes due, or null to use {@link #delay()}.
+     *
+     * @return the due time, or null
+     */
     public Instant runAt() {
         return runAt;
     }
@@ -112,6 +128,8 @@ public final class EnqueueOptions {
     /**
      * How long after enqueue (by the database's clock) the job becomes due, used when
      * {@link #runAt()} is null. Default zero: due at once.
+     *
+     * @return the delay; never null
      */
     public Duration delay() {
         return delay;
@@ -120,17 +138,27 @@ public final class EnqueueOptions {
     /**
      * Retries after the first run, if set here; empty means the job type's
      * ({@link JobType#maxRetries()}, by default {@value #DEFAULT_MAX_RETRIES}).
+     *
+     * @return the retries, or empty for the job type's
      */
     public OptionalInt maxRetries() {
         return maxRetries == null ? OptionalInt.empty() : OptionalInt.of(maxRetries);
     }
 
-    /** The user (or tenant) the job belongs to, the seed's {@code user_id}; or null. */
+    /**
+     * The user (or tenant) the job belongs to, the seed's {@code user_id}; or null.
+     *
+     * @return the user's id, or null
+     */
     public UUID userId() {
         return userId;
     }
 
-    /** The job's dedupe key, or null for none; see {@link #dedupeKey(String)}. */
+    /**
+     * The job's dedupe key, or null for none; see {@link #dedupeKey(String)}.
+     *
+     * @return the key, or null
+     */
     public String dedupeKey() {
         return dedupeKey;
     }
@@ -138,12 +166,18 @@ public final class EnqueueOptions {
     /**
      * When the dedupe key blocks duplicates, or null for {@link Uniqueness#DEFAULT}; only meaningful
      * with a dedupe key.
+     *
+     * @return the uniqueness, or null for the default
      */
     public Uniqueness uniqueness() {
         return uniqueness;
     }
 
-    /** The jobs this one waits for, distinct; empty for none. See {@link #dependsOn(UUID...)}. */
+    /**
+     * The jobs this one waits for, distinct; empty for none. See {@link #dependsOn(UUID...)}.
+     *
+     * @return the dependencies' ids; never null
+     */
     public List<UUID> dependsOn() {
         return dependsOn;
     }
@@ -151,12 +185,18 @@ public final class EnqueueOptions {
     /**
      * What happens to the job when a dependency fails for good or is cancelled; null for
      * {@link DependencyFailure#CANCEL}. Only meaningful with dependencies.
+     *
+     * @return the policy, or null for cancel
      */
     public DependencyFailure onDependencyFailure() {
         return onDependencyFailure;
     }
 
-    /** The tenant the job belongs to for fair queues, or null to use {@link #userId()}. */
+    /**
+     * The tenant the job belongs to for fair queues, or null to use {@link #userId()}.
+     *
+     * @return the key, or null
+     */
     public String partitionKey() {
         return partitionKey;
     }
@@ -164,6 +204,8 @@ public final class EnqueueOptions {
     /**
      * In the named queue; workers serve named queues.
      *
+     * @param queue the queue's name
+     * @return a copy of these options with the queue set
      * @throws ValidationException if the name is not a valid queue name
      */
     public EnqueueOptions queue(String queue) {
@@ -171,7 +213,12 @@ public final class EnqueueOptions {
         return with(v -> v.queue = queue);
     }
 
-    /** With this priority; lower runs first. */
+    /**
+     * With this priority; lower runs first.
+     *
+     * @param priority the priority; lower runs first
+     * @return a copy of these options with the priority set
+     */
     public EnqueueOptions priority(int priority) {
         return with(v -> v.priority = priority);
     }
@@ -179,6 +226,8 @@ public final class EnqueueOptions {
     /**
      * Due at {@code runAt}; replaces any delay.
      *
+     * @param runAt when the job becomes due; not null
+     * @return a copy of these options with the due time set and no delay
      * @throws ValidationException if {@code runAt} is null or outside what the database stores
      */
     public EnqueueOptions runAt(Instant runAt) {
@@ -192,6 +241,8 @@ public final class EnqueueOptions {
     /**
      * Due {@code delay} after enqueue, by the database's clock; replaces any runAt.
      *
+     * @param delay how long after enqueue; zero or positive
+     * @return a copy of these options with the delay set and no due time
      * @throws ValidationException if the delay is null, negative or longer than the database stores
      */
     public EnqueueOptions delay(Duration delay) {
@@ -205,6 +256,8 @@ public final class EnqueueOptions {
     /**
      * With {@code maxRetries} retries after the first run, whatever the job type says.
      *
+     * @param maxRetries retries after the first run; 0 for none
+     * @return a copy of these options with max retries set
      * @throws ValidationException if it is negative
      */
     public EnqueueOptions maxRetries(int maxRetries) {
@@ -212,7 +265,12 @@ public final class EnqueueOptions {
         return with(v -> v.maxRetries = maxRetries);
     }
 
-    /** Belonging to the user (or tenant) {@code userId}; null for none. */
+    /**
+     * Belonging to the user (or tenant) {@code userId}; null for none.
+     *
+     * @param userId the owning user, or null
+     * @return a copy of these options with the user set
+     */
     public EnqueueOptions userId(UUID userId) {
         return with(v -> v.userId = userId);
     }
@@ -227,6 +285,8 @@ public final class EnqueueOptions {
      * security hides other producers' jobs, a key held by one of them fails the enqueue with
      * {@link DedupeKeyHeldException}.
      *
+     * @param dedupeKey the key; not null
+     * @return a copy of these options with the dedupe key set
      * @throws ValidationException if the key is not 1-{@value #MAX_DEDUPE_KEY_LENGTH} characters of
      *     valid Unicode without {@code \u0000}, or starts with {@code recurring:} (reserved for
      *     recurring jobs)
@@ -236,13 +296,22 @@ public final class EnqueueOptions {
         return with(v -> v.dedupeKey = dedupeKey);
     }
 
-    /** When the dedupe key blocks duplicates; see {@link Uniqueness}. */
+    /**
+     * When the dedupe key blocks duplicates; see {@link Uniqueness}.
+     *
+     * @param uniqueness when the key blocks duplicates; not null
+     * @return a copy of these options with the uniqueness set
+     */
     public EnqueueOptions uniqueness(Uniqueness uniqueness) {
         Check.notNull("uniqueness", uniqueness);
         return with(v -> v.uniqueness = uniqueness);
     }
 
-    /** The uniqueness that applies: the one set, or {@link Uniqueness#DEFAULT}. */
+    /**
+     * The uniqueness that applies: the one set, or {@link Uniqueness#DEFAULT}.
+     *
+     * @return the uniqueness; never null
+     */
     public Uniqueness effectiveUniqueness() {
         return uniqueness != null ? uniqueness : Uniqueness.DEFAULT;
     }
@@ -254,6 +323,8 @@ public final class EnqueueOptions {
      * in a transaction of yours, one enqueued earlier in it); enqueueing locks the unfinished ones
      * until that transaction ends. See {@link #onDependencyFailure(DependencyFailure)} for failures.
      *
+     * @param jobIds the ids of the jobs to wait for
+     * @return a copy of these options with the dependencies set
      * @throws ValidationException if an id is null or repeated
      */
     public EnqueueOptions dependsOn(UUID... jobIds) {
@@ -264,6 +335,8 @@ public final class EnqueueOptions {
     /**
      * As {@link #dependsOn(UUID...)}, for a collection (the ids of a fan-out, say).
      *
+     * @param jobIds the ids of the jobs to wait for
+     * @return a copy of these options with the dependencies set
      * @throws ValidationException if an id is null or repeated
      */
     public EnqueueOptions dependsOn(Collection<UUID> jobIds) {
@@ -272,13 +345,22 @@ public final class EnqueueOptions {
         return with(v -> v.dependsOn = ids);
     }
 
-    /** What happens to the job when a dependency fails for good or is cancelled. Default {@link DependencyFailure#CANCEL}. */
+    /**
+     * What happens to the job when a dependency fails for good or is cancelled. Default {@link DependencyFailure#CANCEL}.
+     *
+     * @param onDependencyFailure the policy; not null
+     * @return a copy of these options with the policy set
+     */
     public EnqueueOptions onDependencyFailure(DependencyFailure onDependencyFailure) {
         Check.notNull("onDependencyFailure", onDependencyFailure);
         return with(v -> v.onDependencyFailure = onDependencyFailure);
     }
 
-    /** The policy that applies: the one set, or {@link DependencyFailure#CANCEL}. */
+    /**
+     * The policy that applies: the one set, or {@link DependencyFailure#CANCEL}.
+     *
+     * @return the policy; never null
+     */
     public DependencyFailure effectiveDependencyFailure() {
         return onDependencyFailure != null ? onDependencyFailure : DependencyFailure.CANCEL;
     }
@@ -288,6 +370,8 @@ public final class EnqueueOptions {
      * claim takes jobs round-robin across partition keys, so one tenant's backlog cannot starve
      * another's jobs. Default: the job's {@link #userId(UUID) userId}.
      *
+     * @param partitionKey the tenant's key; not null
+     * @return a copy of these options with the partition key set
      * @throws ValidationException if the key is not 1-{@value #MAX_PARTITION_KEY_LENGTH} characters of
      *     valid Unicode without {@code \u0000}
      */

@@ -11,16 +11,32 @@ import java.util.UUID;
  */
 public record EnqueueResult(UUID jobId, boolean duplicate) {
 
+    /**
+     * Checks the id.
+     *
+     * @param jobId the job's id; not null
+     * @param duplicate true if nothing was enqueued
+     */
     public EnqueueResult {
         java.util.Objects.requireNonNull(jobId, "jobId");
     }
 
-    /** A new job was enqueued. */
+    /**
+     * A new job was enqueued.
+     *
+     * @param jobId the new job's id
+     * @return the result
+     */
     public static EnqueueResult inserted(UUID jobId) {
         return new EnqueueResult(jobId, false);
     }
 
-    /** An existing job holds the key; nothing was enqueued. */
+    /**
+     * An existing job holds the key; nothing was enqueued.
+     *
+     * @param jobId the id of the job that holds the key
+     * @return the result
+     */
     public static EnqueueResult duplicateOf(UUID jobId) {
         return new EnqueueResult(jobId, true);
     }

@@ -33,7 +33,11 @@ public record Job<P>(
         Instant createdAt,
         UUID userId) {
 
-    /** Whether a failure of this attempt would be the last one (no retries left). */
+    /**
+     * Whether a failure of this attempt would be the last one (no retries left).
+     *
+     * @return true if no retries are left after this attempt
+     */
     public boolean isLastAttempt() {
         return retryCount >= maxRetries;
     }

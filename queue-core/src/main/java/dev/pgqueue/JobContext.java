@@ -13,21 +13,36 @@ import java.util.UUID;
  */
 public interface JobContext {
 
+    /** {@return the running job's id} */
     UUID jobId();
 
-    /** Which run of the job this is, 1 on the first. */
+    /**
+     * Which run of the job this is, 1 on the first.
+     *
+     * @return the attempt number, at least 1
+     */
     int attempt();
 
-    /** Whether a producer asked to cancel this job while it runs. */
+    /**
+     * Whether a producer asked to cancel this job while it runs.
+     *
+     * @return true once cancellation was requested
+     */
     boolean isCancellationRequested();
 
     /**
      * Whether this worker no longer holds the job's lease (it expired and the job was rescued, or it
      * was taken back). The attempt's outcome will be rejected; stop and return.
+     *
+     * @return true once the lease is lost
      */
     boolean isLeaseLost();
 
-    /** Whether the handler should stop as soon as it can: cancelled, lease lost, timed out or shutting down. */
+    /**
+     * Whether the handler should stop as soon as it can: cancelled, lease lost, timed out or shutting down.
+     *
+     * @return true when the handler should return
+     */
     boolean shouldStop();
 
     /**

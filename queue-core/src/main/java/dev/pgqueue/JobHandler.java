@@ -23,5 +23,13 @@ package dev.pgqueue;
 @FunctionalInterface
 public interface JobHandler<P> {
 
+    /**
+     * Runs one attempt of {@code job}.
+     *
+     * @param job the claimed job, its payload mapped to the type's class
+     * @param context this attempt's id, attempt number, cancellation and progress reporting
+     * @return how the job ends
+     * @throws Exception to fail the attempt; it is retried per the job type's retry policy
+     */
     JobOutcome handle(Job<P> job, JobContext context) throws Exception;
 }

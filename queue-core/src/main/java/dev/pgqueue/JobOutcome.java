@@ -17,6 +17,11 @@ import java.time.Duration;
  */
 public sealed interface JobOutcome {
 
+    /**
+     * The job is {@code completed}, without a result.
+     *
+     * @return the outcome
+     */
     static JobOutcome done() {
         return Done.INSTANCE;
     }
@@ -27,22 +32,40 @@ public sealed interface JobOutcome {
      * worker still holds the job's lease. Producers read it with {@link JobQueue#result} or
      * {@link JobSnapshot#resultJson()}. Keep results small (ids, counts, URLs), as payloads. A result
      * that cannot be written as JSON fails the attempt, as if the handler had thrown.
+     *
+     * @param result the result, written as JSON; null records none
+     * @return the outcome
      */
     static JobOutcome done(Object result) {
         return new Done(Check.notNull("result (use done() for none)", result));
     }
 
-    /** Run the job again after {@code delay} (zero up to about 1,000 years), without counting a failure. */
+    /**
+     * Run the job again after {@code delay} (zero up to about 1,000 years), without counting a failure.
+     *
+     * @param delay how long until the job is due again
+     * @return the outcome
+     */
     static JobOutcome snooze(Duration delay) {
         return new Snooze(Check.delay("snooze delay", delay));
     }
 
-    /** Fail the job now with {@code reason} as its {@code error_message}; no retries follow. */
+    /**
+     * Fail the job now with {@code reason} as its {@code error_message}; no retries follow.
+     *
+     * @param reason the error message to record
+     * @return the outcome
+     */
     static JobOutcome failPermanently(String reason) {
         return new FailPermanently(Check.notNull("reason", reason));
     }
 
-    /** End the job as {@code cancelled} with {@code reason} as its {@code error_message}. */
+    /**
+     * End the job as {@code cancelled} with {@code reason} as its {@code error_message}.
+     *
+     * @param reason the error message to record; may be null
+     * @return the outcome
+     */
     static JobOutcome cancel(String reason) {
         return new Cancel(Check.notNull("reason", reason));
     }

@@ -28,13 +28,26 @@ public interface JobQueue {
      */
     int DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
-    /** Enqueues one job with default options; returns its id. */
+    /**
+     * Enqueues one job with default options; returns its id.
+     *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload, mapped to JSON by the store's mapper; not null
+     * @return the new job's id
+     */
     <P> UUID enqueue(JobType<P> type, P payload);
 
     /**
      * Enqueues one job; returns its id. With a {@linkplain EnqueueOptions#dedupeKey(String) dedupe
      * key}, returns the id of the existing job that holds the key instead, if there is one; use
      * {@link #enqueueUnique} to learn which happened.
+     *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload; not null
+     * @param options the queue, due time, priority, dedupe key and so on
+     * @return the new job's id, or the id of the job that holds the dedupe key
      */
     <P> UUID enqueue(JobType<P> type, P payload, EnqueueOptions options);
 
@@ -45,6 +58,11 @@ public interface JobQueue {
      * (a caller inside a transaction that is {@code REPEATABLE READ} or stricter may instead get a
      * {@link StoreException} for a serialization failure, to retry as usual at that level).
      *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload; not null
+     * @param options the options, with a dedupe key
+     * @return the job's id and whether it was enqueued now or already held the key
      * @throws ValidationException if {@code options} has no dedupe key
      */
     <P> EnqueueResult enqueueUnique(JobType<P> type, P payload, EnqueueOptions options);
@@ -52,6 +70,12 @@ public interface JobQueue {
     /**
      * Enqueues many jobs of one type in one round trip and one transaction: all or none. Returns
      * their ids in the order of {@code payloads}.
+     *
+     * @param <P> the payload type
+     * @param type the job type of every job
+     * @param payloads one per job; none null
+     * @param options applied to every job
+     * @return the new jobs' ids, in the order of {@code payloads}
      */
     <P> List<UUID> enqueueAll(JobType<P> type, List<? extends P> payloads, EnqueueOptions options);
 
@@ -61,6 +85,11 @@ public interface JobQueue {
      * existing one that holds the key, in the map's iteration order. {@code options} apply to every
      * job and must not carry a dedupe key of their own; their {@link Uniqueness} applies to all.
      *
+     * @param <P> the payload type
+     * @param type the job type of every job
+     * @param payloadsByDedupeKey each job's payload by its dedupe key
+     * @param options applied to every job, without a dedupe key
+     * @return each key's result, in the map's iteration order
      * @throws ValidationException if a key is invalid or {@code options} has a dedupe key
      */
     <P> Map<String, EnqueueResult> enqueueAllUnique(
@@ -87,6 +116,12 @@ public interface JobQueue {
      *                        {@code dependsOn}, if any, apply to each of them
      * @param callbackOptions for the callback; without a dedupe key. Its own {@code dependsOn}, if
      *                        any, are waited for as well
+     * @param <P> the batch's payload type
+     * @param <C> the callback's payload type
+     * @param type the job type of the batch's jobs
+     * @param payloads one per batch job; none null
+     * @param callbackType the callback's job type
+     * @param callbackPayload the callback's payload; not null
      * @return the batch's ids, in the order of {@code payloads}, and the callback's
      * @throws ValidationException if a payload is null or either options carry a dedupe key
      */
@@ -98,6 +133,9 @@ public interface JobQueue {
      * the order they were enqueued: for the handler of a job that ran after them, a batch's callback
      * say, to read their results or, with {@link EnqueueOptions.DependencyFailure#RUN}, how they
      * failed. Empty for a job without dependencies; dependencies deleted since (pruned) are left out.
+     *
+     * @param jobId the dependent job's id
+     * @return the dependencies' snapshots; empty if none
      */
     List<JobSnapshot> dependencies(UUID jobId);
 
@@ -113,11 +151,17 @@ public interface JobQueue {
      * {@code failed}). A transactional handler's writes commit with that cancelled outcome, in the same
      * transaction.
      *
+     * @param jobId the job's id
      * @return true if the job was waiting, pending or processing, false if it is unknown or already final
      */
     boolean cancel(UUID jobId);
 
-    /** The job's current row, if it exists. */
+    /**
+     * The job's current row, if it exists.
+     *
+     * @param jobId the job's id
+     * @return the job's snapshot, or empty if it does not exist (or was pruned)
+     */
     Optional<JobSnapshot> find(UUID jobId);
 
     /**
@@ -125,6 +169,10 @@ public interface JobQueue {
      * JSON to {@code resultType} by the store's {@code ObjectMapper}. Empty if the job does not
      * exist, has not completed, or completed without a result.
      *
+     * @param <R> the result type
+     * @param jobId the job's id
+     * @param resultType the class to map the result's JSON to
+     * @return the result, or empty
      * @throws PayloadException if the stored result does not map to {@code resultType}
      */
     <R> Optional<R> result(UUID jobId, Class<R> resultType);

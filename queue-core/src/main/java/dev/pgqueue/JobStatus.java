@@ -34,17 +34,27 @@ public enum JobStatus {
     /** Cancelled before or while it ran. Final. */
     CANCELLED;
 
-    /** The value stored in {@code job_queue.status}. */
+    /** {@return the value stored in {@code job_queue.status}} */
     public String sqlValue() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Whether a job in this status will never run again. */
+    /**
+     * Whether a job in this status will never run again.
+     *
+     * @return true for completed, failed and cancelled
+     */
     public boolean isFinal() {
         return this == COMPLETED || this == FAILED || this == CANCELLED;
     }
 
-    /** The status stored as {@code value} in {@code job_queue.status}. */
+    /**
+     * The status stored as {@code value} in {@code job_queue.status}.
+     *
+     * @param value the stored value, e.g. {@code "pending"}
+     * @return the status
+     * @throws IllegalArgumentException if no status is stored as {@code value}
+     */
     public static JobStatus fromSql(String value) {
         return valueOf(value.toUpperCase(Locale.ROOT));
     }

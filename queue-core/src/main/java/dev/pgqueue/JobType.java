@@ -43,6 +43,13 @@ public final class JobType<P> {
     }
 
     /**
+     * A job type named {@code name} whose payloads map to {@code payloadType}, with the worker's
+     * retry policy, the default max retries and no timeout.
+     *
+     * @param <P> the payload type
+     * @param name the stable name stored with every job; see the class comment
+     * @param payloadType the class payloads map to and from
+     * @return the job type
      * @throws ValidationException if the name is not 1-128 characters of letters, digits and
      *     {@code _ . : / -} starting with a letter or digit, or the payload type is null
      */
@@ -52,7 +59,12 @@ public final class JobType<P> {
                 EnqueueOptions.DEFAULT_MAX_RETRIES, false);
     }
 
-    /** A copy whose failed attempts are retried at the times {@code policy} gives. */
+    /**
+     * A copy whose failed attempts are retried at the times {@code policy} gives.
+     *
+     * @param policy the retry policy; not null
+     * @return the copy
+     */
     public JobType<P> withRetryPolicy(RetryPolicy policy) {
         return new JobType<>(name, payloadType, Check.notNull("retryPolicy", policy), timeout, maxRetries,
                 permanentPayloadFailures);
@@ -60,6 +72,9 @@ public final class JobType<P> {
 
     /**
      * A copy whose handler is interrupted, and its attempt failed, once it has run for {@code timeout}.
+     *
+     * @param timeout the longest an attempt may run; positive
+     * @return the copy
      */
     public JobType<P> withTimeout(Duration timeout) {
         return new JobType<>(name, payloadType, retryPolicy, Check.positive("timeout", timeout), maxRetries,
@@ -70,6 +85,8 @@ public final class JobType<P> {
      * A copy whose jobs get {@code maxRetries} retries after their first run, unless enqueued with
      * {@link EnqueueOptions#maxRetries(int)}, which wins. Without it: {@value EnqueueOptions#DEFAULT_MAX_RETRIES}.
      *
+     * @param maxRetries retries after the first run; 0 for none
+     * @return the copy
      * @throws ValidationException if it is negative
      */
     public JobType<P> withMaxRetries(int maxRetries) {
@@ -82,22 +99,28 @@ public final class JobType<P> {
      * to {@link #payloadType()}. By default such an attempt fails and is retried like any other: in a
      * rolling deploy the payload may come from a newer producer that the next deploy of this worker
      * maps. Choose this for types whose producers are never ahead of their workers.
+     *
+     * @return the copy
      */
     public JobType<P> withPermanentPayloadFailures() {
         return new JobType<>(name, payloadType, retryPolicy, timeout, maxRetries, true);
     }
 
-    /** The stable name stored in {@code job_queue.job_type}. */
+    /** {@return the stable name stored in {@code job_queue.job_type}} */
     public String name() {
         return name;
     }
 
-    /** The class payloads of this type map to and from. */
+    /** {@return the class payloads of this type map to and from} */
     public Class<P> payloadType() {
         return payloadType;
     }
 
-    /** This type's retry policy; empty means the worker's default. */
+    /**
+     * This type's retry policy; empty means the worker's default.
+     *
+     * @return the policy, or empty
+     */
     public Optional<RetryPolicy> retryPolicy() {
         return Optional.ofNullable(retryPolicy);
     }
@@ -105,6 +128,8 @@ public final class JobType<P> {
     /**
      * Retries after the first run for jobs enqueued without {@link EnqueueOptions#maxRetries(int)};
      * {@value EnqueueOptions#DEFAULT_MAX_RETRIES} unless set with {@link #withMaxRetries(int)}.
+     *
+     * @return the default number of retries
      */
     public int maxRetries() {
         return maxRetries;
@@ -113,12 +138,18 @@ public final class JobType<P> {
     /**
      * Whether a payload that does not map fails its job for good ({@link #withPermanentPayloadFailures()})
      * rather than failing one attempt, to be retried; false by default.
+     *
+     * @return true if payload errors are permanent
      */
     public boolean permanentPayloadFailures() {
         return permanentPayloadFailures;
     }
 
-    /** How long one attempt may run; empty means no limit. */
+    /**
+     * How long one attempt may run; empty means no limit.
+     *
+     * @return the timeout, or empty
+     */
     public Optional<Duration> timeout() {
         return Optional.ofNullable(timeout);
     }

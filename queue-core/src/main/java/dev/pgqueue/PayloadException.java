@@ -9,6 +9,12 @@ import java.util.UUID;
  */
 public final class PayloadException extends PgQueueException {
 
+    /**
+     * A payload or result that does not map, with the mapper's exception as {@code cause}.
+     *
+     * @param message which job or type, and what did not map
+     * @param cause the Jackson exception
+     */
     public PayloadException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -39,6 +39,8 @@ public final class PayloadMapper {
      * that a module of yours may replace a default one's serializers. Configure it further as you
      * like before handing it to the store; do not change it afterwards.
      *
+     * @param modules Jackson modules to register on top of the defaults (a JavaTimeModule, say)
+     * @return a new mapper
      * @throws ValidationException if a module is null
      */
     public static ObjectMapper create(Module... modules) {

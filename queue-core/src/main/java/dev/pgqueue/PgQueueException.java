@@ -8,10 +8,21 @@ package dev.pgqueue;
  */
 public class PgQueueException extends RuntimeException {
 
+    /**
+     * An error with {@code message}.
+     *
+     * @param message what went wrong
+     */
     public PgQueueException(String message) {
         super(message);
     }
 
+    /**
+     * An error with {@code message}, caused by {@code cause}.
+     *
+     * @param message what went wrong
+     * @param cause the underlying exception
+     */
     public PgQueueException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -33,6 +33,10 @@ public interface RetryPolicy {
     /**
      * Exponential backoff with "full jitter": retry n waits a uniformly random time between zero and
      * {@code min(cap, base · 2^(n-1))}, so that jobs failing together do not retry together.
+     *
+     * @param base the first retry's upper bound; positive
+     * @param cap the most any retry waits; at least {@code base}
+     * @return the policy
      */
     static RetryPolicy exponential(Duration base, Duration cap) {
         Check.positive("base", base);
@@ -41,7 +45,12 @@ public interface RetryPolicy {
         return new RetryPolicies.ExponentialBackoff(base, cap);
     }
 
-    /** Every retry waits the same {@code delay}. */
+    /**
+     * Every retry waits the same {@code delay}.
+     *
+     * @param delay the wait before every retry; zero or positive
+     * @return the policy
+     */
     static RetryPolicy fixed(Duration delay) {
         return new RetryPolicies.FixedDelay(Check.delay("delay", delay));
     }
@@ -50,6 +59,8 @@ public interface RetryPolicy {
      * No backoff: every retry is due at once. To have no retries at all, declare the type
      * {@code withMaxRetries(0)} or enqueue with {@code maxRetries(0)} instead; a retry policy only
      * decides when.
+     *
+     * @return the policy
      */
     static RetryPolicy noBackoff() {
         return RetryPolicies.FixedDelay.NONE;

@@ -57,6 +57,9 @@ public final class Schedule {
      * Fires at the ticks of {@code expression} in {@code timeZone} (an id such as {@code UTC} or
      * {@code Europe/Berlin}).
      *
+     * @param expression a five-field cron expression or a nickname such as {@code @daily}
+     * @param timeZone the zone id the expression is read in
+     * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      * @throws ValidationException if the expression does not parse or never fires, or the time zone
      *     is unknown
      */
@@ -68,6 +71,9 @@ public final class Schedule {
     /**
      * Fires at the ticks of {@code expression} in {@code zone}.
      *
+     * @param expression a five-field cron expression or a nickname such as {@code @daily}
+     * @param zone the zone the expression is read in
+     * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      * @throws ValidationException if the expression does not parse or never fires
      */
     public static Schedule cron(String expression, ZoneId zone) {
@@ -78,6 +84,8 @@ public final class Schedule {
     /**
      * Fires every {@code interval}, at whole multiples of it since the Unix epoch.
      *
+     * @param interval the interval, whole seconds
+     * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      * @throws ValidationException unless {@code interval} is a whole number of seconds, at least one
      */
     public static Schedule every(Duration interval) {
@@ -89,28 +97,48 @@ public final class Schedule {
      * ticks that were missed (each as its own job, due at once) and skips older ones. Zero skips
      * every missed tick, like {@link #skipMissed()}.
      *
+     * @param maxMissedTicks how many missed ticks to enqueue at most
+     * @return the copy
      * @throws ValidationException unless 0 ≤ {@code maxMissedTicks} ≤ {@value #MAX_CATCH_UP}
      */
     public Schedule catchUp(int maxMissedTicks) {
         return new Schedule(ticks, description, Check.between("catchUp", maxMissedTicks, 0, MAX_CATCH_UP));
     }
 
-    /** A copy that enqueues no missed tick: after downtime, the next tick to come is the first to run. */
+    /**
+     * A copy that enqueues no missed tick: after downtime, the next tick to come is the first to run.
+     *
+     * @return the copy
+     */
     public Schedule skipMissed() {
         return catchUp(0);
     }
 
-    /** How many missed ticks are enqueued after downtime; 0 means they are skipped. */
+    /**
+     * How many missed ticks are enqueued after downtime; 0 means they are skipped.
+     *
+     * @return the number of missed ticks enqueued at most
+     */
     public int maxCatchUp() {
         return catchUp;
     }
 
-    /** The first tick strictly after {@code instant}; empty if the schedule never fires again. */
+    /**
+     * The first tick strictly after {@code instant}; empty if the schedule never fires again.
+     *
+     * @param instant the point in time to look after
+     * @return the next tick, or empty
+     */
     public Optional<Instant> nextTick(Instant instant) {
         return ticks.next(Check.notNull("instant", instant));
     }
 
-    /** The latest tick at or before {@code instant}; empty if the schedule never fired before it. */
+    /**
+     * The latest tick at or before {@code instant}; empty if the schedule never fired before it.
+     *
+     * @param atOrBefore the point in time to look back from
+     * @return the latest tick, or empty
+     */
     public Optional<Instant> latestTick(Instant atOrBefore) {
         return ticks.latestAtOrBefore(Check.notNull("atOrBefore", atOrBefore));
     }

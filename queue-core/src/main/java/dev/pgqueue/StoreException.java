@@ -11,22 +11,45 @@ package dev.pgqueue;
  */
 public final class StoreException extends PgQueueException {
 
+    /** Whether trying again later may succeed. */
     private final boolean transientFailure;
 
+    /**
+     * A database failure.
+     *
+     * @param message what was being done
+     * @param cause the driver's exception
+     * @param transientFailure whether trying again later may succeed
+     */
     public StoreException(String message, Throwable cause, boolean transientFailure) {
         super(message, cause);
         this.transientFailure = transientFailure;
     }
 
+    /**
+     * A database failure that trying again later may cure.
+     *
+     * @param message what was being done
+     * @param cause the driver's exception
+     */
     public StoreException(String message, Throwable cause) {
         this(message, cause, true);
     }
 
+    /**
+     * A store failure without a driver exception, that trying again later may cure.
+     *
+     * @param message what went wrong
+     */
     public StoreException(String message) {
         this(message, null, false);
     }
 
-    /** Whether the same operation may succeed if tried again later. */
+    /**
+     * Whether the same operation may succeed if tried again later.
+     *
+     * @return true if transient (a lost connection, a serialization failure), false if not (a constraint violated)
+     */
     public boolean isTransient() {
         return transientFailure;
     }

@@ -32,7 +32,13 @@ public record Uniqueness(Set<JobStatus> states, Duration period) {
     /** Unique while {@code pending} or {@code processing}, with no time limit. */
     public static final Uniqueness DEFAULT = new Uniqueness(EnumSet.of(JobStatus.PENDING, JobStatus.PROCESSING), null);
 
-    /** @throws ValidationException if {@code states} lacks {@code pending}, or the period is not positive */
+    /**
+     * Checks and copies the states.
+     *
+     * @param states the blocking statuses; must include {@code pending}
+     * @param period how long the uniqueness lasts at most, positive, or null for no limit
+     * @throws ValidationException if {@code states} lacks {@code pending}, or the period is not positive
+     */
     public Uniqueness {
         Check.notNull("uniqueness states", states);
         if (!states.contains(JobStatus.PENDING)) {
@@ -45,7 +51,12 @@ public record Uniqueness(Set<JobStatus> states, Duration period) {
         }
     }
 
-    /** Unique while the job is in one of {@code states}; they must include {@code PENDING}. */
+    /**
+     * Unique while the job is in one of {@code states}; they must include {@code PENDING}.
+     *
+     * @param states the blocking statuses; must include {@code PENDING}
+     * @return the uniqueness
+     */
     public static Uniqueness whileIn(JobStatus... states) {
         Check.notNull("uniqueness states", states);
         EnumSet<JobStatus> set = EnumSet.noneOf(JobStatus.class);
@@ -55,7 +66,11 @@ public record Uniqueness(Set<JobStatus> states, Duration period) {
         return new Uniqueness(set, null);
     }
 
-    /** Unique in any status: at most one job of a type and key while the row exists. */
+    /**
+     * Unique in any status: at most one job of a type and key while the row exists.
+     *
+     * @return the uniqueness
+     */
     public static Uniqueness always() {
         return new Uniqueness(EnumSet.allOf(JobStatus.class), null);
     }
@@ -63,6 +78,9 @@ public record Uniqueness(Set<JobStatus> states, Duration period) {
     /**
      * A copy whose uniqueness also ends {@code period} after the job was enqueued (by the enqueuing
      * clock), even if the job is still in one of the states.
+     *
+     * @param period how long after enqueue; positive
+     * @return the copy
      */
     public Uniqueness forPeriod(Duration period) {
         return new Uniqueness(states, Check.notNull("uniqueness period", period));

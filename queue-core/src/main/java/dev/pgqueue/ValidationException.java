@@ -6,14 +6,22 @@ package dev.pgqueue;
  */
 public final class ValidationException extends PgQueueException {
 
+    /** The name of the rejected field or argument. */
     private final String field;
 
+    /**
+     * A rejected value, with a message naming {@code field}, what is allowed and what was given.
+     *
+     * @param field the name of the field or argument
+     * @param allowed what it may be, e.g. {@code "> 0"}
+     * @param given the rejected value
+     */
     public ValidationException(String field, String allowed, Object given) {
         super("expected " + field + " to be " + allowed + ", got: " + describe(given));
         this.field = field;
     }
 
-    /** The name of the rejected field or argument, as it appears in the message. */
+    /** {@return the name of the rejected field or argument, as it appears in the message} */
     public String field() {
         return field;
     }

@@ -64,17 +64,29 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class Worker implements AutoCloseable {
 
+    /** The queue a worker serves when none is configured: {@value}. */
     public static final String DEFAULT_QUEUE = EnqueueOptions.DEFAULT_QUEUE;
+    /** Jobs a queue runs at once when not configured: {@value}. */
     public static final int DEFAULT_CONCURRENCY = 10;
+    /** Most jobs claimed in one round trip by default: {@value}. */
     public static final int DEFAULT_BATCH_SIZE = 500;
+    /** Default claim-ahead: 10 ms of work beyond the free slots. */
     public static final Duration DEFAULT_CLAIM_AHEAD = Duration.ofMillis(10);
+    /** Default interval between polls of an idle worker: 2 s. */
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(2);
+    /** Default lease of a claimed job: 60 s. */
     public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
+    /** Default interval between lease extensions: 15 s. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(15);
+    /** Default interval between looks for expired leases: 30 s. */
     public static final Duration DEFAULT_RESCUE_INTERVAL = Duration.ofSeconds(30);
+    /** Default time {@link #close()} lets running jobs finish: 30 s. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /** Default interval of the pruner when a retention is set: 1 min. */
     public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
+    /** Default interval between progress writes per running job: 1 s. */
     public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
+    /** Default interval between table health checks: 1 min. */
     public static final Duration DEFAULT_TABLE_HEALTH_INTERVAL = Duration.ofMinutes(1);
     /** The shortest rate limit period; the database counts time in microseconds. */
     public static final Duration MIN_RATE_PERIOD = Duration.ofMillis(1);
@@ -82,6 +94,13 @@ public final class Worker implements AutoCloseable {
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8_000;
     /** How much longer than its shutdown timeout {@link #close()} may take, at most. */
     public static final long CLOSE_MARGIN_MILLIS = 500;
+    /**
+     * The SLF4J MDC key that holds the running job's id, {@value}, on the handler's thread while the
+     * handler runs (removed when it returns), so that log lines written by handlers name their job.
+     */
+    public static final String MDC_JOB_ID = "pgqueue.jobId";
+    /** The SLF4J MDC key that holds the running job's type name, {@value}, like {@link #MDC_JOB_ID}. */
+    public static final String MDC_JOB_TYPE = "pgqueue.jobType";
 
     private final WorkerRuntime runtime;
 
@@ -89,6 +108,12 @@ public final class Worker implements AutoCloseable {
         this.runtime = runtime;
     }
 
+    /**
+     * Starts configuring a worker over {@code store}.
+     *
+     * @param store the store to claim jobs from and record outcomes in; not null
+     * @return a builder with every option at its default
+     */
     public static Builder builder(JobStore store) {
         return new Builder(store);
     }
@@ -123,17 +148,21 @@ public final class Worker implements AutoCloseable {
         runtime.close();
     }
 
-    /** Whether the worker has started and not yet been closed. */
+    /** {@return whether the worker has started and not yet been closed} */
     public boolean isRunning() {
         return runtime.isRunning();
     }
 
-    /** This worker's id, recorded as {@code lease_owner} on the jobs it claims. */
+    /** {@return this worker's id, recorded as {@code lease_owner} on the jobs it claims} */
     public String workerId() {
         return runtime.config().workerId();
     }
 
-    /** Jobs this worker is running right now. */
+    /**
+     * Jobs this worker is running right now.
+     *
+     * @return the number of jobs whose handlers are running, at least 0
+     */
     public int runningJobs() {
         return runtime.runningJobs();
     }
@@ -182,6 +211,11 @@ public final class Worker implements AutoCloseable {
         /**
          * Runs jobs of {@code type} with {@code handler}. One handler per type; the type's retry
          * policy and timeout apply to its jobs.
+         *
+         * @param <P> the payload type
+         * @param type the job type; its name must be unique on this worker
+         * @param handler runs the type's jobs; must be thread-safe
+         * @return this builder
          */
         public <P> Builder handler(JobType<P> type, JobHandler<P> handler) {
             Check.notNull("type", type);
@@ -196,6 +230,10 @@ public final class Worker implements AutoCloseable {
         /**
          * Serves {@code queue} with up to {@code concurrency} jobs at once. Call once per queue.
          * Default: the queue {@value Worker#DEFAULT_QUEUE} with {@value Worker#DEFAULT_CONCURRENCY}.
+         *
+         * @param queue the queue's name
+         * @param concurrency jobs run at once, at least 1
+         * @return this builder
          */
         public Builder queue(String queue, int concurrency) {
             Check.queue("queue", queue);
@@ -207,6 +245,9 @@ public final class Worker implements AutoCloseable {
         /**
          * Most jobs claimed in one round trip. A claim never takes more than the queue's free slots
          * plus what {@link #claimAhead claim-ahead} allows. Default {@value Worker#DEFAULT_BATCH_SIZE}.
+         *
+         * @param batchSize jobs per claim, at least 1
+         * @return this builder
          */
         public Builder batchSize(int batchSize) {
             this.batchSize = Check.atLeast("batchSize", batchSize, 1);
@@ -221,6 +262,9 @@ public final class Worker implements AutoCloseable {
          * for a slot; it never waits for a slow job, since slow handlers leave nothing to claim ahead.
          * Jobs still waiting when the worker closes are handed back at once. {@link Duration#ZERO}
          * claims only free slots. Default 10 ms.
+         *
+         * @param claimAhead the claim-ahead time; zero or positive
+         * @return this builder
          */
         public Builder claimAhead(Duration claimAhead) {
             this.claimAhead = Check.notNegative("claimAhead", claimAhead);
@@ -230,6 +274,9 @@ public final class Worker implements AutoCloseable {
         /**
          * How often an idle worker looks for jobs when nothing woke it. NOTIFY wakes it at once, so
          * this only matters for missed notifications and with notifications off (then lower it).
+         *
+         * @param pollInterval the idle poll interval; positive
+         * @return this builder
          */
         public Builder pollInterval(Duration pollInterval) {
             this.pollInterval = Check.positive("pollInterval", pollInterval);
@@ -239,19 +286,32 @@ public final class Worker implements AutoCloseable {
         /**
          * How long a claimed job stays leased without a heartbeat. A crashed worker's jobs come back
          * this long after its last heartbeat; raise it if heartbeats may stall longer (long GC pauses).
+         *
+         * @param leaseDuration the lease length; positive
+         * @return this builder
          */
         public Builder leaseDuration(Duration leaseDuration) {
             this.leaseDuration = Check.positive("leaseDuration", leaseDuration);
             return this;
         }
 
-        /** How often running jobs' leases are extended. Must be shorter than the lease; a third of it is good. */
+        /**
+         * How often running jobs' leases are extended. Must be shorter than the lease; a third of it is good.
+         *
+         * @param heartbeatInterval the heartbeat interval; positive and shorter than the lease
+         * @return this builder
+         */
         public Builder heartbeatInterval(Duration heartbeatInterval) {
             this.heartbeatInterval = Check.positive("heartbeatInterval", heartbeatInterval);
             return this;
         }
 
-        /** How often this worker looks for expired leases to rescue (any worker may rescue any job). */
+        /**
+         * How often this worker looks for expired leases to rescue (any worker may rescue any job).
+         *
+         * @param rescueInterval the rescue interval; positive
+         * @return this builder
+         */
         public Builder rescueInterval(Duration rescueInterval) {
             this.rescueInterval = Check.positive("rescueInterval", rescueInterval);
             return this;
@@ -260,13 +320,21 @@ public final class Worker implements AutoCloseable {
         /**
          * How long {@link Worker#close()} lets running jobs finish before interrupting them; close()
          * returns within this plus {@link Worker#CLOSE_MARGIN_MILLIS}.
+         *
+         * @param shutdownTimeout the grace period; zero or positive
+         * @return this builder
          */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = Check.notNegative("shutdownTimeout", shutdownTimeout);
             return this;
         }
 
-        /** The retry policy of job types that have none of their own. Default {@link RetryPolicy#DEFAULT}. */
+        /**
+         * The retry policy of job types that have none of their own. Default {@link RetryPolicy#DEFAULT}.
+         *
+         * @param retryPolicy the fallback policy; not null
+         * @return this builder
+         */
         public Builder retryPolicy(RetryPolicy retryPolicy) {
             this.retryPolicy = Check.notNull("retryPolicy", retryPolicy);
             return this;
@@ -276,6 +344,9 @@ public final class Worker implements AutoCloseable {
          * Runs handlers on {@code executor}, which the worker does not shut down. It must run tasks
          * concurrently, up to the sum of the queues' concurrency. Default: a pool of that many
          * platform threads, owned and shut down by the worker.
+         *
+         * @param executor runs handlers; not shut down by the worker
+         * @return this builder
          */
         public Builder executor(ExecutorService executor) {
             this.executor = Check.notNull("executor", executor);
@@ -285,6 +356,9 @@ public final class Worker implements AutoCloseable {
         /**
          * Makes the handler threads of the default pool with {@code threadFactory}; on Java 21+
          * {@code Thread.ofVirtual().factory()} gives virtual threads.
+         *
+         * @param threadFactory makes the default pool's threads
+         * @return this builder
          */
         public Builder threadFactory(ThreadFactory threadFactory) {
             this.threadFactory = Check.notNull("threadFactory", threadFactory);
@@ -294,13 +368,21 @@ public final class Worker implements AutoCloseable {
         /**
          * The clock for "now" in leases and due times. Default: the database's clock, which is what
          * production should use; tests pass a settable clock to move time without sleeping.
+         *
+         * @param clock the source of "now"; not null
+         * @return this builder
          */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
             return this;
         }
 
-        /** This worker's id in {@code lease_owner} and logs. Default: host, process id and a random suffix. */
+        /**
+         * This worker's id in {@code lease_owner} and logs. Default: host, process id and a random suffix.
+         *
+         * @param workerId the id; 1-200 characters, not blank
+         * @return this builder
+         */
         public Builder workerId(String workerId) {
             Check.notNull("workerId", workerId);
             if (workerId.isBlank() || workerId.length() > 200) {
@@ -315,12 +397,21 @@ public final class Worker implements AutoCloseable {
          * class, which is often personal data. Default false: the log says which job and that its
          * payload does not map, and the full message is in the job's {@code error_message} only. Even
          * when true, logged text is escaped and cut to a kilobyte.
+         *
+         * @param logPayloads true to allow payload excerpts in log lines
+         * @return this builder
          */
         public Builder logPayloads(boolean logPayloads) {
             this.logPayloads = logPayloads;
             return this;
         }
 
+        /**
+         * Receives the worker's events (job outcomes, rescues, table health); its methods must return quickly. Default: none.
+         *
+         * @param listener the listener; not null
+         * @return this builder
+         */
         public Builder listener(WorkerListener listener) {
             this.listener = Check.notNull("listener", listener);
             return this;
@@ -329,6 +420,10 @@ public final class Worker implements AutoCloseable {
         /**
          * Deletes jobs that reached {@code status} (completed, failed or cancelled) longer than
          * {@code keepFor} ago, in small batches. Default: keep every job, as the seed does.
+         *
+         * @param status a final status
+         * @param keepFor how long to keep such jobs; positive
+         * @return this builder
          */
         public Builder retention(JobStatus status, Duration keepFor) {
             Check.notNull("status", status);
@@ -339,7 +434,12 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
-        /** How often the pruner runs when a retention is set. */
+        /**
+         * How often the pruner runs when a retention is set.
+         *
+         * @param pruneInterval the pruner's interval; positive
+         * @return this builder
+         */
         public Builder pruneInterval(Duration pruneInterval) {
             this.pruneInterval = Check.positive("pruneInterval", pruneInterval);
             return this;
@@ -348,6 +448,9 @@ public final class Worker implements AutoCloseable {
         /**
          * How often running jobs' latest progress reports ({@link JobContext#reportProgress}) are
          * written: at most one row update per running job per interval. Default 1 s.
+         *
+         * @param progressInterval the interval; positive
+         * @return this builder
          */
         public Builder progressInterval(Duration progressInterval) {
             this.progressInterval = Check.positive("progressInterval", progressInterval);
@@ -357,6 +460,13 @@ public final class Worker implements AutoCloseable {
         /**
          * Enqueues a job of {@code type} with {@code payload} at every tick of {@code schedule}, with
          * default options. See {@link #recurring(String, JobType, Object, Schedule, EnqueueOptions)}.
+         *
+         * @param <P> the payload type
+         * @param name a stable name for the schedule, unique on this worker
+         * @param type the job type to enqueue
+         * @param payload the payload of every tick's job
+         * @param schedule when to enqueue
+         * @return this builder
          */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule) {
             return recurring(name, type, payload, schedule, EnqueueOptions.defaults());
@@ -376,6 +486,12 @@ public final class Worker implements AutoCloseable {
          *
          * @param name a stable name for the schedule, unique on this worker: renaming it starts a new
          *             schedule (its first tick is the next one to come). Same rule as job type names
+         * @param <P> the payload type
+         * @param type the job type to enqueue
+         * @param payload the payload of every tick's job
+         * @param schedule when to enqueue
+         * @param options the queue, priority, max retries and user of every tick's job
+         * @return this builder
          * @throws ValidationException if the name is invalid or taken, or {@code options} set a due
          *     time, delay, dedupe key or uniqueness (the schedule decides those)
          */
@@ -395,6 +511,9 @@ public final class Worker implements AutoCloseable {
          * How often the worker checks that the job table's dead rows get cleaned up, and how long a
          * transaction elsewhere may hold back their cleanup before it is reported (see
          * {@link WorkerListener#tableUnhealthy}). Default one minute.
+         *
+         * @param tableHealthInterval the check interval; positive
+         * @return this builder
          */
         public Builder tableHealthInterval(Duration tableHealthInterval) {
             this.tableHealthInterval = Check.positive("tableHealthInterval", tableHealthInterval);
@@ -415,6 +534,9 @@ public final class Worker implements AutoCloseable {
          * it too. A worker never removes a stored limit: to lift one, change the table (docs/limits.md,
          * "Limits"). Combine with {@link #queue(String, int)}, which limits this worker alone.
          *
+         * @param queue the queue's name
+         * @param max jobs processing at once across all workers, at least 1
+         * @return this builder
          * @throws ValidationException if the queue name is invalid or {@code max} is below 1
          */
         public Builder globalConcurrency(String queue, int max) {
@@ -426,6 +548,11 @@ public final class Worker implements AutoCloseable {
         /**
          * A global concurrency limit for the jobs of {@code type} in {@code queue}; see
          * {@link #globalConcurrency(String, int)}. Applies together with the queue's own limit, if any.
+         *
+         * @param queue the queue's name
+         * @param type the job type
+         * @param max jobs of the type processing at once across all workers, at least 1
+         * @return this builder
          */
         public Builder globalConcurrency(String queue, JobType<?> type, int max) {
             Check.queue("queue", queue);
@@ -442,6 +569,10 @@ public final class Worker implements AutoCloseable {
          * {@code period} (by the database's clock, or the worker's {@link #clock}). A worker whose
          * claim the limit held back tries again when the window moves on.
          *
+         * @param queue the queue's name
+         * @param starts jobs started per window, at least 1
+         * @param period the window
+         * @return this builder
          * @throws ValidationException if {@code starts} is below 1 or {@code period} is shorter than
          *     {@link Worker#MIN_RATE_PERIOD} or longer than about 1,000 years
          */
@@ -452,7 +583,15 @@ public final class Worker implements AutoCloseable {
             return policy(new QueuePolicy(queue, null, null, starts, period, null));
         }
 
-        /** A rate limit for the jobs of {@code type} in {@code queue}; see {@link #rateLimit(String, int, Duration)}. */
+        /**
+         * A rate limit for the jobs of {@code type} in {@code queue}; see {@link #rateLimit(String, int, Duration)}.
+         *
+         * @param queue the queue's name
+         * @param type the job type
+         * @param starts jobs of the type started per window, at least 1
+         * @param period the window
+         * @return this builder
+         */
         public Builder rateLimit(String queue, JobType<?> type, int starts, Duration period) {
             Check.queue("queue", queue);
             Check.notNull("type", type);
@@ -470,6 +609,9 @@ public final class Worker implements AutoCloseable {
          * a key, jobs keep priority and due-time order; jobs with neither key, and more jobs of the
          * keys that have many, fill what a round leaves. Stored and shared like
          * {@link #globalConcurrency(String, int)}; queues that are not fair claim exactly as before.
+         *
+         * @param queue the queue's name
+         * @return this builder
          */
         public Builder fairness(String queue) {
             Check.queue("queue", queue);
@@ -493,7 +635,12 @@ public final class Worker implements AutoCloseable {
             }
         }
 
-        /** @throws ValidationException if the options contradict each other or no handler is registered */
+        /**
+         * Checks the options and makes the worker, not yet started.
+         *
+         * @return the worker; call {@link Worker#start()} to run it
+         * @throws ValidationException if the options contradict each other or no handler is registered
+         */
         public Worker build() {
             if (handlers.isEmpty()) {
                 throw new ValidationException("handlers", "at least one (register with handler(type, handler))", "none");

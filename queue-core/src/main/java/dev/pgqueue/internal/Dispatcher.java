@@ -4,6 +4,7 @@ import dev.pgqueue.Job;
 import dev.pgqueue.JobHandler;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.RetryPolicy;
+import dev.pgqueue.Worker;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
@@ -278,8 +279,8 @@ final class Dispatcher {
             return run.isLeaseLost() ? null : run.finish(FinishKind.RELEASE, null, Duration.ZERO);
         }
         Job<?> job = run.job();
-        MDC.put("pgqueue.jobId", String.valueOf(job.id()));
-        MDC.put("pgqueue.jobType", job.type());
+        MDC.put(Worker.MDC_JOB_ID, String.valueOf(job.id()));
+        MDC.put(Worker.MDC_JOB_TYPE, job.type());
         try {
             events.started(job);
             if (run.payloadError() != null) {
@@ -294,8 +295,8 @@ final class Dispatcher {
             }
             return handle(run, job);
         } finally {
-            MDC.remove("pgqueue.jobId");
-            MDC.remove("pgqueue.jobType");
+            MDC.remove(Worker.MDC_JOB_ID);
+            MDC.remove(Worker.MDC_JOB_TYPE);
         }
     }
 

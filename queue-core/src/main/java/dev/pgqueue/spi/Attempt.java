@@ -22,18 +22,33 @@ public interface Attempt {
      * carries the result as JSON ({@link JobOutcome#done(Object)}) and the handler's last progress
      * report if that is not written yet, so that both commit with the outcome.
      *
+     * @param outcome what the handler returns
+     * @return the store operation that records it under this attempt's lease
      * @throws dev.pgqueue.PayloadException if the outcome's result cannot be written as JSON; let it
      *     roll your transaction back, and the attempt counts as failed
      */
     JobStore.Finish finishFor(JobOutcome outcome);
 
-    /** The clock instant to pass as {@code now} to the store, or null for the database's clock. */
+    /**
+     * The clock instant to pass as {@code now} to the store, or null for the database's clock.
+     *
+     * @return the instant, or null
+     */
     java.time.Instant now();
 
-    /** Tells the worker that the handler recorded {@code finished} itself, in a committed transaction. */
+    /**
+     * Tells the worker that the handler recorded {@code finished} itself, in a committed transaction.
+     *
+     * @param finished the outcome as the store recorded it
+     */
     void recorded(JobStore.FinishedJob finished);
 
-    /** The attempt behind {@code context}, if it comes from a pgqueue worker. */
+    /**
+     * The attempt behind {@code context}, if it comes from a pgqueue worker.
+     *
+     * @param context the handler's context
+     * @return the attempt, or empty for a context made elsewhere (a test's, say)
+     */
     static Optional<Attempt> of(JobContext context) {
         return context instanceof Attempt attempt ? Optional.of(attempt) : Optional.empty();
     }

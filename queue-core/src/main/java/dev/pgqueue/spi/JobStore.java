@@ -51,6 +51,8 @@ public interface JobStore {
      * makes the dependent {@code pending} (or cancels it) in the transaction that finished the last
      * one, whichever operation or producer finished it.
      *
+     * @param params the jobs to insert (in order) and the store's notion of now
+     * @return one result per job, in the order of {@code params.jobs()}
      * @throws dev.pgqueue.ValidationException if a dependency does not exist, the jobs of the insert
      *     depend on each other in a cycle, or a job that another one of the insert depends on has a
      *     dedupe key; nothing is inserted then
@@ -66,12 +68,18 @@ public interface JobStore {
      * all its users: while a global concurrency or rate limit is reached, fewer jobs (or none) are
      * claimed; in a fair queue, jobs are taken round-robin across partition keys instead of in
      * priority order. With none (the default) it is exactly the claim above.
+     *
+     * @param params the queue, types, how many at most, the claiming worker, its lease token and duration
+     * @return the claimed jobs, at most {@code params.limit()}; empty if none is due
      */
     List<ClaimedJob> jobClaim(ClaimParams params);
 
     /**
      * Records outcomes, fenced by lease token; returns the outcomes that took effect (a missing id
      * means its lease had been lost and nothing changed).
+     *
+     * @param params the outcomes to record, each under the lease token of its claim
+     * @return the outcomes that took effect, in no particular order
      */
     List<FinishedJob> jobFinishMany(FinishParams params);
 
@@ -80,31 +88,60 @@ public interface JobStore {
      * held (extended) or lost. A lease whose row is busy right now (locked by an outcome being
      * recorded, say) may be missing from the result: neither extended nor known to be lost; the
      * caller asks again at its next heartbeat. The store never waits for such a row.
+     *
+     * @param params the leases to extend and the new lease duration, counted from {@code params.now()}
+     * @return one status per lease the store could check
      */
     List<LeaseStatus> jobExtendLeaseMany(ExtendLeaseParams params);
 
     /**
      * Takes up to {@code limit} jobs whose lease has expired and returns each to {@code pending},
      * counting a failed attempt, or to {@code failed} when no retries are left.
+     *
+     * @param params how many jobs at most, and now
+     * @return the rescued jobs and the status each was left in
      */
     List<RescuedJob> jobRescue(RescueParams params);
 
-    /** Cancels a pending job, or records a cancellation request on a processing one. */
+    /**
+     * Cancels a pending job, or records a cancellation request on a processing one.
+     *
+     * @param params the job's id, and now
+     * @return what the request did
+     */
     CancelResult jobCancel(CancelParams params);
 
-    /** Deletes up to {@code limit} final jobs of the given statuses that finished before the cut-off. */
+    /**
+     * Deletes up to {@code limit} final jobs of the given statuses that finished before the cut-off.
+     *
+     * @param params the statuses, the age cut-off and how many rows at most
+     * @return the number of rows deleted
+     */
     int jobPrune(PruneParams params);
 
-    /** The job's row, if it exists. */
+    /**
+     * The job's row, if it exists.
+     *
+     * @param id the job's id
+     * @return the row, or empty if no such job exists (or it was pruned)
+     */
     Optional<JobSnapshot> jobGet(UUID id);
 
-    /** The rows of the jobs that {@code id} depends on and that still exist, oldest first. */
+    /**
+     * The rows of the jobs that {@code id} depends on and that still exist, oldest first.
+     *
+     * @param id the dependent job's id
+     * @return the dependencies' rows; empty if it has none (or none is left)
+     */
     List<JobSnapshot> jobDependencies(UUID id);
 
     /**
      * The rows of the jobs of the given types and statuses (and, if asked, due by {@code now}), oldest
      * first ({@code created_at}, then id), at most {@code limit}. Made for test tools (the queue tester lists what was enqueued and
      * finds the next due job with it), not for a worker's hot path: it reads every matching row.
+     *
+     * @param params the types, statuses, whether due only, now and the row limit
+     * @return the rows, oldest first; empty if none match
      */
     List<JobSnapshot> jobList(ListParams params);
 
@@ -113,6 +150,9 @@ public interface JobStore {
      * becomes {@code processing} with this lease, its attempt counts, a cancellation request left from
      * before is cleared), ignoring the queue's policies; empty if the job is not {@code pending}. For
      * test tools that run one chosen job on the caller's thread.
+     *
+     * @param params the job, the claiming worker and its lease
+     * @return the claimed job, or empty if it is not pending
      */
     Optional<ClaimedJob> jobClaimById(ClaimByIdParams params);
 
@@ -122,15 +162,20 @@ public interface JobStore {
      * replace the stored ones and those it leaves null are kept; fairness can only be turned on here.
      * Users of the store, in every process, follow a change within their refresh interval; this
      * store at once.
+     *
+     * @param params the policies to store
      */
     void policyPutMany(PolicyParams params);
 
-    /** Every stored claim policy. */
+    /** {@return every stored claim policy} */
     List<QueuePolicy> policyList();
 
     /**
      * Records the latest progress of running jobs, fenced by lease token; returns the ids whose
      * lease was still held (only those were written).
+     *
+     * @param params the progress reports, each under the lease token of its claim
+     * @return the ids whose progress was written
      */
     List<UUID> jobProgressMany(ProgressParams params);
 
@@ -139,6 +184,9 @@ public interface JobStore {
      * {@code prefix}, is at most {@code atMost} (if given) and still holds its uniqueness; empty if
      * there is none. (The recurring-job
      * scheduler finds a schedule's latest tick this way.)
+     *
+     * @param params the job type, the key prefix and the optional upper bound
+     * @return the greatest matching key, or empty
      */
     Optional<String> jobLatestDedupeKey(LatestDedupeKeyParams params);
 
@@ -146,12 +194,17 @@ public interface JobStore {
      * How long until the earliest not-yet-due pending job of the queue and types becomes due; empty
      * if there is none. A queue whose last claim was held back by a limit may report when a claim is
      * worth trying again (the rate limit's window moves on, or a running job may have finished).
+     *
+     * @param params the queue, the job types and now
+     * @return the time until the next job is due, or empty if none is waiting
      */
     Optional<Duration> jobNextDue(NextDueParams params);
 
     /**
      * Live and dead rows of the job table, when vacuum last cleaned it, and the oldest transaction
      * that may hold back its cleanup, as far as the store can see. Empty if the store cannot tell.
+     *
+     * @return the table's health, or empty if this store cannot tell
      */
     default Optional<TableHealth> jobTableHealth() {
         return Optional.empty();
@@ -159,7 +212,9 @@ public interface JobStore {
 
     /**
      * The Jackson mapper for payloads and results that every queue, worker and tester over this store
-     * uses: set once, on the store. Default: a shared {@link dev.pgqueue.PayloadMapper#create()}.
+     * uses: set once, on the store. Default: a shared {@link dev.pgqueue.PayloadMapper#create(com.fasterxml.jackson.databind.Module...)}.
+     *
+     * @return the mapper; never null
      */
     default ObjectMapper objectMapper() {
         return PayloadCodec.defaultMapper();
@@ -169,12 +224,19 @@ public interface JobStore {
      * How many connections this store can lend its callers at once, if it can tell: its pool's
      * maximum size, less the connection it keeps for notifications while anyone is subscribed. A
      * worker warns at start when that is fewer than it may use at once.
+     *
+     * @return the number of connections, or empty if unknown
      */
     default Optional<Integer> connectionLimit() {
         return Optional.empty();
     }
 
-    /** Whether {@code handler} holds one of this store's connections while it runs (one this store made transactional). */
+    /**
+     * Whether {@code handler} holds one of this store's connections while it runs (one this store made transactional).
+     *
+     * @param handler a handler registered with a worker over this store
+     * @return true if the handler's runs each hold a connection of this store
+     */
     default boolean holdsConnection(dev.pgqueue.JobHandler<?> handler) {
         return false;
     }
@@ -183,6 +245,9 @@ public interface JobStore {
      * Tells {@code listener} promptly about jobs becoming available and cancellation requests, from
      * this process and (where the store can) from others. Returns a handle that stops it. A store
      * without cross-process notifications still reports its own inserts; workers poll regardless.
+     *
+     * @param listener called on a store thread; must return quickly
+     * @return a subscription whose {@code close()} stops the notifications
      */
     Subscription subscribe(StoreListener listener);
 
@@ -230,12 +295,17 @@ public interface JobStore {
         /**
          * A job of type {@code type} with the given id and payload (JSON text), in the default queue,
          * due at once, with default priority and retries and nothing else set.
+         *
+         * @param id the job's id, chosen by the caller (a UUIDv7); not null
+         * @param type the job type's name; not null
+         * @param payloadJson the payload as JSON text; not null
+         * @return a builder
          */
         public static Builder builder(UUID id, String type, String payloadJson) {
             return new Builder(id, type, payloadJson);
         }
 
-        /** A builder that starts from this job's values. */
+        /** {@return a builder that starts from this job's values} */
         public Builder toBuilder() {
             return new Builder(id, type, payloadJson).queue(queue).priority(priority).runAt(runAt).delay(delay)
                     .maxRetries(maxRetries).userId(userId).dedupeKey(dedupeKey).uniqueStates(uniqueStates)
@@ -243,52 +313,60 @@ public interface JobStore {
                     .partitionKey(partitionKey);
         }
 
-        /** The job's id, chosen by the caller (a UUIDv7). */
+        /** {@return the job's id, chosen by the caller (a UUIDv7)} */
         public UUID id() {
             return id;
         }
 
-        /** The job type's name. */
+        /** {@return the job type's name} */
         public String type() {
             return type;
         }
 
-        /** The queue. */
+        /** {@return the queue} */
         public String queue() {
             return queue;
         }
 
-        /** The payload as JSON text. */
+        /** {@return the payload as JSON text} */
         public String payloadJson() {
             return payloadJson;
         }
 
-        /** Lower runs first. */
+        /**
+         * Lower runs first.
+         *
+         * @return the priority; lower runs first
+         */
         public int priority() {
             return priority;
         }
 
-        /** When it becomes due, or null for {@code now + delay}. */
+        /** {@return when it becomes due, or null for {@code now + delay}} */
         public Instant runAt() {
             return runAt;
         }
 
-        /** How long after {@code now} it becomes due when {@code runAt} is null. */
+        /** {@return how long after {@code now} it becomes due when {@code runAt} is null} */
         public Duration delay() {
             return delay;
         }
 
-        /** Retries after the first run. */
+        /**
+         * Retries after the first run.
+         *
+         * @return the number of retries after the first run
+         */
         public int maxRetries() {
             return maxRetries;
         }
 
-        /** The user it belongs to, or null. */
+        /** {@return the user it belongs to, or null} */
         public UUID userId() {
             return userId;
         }
 
-        /** Null, or the key that makes it unique among jobs of its type. */
+        /** {@return null, or the key that makes it unique among jobs of its type} */
         public String dedupeKey() {
             return dedupeKey;
         }
@@ -297,12 +375,14 @@ public interface JobStore {
          * With a dedupe key: the statuses in which it blocks duplicates (must hold {@code PENDING});
          * null for the default, pending and processing. A job that is inserted {@code waiting} blocks
          * duplicates while waiting, too.
+         *
+         * @return the blocking statuses, or null for the default
          */
         public Set<JobStatus> uniqueStates() {
             return uniqueStates;
         }
 
-        /** With a dedupe key: how long after {@code now} its uniqueness lasts at most; null for no limit. */
+        /** {@return with a dedupe key: how long after {@code now} its uniqueness lasts at most; null for no limit} */
         public Duration uniqueFor() {
             return uniqueFor;
         }
@@ -310,6 +390,8 @@ public interface JobStore {
         /**
          * The jobs it waits for: ids of existing jobs or of other jobs of the same insert, distinct;
          * empty for none.
+         *
+         * @return the dependencies' ids; never null
          */
         public List<UUID> dependsOn() {
             return dependsOn;
@@ -318,12 +400,14 @@ public interface JobStore {
         /**
          * What happens to it when a dependency fails for good or is cancelled; null for
          * {@link DependencyFailure#CANCEL}.
+         *
+         * @return the policy, or null for {@link DependencyFailure#CANCEL}
          */
         public DependencyFailure onDependencyFailure() {
             return onDependencyFailure;
         }
 
-        /** The tenant for fair claiming, or null for {@code userId}. */
+        /** {@return the tenant for fair claiming, or null for {@code userId}} */
         public String partitionKey() {
             return partitionKey;
         }
@@ -374,93 +458,173 @@ public interface JobStore {
                 this.payloadJson = payloadJson;
             }
 
-            /** See {@link NewJob#queue()}. Default {@code default}. */
+            /**
+             * See {@link NewJob#queue()}. Default {@code default}.
+             *
+             * @param queue the queue's name
+             * @return this builder
+             */
             public Builder queue(String queue) {
                 this.queue = queue;
                 return this;
             }
 
-            /** See {@link NewJob#priority()}. Default 0. */
+            /**
+             * See {@link NewJob#priority()}. Default 0.
+             *
+             * @param priority the priority; lower runs first
+             * @return this builder
+             */
             public Builder priority(int priority) {
                 this.priority = priority;
                 return this;
             }
 
-            /** See {@link NewJob#runAt()}. Default null. */
+            /**
+             * See {@link NewJob#runAt()}. Default null.
+             *
+             * @param runAt when the job becomes due, or null for {@code now + delay}
+             * @return this builder
+             */
             public Builder runAt(Instant runAt) {
                 this.runAt = runAt;
                 return this;
             }
 
-            /** See {@link NewJob#delay()}. Default zero. */
+            /**
+             * See {@link NewJob#delay()}. Default zero.
+             *
+             * @param delay how long after now the job becomes due when {@code runAt} is null
+             * @return this builder
+             */
             public Builder delay(Duration delay) {
                 this.delay = delay;
                 return this;
             }
 
-            /** See {@link NewJob#maxRetries()}. Default 3. */
+            /**
+             * See {@link NewJob#maxRetries()}. Default 3.
+             *
+             * @param maxRetries retries after the first run; 0 for none
+             * @return this builder
+             */
             public Builder maxRetries(int maxRetries) {
                 this.maxRetries = maxRetries;
                 return this;
             }
 
-            /** See {@link NewJob#userId()}. Default null. */
+            /**
+             * See {@link NewJob#userId()}. Default null.
+             *
+             * @param userId the owning user, or null
+             * @return this builder
+             */
             public Builder userId(UUID userId) {
                 this.userId = userId;
                 return this;
             }
 
-            /** See {@link NewJob#dedupeKey()}. Default null. */
+            /**
+             * See {@link NewJob#dedupeKey()}. Default null.
+             *
+             * @param dedupeKey the key that makes the job unique among jobs of its type, or null
+             * @return this builder
+             */
             public Builder dedupeKey(String dedupeKey) {
                 this.dedupeKey = dedupeKey;
                 return this;
             }
 
-            /** See {@link NewJob#uniqueStates()}. Default null. */
+            /**
+             * See {@link NewJob#uniqueStates()}. Default null.
+             *
+             * @param uniqueStates the statuses in which the key blocks duplicates, or null for the default
+             * @return this builder
+             */
             public Builder uniqueStates(Set<JobStatus> uniqueStates) {
                 this.uniqueStates = uniqueStates;
                 return this;
             }
 
-            /** See {@link NewJob#uniqueFor()}. Default null. */
+            /**
+             * See {@link NewJob#uniqueFor()}. Default null.
+             *
+             * @param uniqueFor how long the uniqueness lasts at most, or null for no limit
+             * @return this builder
+             */
             public Builder uniqueFor(Duration uniqueFor) {
                 this.uniqueFor = uniqueFor;
                 return this;
             }
 
-            /** See {@link NewJob#dependsOn()}. Default empty. */
+            /**
+             * See {@link NewJob#dependsOn()}. Default empty.
+             *
+             * @param dependsOn the ids of the jobs it waits for; null or empty for none
+             * @return this builder
+             */
             public Builder dependsOn(List<UUID> dependsOn) {
                 this.dependsOn = dependsOn;
                 return this;
             }
 
-            /** See {@link NewJob#onDependencyFailure()}. Default null. */
+            /**
+             * See {@link NewJob#onDependencyFailure()}. Default null.
+             *
+             * @param onDependencyFailure what happens when a dependency fails, or null for cancel
+             * @return this builder
+             */
             public Builder onDependencyFailure(DependencyFailure onDependencyFailure) {
                 this.onDependencyFailure = onDependencyFailure;
                 return this;
             }
 
-            /** See {@link NewJob#partitionKey()}. Default null. */
+            /**
+             * See {@link NewJob#partitionKey()}. Default null.
+             *
+             * @param partitionKey the tenant for fair claiming, or null for the user id
+             * @return this builder
+             */
             public Builder partitionKey(String partitionKey) {
                 this.partitionKey = partitionKey;
                 return this;
             }
 
-            /** The job. */
+            /** {@return the job} */
             public NewJob build() {
                 return new NewJob(this);
             }
         }
     }
 
+    /**
+     * What {@link #jobInsertMany} inserts.
+     *
+     * @param jobs the jobs, in order; copied
+     * @param now the store's notion of the current time
+     */
     record InsertParams(List<NewJob> jobs, Instant now) {
+        /**
+         * Copies the job list.
+         *
+         * @param jobs the jobs, in order; copied
+         * @param now the store's notion of the current time
+         */
         public InsertParams {
             jobs = List.copyOf(jobs);
         }
     }
 
     /**
+     * What {@link #jobClaim} claims.
+     *
+     * @param queue the queue to claim from
+     * @param types the job types' names the claimer handles; copied
+     * @param limit how many jobs at most
+     * @param workerId the claiming worker, recorded as the jobs' owner
      * @param leaseToken the fencing token every claimed job carries until its next claim
+     * @param leaseDuration how long the lease lasts unless extended
+     * @param now the store's notion of the current time
      */
     record ClaimParams(
             String queue,
@@ -470,12 +634,25 @@ public interface JobStore {
             UUID leaseToken,
             Duration leaseDuration,
             Instant now) {
+        /**
+         * Copies the type set.
+         *
+         * @param queue the queue to claim from
+         * @param types the job types' names the claimer handles; copied
+         * @param limit how many jobs at most
+         * @param workerId the claiming worker, recorded as the jobs' owner
+         * @param leaseToken the fencing token every claimed job carries until its next claim
+         * @param leaseDuration how long the lease lasts unless extended
+         * @param now the store's notion of the current time
+         */
         public ClaimParams {
             types = Set.copyOf(types);
         }
     }
 
     /**
+     * What {@link #jobClaimById} claims.
+     *
      * @param id         the pending job to claim
      * @param workerId   recorded as the lease's owner
      * @param leaseToken the fencing token the claimed job carries until its next claim
@@ -485,6 +662,8 @@ public interface JobStore {
     record ClaimByIdParams(UUID id, String workerId, UUID leaseToken, Duration leaseDuration, Instant now) {}
 
     /**
+     * What {@link #jobList} lists.
+     *
      * @param types    the job types to list; empty for every type
      * @param statuses the statuses to list; empty for every status
      * @param dueOnly  only jobs whose {@code run_at} has come by {@code now}
@@ -492,12 +671,38 @@ public interface JobStore {
      * @param limit    the most rows returned; at least 1
      */
     record ListParams(Set<String> types, Set<JobStatus> statuses, boolean dueOnly, Instant now, int limit) {
+        /**
+         * Copies the type and status sets.
+         *
+         * @param types the job types to list; empty for every type
+         * @param statuses the statuses to list; empty for every status
+         * @param dueOnly only jobs whose {@code run_at} has come by {@code now}
+         * @param now with {@code dueOnly}: the time, or null for the database's clock
+         * @param limit the most rows returned; at least 1
+         */
         public ListParams {
             types = Set.copyOf(types);
             statuses = Set.copyOf(statuses);
         }
     }
 
+    /**
+     * A job just claimed: its row as the claim left it, and the lease it is held under.
+     *
+     * @param id the job's id
+     * @param type the job type's name
+     * @param queue the queue
+     * @param payloadJson the payload as JSON text
+     * @param attempt this attempt's number, from 1
+     * @param retryCount failed attempts so far
+     * @param maxRetries retries allowed after the first run
+     * @param priority lower runs first
+     * @param runAt when it became due
+     * @param createdAt when it was inserted
+     * @param userId the owning user, or null
+     * @param leaseToken the token that fences this claim's outcome
+     * @param leaseExpiresAt when the lease runs out unless extended
+     */
     record ClaimedJob(
             UUID id,
             String type,
@@ -530,6 +735,11 @@ public interface JobStore {
     }
 
     /**
+     * One outcome for {@link #jobFinishMany}.
+     *
+     * @param id         the job's id
+     * @param leaseToken the token of the claim being finished
+     * @param kind       how the attempt ended
      * @param message    the error message for RETRY, FAIL and CANCEL; ignored otherwise
      * @param delay      for RETRY and SNOOZE: how long after now the job is due again
      * @param resultJson for COMPLETE: the handler's result as JSON text, or null; ignored otherwise
@@ -540,13 +750,32 @@ public interface JobStore {
             UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay, String resultJson,
             ReportedProgress progress) {
 
+        /**
+         * Rejects a delay beyond {@link #MAX_DELAY}.
+         *
+         * @param id the job's id
+         * @param leaseToken the token of the claim being finished
+         * @param kind how the attempt ended
+         * @param message the error message for RETRY, FAIL and CANCEL; ignored otherwise
+         * @param delay for RETRY and SNOOZE: how long after now the job is due again
+         * @param resultJson for COMPLETE: the handler's result as JSON text, or null; ignored otherwise
+         * @param progress progress reported but not yet written, or null: written first, in the same transaction and under the same fence, so that the last report is never lost
+         */
         public Finish {
             if (delay != null && delay.compareTo(MAX_DELAY) > 0) {
                 throw new IllegalArgumentException("delay " + delay + " exceeds " + MAX_DELAY);
             }
         }
 
-        /** An outcome without result or pending progress. */
+        /**
+         * An outcome without result or pending progress.
+         *
+         * @param id the job's id
+         * @param leaseToken the token of the claim being finished
+         * @param kind how the attempt ended
+         * @param message the error message, or null
+         * @param delay for RETRY and SNOOZE: how long until due again; null otherwise
+         */
         public Finish(UUID id, UUID leaseToken, FinishKind kind, String message, Duration delay) {
             this(id, leaseToken, kind, message, delay, null, null);
         }
@@ -560,7 +789,19 @@ public interface JobStore {
     /** The latest progress of one running job, under its lease. */
     record ProgressUpdate(UUID id, UUID leaseToken, ReportedProgress progress) {}
 
+    /**
+     * What {@link #jobProgressMany} writes.
+     *
+     * @param updates the progress reports; copied
+     * @param now the store's notion of the current time
+     */
     record ProgressParams(List<ProgressUpdate> updates, Instant now) {
+        /**
+         * Copies the update list.
+         *
+         * @param updates the progress reports; copied
+         * @param now the store's notion of the current time
+         */
         public ProgressParams {
             updates = List.copyOf(updates);
         }
@@ -571,12 +812,30 @@ public interface JobStore {
      *               beyond it are ignored, e.g. a recurring schedule's ticks far in the future)
      */
     record LatestDedupeKeyParams(String type, String prefix, String atMost) {
+        /**
+         * A query without an upper bound.
+         *
+         * @param type the job type's name
+         * @param prefix the key prefix, e.g. a schedule's name
+         */
         public LatestDedupeKeyParams(String type, String prefix) {
             this(type, prefix, null);
         }
     }
 
+    /**
+     * What {@link #jobFinishMany} records.
+     *
+     * @param finishes the outcomes; copied
+     * @param now the store's notion of the current time
+     */
     record FinishParams(List<Finish> finishes, Instant now) {
+        /**
+         * Copies the outcome list.
+         *
+         * @param finishes the outcomes; copied
+         * @param now the store's notion of the current time
+         */
         public FinishParams {
             finishes = List.copyOf(finishes);
         }
@@ -585,9 +844,29 @@ public interface JobStore {
     /** An outcome that took effect, and the status it left the job in. */
     record FinishedJob(UUID id, JobStatus status, int retryCount) {}
 
+    /**
+     * A claimed job's lease.
+     *
+     * @param id the job's id
+     * @param leaseToken the token it was claimed under
+     */
     record LeaseRef(UUID id, UUID leaseToken) {}
 
+    /**
+     * What {@link #jobExtendLeaseMany} extends.
+     *
+     * @param leases the leases; copied
+     * @param leaseDuration the new lease length, from {@code now}
+     * @param now the store's notion of the current time
+     */
     record ExtendLeaseParams(List<LeaseRef> leases, Duration leaseDuration, Instant now) {
+        /**
+         * Copies the lease list.
+         *
+         * @param leases the leases; copied
+         * @param leaseDuration the new lease length, from {@code now}
+         * @param now the store's notion of the current time
+         */
         public ExtendLeaseParams {
             leases = List.copyOf(leases);
         }
@@ -600,13 +879,26 @@ public interface JobStore {
      */
     record LeaseStatus(UUID id, boolean held, Instant expiresAt, boolean cancelRequested) {}
 
+    /**
+     * What {@link #jobRescue} takes.
+     *
+     * @param limit how many jobs at most
+     * @param now the store's notion of the current time
+     */
     record RescueParams(int limit, Instant now) {}
 
     /** A job taken from a worker whose lease expired, and where it went. */
     record RescuedJob(UUID id, String type, String queue, JobStatus status, String previousOwner, int attempt) {}
 
+    /**
+     * What {@link #jobCancel} cancels.
+     *
+     * @param id the job's id
+     * @param now the store's notion of the current time
+     */
     record CancelParams(UUID id, Instant now) {}
 
+    /** What a cancellation request did. */
     enum CancelResult {
         /** The job was pending and is now cancelled. */
         CANCELLED,
@@ -616,7 +908,23 @@ public interface JobStore {
         NOT_CANCELLABLE
     }
 
+    /**
+     * What {@link #jobPrune} deletes.
+     *
+     * @param statuses the final statuses to prune; copied
+     * @param olderThan how long ago a job must have finished
+     * @param limit how many rows at most
+     * @param now the store's notion of the current time
+     */
     record PruneParams(Set<JobStatus> statuses, Duration olderThan, int limit, Instant now) {
+        /**
+         * Copies the status set.
+         *
+         * @param statuses the final statuses to prune; copied
+         * @param olderThan how long ago a job must have finished
+         * @param limit how many rows at most
+         * @param now the store's notion of the current time
+         */
         public PruneParams {
             statuses = Set.copyOf(statuses);
         }
@@ -638,13 +946,37 @@ public interface JobStore {
     record QueuePolicy(String queue, String type, Integer maxRunning, Integer maxStarts, Duration startsPeriod,
             Boolean fair) {}
 
+    /**
+     * What {@link #policyPutMany} stores.
+     *
+     * @param policies the policies; copied
+     */
     record PolicyParams(List<QueuePolicy> policies) {
+        /**
+         * Copies the policy list.
+         *
+         * @param policies the policies; copied
+         */
         public PolicyParams {
             policies = List.copyOf(policies);
         }
     }
 
+    /**
+     * What {@link #jobNextDue} looks at.
+     *
+     * @param queue the queue
+     * @param types the job types' names; copied
+     * @param now the store's notion of the current time
+     */
     record NextDueParams(String queue, Set<String> types, Instant now) {
+        /**
+         * Copies the type set.
+         *
+         * @param queue the queue
+         * @param types the job types' names; copied
+         * @param now the store's notion of the current time
+         */
         public NextDueParams {
             types = Set.copyOf(types);
         }
@@ -661,10 +993,18 @@ public interface JobStore {
 
     /** Receives a store's notifications, on a thread of the store's; must return quickly. */
     interface StoreListener {
-        /** Jobs may be available on {@code queue}. */
+        /**
+         * Jobs may be available on {@code queue}.
+         *
+         * @param queue the queue's name
+         */
         void jobsAvailable(String queue);
 
-        /** A producer asked to cancel the processing job {@code jobId}. */
+        /**
+         * A producer asked to cancel the processing job {@code jobId}.
+         *
+         * @param jobId the job's id
+         */
         void cancelRequested(UUID jobId);
 
         /**

@@ -55,12 +55,20 @@ public final class JdbiJobQueue implements JobQueue {
     /**
      * A queue over {@code store} with the database's clock; payloads are mapped by the store's
      * {@link JdbiJobStore#objectMapper() mapper}.
+     *
+     * @param store the store to enqueue into
+     * @return the queue
      */
     public static JdbiJobQueue create(JdbiJobStore store) {
         return builder(store).build();
     }
 
-    /** Options for a queue over {@code store}; see {@link Builder}. */
+    /**
+     * Options for a queue over {@code store}; see {@link Builder}.
+     *
+     * @param store the store to enqueue into
+     * @return a builder
+     */
     public static Builder builder(JdbiJobStore store) {
         return new Builder(store);
     }
@@ -72,6 +80,9 @@ public final class JdbiJobQueue implements JobQueue {
      * that transaction's end. Valid while the handle is open; as thread-safe as the handle. Reads
      * ({@link JobQueue#dependencies}, {@link JobQueue#find}) see the transaction's own writes and
      * borrow no second connection from the pool.
+     *
+     * @param handle an open handle, in a transaction or not
+     * @return the bound view
      */
     public JobQueue in(Handle handle) {
         return bound(store.bound(Check.notNull("handle", handle)));
@@ -81,6 +92,9 @@ public final class JdbiJobQueue implements JobQueue {
      * This queue, running every operation on {@code connection} and in its current transaction: for
      * applications that manage transactions themselves (a Spring-managed {@code Connection}, say).
      * The connection is neither committed nor closed here.
+     *
+     * @param connection an open connection
+     * @return the bound view
      */
     public JobQueue in(Connection connection) {
         return bound(store.bound(Check.notNull("connection", connection)));
@@ -156,6 +170,9 @@ public final class JdbiJobQueue implements JobQueue {
         /**
          * The clock for "now" (due times of delayed jobs). Default: the database's clock, which is
          * what production should use; tests pass a settable clock to move time without sleeping.
+         *
+         * @param clock the source of "now"
+         * @return this builder
          */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
@@ -167,13 +184,16 @@ public final class JdbiJobQueue implements JobQueue {
          * {@link ValidationException} and nothing is written. Default: the database's limit
          * ({@code job_queue_setting.max_payload_bytes}, which every insert is checked against), read
          * once when the queue is built, so that a payload over it fails early.
+         *
+         * @param maxPayloadBytes the limit in bytes; positive
+         * @return this builder
          */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
             return this;
         }
 
-        /** The queue. */
+        /** {@return the queue} */
         public JdbiJobQueue build() {
             int limit = maxPayloadBytes != null ? maxPayloadBytes : store.maxPayloadBytes();
             return new JdbiJobQueue(store, clock, limit);

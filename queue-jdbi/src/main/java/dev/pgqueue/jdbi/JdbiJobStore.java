@@ -50,6 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbiJobStore implements JobStore {
 
+    /** The schema a store uses unless told otherwise: {@value}. */
     public static final String DEFAULT_SCHEMA = "public";
 
     private static final Logger log = LoggerFactory.getLogger(JdbiJobStore.class);
@@ -75,16 +76,31 @@ public final class JdbiJobStore implements JobStore {
         this.connections = connections;
     }
 
-    /** A store over the {@value #DEFAULT_SCHEMA} schema, migrated if needed. */
+    /**
+     * A store over the {@value #DEFAULT_SCHEMA} schema, migrated if needed.
+     *
+     * @param jdbi the database to store jobs in
+     * @return the store
+     */
     public static JdbiJobStore create(Jdbi jdbi) {
         return builder(jdbi).build();
     }
 
+    /**
+     * Options for a store over {@code jdbi}; see {@link Builder}.
+     *
+     * @param jdbi the database to store jobs in
+     * @return a builder with every option at its default
+     */
     public static Builder builder(Jdbi jdbi) {
         return new Builder(jdbi);
     }
 
-    /** The schema whose {@code job_queue} this store uses. */
+    /**
+     * The schema whose {@code job_queue} this store uses.
+     *
+     * @return the schema's name
+     */
     public String schema() {
         return schema;
     }
@@ -98,7 +114,11 @@ public final class JdbiJobStore implements JobStore {
         return objectMapper;
     }
 
-    /** The {@link Jdbi} this store borrows its connections from. */
+    /**
+     * The {@link Jdbi} this store borrows its connections from.
+     *
+     * @return the Jdbi instance
+     */
     public Jdbi jdbi() {
         return jdbi;
     }
@@ -107,6 +127,9 @@ public final class JdbiJobStore implements JobStore {
      * This store, running every operation on {@code handle}'s connection and in its transaction
      * (if one is open): the operations commit or roll back with the caller's own work. The view is
      * valid while the handle is open, and as thread-safe as the handle.
+     *
+     * @param handle an open handle, in a transaction or not
+     * @return the bound view
      */
     public JdbiJobStore bound(Handle handle) {
         Check.notNull("handle", handle);
@@ -132,6 +155,9 @@ public final class JdbiJobStore implements JobStore {
      * This store, running every operation on {@code connection} and in its current transaction: for
      * applications that manage transactions themselves (a Spring-managed {@code Connection}, say).
      * The connection is neither committed nor closed here.
+     *
+     * @param connection an open connection
+     * @return the bound view
      */
     public JdbiJobStore bound(Connection connection) {
         Check.notNull("connection", connection);
@@ -155,6 +181,10 @@ public final class JdbiJobStore implements JobStore {
     /**
      * Wraps {@code handler} so that its writes and its job's outcome commit in one transaction; see
      * {@link TransactionalJobHandler}. The handler runs in a pgqueue {@link dev.pgqueue.Worker} only.
+     *
+     * @param <P> the payload type
+     * @param handler the handler to run in a transaction
+     * @return a handler to register with a worker over this store
      */
     public <P> JobHandler<P> transactional(TransactionalJobHandler<P> handler) {
         Check.notNull("handler", handler);
@@ -189,7 +219,12 @@ public final class JdbiJobStore implements JobStore {
      * the handler's caller: a failed attempt. If the lease was lost meanwhile, the transaction rolls
      * back with a {@link LeaseLostException}.
      *
+     * @param <X> the exception {@code work} may throw
+     * @param context the running handler's context
+     * @param work the writes to make, returning the job's outcome; runs in the transaction
+     * @return the outcome, recorded in the committed transaction
      * @throws IllegalStateException if {@code context} does not come from a pgqueue worker
+     * @throws X if {@code work} throws it; the transaction then rolls back
      */
     public <X extends Exception> JobOutcome completeInTransaction(JobContext context, HandleCallback<JobOutcome, X> work)
             throws X {
@@ -482,6 +517,7 @@ public final class JdbiJobStore implements JobStore {
         }
     }
 
+    /** Options for a {@link JdbiJobStore}; every one has a default. Not thread-safe. */
     public static final class Builder {
         private final Jdbi jdbi;
         private String schema = DEFAULT_SCHEMA;
@@ -500,6 +536,9 @@ public final class JdbiJobStore implements JobStore {
         /**
          * The schema that holds {@code job_queue}. Default {@value #DEFAULT_SCHEMA}. A lower-case SQL
          * identifier; several schemas in one database are independent queues.
+         *
+         * @param schema the schema's name
+         * @return this builder
          */
         public Builder schema(String schema) {
             this.schema = Check.schema("schema", schema);
@@ -510,6 +549,9 @@ public final class JdbiJobStore implements JobStore {
          * Whether {@link #build()} applies pending migrations (default true). Turn it off for
          * services whose database role may not run DDL; {@code build()} then only checks that the
          * schema has been migrated, and fails clearly if not.
+         *
+         * @param migrate false to only check the schema's version
+         * @return this builder
          */
         public Builder migrate(boolean migrate) {
             this.migrate = migrate;
@@ -521,6 +563,9 @@ public final class JdbiJobStore implements JobStore {
          * within milliseconds. LISTEN needs a session of its own, so turn this off behind a
          * transaction-mode pooler (PgBouncer, Supabase's Supavisor on port 6543); workers then
          * find jobs by polling only.
+         *
+         * @param notifications false to poll only
+         * @return this builder
          */
         public Builder notifications(boolean notifications) {
             this.notifications = notifications;
@@ -532,6 +577,9 @@ public final class JdbiJobStore implements JobStore {
          * store: the one place to set it. Default {@link PayloadMapper#create PayloadMapper.create()}
          * ({@code java.time} supported, unknown properties ignored); start from that factory to add
          * modules of your own.
+         *
+         * @param objectMapper the mapper; not null
+         * @return this builder
          */
         public Builder objectMapper(ObjectMapper objectMapper) {
             this.objectMapper = Check.notNull("objectMapper", objectMapper);
@@ -558,6 +606,9 @@ public final class JdbiJobStore implements JobStore {
          * before the job that would pass it, except that its first job is always taken, so a worker
          * holds at most this much payload from one claim, or one job's (at most the payload limit,
          * {@code job_queue_setting.max_payload_bytes}); the jobs left out are claimed next time.
+         *
+         * @param claimByteBudget the budget in bytes; positive
+         * @return this builder
          */
         public Builder claimByteBudget(int claimByteBudget) {
             this.claimByteBudget = Check.atLeast("claimByteBudget", claimByteBudget, 1);
@@ -569,6 +620,9 @@ public final class JdbiJobStore implements JobStore {
          * which every claim follows. Default 5 s: a limit set by another worker, or by SQL, applies to
          * this store's claims within that long (a change through this store applies at once). Each
          * reload is one small query, made by a claim.
+         *
+         * @param policyRefreshInterval the reload interval; positive
+         * @return this builder
          */
         public Builder policyRefreshInterval(Duration policyRefreshInterval) {
             this.policyRefreshInterval = Check.positive("policyRefreshInterval", policyRefreshInterval);
@@ -580,6 +634,7 @@ public final class JdbiJobStore implements JobStore {
          * the schema's or {@code job_queue}'s owner may create objects in its schema (docs/least-privilege.md, "Least
          * privilege").
          *
+         * @return the store, ready to use
          * @throws StoreException if migrating failed, or (with migrations off) the schema is not
          *     migrated to this version of pgqueue
          */

@@ -39,6 +39,7 @@ public final class SchemaMigrator {
 
     /** The table, in the target schema, that records applied versions. */
     public static final String HISTORY_TABLE = "pgqueue_schema_history";
+    /** How long DDL waits for a lock on a busy table by default: 10 s. */
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
 
     /** Every migration in this jar, in order. A new migration is added here and as a file. */
@@ -62,17 +63,33 @@ public final class SchemaMigrator {
         this.lockTimeout = lockTimeout;
     }
 
-    /** @throws dev.pgqueue.ValidationException if {@code schema} is not a lower-case SQL identifier */
+    /**
+     * A migrator for the {@code job_queue} tables in {@code schema}, with the default lock timeout.
+     *
+     * @param jdbi the database to migrate; its role needs DDL rights in the schema
+     * @param schema the schema to create or upgrade the tables in
+     * @return the migrator; nothing has run yet
+     * @throws dev.pgqueue.ValidationException if {@code schema} is not a lower-case SQL identifier
+     */
     public static SchemaMigrator of(Jdbi jdbi, String schema) {
         return new SchemaMigrator(Check.notNull("jdbi", jdbi), Check.schema("schema", schema), DEFAULT_LOCK_TIMEOUT);
     }
 
-    /** How long DDL may wait for a lock on a busy table before the migration gives up. */
+    /**
+     * How long DDL may wait for a lock on a busy table before the migration gives up.
+     *
+     * @param lockTimeout the longest wait; positive
+     * @return a copy with that timeout
+     */
     public SchemaMigrator lockTimeout(Duration lockTimeout) {
         return new SchemaMigrator(jdbi, schema, Check.positive("lockTimeout", lockTimeout));
     }
 
-    /** The newest version in this jar. */
+    /**
+     * The newest version in this jar.
+     *
+     * @return the latest migration version
+     */
     public static int latestVersion() {
         return version(MIGRATIONS.get(MIGRATIONS.size() - 1));
     }
@@ -99,6 +116,8 @@ public final class SchemaMigrator {
     /**
      * The highest version recorded in the schema, 0 if pgqueue was never migrated there. Needs only
      * read rights, so services that may not run DDL can check what they run against.
+     *
+     * @return the recorded version, or 0
      */
     public int currentVersion() {
         try {

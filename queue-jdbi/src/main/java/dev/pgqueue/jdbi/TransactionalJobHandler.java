@@ -30,5 +30,14 @@ import org.jdbi.v3.core.Handle;
 @FunctionalInterface
 public interface TransactionalJobHandler<P> {
 
+    /**
+     * Runs one attempt of {@code job} inside the transaction of {@code handle}, which commits together with the outcome.
+     *
+     * @param job the claimed job, its payload mapped
+     * @param context this attempt's id, attempt number, cancellation and progress reporting
+     * @param handle the open transaction; do not commit, roll back or close it
+     * @return how the job ends
+     * @throws Exception to fail the attempt and roll the transaction back
+     */
     JobOutcome handle(Job<P> job, JobContext context, Handle handle) throws Exception;
 }

@@ -104,20 +104,35 @@ public abstract class JobStoreConformance {
     /**
      * A store without any job (and without queue policies) for one test. Called once before each
      * test; it may return the same store each time once it has emptied it.
+     *
+     * @return an empty store
      */
     protected abstract JobStore newStore();
 
-    /** Everything the store keeps about job {@code id}, compared by "changes nothing" checks. Default: its {@code jobGet}. */
+    /**
+     * Everything the store keeps about job {@code id}, compared by "changes nothing" checks. Default: its {@code jobGet}.
+     *
+     * @param id the job's id
+     * @return a value whose {@code equals} tells whether the job changed
+     */
     protected Object state(UUID id) {
         return store.jobGet(id).orElse(null);
     }
 
-    /** Everything the store keeps about every job, compared by "changes nothing" checks. Default: {@code jobList} of all jobs. */
+    /**
+     * Everything the store keeps about every job, compared by "changes nothing" checks. Default: {@code jobList} of all jobs.
+     *
+     * @return a value whose {@code equals} tells whether any job changed
+     */
     protected Object allState() {
         return list(Set.of(), Set.of());
     }
 
-    /** The store under test, as {@link #newStore()} returned it for this test. */
+    /**
+     * The store under test, as {@link #newStore()} returned it for this test.
+     *
+     * @return the store
+     */
     protected final JobStore store() {
         return store;
     }

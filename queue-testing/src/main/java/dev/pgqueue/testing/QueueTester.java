@@ -114,7 +114,13 @@ public final class QueueTester {
         }
     }
 
-    /** A tester for the jobs in {@code store} (for the JDBI store: its schema); it reads and writes them through the store's SPI. */
+    /**
+     * A tester for the jobs in {@code store} (for the JDBI store: its schema); it reads and writes them
+     * through the store's SPI.
+     *
+     * @param store the store whose jobs to test; its mapper maps payloads
+     * @return a builder
+     */
     public static Builder builder(JobStore store) {
         return new Builder(store);
     }
@@ -125,6 +131,10 @@ public final class QueueTester {
      * Asserts that a job of {@code type} whose payload matches was enqueued (in any status: it may
      * have run since); returns the first such job, oldest first.
      *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param matching tests the mapped payload
+     * @return the oldest matching job
      * @throws AssertionError if there is none; the message lists the jobs of that type, with status
      *     and payload, and how many jobs of other types there are
      */
@@ -145,6 +155,10 @@ public final class QueueTester {
      * Asserts that a job of {@code type} with exactly this payload (equal as JSON) was enqueued, in any
      * status; returns the first such job, oldest first.
      *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the expected payload
+     * @return the oldest such job
      * @throws AssertionError if there is none, listing what was found
      */
     public <P> JobSnapshot assertEnqueued(JobType<P> type, P payload) {
@@ -163,6 +177,9 @@ public final class QueueTester {
     /**
      * Asserts that no job of {@code type} whose payload matches was enqueued (in any status).
      *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param matching tests the mapped payload
      * @throws AssertionError naming the jobs that match
      */
     public <P> void assertNotEnqueuedMatching(JobType<P> type, Predicate<? super P> matching) {
@@ -185,6 +202,8 @@ public final class QueueTester {
      * Claims the pending job {@code jobId}, due or not, runs its handler on this thread and records
      * the outcome as a worker would; returns the job's row afterwards.
      *
+     * @param jobId the pending job to run
+     * @return the job's row after the run
      * @throws AssertionError if the job does not exist, is not pending, or its type has no handler
      */
     public JobSnapshot run(UUID jobId) {
@@ -199,7 +218,14 @@ public final class QueueTester {
         return snapshot(jobId);
     }
 
-    /** Enqueues a job of {@code type} with default options and runs it at once; see {@link #run(UUID)}. */
+    /**
+     * Enqueues a job of {@code type} with default options and runs it at once; see {@link #run(UUID)}.
+     *
+     * @param <P> the payload type
+     * @param type the job type
+     * @param payload the payload
+     * @return the job's row after the run
+     */
     public <P> JobSnapshot run(JobType<P> type, P payload) {
         Check.notNull("type", type);
         requireHandler(type.name(), null);
@@ -213,6 +239,7 @@ public final class QueueTester {
      * of this tester's recurring jobs that have come due. Returns each run's job row right after it,
      * in run order (a job that ran twice appears twice).
      *
+     * @return the job rows, one per run, in run order
      * @throws AssertionError if more than the {@linkplain Builder#maxDrainRuns maximum} jobs ran and
      *     more are still due: something re-enqueues without end
      */
@@ -386,7 +413,14 @@ public final class QueueTester {
             this.store = Check.notNull("store", store);
         }
 
-        /** Runs jobs of {@code type} with {@code handler}, plain or transactional; once per type. */
+        /**
+         * Runs jobs of {@code type} with {@code handler}, plain or transactional; once per type.
+         *
+         * @param <P> the payload type
+         * @param type the job type
+         * @param handler the handler, as registered on the worker
+         * @return this builder
+         */
         public <P> Builder handler(JobType<P> type, JobHandler<P> handler) {
             Check.notNull("type", type);
             Check.notNull("handler", handler);
@@ -403,13 +437,21 @@ public final class QueueTester {
          * code outside your clock inserts (SQL producers, column defaults) are due at the database's
          * {@code now()}: start the clock later than the real time (e.g. in 2030) so that those are
          * due for it too.
+         *
+         * @param clock the clock
+         * @return this builder
          */
         public Builder clock(Clock clock) {
             this.clock = Check.notNull("clock", clock);
             return this;
         }
 
-        /** The retry policy of job types without their own, as on your workers. Default {@link RetryPolicy#DEFAULT}. */
+        /**
+         * The retry policy of job types without their own, as on your workers. Default {@link RetryPolicy#DEFAULT}.
+         *
+         * @param retryPolicy the fallback policy
+         * @return this builder
+         */
         public Builder retryPolicy(RetryPolicy retryPolicy) {
             this.retryPolicy = Check.notNull("retryPolicy", retryPolicy);
             return this;
@@ -419,6 +461,14 @@ public final class QueueTester {
          * A recurring job, as registered on a worker ({@code Worker.Builder.recurring}): from
          * {@link #build()} on, {@link QueueTester#drain()} enqueues (and runs) its ticks that have
          * come due by the clock, exactly once each.
+         *
+         * @param <P> the payload type
+         * @param name the schedule's name, as on the worker
+         * @param type the job type
+         * @param payload the payload of every tick's job
+         * @param schedule when to enqueue
+         * @param options the options of every tick's job
+         * @return this builder
          */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule, EnqueueOptions options) {
             RecurringJob.checkRegistration(name, options);
@@ -432,19 +482,36 @@ public final class QueueTester {
             return this;
         }
 
-        /** A recurring job with default options; see {@link #recurring(String, JobType, Object, Schedule, EnqueueOptions)}. */
+        /**
+         * A recurring job with default options; see {@link #recurring(String, JobType, Object, Schedule, EnqueueOptions)}.
+         *
+         * @param <P> the payload type
+         * @param name the schedule's name, as on the worker
+         * @param type the job type
+         * @param payload the payload of every tick's job
+         * @param schedule when to enqueue
+         * @return this builder
+         */
         public <P> Builder recurring(String name, JobType<P> type, P payload, Schedule schedule) {
             return recurring(name, type, payload, schedule, EnqueueOptions.defaults());
         }
 
-        /** The most jobs one {@link QueueTester#drain()} runs. Default {@value QueueTester#DEFAULT_MAX_DRAIN_RUNS}. */
+        /**
+         * The most jobs one {@link QueueTester#drain()} runs. Default {@value QueueTester#DEFAULT_MAX_DRAIN_RUNS}.
+         *
+         * @param maxDrainRuns the limit, at least 1
+         * @return this builder
+         */
         public Builder maxDrainRuns(int maxDrainRuns) {
             this.maxDrainRuns = Check.atLeast("maxDrainRuns", maxDrainRuns, 1);
             return this;
         }
 
         /**
-         * @throws StoreException if the tester has recurring jobs and their first ticks cannot be read
+         * Makes the tester.
+         *
+         * @return the tester
+         * @throws dev.pgqueue.StoreException if the tester has recurring jobs and their first ticks cannot be read
          */
         public QueueTester build() {
             return new QueueTester(this);

@@ -37,12 +37,22 @@ public final class TestClock extends Clock {
         this.zone = zone;
     }
 
-    /** A clock standing at {@code start}, in UTC. */
+    /**
+     * A clock standing at {@code start}, in UTC.
+     *
+     * @param start the initial instant
+     * @return the clock
+     */
     public static TestClock at(Instant start) {
         return new TestClock(new AtomicReference<>(requireNonNull("start", start)), ZoneOffset.UTC);
     }
 
-    /** Moves the clock to {@code instant}, forwards or back; returns it. */
+    /**
+     * Moves the clock to {@code instant}, forwards or back; returns it.
+     *
+     * @param instant the new time
+     * @return {@code instant}
+     */
     public Instant set(Instant instant) {
         now.set(requireNonNull("instant", instant));
         return instant;
@@ -51,6 +61,8 @@ public final class TestClock extends Clock {
     /**
      * Moves the clock forwards by {@code duration}; returns the new time.
      *
+     * @param duration how far to move; zero or positive
+     * @return the new time
      * @throws ValidationException if {@code duration} is negative (use {@link #set} to go back)
      */
     public Instant advance(Duration duration) {

@@ -111,6 +111,7 @@ public final class PostgresServer implements AutoCloseable {
      * Returns this JVM's server, finding it on the first call (see the class comment for the
      * order). Blocks while another thread is finding it.
      *
+     * @return the shared server; never closed by callers
      * @throws IllegalStateException if no server could be found or started
      */
     public static synchronized PostgresServer shared() {
@@ -135,6 +136,7 @@ public final class PostgresServer implements AutoCloseable {
      * embedded path can be tested even where a URL is configured. The caller must
      * {@link #close()} it; a shutdown hook stops it at JVM exit otherwise.
      *
+     * @return the started server
      * @throws IllegalStateException if this process runs as root and {@code unshare -U} is unusable
      * @throws UncheckedIOException if the server does not start
      */
@@ -142,7 +144,7 @@ public final class PostgresServer implements AutoCloseable {
         return startEmbedded(false);
     }
 
-    /** Where this server came from. */
+    /** {@return where this server came from} */
     public Source source() {
         return source;
     }
@@ -150,12 +152,18 @@ public final class PostgresServer implements AutoCloseable {
     /**
      * The JDBC URL of this server's database, including the user (and password, if any):
      * {@link java.sql.DriverManager#getConnection(String)} connects with it as it is.
+     *
+     * @return the URL
      */
     public String jdbcUrl() {
         return jdbcUrl;
     }
 
-    /** The server's major version, for example 17. */
+    /**
+     * The server's major version, for example 17.
+     *
+     * @return the major version
+     */
     public int majorVersion() {
         return majorVersion;
     }
@@ -167,6 +175,10 @@ public final class PostgresServer implements AutoCloseable {
      * {@code pg_stat_activity}. Connections are opened on demand, up to {@code maxPoolSize}.
      * The schema need not exist yet. The caller closes the pool.
      *
+     * @param schema the {@code search_path} schema, a lowercase identifier
+     * @param applicationName the connections' {@code application_name}; not blank
+     * @param maxPoolSize the most connections, at least 1
+     * @return the new pool
      * @throws IllegalArgumentException if {@code schema} is not a lowercase identifier of at most
      *     63 characters, {@code applicationName} is blank, or {@code maxPoolSize} is below 1
      */

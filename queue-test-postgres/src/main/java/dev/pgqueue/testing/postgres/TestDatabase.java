@@ -56,7 +56,12 @@ public final class TestDatabase implements AutoCloseable {
         this.schema = schema;
     }
 
-    /** Creates a schema for {@code testClass} on {@link PostgresServer#shared()}. */
+    /**
+     * Creates a schema for {@code testClass} on {@link PostgresServer#shared()}.
+     *
+     * @param testClass the test class, whose name the schema's is made from
+     * @return the database; close it after the class's tests
+     */
     public static TestDatabase create(Class<?> testClass) {
         return create(PostgresServer.shared(), testClass);
     }
@@ -64,6 +69,9 @@ public final class TestDatabase implements AutoCloseable {
     /**
      * Creates a schema for {@code testClass} on {@code server}.
      *
+     * @param server the server to create the schema on
+     * @param testClass the test class, whose name the schema's is made from
+     * @return the database; close it after the class's tests
      * @throws UncheckedSQLException if the schema cannot be created
      */
     public static TestDatabase create(PostgresServer server, Class<?> testClass) {
@@ -77,17 +85,25 @@ public final class TestDatabase implements AutoCloseable {
         return new TestDatabase(server, schema);
     }
 
-    /** The server this schema lives on. */
+    /** {@return the server this schema lives on} */
     public PostgresServer server() {
         return server;
     }
 
-    /** The schema's name, a lowercase identifier that needs no quoting. */
+    /**
+     * The schema's name, a lowercase identifier that needs no quoting.
+     *
+     * @return the schema's name
+     */
     public String schema() {
         return schema;
     }
 
-    /** A JDBC URL whose connections have {@code search_path} set to {@link #schema()}. */
+    /**
+     * A JDBC URL whose connections have {@code search_path} set to {@link #schema()}.
+     *
+     * @return the URL
+     */
     public String jdbcUrl() {
         String url = server.jdbcUrl();
         return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
@@ -98,6 +114,7 @@ public final class TestDatabase implements AutoCloseable {
      * connections, {@code application_name} {@value #APPLICATION_NAME}. Do not close it;
      * {@link #close()} does.
      *
+     * @return the shared pool
      * @throws IllegalStateException if this database is closed
      */
     public synchronized HikariDataSource dataSource() {
@@ -113,6 +130,9 @@ public final class TestDatabase implements AutoCloseable {
      * own backends by {@code application_name}. Closed by {@link #close()}, or earlier by the
      * caller.
      *
+     * @param applicationName the connections' {@code application_name}; not blank
+     * @param maxPoolSize the most connections, at least 1
+     * @return the new pool
      * @throws IllegalStateException if this database is closed
      * @see PostgresServer#newDataSource(String, String, int)
      */
@@ -126,6 +146,10 @@ public final class TestDatabase implements AutoCloseable {
     /**
      * Runs one statement and returns the number of rows it changed (0 for a statement that
      * returns rows or changes none).
+     *
+     * @param sql the statement, with {@code ?} placeholders
+     * @param params the placeholders' values, in order
+     * @return the number of rows changed
      */
     public int execute(String sql, Object... params) {
         try (Connection connection = dataSource().getConnection();
@@ -141,6 +165,9 @@ public final class TestDatabase implements AutoCloseable {
      * Runs a query that returns exactly one row with a non-null number in its first column, and
      * returns that number, for example {@code select count(*) from job_queue}.
      *
+     * @param sql the query, with {@code ?} placeholders
+     * @param params the placeholders' values, in order
+     * @return the number
      * @throws IllegalStateException if the query returns no row, several rows, or a null or
      *     non-numeric value
      */
@@ -167,6 +194,10 @@ public final class TestDatabase implements AutoCloseable {
     /**
      * Runs a query and returns its rows, each an unmodifiable map from column label to value
      * (as {@link ResultSet#getObject(int)} returns it, null included) in the query's column order.
+     *
+     * @param sql the query, with {@code ?} placeholders
+     * @param params the placeholders' values, in order
+     * @return the rows, in the query's order; empty if none
      */
     public List<Map<String, Object>> queryForList(String sql, Object... params) {
         try (Connection connection = dataSource().getConnection();

@@ -9,7 +9,12 @@ import java.sql.SQLException;
  */
 public final class UncheckedSQLException extends RuntimeException {
 
-    /** Wraps {@code cause}, the failure of {@code sql}. */
+    /**
+     * Wraps {@code cause}, the failure of {@code sql}.
+     *
+     * @param sql the statement that failed, named in the message
+     * @param cause the driver's exception
+     */
     public UncheckedSQLException(String sql, SQLException cause) {
         super(sql + " failed: " + cause.getMessage(), cause);
     }
