@@ -11,6 +11,7 @@ module dev.pgqueue.core {
 
     exports dev.pgqueue;
     exports dev.pgqueue.spi;
+    exports dev.pgqueue.admin;
     // Shared validation and codecs for pgqueue's own storage and test modules; not an API.
     exports dev.pgqueue.internal to dev.pgqueue.jdbi, dev.pgqueue.testing;
 }
