@@ -79,9 +79,14 @@ class ScheduleTest {
         void invalidExpressions_unknownZones_andNeverFiring_areRejectedClearly() {
             assertThatThrownBy(() -> Schedule.cron("* * *", "UTC"))
                     .isInstanceOf(ValidationException.class)
-                    .hasMessageEndingWith("(Cron expression contains 3 parts but we expect one of [5]), got: \"* * *\"");
+                    .hasMessageEndingWith("(it has 3 fields), got: \"* * *\"");
+            assertThatThrownBy(() -> Schedule.cron("0 0 12 * * ? 2030", "UTC"))
+                    .hasMessageEndingWith("(it has 7 fields), got: \"0 0 12 * * ? 2030\"");
             assertThatThrownBy(() -> Schedule.cron("", "UTC"))
-                    .hasMessageEndingWith("(Empty expression!), got: \"\"");
+                    .hasMessageEndingWith("(it is empty), got: \"\"");
+            assertThatThrownBy(() -> Schedule.cron("61 * * * * *", "UTC"))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageStartingWith("expected cron expression to be a cron expression of 5 fields");
             assertThatThrownBy(() -> Schedule.cron(null, "UTC"))
                     .hasMessage("expected cron expression to be non-null, got: null");
             assertThatThrownBy(() -> Schedule.cron("0 0 31 4 *", "UTC"))
