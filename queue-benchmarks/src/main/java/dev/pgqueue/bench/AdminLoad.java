@@ -31,7 +31,7 @@ import org.jdbi.v3.core.Jdbi;
  *
  * <pre>
  * java -cp 'queue-benchmarks/target/pgqueue-benchmarks.jar:queue-benchmarks/target/lib/*' dev.pgqueue.bench.AdminLoad \
- *     --url 'jdbc:postgresql://127.0.0.1:5441/bench?user=postgres' --failed 1000000 --pending 600000 --seconds 20
+ *     --url 'jdbc:postgresql://127.0.0.1:5441/bench?user=postgres' --failed 1000000 --pending 1000000 --seconds 20
  * </pre>
  */
 public final class AdminLoad {
@@ -50,7 +50,7 @@ public final class AdminLoad {
         }
         String url = options.getOrDefault("url", "jdbc:postgresql://127.0.0.1:5441/bench?user=postgres");
         int failed = Integer.parseInt(options.getOrDefault("failed", "1000000"));
-        int pending = Integer.parseInt(options.getOrDefault("pending", "600000"));
+        int pending = Integer.parseInt(options.getOrDefault("pending", "1000000"));
         int seconds = Integer.parseInt(options.getOrDefault("seconds", "20"));
         int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "8"));
 
@@ -89,14 +89,17 @@ public final class AdminLoad {
             time("count(failed, mail, send-mail, error contains 'timed out')", () -> admin.count(mailTimeouts));
             time("find(failed, mail, send-mail, 'timed out'), first page of 50", () -> admin.find(mailTimeouts, Page.newestFirst(50)).jobs().size());
             time("find(all), first page of 50", () -> admin.find(JobFilter.all(), Page.newestFirst(50)).jobs().size());
-            time("find(failed), 20th page of 50 (cursor)", () -> {
-                JobPage page = admin.find(JobFilter.builder().statuses(JobStatus.FAILED).build(), Page.newestFirst(50));
-                for (int i = 1; i < 20; i++) {
-                    page = admin.find(JobFilter.builder().statuses(JobStatus.FAILED).build(), Page.newestFirst(50).after(page.nextCursor()));
-                }
-                return page.jobs().size();
-            });
+            time("find(failed), 20th page of 50 (cursor)",
+                    () -> twentiethPage(admin, JobFilter.builder().statuses(JobStatus.FAILED).build()));
             time("failureGroups(all, 100)", () -> admin.failureGroups(JobFilter.all(), 100).size());
+            time("find(all), 20th page of 50 (cursor)", () -> twentiethPage(admin, JobFilter.all()));
+            jdbi.useHandle(h -> h.execute("CREATE INDEX job_queue_created_idx ON " + SCHEMA + ".job_queue (created_at, id)"));
+            System.out.println("with the optional index job_queue_created_idx (created_at, id):");
+            time("  find(all), first page of 50", () -> admin.find(JobFilter.all(), Page.newestFirst(50)).jobs().size());
+            time("  find(all), 20th page of 50 (cursor)", () -> twentiethPage(admin, JobFilter.all()));
+            jdbi.useHandle(h -> h.execute("DROP INDEX " + SCHEMA + ".job_queue_created_idx"));
+            jdbi.useHandle(h -> System.out.println("load average: " + h.createQuery(
+                    "SELECT pg_catalog.pg_read_file('/proc/loadavg')").mapTo(String.class).findOne().orElse("?").trim()));
 
             AtomicLong done = new AtomicLong();
             try (Worker worker = Worker.builder(store).queue("drain", concurrency).pollInterval(Duration.ofMillis(100))
@@ -126,6 +129,15 @@ public final class AdminLoad {
                 }
             }
         }
+    }
+
+    /** Pages 1 to 20 of 50 jobs, newest first: returns the size of the 20th. */
+    private static long twentiethPage(JdbiJobAdmin admin, JobFilter filter) {
+        JobPage page = admin.find(filter, Page.newestFirst(50));
+        for (int i = 1; i < 20; i++) {
+            page = admin.find(filter, Page.newestFirst(50).after(page.nextCursor()));
+        }
+        return page.jobs().size();
     }
 
     private static void time(String what, LongSupplier run) {
