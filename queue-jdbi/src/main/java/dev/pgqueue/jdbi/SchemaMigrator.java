@@ -10,8 +10,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.nio.charset.StandardCharsets;
 import org.jdbi.v3.core.Jdbi;
@@ -150,12 +152,7 @@ public final class SchemaMigrator {
                 st.execute("CREATE SCHEMA " + quoted);
             }
             st.execute("SET LOCAL search_path = " + quoted + ", pg_temp");
-            st.execute("CREATE TABLE IF NOT EXISTS " + quoted + "." + HISTORY_TABLE + " ("
-                    + " version integer PRIMARY KEY,"
-                    + " script text NOT NULL,"
-                    + " checksum bigint NOT NULL,"
-                    + " applied_at timestamptz NOT NULL DEFAULT now(),"
-                    + " applied_by text NOT NULL DEFAULT current_user)");
+            st.execute(historyDdl(quoted));
         }
         Map<Integer, Long> applied = new HashMap<>();
         try (Statement st = c.createStatement();
@@ -194,6 +191,93 @@ public final class SchemaMigrator {
             appliedNow.add(version);
         }
         return appliedNow;
+    }
+
+    /**
+     * The SQL that {@link #migrate()} would run now, as one script for {@code psql -f} (or any SQL
+     * client) that a DBA can review and apply: in one transaction, under the same advisory lock and
+     * lock timeout, it creates the schema and the history table if missing, runs each version not yet
+     * recorded and records it, so that pgqueue afterwards finds the schema migrated. Reads the
+     * schema's history and changes nothing; works on a database pgqueue never touched.
+     *
+     * @return the script; when nothing is pending, only a comment saying so
+     * @throws StoreException if the history could not be read
+     */
+    public String pendingScript() {
+        try {
+            Set<Integer> applied = jdbi.withHandle(handle -> appliedVersions(handle.getConnection()));
+            return script(schema, applied, lockTimeout);
+        } catch (SQLException | JdbiException e) {
+            throw new StoreException("could not read the migration history of schema " + schema + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every migration in this jar as one script for {@code schema}, as {@link #pendingScript()} writes
+     * it for a database pgqueue was never applied to; needs no database.
+     *
+     * @param schema the schema the script creates the tables in
+     * @return the script
+     * @throws dev.pgqueue.ValidationException if {@code schema} is not a lower-case SQL identifier
+     */
+    public static String script(String schema) {
+        return script(Check.schema("schema", schema), Set.of(), DEFAULT_LOCK_TIMEOUT);
+    }
+
+    private static String script(String schema, Set<Integer> applied, Duration lockTimeout) {
+        String quoted = SqlFiles.quote(schema);
+        List<String> pending = MIGRATIONS.stream().filter(m -> !applied.contains(version(m))).toList();
+        StringBuilder sql = new StringBuilder();
+        sql.append("-- pgqueue migrations for schema ").append(schema).append(", up to version ").append(latestVersion())
+                .append(".\n");
+        if (pending.isEmpty()) {
+            return sql.append("-- Nothing to apply: every version is recorded in ").append(schema).append('.')
+                    .append(HISTORY_TABLE).append(".\n").toString();
+        }
+        sql.append("-- Pending: ").append(String.join(", ", pending)).append(".\n")
+                .append("-- One transaction, as pgqueue's own migrator runs them; each version is recorded in ")
+                .append(HISTORY_TABLE).append(".\n\n")
+                .append("BEGIN;\n")
+                .append("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(CAST('pgqueue.migrate' AS text)), ")
+                .append("pg_catalog.hashtext(CAST('").append(schema).append("' AS text)));\n")
+                .append("SET LOCAL lock_timeout = ").append(lockTimeout.toMillis()).append(";\n")
+                .append("CREATE SCHEMA IF NOT EXISTS ").append(quoted).append(";\n")
+                .append("SET LOCAL search_path = ").append(quoted).append(", pg_temp;\n")
+                .append(historyDdl(quoted)).append(";\n");
+        for (String script : pending) {
+            String text = SqlFiles.read(LOCATION + script);
+            sql.append("\n-- ---- ").append(script).append(" ----\n").append(text);
+            if (!text.endsWith("\n")) {
+                sql.append('\n');
+            }
+            sql.append("INSERT INTO ").append(quoted).append('.').append(HISTORY_TABLE)
+                    .append(" (version, script, checksum) VALUES (").append(version(script)).append(", '")
+                    .append(script).append("', ").append(checksum(text)).append(");\n");
+        }
+        return sql.append("\nCOMMIT;\n").toString();
+    }
+
+    private Set<Integer> appliedVersions(Connection c) throws SQLException {
+        if (!historyExists(c)) {
+            return Set.of();
+        }
+        Set<Integer> versions = new HashSet<>();
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT version FROM " + SqlFiles.quote(schema) + "." + HISTORY_TABLE)) {
+            while (rs.next()) {
+                versions.add(rs.getInt(1));
+            }
+        }
+        return versions;
+    }
+
+    private static String historyDdl(String quotedSchema) {
+        return "CREATE TABLE IF NOT EXISTS " + quotedSchema + "." + HISTORY_TABLE + " ("
+                + " version integer PRIMARY KEY,"
+                + " script text NOT NULL,"
+                + " checksum bigint NOT NULL,"
+                + " applied_at timestamptz NOT NULL DEFAULT now(),"
+                + " applied_by text NOT NULL DEFAULT current_user)";
     }
 
     private boolean schemaExists(Connection c) throws SQLException {
