@@ -112,7 +112,9 @@ class CliJobsIT {
     /** n failed jobs in queue {@code q} (which the worker serves), failed by a real attempt with {@code error}. */
     static List<UUID> failed(String q, int n, String error) throws InterruptedException {
         List<UUID> ids = IntStream.range(0, n).mapToObj(i -> enqueue(q, RENDER, i, error)).toList();
-        await(n + " failed jobs in " + q, () -> count("queue = ? AND status = 'failed'", q) >= n);
+        for (UUID id : ids) {
+            await("job " + id + " failed", () -> count("id = ? AND status = 'failed'", id) == 1);
+        }
         return ids;
     }
 
