@@ -19,13 +19,14 @@ import java.util.stream.Collectors;
  * A {@link JobFilter} to and from request parameters: {@code id}, {@code status}, {@code queue},
  * {@code type} (each repeatable), {@code created_after}, {@code created_before},
  * {@code finished_after}, {@code finished_before} (ISO instants, or a {@code datetime-local} value in
- * UTC), {@code user}, {@code error} and {@code dedupe}. Values are checked here and handed to the
+ * UTC), {@code user}, {@code error}, {@code error_line} (exact first line; empty matches jobs
+ * without an error, as a failure group's filter sets it) and {@code dedupe}. Values are checked here and handed to the
  * admin API as values: never SQL.
  */
 final class Filters {
 
     static final List<String> NAMES = List.of("id", "status", "queue", "type", "created_after", "created_before",
-            "finished_after", "finished_before", "user", "error", "dedupe");
+            "finished_after", "finished_before", "user", "error", "error_line", "dedupe");
     private static final int MAX_TEXT = 500;
 
     private Filters() {}
@@ -58,6 +59,10 @@ final class Filters {
         if (error != null) {
             b.errorContains(text("error", error));
         }
+        String errorLine = p.exact("error_line");
+        if (errorLine != null) {
+            b.errorFirstLine(text("error_line", errorLine));
+        }
         String dedupe = p.first("dedupe");
         if (dedupe != null) {
             b.dedupeKeyPrefix(text("dedupe", dedupe));
@@ -78,6 +83,7 @@ final class Filters {
         put(p, "finished_before", f.finishedBefore());
         put(p, "user", f.userId());
         put(p, "error", f.errorContains());
+        put(p, "error_line", f.errorFirstLine());
         put(p, "dedupe", f.dedupeKeyPrefix());
         return p;
     }

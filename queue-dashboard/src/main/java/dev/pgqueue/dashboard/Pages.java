@@ -607,7 +607,8 @@ final class Pages {
         String base = v.base();
         Html h = new Html();
         h.raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>").text("pgqueue · " + title)
+                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"pgqueue-csrf\"")
+                .attr("content", v.csrfToken()).raw("><title>").text("pgqueue · " + title)
                 .raw("</title><link rel=\"stylesheet\"").attr("href", base + "/assets/" + Assets.versioned("dashboard.css"))
                 .raw("><script defer").attr("src", base + "/assets/" + Assets.versioned("dashboard.js")).raw("></script></head><body>");
         h.raw("<header><a class=\"brand\"").attr("href", base + "/").raw(">pgqueue</a><nav>");

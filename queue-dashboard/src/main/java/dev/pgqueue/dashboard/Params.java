@@ -70,15 +70,13 @@ final class Params {
         return values;
     }
 
-    /** As a query string, {@code a=1&b=2}, without names in {@code except}. */
+    /** As a query string, {@code a=1&b=2} (empty values kept), without names in {@code except}. */
     String encode(String... except) {
         StringJoiner joiner = new StringJoiner("&");
         values.forEach((name, list) -> {
             if (!List.of(except).contains(name)) {
                 for (String v : list) {
-                    if (!v.isBlank()) {
-                        joiner.add(Html.url(name) + "=" + Html.url(v));
-                    }
+                    joiner.add(Html.url(name) + "=" + Html.url(v));
                 }
             }
         });
