@@ -86,6 +86,8 @@ final class DashboardHandler {
             response = pages.error(ex, 400, "Bad request", e.getMessage());
         } catch (Exchange.BodyTooLargeException e) {
             response = pages.error(ex, 413, "Request too large", e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            response = pages.error(ex, 501, "Not available", "this admin API does not offer it: " + e.getMessage());
         } catch (RuntimeException e) {
             log.warn("dashboard request {} {} failed", ex.method(), ex.path(), e);
             response = pages.error(ex, 500, "The dashboard could not answer", e.toString());

@@ -145,6 +145,18 @@ final class HeadlessChromium implements AutoCloseable {
         post(http, session.resolve("element/" + element(css) + "/click"), Map.of());
     }
 
+    /**
+     * Clicks the element that {@code css} selects from inside the page, in one step: for elements in a
+     * part of the page that refreshes itself, which a WebDriver click (find, then click) could find
+     * replaced in between.
+     */
+    void press(String css) throws Exception {
+        JsonNode found = script("var e = document.querySelector(" + JSON.writeValueAsString(css) + "); if (!e) { return false; } e.click(); return true;");
+        if (!found.asBoolean()) {
+            throw new AssertionError("nothing to press at " + css);
+        }
+    }
+
     /** Replaces the text of the input that {@code css} selects by typing {@code text}. */
     void type(String css, String text) throws Exception {
         String element = element(css);

@@ -55,6 +55,8 @@ final class Seed implements AutoCloseable {
     private Seed(TestDatabase db) {
         Jdbi jdbi = Jdbi.create(db.dataSource());
         SchemaMigrator.of(jdbi, db.schema()).migrate();
+        // A test class's schema is shared by its tests: each seed starts from an empty table.
+        jdbi.useHandle(h -> h.execute("TRUNCATE " + db.schema() + ".job_queue CASCADE"));
         store = JdbiJobStore.builder(jdbi).schema(db.schema()).build();
         queue = JdbiJobQueue.create(store);
         admin = JdbiJobAdmin.create(store);
