@@ -275,7 +275,28 @@ final class Pages {
             }
             h.raw("</div>");
         }
-        h.raw("<table class=\"fields\">");
+        Html w = new Html();
+        if (!d.dependsOn().isEmpty() || !d.dependents().isEmpty()) {
+            WorkflowGraph graph = WorkflowGraph.around(admin, d);
+            w.raw("<div class=\"workflow\"><h2>Workflow</h2>");
+            List<JobSnapshot> failed = graph.failed();
+            if (v.canAct() && !failed.isEmpty()) {
+                Params ids = new Params();
+                failed.forEach(f -> ids.add("id", f.id().toString()));
+                w.raw("<p>");
+                actionForm(w, v, "retry", ids, "Retry the workflow from its failed " + (failed.size() == 1 ? "job" : failed.size() + " jobs"),
+                        "btn primary", "retry-workflow");
+                w.raw(" Its cancelled dependents run again once it completes.</p>");
+            }
+            w.raw("<div class=\"graphbox\">");
+            graph.svg(w, j.id(), v.base() + "/jobs/");
+            w.raw("</div>");
+            if (graph.truncated) {
+                w.raw("<p class=\"note\">").text("Showing the first " + WorkflowGraph.MAX_NODES + " jobs of the workflow.").raw("</p>");
+            }
+            w.raw("</div>");
+        }
+        h.raw("<div class=\"cols\"><table class=\"fields\">");
         field(h, "Queue", j.queue());
         field(h, "Priority", j.priority());
         field(h, "Attempt", j.attempt() + " (failed attempts " + j.retryCount() + " of " + j.maxRetries() + " retries)");
@@ -287,7 +308,7 @@ final class Pages {
         field(h, "Dedupe key", j.dedupeKey());
         String traceparent = d.traceContext().get("traceparent");
         field(h, "Trace id", traceparent == null ? null : traceId(traceparent));
-        h.raw("</table>");
+        h.raw("</table>").raw(w.toString()).raw("</div>");
         if (j.progress() != null) {
             h.raw("<h2>Progress</h2><p><progress max=\"100\"").attr("value", j.progress().percent()).raw("></progress> ")
                     .text(j.progress().percent() + " %" + (j.progress().message() == null ? "" : " · " + j.progress().message()))
@@ -312,25 +333,6 @@ final class Pages {
                     .text(a.kind()).raw("</td><td>").text(a.worker()).raw("</td><td><pre>").text(a.message()).raw("</pre></td></tr>");
         }
         h.raw("</tbody></table>");
-        if (!d.dependsOn().isEmpty() || !d.dependents().isEmpty()) {
-            WorkflowGraph graph = WorkflowGraph.around(admin, d);
-            h.raw("<h2>Workflow</h2>");
-            List<JobSnapshot> failed = graph.failed();
-            if (v.canAct() && !failed.isEmpty()) {
-                Params ids = new Params();
-                failed.forEach(f -> ids.add("id", f.id().toString()));
-                h.raw("<p>");
-                actionForm(h, v, "retry", ids, "Retry the workflow from its failed " + (failed.size() == 1 ? "job" : failed.size() + " jobs"),
-                        "btn primary", "retry-workflow");
-                h.raw(" Its cancelled dependents run again once it completes.</p>");
-            }
-            h.raw("<div class=\"graphbox\">");
-            graph.svg(h, j.id(), v.base() + "/jobs/");
-            h.raw("</div>");
-            if (graph.truncated) {
-                h.raw("<p class=\"note\">").text("Showing the first " + WorkflowGraph.MAX_NODES + " jobs of the workflow.").raw("</p>");
-            }
-        }
         Html after = new Html();
         if (v.canAct() && !hidePayloads && (j.status() == JobStatus.FAILED || j.status() == JobStatus.CANCELLED)) {
             after.raw("<h2>Edit the payload and replay</h2><form method=\"post\" class=\"replay\" id=\"replay\"")

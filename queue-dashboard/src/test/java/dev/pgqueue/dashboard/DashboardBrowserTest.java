@@ -107,7 +107,7 @@ class DashboardBrowserTest {
 
             // A workflow step cancelled because photo-0 failed: its graph, and a retry from the failed job.
             browser.navigate(base.resolve("jobs/" + seed.cancelledStep));
-            browser.awaitScript("return document.querySelectorAll('svg.graph a.node').length === 2", Duration.ofSeconds(10));
+            browser.awaitScript("return document.querySelectorAll('svg.graph a.node').length === 3", Duration.ofSeconds(10));
             screenshot(browser, "dashboard-job.png");
             seed.resizeFixed.set(true);
             browser.press("#retry-workflow");

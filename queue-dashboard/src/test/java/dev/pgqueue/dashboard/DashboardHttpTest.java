@@ -167,7 +167,7 @@ class DashboardHttpTest {
             assertThat(unconfirmed.statusCode()).isEqualTo(400);
             assertThat(unconfirmed.body()).contains("confirmed on the confirmation page");
 
-            // Five completed e-mails and two pending; a cancel changes only the two pending ones.
+            // Five completed e-mails, two pending and one cancelled; a cancel changes only the two pending ones.
             HttpResponse<String> confirm = web.get("confirm?action=cancel&type=send-email");
             assertThat(confirm.body()).contains("Cancel 2 jobs matching type = send-email?");
             HttpResponse<String> deleteConfirm = web.get("confirm?action=delete&type=send-email&status=completed");

@@ -24,7 +24,8 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * A test schema with jobs in every state, made by a real {@link Worker} running real handlers:
  * completed e-mails, failed image resizes (whose error holds markup), a resize that runs until the
- * test ends, a job waiting for it, a cancelled workflow step whose dependency failed, a pending job due
+ * test ends, a job waiting for it, a workflow whose first job failed and whose two later steps were
+ * cancelled for it, a pending job due
  * in an hour and one whose payload holds markup.
  */
 final class Seed implements AutoCloseable {
@@ -101,6 +102,7 @@ final class Seed implements AutoCloseable {
         }
         cancelledStep = queue.enqueue(PUBLISH, new Msg("after photo-0"),
                 EnqueueOptions.defaults().queue("images").dependsOn(failedJob));
+        queue.enqueue(EMAIL, new Msg("photos published"), EnqueueOptions.defaults().queue("emails").dependsOn(cancelledStep));
         slowJob = queue.enqueue(SLOW, new Msg("long film"), EnqueueOptions.defaults().queue("video"));
         waitingJob = queue.enqueue(PUBLISH, new Msg("after the film"), EnqueueOptions.defaults().queue("video").dependsOn(slowJob));
         pendingJob = queue.enqueue(EMAIL, new Msg("next week's digest"),
@@ -109,7 +111,8 @@ final class Seed implements AutoCloseable {
         await().atMost(Duration.ofSeconds(30)).until(() -> status(failedJob) == JobStatus.FAILED
                 && status(cancelledStep) == JobStatus.CANCELLED && status(slowJob) == JobStatus.PROCESSING
                 && admin.count(JobFilter.builder().types(RESIZE.name()).statuses(JobStatus.FAILED).build()) == 3
-                && admin.count(JobFilter.builder().types(EMAIL.name()).statuses(JobStatus.COMPLETED).build()) == 5);
+                && admin.count(JobFilter.builder().types(EMAIL.name()).statuses(JobStatus.COMPLETED).build()) == 5
+                && admin.count(JobFilter.builder().statuses(JobStatus.CANCELLED).build()) == 2);
         EnumSet<JobStatus> seen = EnumSet.noneOf(JobStatus.class);
         admin.queueStats().forEach(q -> q.counts().forEach((status, n) -> {
             if (n > 0) {
