@@ -46,6 +46,14 @@ final class Format {
         return (s / 86400) + " d";
     }
 
+    /**
+     * The last 12 hex digits of an id: pgqueue's ids are time-ordered (UUIDv7), so their first digits
+     * are the same for jobs created close together, and their last ones are random.
+     */
+    static String shortId(java.util.UUID id) {
+        return "…" + id.toString().substring(24);
+    }
+
     static String count(long n) {
         return String.format(java.util.Locale.ROOT, "%,d", n);
     }

@@ -235,7 +235,7 @@ final class Pages {
         }
         for (JobSnapshot j : jobs) {
             h.raw("<tr class=\"job\"").attr("data-id", j.id()).raw("><td class=\"mono\">")
-                    .link(v.base() + "/jobs/" + j.id(), j.id().toString().substring(0, 8)).raw("</td><td>").text(j.type())
+                    .link(v.base() + "/jobs/" + j.id(), Format.shortId(j.id())).raw("</td><td>").text(j.type())
                     .raw("</td><td>").text(j.queue()).raw("</td><td>");
             status(h, j.status());
             h.raw("</td><td class=\"num\">").text(j.attempt() + " / " + (j.maxRetries() + 1)).raw("</td><td class=\"num\">")
@@ -344,7 +344,7 @@ final class Pages {
                     .raw("</textarea><label>Reason <input type=\"text\" name=\"reason\" id=\"replay-reason\"></label>"
                             + "<button type=\"submit\" class=\"btn primary\" id=\"replay-submit\">Replay with this payload</button></form>");
         }
-        return page(v, "/jobs", "Job " + j.id().toString().substring(0, 8), "", h.toString(), after.toString());
+        return page(v, "/jobs", "Job " + Format.shortId(j.id()), "", h.toString(), after.toString());
     }
 
     private static String traceId(String traceparent) {

@@ -111,7 +111,7 @@ final class WorkflowGraph {
                     .attr("class", "st-" + j.status().sqlValue() + (j.id().equals(current) ? " current" : "")).raw("/>");
             h.raw("<text x=\"" + (p[0] + 8) + "\" y=\"" + (p[1] + 16) + "\">").text(Params.cut(j.type(), 24)).raw("</text>");
             h.raw("<text class=\"sub\" x=\"" + (p[0] + 8) + "\" y=\"" + (p[1] + 32) + "\">")
-                    .text(j.status().sqlValue() + " · " + j.id().toString().substring(0, 8)).raw("</text>");
+                    .text(j.status().sqlValue() + " · " + Format.shortId(j.id())).raw("</text>");
             h.raw("</a>");
         }
         h.raw("</svg>");
