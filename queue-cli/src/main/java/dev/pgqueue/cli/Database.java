@@ -1,5 +1,7 @@
 package dev.pgqueue.cli;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.admin.JobAdmin;
 import dev.pgqueue.jdbi.JdbiJobAdmin;
 import dev.pgqueue.jdbi.JdbiJobStore;
@@ -29,14 +31,18 @@ final class Database implements AutoCloseable {
 
     private final String url;
     private final String schema;
+    private final Properties properties;
     private final Jdbi jdbi;
+    private final AutoCloseable pool;
     private JdbiJobStore store;
     private JobAdmin admin;
 
-    private Database(String url, String schema, Jdbi jdbi) {
+    private Database(String url, String schema, Properties properties, Jdbi jdbi, AutoCloseable pool) {
         this.url = url;
         this.schema = schema;
+        this.properties = properties;
         this.jdbi = jdbi;
+        this.pool = pool;
     }
 
     /**
@@ -65,7 +71,7 @@ final class Database implements AutoCloseable {
         Properties properties = new Properties();
         properties.setProperty("ApplicationName", APPLICATION_NAME);
         properties.setProperty("connectTimeout", "10");
-        return new Database(url, schema, Jdbi.create(url, properties));
+        return new Database(url, schema, properties, Jdbi.create(url, properties), null);
     }
 
     /** Opens one connection and closes it: the database answers, or a one-line error says why not. */
@@ -75,6 +81,20 @@ final class Database implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             throw new CliException(PgQueueCli.EXIT_ERROR, "cannot connect to " + redact(url) + ": " + rootMessage(e), e);
         }
+    }
+
+    /**
+     * The same database over a pool of at most {@code size} connections, for a command that serves
+     * for long ({@code dashboard}); closing it closes the pool.
+     */
+    Database pooled(int size) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setDataSourceProperties(properties);
+        config.setMaximumPoolSize(size);
+        config.setPoolName(APPLICATION_NAME);
+        HikariDataSource pool = new HikariDataSource(config);
+        return new Database(url, schema, properties, Jdbi.create(pool), pool);
     }
 
     String schema() {
@@ -121,7 +141,14 @@ final class Database implements AutoCloseable {
 
     @Override
     public void close() {
-        // Connections are closed after each operation; nothing is held between them.
+        // Without a pool, connections are closed after each operation; nothing is held between them.
+        if (pool != null) {
+            try {
+                pool.close();
+            } catch (Exception e) {
+                // closing: nothing left to do with it
+            }
+        }
     }
 
     /** {@code text} with every password in a JDBC URL (a {@code password=} parameter or user info) masked. */

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code pgqueue} command: operates a pgqueue database from a terminal or a script through the
- * admin API ({@link dev.pgqueue.admin.JobAdmin}) and the schema migrator. Every read command prints an
+ * admin API ({@link dev.pgqueue.admin.JobAdmin}) and the schema migrator, and serves its dashboard. Every read command prints an
  * aligned table for people, or JSON with {@code --json}; an error is one line on stderr and a non-zero
  * exit code ({@link #EXIT_ERROR}, {@link #EXIT_USAGE}); {@code health} also exits with
  * {@link #EXIT_DEGRADED} or {@link #EXIT_DOWN}. See {@code docs/cli.md}.
@@ -43,6 +43,7 @@ import picocli.CommandLine.Spec;
                 WorkersCommand.class,
                 HealthCommand.class,
                 MigrateCommand.class,
+                DashboardCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PgQueueCli implements Runnable {
 

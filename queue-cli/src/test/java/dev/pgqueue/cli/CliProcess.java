@@ -49,6 +49,15 @@ final class CliProcess {
         return start(command, env);
     }
 
+    /** Starts {@code java -jar} without waiting for it, for a command that serves until stopped; the caller destroys it. */
+    static Process start(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().remove(PgQueueCli.URL_ENV);
+        return builder.start();
+    }
+
     /** Runs the {@code pgqueue} launcher script with {@code sh}, pointed at the built jar. */
     static Result launcher(Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>(List.of("sh", LAUNCHER.toString()));
