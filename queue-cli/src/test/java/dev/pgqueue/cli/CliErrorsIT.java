@@ -112,6 +112,8 @@ class CliErrorsIT {
                 "expected --queue to name one or more, got an empty name");
         assertOneLineError(CliProcess.run(withDb("health", "--max-pending-age", "-5m")), PgQueueCli.EXIT_USAGE,
                 "expected a positive duration");
+        assertOneLineError(CliProcess.run(withDb("jobs", "list", "--cursor", "not-a-cursor")), PgQueueCli.EXIT_USAGE,
+                "cursor");
     }
 
     @Test
