@@ -52,7 +52,8 @@ public final class SchemaMigrator {
             "V2__unique_jobs_results_progress.sql",
             "V3__workflows_limits_fairness.sql",
             "V4__harden_sql_and_payload_limit.sql",
-            "V5__adoption_keys_and_chains.sql");
+            "V5__adoption_keys_and_chains.sql",
+            "V6__admin_history_and_operations.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);
@@ -134,17 +135,34 @@ public final class SchemaMigrator {
      * @throws StoreException if the history could not be read
      */
     public String pendingSql() {
-        Map<Integer, Long> applied = recordedVersions();
+        return script(schema, recordedVersions().keySet(), lockTimeout);
+    }
+
+    /**
+     * Every migration in this jar as one script for {@code schema}, as {@link #pendingSql()} writes it
+     * for a database pgqueue was never applied to; needs no database.
+     *
+     * @param schema the schema the script creates the tables in
+     * @return the script
+     * @throws dev.pgqueue.ValidationException if {@code schema} is not a lower-case SQL identifier
+     */
+    public static String script(String schema) {
+        return script(Check.schema("schema", schema), Set.of(), DEFAULT_LOCK_TIMEOUT);
+    }
+
+    private static String script(String schema, Set<Integer> applied, Duration lockTimeout) {
         String quoted = SqlFiles.quote(schema);
         StringBuilder script = new StringBuilder();
         for (Migration migration : migrations()) {
-            if (applied.containsKey(migration.version())) {
+            if (applied.contains(migration.version())) {
                 continue;
             }
             if (script.length() == 0) {
                 script.append("-- pgqueue migrations for schema ").append(schema).append(", up to V").append(latestVersion())
                         .append(", in one transaction: psql -v ON_ERROR_STOP=1 -f this-file.sql\n")
                         .append("BEGIN;\n")
+                        .append("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(CAST('pgqueue.migrate' AS text)), ")
+                        .append("pg_catalog.hashtext(CAST('").append(schema).append("' AS text)));\n")
                         .append("SET LOCAL lock_timeout = ").append(lockTimeout.toMillis()).append(";\n")
                         .append("CREATE SCHEMA IF NOT EXISTS ").append(quoted).append(";\n")
                         .append("SET LOCAL search_path = ").append(quoted).append(", pg_temp;\n")
@@ -374,8 +392,8 @@ public final class SchemaMigrator {
         return appliedNow;
     }
 
-    private static String historyDdl(String quoted) {
-        return "CREATE TABLE IF NOT EXISTS " + quoted + "." + HISTORY_TABLE + " ("
+    private static String historyDdl(String quotedSchema) {
+        return "CREATE TABLE IF NOT EXISTS " + quotedSchema + "." + HISTORY_TABLE + " ("
                 + " version integer PRIMARY KEY,"
                 + " script text NOT NULL,"
                 + " checksum bigint NOT NULL,"

@@ -260,6 +260,7 @@ public final class Demo {
         /** Serves until Ctrl-C, whose shutdown hook stops the service and the database. */
         private void serve(ImageGenApp app, UUID firstProject) throws InterruptedException {
             line("page", "%s?project=%s   (Ctrl-C stops)", app.httpAddress().orElseThrow(), firstProject);
+            line("dashboard", "%s", app.httpAddress().orElseThrow().resolve(ImageGenApp.DASHBOARD_PATH.substring(1) + "/"));
             new CountDownLatch(1).await();
         }
 
