@@ -304,8 +304,9 @@ class RecurringJobsTest extends WorkerFixture {
                             + " month day-of-week, the day of week as *, ? or names such as MON-FRI) or one of @hourly,"
                             + " @daily, @midnight, @weekly, @monthly, @yearly, @annually"
                             + " (Failed to parse cron expression. Value 61 not in range [0, 59]), got: \"61 * * * *\"");
-            assertThatThrownBy(() -> Schedule.cron("* * * * * *", "UTC"))
-                    .hasMessageContaining("(Cron expression contains 6 parts but we expect one of [5]), got: \"* * * * * *\"");
+            // Six fields (seconds first) are accepted since issue 17; seven (Quartz's year) are not.
+            assertThatThrownBy(() -> Schedule.cron("* * * * * * *", "UTC"))
+                    .hasMessageContaining("(it has 7 fields), got: \"* * * * * * *\"");
             assertThatThrownBy(() -> Schedule.cron("@reboot", "UTC"))
                     .hasMessageContaining("(Nickname @reboot not supported!), got: \"@reboot\"");
             assertThatThrownBy(() -> Schedule.cron("0 0 30 2 *", "UTC"))
