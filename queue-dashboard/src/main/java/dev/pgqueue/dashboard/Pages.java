@@ -391,7 +391,7 @@ final class Pages {
 
     DashboardHandler.Response failures(View v) {
         JobFilter filter = Filters.parse(v.query());
-        List<FailureGroup> groups = admin.failureGroups(filter, 100);
+        List<FailureGroup> groups = snapshots.get("failures " + Filters.params(filter).encode(), () -> admin.failureGroups(filter, 100));
         Html h = new Html();
         h.raw("<table class=\"grid\" id=\"groups\"><thead><tr><th>Queue</th><th>Type</th><th>Error</th><th class=\"num\">Jobs</th>"
                 + "<th>First failed</th><th>Last failed</th><th></th></tr></thead><tbody>");
