@@ -30,11 +30,12 @@ ALTER TABLE job_queue ADD COLUMN IF NOT EXISTS history jsonb;
 COMMENT ON COLUMN job_queue.history IS
     'attempt history, oldest first, at most 20 entries: {attempt, at, kind, message, worker}; NULL = none';
 
--- Serves the dead-letter view (job_queue_failure_groups, JdbiJobAdmin.failureGroups) and the admin
--- API's find, count and retry of failed jobs by queue and type. Only failed rows enter it, so it costs
--- nothing to jobs that complete.
+-- Serves the admin API's pages of failed jobs (JdbiJobAdmin.find: newest or oldest first by
+-- created_at, id, keyset-paged, read in index order instead of sorting every failed job), their
+-- count, and the dead-letter view (job_queue_failure_groups, JdbiJobAdmin.failureGroups), which reads
+-- the failed rows through it. Only failed rows enter it, so it costs nothing to jobs that complete.
 CREATE INDEX IF NOT EXISTS job_queue_failed_idx
-    ON job_queue (queue, job_type, completed_at) WHERE status = 'failed';
+    ON job_queue (created_at, id) WHERE status = 'failed';
 
 -- ---- retry ---------------------------------------------------------------------------------------
 
