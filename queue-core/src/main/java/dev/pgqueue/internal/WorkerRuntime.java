@@ -269,7 +269,7 @@ public final class WorkerRuntime {
         tableHealth = new TableHealthCheck(store, events, config.tableHealthInterval());
         long check = config.tableHealthInterval().toNanos();
         maintenance.scheduleWithFixedDelay(tableHealth::check, check, check, TimeUnit.NANOSECONDS);
-        unserved = new UnservedCheck(store, now, config.unservedAfter());
+        unserved = new UnservedCheck(store, now, config.unservedAfter(), id);
         maintenance.scheduleWithFixedDelay(unserved::check, check, check, TimeUnit.NANOSECONDS);
         maintenance.execute(() -> warnAboutUnservedTypes(store, now));
     }
@@ -335,7 +335,7 @@ public final class WorkerRuntime {
         }
         try {
             for (JobStore.UnservedJobs group : store.jobUnservedList(
-                    new JobStore.UnservedParams(Duration.ZERO, UnservedCheck.LIMIT, now.now()))) {
+                    new JobStore.UnservedParams(Duration.ZERO, UnservedCheck.LIMIT, null, now.now()))) {
                 if (config.types().contains(group.type())) {
                     log.warn("worker {} has a handler for {}, but {} pending jobs of it wait in queue {}, which no live "
                             + "worker serves: they will not run until one does (add .queue(\"{}\", n))",

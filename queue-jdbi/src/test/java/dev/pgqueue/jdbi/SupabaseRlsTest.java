@@ -192,8 +192,12 @@ class SupabaseRlsTest {
                         "DELETE FROM " + table,
                         "INSERT INTO " + table + " DEFAULT VALUES",
                         "UPDATE " + table + " SET " + column + " = " + column,
-                        "TRUNCATE " + table,
                         "SELECT * FROM " + table + " FOR UPDATE"));
+                boolean view = "v".equals(String.valueOf(db.queryForList("SELECT relkind FROM pg_class WHERE oid = CAST(? AS regclass)",
+                        db.schema() + "." + table).get(0).get("relkind")));
+                if (!view) { // a view cannot be truncated by anyone (42809), whatever its grants
+                    attacks.add("TRUNCATE " + table);
+                }
                 if (!(role.equals(authenticated) && table.equals("job_queue"))) {
                     attacks.add("SELECT count(*) FROM " + table);
                 }
