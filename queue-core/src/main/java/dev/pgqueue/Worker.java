@@ -183,9 +183,10 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * The worker's health, for a readiness or liveness probe: DOWN when it is not running or the latest
-     * round trip to the database failed (it reads the paused queues every second, so an outage shows
-     * within about a second, and its recovery as fast); DEGRADED, with a reason each, when its LISTEN
+     * The worker's health, for a readiness or liveness probe: DOWN when it is not running, the latest
+     * round trip to the database failed, or its once-a-second read of the paused queues has waited
+     * more than 3 s for an answer (a pool may wait its whole connection timeout before failing), so
+     * an outage shows within a few seconds, and its recovery as fast; DEGRADED, with a reason each, when its LISTEN
      * connection is down (it polls meanwhile), the job table's dead rows are not being cleaned up
      * ({@link WorkerListener#tableUnhealthy}), handlers run past their job type's timeout, or (on the
      * oldest live worker of the registry, which alone runs that check) pending jobs have waited longer

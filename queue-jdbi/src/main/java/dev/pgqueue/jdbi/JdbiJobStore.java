@@ -415,6 +415,8 @@ public final class JdbiJobStore implements JobStore {
      * Pauses or resumes the queue through {@code job_queue_pause}/{@code job_queue_resume} (V7), which
      * notify the workers of every process; this process's own are told once it commits.
      *
+     * @param params the queue and whether to pause or resume it
+     * @return true if this call changed the queue's state
      * @throws dev.pgqueue.ValidationException if the queue name is invalid
      */
     @Override
