@@ -130,6 +130,9 @@ public final class WorkerRuntime {
                 if (subscription != null) {
                     subscription.close();
                 }
+                if (presence != null) {
+                    presence.unregister();
+                }
                 if (completer != null) {
                     completer.stop(System.nanoTime());
                 }
