@@ -49,7 +49,8 @@ class WorkerHealthTest extends WorkerFixture {
             try (HikariDataSource pool = new HikariDataSource(config)) {
                 JdbiJobStore proxied = JdbiJobStore.builder(Jdbi.create(pool)).schema(db.schema()).build();
                 Worker w = start(Worker.builder(proxied).handler(TASK, (job, context) -> JobOutcome.done()));
-                await().atMost(Duration.ofSeconds(10)).until(() -> w.health().status() == Health.Status.UP);
+                await().atMost(Duration.ofSeconds(10)).until(() ->
+                        w.health().status() == Health.Status.UP && w.health().lastClaim() != null && w.health().listening());
                 Health up = w.health();
                 assertThat(up.reasons()).isEmpty();
                 assertThat(up.databaseReachable()).isTrue();
