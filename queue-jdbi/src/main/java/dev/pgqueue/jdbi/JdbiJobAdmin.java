@@ -148,6 +148,12 @@ public final class JdbiJobAdmin implements JobAdmin {
         }
     }
 
+    /**
+     * {@inheritDoc} Pages of failed jobs are read in order from {@code job_queue_failed_idx}; other pages
+     * sort what they match, unless the optional index {@code job_queue_created_idx} exists
+     * (docs/admin.md, "How fast"). A cursor that this method did not return, or one of the other
+     * order, is refused with a {@link ValidationException}.
+     */
     @Override
     public JobPage find(JobFilter filter, Page page) {
         AdminFilter where = AdminFilter.of(filter);
@@ -186,6 +192,12 @@ public final class JdbiJobAdmin implements JobAdmin {
         return new JobPage(shown, new Cursor(page.order(), last.createdAt(), last.id()).encode());
     }
 
+    /**
+     * {@inheritDoc} Exact, never an estimate. A status filter is served by that status's partial index
+     * (an index-only scan once vacuum has run); without one, every row the other criteria allow is
+     * read, so on a table of millions filter by status or keep finished jobs pruned (docs/admin.md,
+     * "How fast").
+     */
     @Override
     public long count(JobFilter filter) {
         AdminFilter where = AdminFilter.of(filter);

@@ -116,7 +116,9 @@ class JdbiJobAdminTest {
         private final Connection connection;
 
         Listener() throws SQLException {
-            connection = db.dataSource().getConnection();
+            // A connection of its own, not the pool's: a pooled one could bring notifications an
+            // earlier listener left queued on it.
+            connection = java.sql.DriverManager.getConnection(db.jdbcUrl());
             try (Statement st = connection.createStatement()) {
                 st.execute("LISTEN \"" + channel() + "\"");
             }
