@@ -159,7 +159,7 @@ public final class SchemaMigrator {
                 continue;
             }
             if (script.length() == 0) {
-                script.append("-- pgqueue migrations for schema ").append(schema).append(", up to V").append(latestVersion())
+                script.append("-- pgqueue migrations for schema ").append(schema).append(", up to version ").append(latestVersion())
                         .append(", in one transaction: psql -v ON_ERROR_STOP=1 -f this-file.sql\n")
                         .append("BEGIN;\n")
                         .append("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(CAST('pgqueue.migrate' AS text)), ")
@@ -169,7 +169,7 @@ public final class SchemaMigrator {
                         .append("SET LOCAL search_path = ").append(quoted).append(", pg_temp;\n")
                         .append(historyDdl(quoted)).append(";\n");
             }
-            script.append("\n-- ").append(migration.script()).append('\n')
+            script.append("\n-- ---- ").append(migration.script()).append(" ----\n")
                     .append(migration.sql().strip()).append('\n')
                     .append("INSERT INTO ").append(quoted).append('.').append(HISTORY_TABLE)
                     .append(" (version, script, checksum) VALUES (").append(migration.version()).append(", '")

@@ -8,6 +8,7 @@ import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ class SchemaMigratorScriptTest {
     }
 
     @Test
-    void pendingSql_onADatabaseNeverMigrated_isTheScriptOfEveryMigration_andCreatesNothing() {
+    void pendingSql_onADatabaseNeverMigrated_listsEveryVersion_andCreatesNothing() {
         String script = SchemaMigrator.of(jdbi, schema).pendingSql();
 
         assertThat(script).contains(SchemaMigrator.MIGRATIONS).startsWith("-- pgqueue migrations for schema " + schema);
@@ -62,7 +63,24 @@ class SchemaMigratorScriptTest {
         assertThat(SchemaMigrator.of(jdbi, schema).migrate()).as("nothing left, checksums match").isEmpty();
         JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build();
         assertThat(JdbiJobQueue.create(store).enqueue(dev.pgqueue.JobType.of("probe", Probe.class), new Probe(1))).isNotNull();
-        assertThat(SchemaMigrator.of(jdbi, schema).pendingSql()).isEmpty();
+        assertThat(SchemaMigrator.of(jdbi, schema).pendingSql()).as("nothing pending").isEmpty();
+    }
+
+    @Test
+    void pendingSql_onAnOlderSchema_holdsOnlyTheMissingVersions() throws Exception {
+        SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
+        migrator.migrateTo(3);
+
+        String script = migrator.pendingSql();
+
+        List<String> applied = SchemaMigrator.MIGRATIONS.subList(0, 3);
+        List<String> pending = SchemaMigrator.MIGRATIONS.subList(3, SchemaMigrator.MIGRATIONS.size());
+        assertThat(script).contains(pending);
+        applied.forEach(m -> assertThat(script).doesNotContain(m));
+        assertThat(migrator.currentVersion()).as("reading the plan applies nothing").isEqualTo(3);
+        runByHand(script);
+        assertThat(migrator.currentVersion()).isEqualTo(SchemaMigrator.latestVersion());
+        assertThat(migrator.migrate()).isEmpty();
     }
 
     @Test

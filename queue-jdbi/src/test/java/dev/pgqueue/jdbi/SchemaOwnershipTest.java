@@ -283,7 +283,7 @@ class SchemaOwnershipTest {
 
             String script = migrator.pendingSql();
 
-            assertThat(script).doesNotContain("-- V1__").doesNotContain("-- V3__").contains("-- V4__").contains("-- V5__");
+            assertThat(script).doesNotContain("-- ---- V1__").doesNotContain("-- ---- V3__").contains("-- ---- V4__").contains("-- ---- V5__");
             runScript(script);
             migrator.verify();
         }
