@@ -83,7 +83,8 @@ class SchemaMigratorTest {
                             Map.of("version", 2, "script", "V2__unique_jobs_results_progress.sql"),
                             Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"),
                             Map.of("version", 4, "script", "V4__harden_sql_and_payload_limit.sql"),
-                            Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"));
+                            Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"),
+                            Map.of("version", 8, "script", "V8__trace_context.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }

@@ -462,7 +462,7 @@ public abstract class JobStoreConformance {
             assertThat(json(claimed.get(0).payloadJson())).isEqualTo(json("{\"imageId\": \"img\", \"size\": 7}"));
             assertThat(claimed.get(0)).usingRecursiveComparison().ignoringFields("payloadJson")
                     .isEqualTo(new ClaimedJob(id, TYPE, QUEUE, null, 1, 0, 4, 2, enqueuedAt, enqueuedAt, user, token,
-                            now.plus(LEASE)));
+                            now.plus(LEASE), now, java.util.Map.of()));
         }
 
         @Test
