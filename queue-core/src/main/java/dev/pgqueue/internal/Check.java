@@ -107,10 +107,10 @@ public final class Check {
                 throw new ValidationException(field + " value of " + key, "printable ASCII (space to ~)", value);
             }
             bytes += key.length() + value.length();
-            if (bytes > EnqueueInterceptor.MAX_TRACE_CONTEXT_BYTES) {
-                throw new ValidationException(field, "at most " + EnqueueInterceptor.MAX_TRACE_CONTEXT_BYTES
-                        + " bytes of keys and values", "more (" + context.size() + " entries)");
-            }
+        }
+        if (bytes > EnqueueInterceptor.MAX_TRACE_CONTEXT_BYTES) {
+            throw new ValidationException(field, "at most " + EnqueueInterceptor.MAX_TRACE_CONTEXT_BYTES
+                    + " bytes of keys and values", bytes);
         }
         return Map.copyOf(context);
     }

@@ -113,7 +113,7 @@ class SchemaMigratorTest {
                     "job_queue_counts_check", "job_queue_dedupe_check", "job_queue_dependencies_check",
                     "job_queue_job_type_check", "job_queue_lease_check", "job_queue_partition_key_check",
                     "job_queue_progress_check", "job_queue_queue_check", "job_queue_status_check",
-                    "job_queue_unique_states_check");
+                    "job_queue_trace_context_check", "job_queue_unique_states_check");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
                     "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_fair_idx", "job_queue_finished_idx",
