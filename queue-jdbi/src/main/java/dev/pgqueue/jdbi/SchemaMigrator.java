@@ -49,6 +49,7 @@ public final class SchemaMigrator {
             "V3__workflows_limits_fairness.sql",
             "V4__harden_sql_and_payload_limit.sql",
             "V5__adoption_keys_and_chains.sql",
+            "V6__admin_history_and_operations.sql",
             "V8__trace_context.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 

@@ -197,9 +197,14 @@ class SupabaseRlsTest {
                 if (!(role.equals(authenticated) && table.equals("job_queue"))) {
                     attacks.add("SELECT count(*) FROM " + table);
                 }
+                // The admin views (V6) group rows, so PostgreSQL refuses to write through them before it
+                // checks privileges: for anyone, "cannot delete from view" (55000) or "not a table" (42809).
+                boolean view = "v".equals(db.queryForList("SELECT relkind::text AS k FROM pg_class WHERE oid = CAST(? AS regclass)",
+                        db.schema() + "." + table).get(0).get("k"));
                 for (String sql : attacks) {
+                    List<String> refused = view && !sql.startsWith("SELECT count") ? List.of("42501", "55000", "42809") : List.of("42501");
                     assertThatThrownBy(() -> as(role, alice, sql)).as(role + ": " + sql).isInstanceOf(SQLException.class)
-                            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).as(role + ": " + sql).isEqualTo("42501"));
+                            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).as(role + ": " + sql).isIn(refused));
                 }
             }
         }

@@ -273,6 +273,20 @@ class TraceContextTest {
     }
 
     @Nested
+    class AdminDetail {
+
+        @Test
+        void job_showsTheStoredContext() {
+            UUID tracedJob = traced.enqueue(GENERATE_IMAGE, new GenerateImage("one", 1));
+            UUID plainJob = plain.enqueue(GENERATE_IMAGE, new GenerateImage("two", 2));
+            JdbiJobAdmin admin = JdbiJobAdmin.create(store);
+
+            assertThat(admin.job(tracedJob).orElseThrow().traceContext()).isEqualTo(CONTEXT);
+            assertThat(admin.job(plainJob).orElseThrow().traceContext()).isEmpty();
+        }
+    }
+
+    @Nested
     class Claim {
 
         private final UUID token = UUID.randomUUID();
