@@ -44,8 +44,8 @@ final class Events {
         call(l -> l.leaseLost(run.job()));
     }
 
-    void rescued(UUID id, String type, JobStatus status) {
-        call(l -> l.jobRescued(id, type, status));
+    void rescued(UUID id, String type, String queue, JobStatus status) {
+        call(l -> l.jobRescued(id, type, queue, status));
     }
 
     void tableUnhealthy(String report) {

@@ -61,7 +61,7 @@ final class Rescuer {
                 for (RescuedJob job : rescued) {
                     log.warn("rescued job {}/{} from worker {} whose lease expired during attempt {}; it is now {}",
                             job.type(), job.id(), LogText.of(job.previousOwner()), job.attempt(), job.status().sqlValue());
-                    events.rescued(job.id(), job.type(), job.status());
+                    events.rescued(job.id(), job.type(), job.queue(), job.status());
                     if (job.status() == JobStatus.PENDING) {
                         fetcher.jobsAvailable(job.queue());
                     }
