@@ -267,7 +267,8 @@ public final class Worker implements AutoCloseable {
         private ThreadFactory threadFactory;
         private Clock clock;
         private String workerId;
-        private WorkerListener listener = new WorkerListener() {};
+        private final List<WorkerListener> listeners = new ArrayList<>();
+        private final List<JobInterceptor> interceptors = new ArrayList<>();
         private boolean logPayloads;
 
         private Builder(JobStore store) {
@@ -479,13 +480,29 @@ public final class Worker implements AutoCloseable {
         }
 
         /**
-         * Receives the worker's events (job outcomes, rescues, table health); its methods must return quickly. Default: none.
+         * Adds a receiver of the worker's events (job outcomes, rescues, table health); its methods must
+         * return quickly. Call once per listener (the application's own, a metrics module's, ...): each
+         * hears every event, in the order added, and one that throws keeps none of the others from
+         * hearing it. Default: none.
          *
          * @param listener the listener; not null
          * @return this builder
          */
         public Builder listener(WorkerListener listener) {
-            this.listener = Check.notNull("listener", listener);
+            listeners.add(Check.notNull("listener", listener));
+            return this;
+        }
+
+        /**
+         * Adds an interceptor that runs around every attempt, on the handler's thread (tracing,
+         * timing). Call once per interceptor: they nest in the order added, the first outermost, the
+         * handler innermost. Default: none, and then the handler is called directly.
+         *
+         * @param interceptor the interceptor; not null
+         * @return this builder
+         */
+        public Builder interceptor(JobInterceptor interceptor) {
+            interceptors.add(Check.notNull("interceptor", interceptor));
             return this;
         }
 
@@ -785,7 +802,8 @@ public final class Worker implements AutoCloseable {
                     clock,
                     workerId != null ? workerId : defaultWorkerId(),
                     codec,
-                    listener,
+                    listeners,
+                    interceptors,
                     recurringJobs,
                     List.copyOf(policies.values()),
                     logPayloads);

@@ -1,7 +1,9 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.Job;
+import dev.pgqueue.JobContext;
 import dev.pgqueue.JobHandler;
+import dev.pgqueue.JobInterceptor;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
@@ -9,6 +11,7 @@ import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,6 +48,7 @@ final class Dispatcher {
     private final Duration claimAhead;
     private final int batchSize;
     private final Map<String, HandlerRegistration<?>> handlers;
+    private final List<JobInterceptor> interceptors;
     private final AttemptHost host;
     private final RetryPolicy retryPolicy;
     private final boolean logPayloads;
@@ -88,6 +92,7 @@ final class Dispatcher {
      * @param claimAhead  how much work may wait for a slot, in handler run time
      * @param batchSize   the most jobs one claim brings, and so the most that may wait for a slot
      * @param handlers    by job type
+     * @param interceptors run around every attempt, the first outermost; empty to call handlers directly
      * @param host        what a running attempt asks of the worker (codec, now, extending its lease)
      * @param retryPolicy the worker's default
      * @param logPayloads whether a payload that does not map may be logged
@@ -99,12 +104,13 @@ final class Dispatcher {
      * @param hints       told when a freed slot makes a queue worth a claim (the fetcher)
      */
     Dispatcher(Map<String, Integer> concurrency, Duration claimAhead, int batchSize,
-            Map<String, HandlerRegistration<?>> handlers, AttemptHost host, RetryPolicy retryPolicy, boolean logPayloads,
+            Map<String, HandlerRegistration<?>> handlers, List<JobInterceptor> interceptors, AttemptHost host, RetryPolicy retryPolicy, boolean logPayloads,
             ExecutorService executor, ScheduledExecutorService timer,
             Leases leases, Events events, Completer completer, ClaimHints hints) {
         this.claimAhead = claimAhead;
         this.batchSize = batchSize;
         this.handlers = handlers;
+        this.interceptors = List.copyOf(interceptors);
         this.host = host;
         this.retryPolicy = retryPolicy;
         this.logPayloads = logPayloads;
@@ -319,15 +325,8 @@ final class Dispatcher {
         MDC.put(Worker.MDC_JOB_TYPE, job.type());
         try {
             events.started(job);
-            if (run.payloadError() != null) {
-                if (logPayloads) {
-                    log.warn("job {} cannot run: {}", run.name(), LogText.of(run.payloadError().getMessage()));
-                } else {
-                    log.warn("job {} cannot run: its payload cannot be read as {} (the job's error_message says why; "
-                            + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
-                            run.registration().type().payloadType().getSimpleName());
-                }
-                return Outcomes.payloadError(run, retryPolicy);
+            if (run.payloadError() != null && interceptors.isEmpty()) {
+                return payloadError(run);
             }
             return handle(run, job);
         } finally {
@@ -336,16 +335,25 @@ final class Dispatcher {
         }
     }
 
-    @SuppressWarnings("unchecked")
+    private Finish payloadError(RunningJob run) {
+        if (logPayloads) {
+            log.warn("job {} cannot run: {}", run.name(), LogText.of(run.payloadError().getMessage()));
+        } else {
+            log.warn("job {} cannot run: its payload cannot be read as {} (the job's error_message says why; "
+                    + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
+                    run.registration().type().payloadType().getSimpleName());
+        }
+        return Outcomes.payloadError(run, retryPolicy);
+    }
+
     private Finish handle(RunningJob run, Job<?> job) {
-        JobHandler<Object> handler = (JobHandler<Object>) run.registration().handler();
         ScheduledFuture<?> timeout = run.registration().type().timeout()
                 .map(limit -> timer.schedule(() -> timeOut(run, limit), limit.toNanos(), TimeUnit.NANOSECONDS))
                 .orElse(null);
         JobOutcome outcome = null;
         Throwable error = null;
         try {
-            outcome = handler.handle((Job<Object>) job, run);
+            outcome = interceptors.isEmpty() ? callHandler(run, job) : new Invocation(run, job, 0).run();
         } catch (Throwable t) {
             error = t;
         } finally {
@@ -353,10 +361,69 @@ final class Dispatcher {
                 timeout.cancel(false);
             }
         }
+        if (error != null && error == run.payloadError()) {
+            return payloadError(run); // the innermost proceed() threw it, and the interceptors let it through
+        }
         if (error != null && run.stopReason() == null) {
             log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), LogText.of(error));
         }
         return Outcomes.decide(run, outcome, error, retryPolicy);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static JobOutcome callHandler(RunningJob run, Job<?> job) throws Exception {
+        if (run.payloadError() != null) {
+            throw run.payloadError();
+        }
+        return ((JobHandler<Object>) run.registration().handler()).handle((Job<Object>) job, run);
+    }
+
+    /** The chain from interceptor {@code index} to the handler, for one attempt. */
+    private final class Invocation implements JobInterceptor.Invocation {
+        private final RunningJob run;
+        private final Job<?> job;
+        private final int index;
+        private boolean proceeded;
+
+        Invocation(RunningJob run, Job<?> job, int index) {
+            this.run = run;
+            this.job = job;
+            this.index = index;
+        }
+
+        JobOutcome run() throws Exception {
+            return interceptors.get(index).intercept(this);
+        }
+
+        @Override
+        public Job<?> job() {
+            return job;
+        }
+
+        @Override
+        public JobContext context() {
+            return run;
+        }
+
+        @Override
+        public Map<String, String> traceContext() {
+            return run.claimed().traceContext();
+        }
+
+        @Override
+        public Instant claimedAt() {
+            return run.claimed().claimedAt();
+        }
+
+        @Override
+        public JobOutcome proceed() throws Exception {
+            if (proceeded) {
+                throw new IllegalStateException("proceed() called twice for job " + run.name() + " by interceptor "
+                        + interceptors.get(index));
+            }
+            proceeded = true;
+            return index + 1 < interceptors.size() ? new Invocation(run, job, index + 1).run() : callHandler(run, job);
+        }
     }
 
     private void submit(RunningJob run, Finish finish) {

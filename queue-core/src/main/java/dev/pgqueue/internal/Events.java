@@ -7,6 +7,7 @@ import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishedJob;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,11 +24,15 @@ final class Events {
     /** The error_message of a job whose handler returned done() after a producer asked to cancel it. */
     static final String CANCEL_WON_OVER_DONE = "cancelled by a producer while running; the handler's result was dropped";
 
-    private final WorkerListener listener;
+    private final List<WorkerListener> listeners;
     private final boolean logPayloads;
 
     Events(WorkerListener listener, boolean logPayloads) {
-        this.listener = listener;
+        this(List.of(listener), logPayloads);
+    }
+
+    Events(List<WorkerListener> listeners, boolean logPayloads) {
+        this.listeners = List.copyOf(listeners);
         this.logPayloads = logPayloads;
     }
 
@@ -39,8 +44,8 @@ final class Events {
         call(l -> l.leaseLost(run.job()));
     }
 
-    void rescued(UUID id, String type, JobStatus status) {
-        call(l -> l.jobRescued(id, type, status));
+    void rescued(UUID id, String type, String queue, JobStatus status) {
+        call(l -> l.jobRescued(id, type, queue, status));
     }
 
     void tableUnhealthy(String report) {
@@ -84,11 +89,14 @@ final class Events {
         }
     }
 
+    /** Tells each listener in turn; one that throws is logged and does not keep the others from hearing it. */
     private void call(Consumer<WorkerListener> event) {
-        try {
-            event.accept(listener);
-        } catch (Throwable e) {
-            log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
+        for (WorkerListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (Throwable e) {
+                log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
+            }
         }
     }
 

@@ -62,7 +62,7 @@ final class Rescuer {
                     try (JobMdc mdc = JobMdc.of(job.id(), job.type())) {
                         log.warn("rescued job {}/{} from worker {}, which stopped renewing its lease or its registry entry during attempt {}; it is now {}",
                                 job.type(), job.id(), LogText.of(job.previousOwner()), job.attempt(), job.status().sqlValue());
-                        events.rescued(job.id(), job.type(), job.status());
+                        events.rescued(job.id(), job.type(), job.queue(), job.status());
                     }
                     if (job.status() == JobStatus.PENDING) {
                         fetcher.jobsAvailable(job.queue());

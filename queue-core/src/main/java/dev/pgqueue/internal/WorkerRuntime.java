@@ -101,7 +101,7 @@ public final class WorkerRuntime {
 
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
-        this.events = new Events(config.listener(), config.logPayloads());
+        this.events = new Events(config.listeners(), config.logPayloads());
     }
 
     public WorkerConfig config() {
@@ -200,7 +200,7 @@ public final class WorkerRuntime {
         };
         completer = new Completer(store, now, leases, events, toFetcher, id);
         dispatcher = new Dispatcher(config.queues(), config.claimAhead(), config.batchSize(),
-                config.handlers(), host, config.retryPolicy(), config.logPayloads(),
+                config.handlers(), config.interceptors(), host, config.retryPolicy(), config.logPayloads(),
                 handlerExecutor, timer, leases, events, completer, toFetcher);
         fetcher = new Fetcher(store, now, config.queues().keySet(), config.types(), config.batchSize(),
                 config.leaseDuration(), config.pollInterval(), id, dispatcher, vitals);

@@ -9,6 +9,7 @@ import dev.pgqueue.internal.PayloadCodec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -359,6 +360,7 @@ public interface JobStore {
         private final List<UUID> dependsOn;
         private final DependencyFailure onDependencyFailure;
         private final String partitionKey;
+        private final Map<String, String> traceContext;
 
         private NewJob(Builder b) {
             this.id = Objects.requireNonNull(b.id, "id");
@@ -376,6 +378,7 @@ public interface JobStore {
             this.dependsOn = b.dependsOn == null ? List.of() : List.copyOf(b.dependsOn);
             this.onDependencyFailure = b.onDependencyFailure;
             this.partitionKey = b.partitionKey;
+            this.traceContext = b.traceContext == null ? Map.of() : Map.copyOf(b.traceContext);
         }
 
         /**
@@ -396,7 +399,7 @@ public interface JobStore {
             return new Builder(id, type, payloadJson).queue(queue).priority(priority).runAt(runAt).delay(delay)
                     .maxRetries(maxRetries).userId(userId).dedupeKey(dedupeKey).uniqueStates(uniqueStates)
                     .uniqueFor(uniqueFor).dependsOn(dependsOn).onDependencyFailure(onDependencyFailure)
-                    .partitionKey(partitionKey);
+                    .partitionKey(partitionKey).traceContext(traceContext);
         }
 
         /** {@return the job's id, chosen by the caller (a UUIDv7)} */
@@ -498,6 +501,16 @@ public interface JobStore {
             return partitionKey;
         }
 
+        /**
+         * The context its producer records with it ({@link dev.pgqueue.EnqueueInterceptor}), validated
+         * by the queue; stored as a JSON object, or not at all when empty.
+         *
+         * @return the key/value pairs; empty for none, never null
+         */
+        public Map<String, String> traceContext() {
+            return traceContext;
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof NewJob j && id.equals(j.id) && type.equals(j.type) && Objects.equals(queue, j.queue)
@@ -505,7 +518,8 @@ public interface JobStore {
                     && Objects.equals(delay, j.delay) && maxRetries == j.maxRetries && Objects.equals(userId, j.userId)
                     && Objects.equals(dedupeKey, j.dedupeKey) && Objects.equals(uniqueStates, j.uniqueStates)
                     && Objects.equals(uniqueFor, j.uniqueFor) && dependsOn.equals(j.dependsOn)
-                    && onDependencyFailure == j.onDependencyFailure && Objects.equals(partitionKey, j.partitionKey);
+                    && onDependencyFailure == j.onDependencyFailure && Objects.equals(partitionKey, j.partitionKey)
+                    && traceContext.equals(j.traceContext);
         }
 
         @Override
@@ -537,6 +551,7 @@ public interface JobStore {
             private List<UUID> dependsOn = List.of();
             private DependencyFailure onDependencyFailure;
             private String partitionKey;
+            private Map<String, String> traceContext = Map.of();
 
             private Builder(UUID id, String type, String payloadJson) {
                 this.id = id;
@@ -676,6 +691,17 @@ public interface JobStore {
                 return this;
             }
 
+            /**
+             * See {@link NewJob#traceContext()}. Default empty.
+             *
+             * @param traceContext the key/value pairs; empty for none
+             * @return this builder
+             */
+            public Builder traceContext(Map<String, String> traceContext) {
+                this.traceContext = traceContext;
+                return this;
+            }
+
             /** {@return the job} */
             public NewJob build() {
                 return new NewJob(this);
@@ -788,6 +814,9 @@ public interface JobStore {
      * @param userId the owning user, or null
      * @param leaseToken the token that fences this claim's outcome
      * @param leaseExpiresAt when the lease runs out unless extended
+     * @param claimedAt when it was claimed ({@code processed_at}), by the store's clock
+     * @param traceContext the context its producer recorded with it ({@link NewJob#traceContext()});
+     *                     empty for none
      */
     record ClaimedJob(
             UUID id,
@@ -802,7 +831,33 @@ public interface JobStore {
             Instant createdAt,
             UUID userId,
             UUID leaseToken,
-            Instant leaseExpiresAt) {}
+            Instant leaseExpiresAt,
+            Instant claimedAt,
+            Map<String, String> traceContext) {
+
+        /**
+         * Copies the context.
+         *
+         * @param id the job's id
+         * @param type the job type's name
+         * @param queue the queue
+         * @param payloadJson the payload as JSON text
+         * @param attempt this attempt's number, from 1
+         * @param retryCount failed attempts so far
+         * @param maxRetries retries allowed after the first run
+         * @param priority lower runs first
+         * @param runAt when it became due
+         * @param createdAt when it was inserted
+         * @param userId the owning user, or null
+         * @param leaseToken the token that fences this claim's outcome
+         * @param leaseExpiresAt when the lease runs out unless extended
+         * @param claimedAt when it was claimed ({@code processed_at}), by the store's clock
+         * @param traceContext the context its producer recorded with it; empty (or null) for none
+         */
+        public ClaimedJob {
+            traceContext = traceContext == null ? Map.of() : Map.copyOf(traceContext);
+        }
+    }
 
     /** How an attempt ended, as the store records it. */
     enum FinishKind {

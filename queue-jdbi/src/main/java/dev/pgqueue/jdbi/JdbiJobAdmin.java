@@ -226,7 +226,7 @@ public final class JdbiJobAdmin implements JobAdmin {
                     JobSnapshot job = JobStatements.snapshot(rs);
                     List<AttemptRecord> attempts = attempts(rs.getString(21));
                     return Optional.of(new JobDetail(job, attempts, uuids(rs.getArray(22)), uuids(rs.getArray(23)),
-                            Map.of()));
+                            TraceContextJson.read(rs.getString(24))));
                 }
             }
         });

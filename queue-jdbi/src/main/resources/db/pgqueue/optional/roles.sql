@@ -71,7 +71,7 @@ $$;
 -- defaults), read through the row-level security policies below.
 GRANT SELECT ON TABLE job_queue TO pgqueue_producer;
 GRANT INSERT (id, job_type, payload, queue, priority, run_at, max_retries, user_id, created_at,
-              dedupe_key, unique_states, unique_until)
+              dedupe_key, unique_states, unique_until, trace_context)
     ON TABLE job_queue TO pgqueue_producer;
 GRANT EXECUTE ON FUNCTION job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval),
                           job_queue_enqueue_unique(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval),

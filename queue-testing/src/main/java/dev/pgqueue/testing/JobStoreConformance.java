@@ -472,7 +472,27 @@ public abstract class JobStoreConformance {
             assertThat(json(claimed.get(0).payloadJson())).isEqualTo(json("{\"imageId\": \"img\", \"size\": 7}"));
             assertThat(claimed.get(0)).usingRecursiveComparison().ignoringFields("payloadJson")
                     .isEqualTo(new ClaimedJob(id, TYPE, QUEUE, null, 1, 0, 4, 2, enqueuedAt, enqueuedAt, user, token,
-                            now.plus(LEASE)));
+                            now.plus(LEASE), now, java.util.Map.of()));
+        }
+
+        @Test
+        void claim_returnsTheTraceContextEachJobWasInsertedWith() {
+            java.util.Map<String, String> context = java.util.Map.of("traceparent",
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate", "vendor=a1");
+            NewJob plain = plainJob(TYPE, QUEUE, 0, null, 3).toBuilder().traceContext(context).build();
+            NewJob keyed = plainJob(TYPE, QUEUE, 1, null, 3).toBuilder().dedupeKey("traced").traceContext(context).build();
+            NewJob without = plainJob(TYPE, QUEUE, 2, null, 3);
+            insertAll(plain, keyed, without);
+
+            List<ClaimedJob> claimed = claim(QUEUE, Set.of(TYPE), 10, UUID.randomUUID());
+
+            java.util.Map<UUID, java.util.Map<String, String>> byId = new java.util.HashMap<>();
+            claimed.forEach(job -> byId.put(job.id(), job.traceContext()));
+            assertThat(byId).containsOnlyKeys(plain.id(), keyed.id(), without.id());
+            assertThat(byId.get(plain.id())).isEqualTo(context);
+            assertThat(byId.get(keyed.id())).isEqualTo(context);
+            assertThat(byId.get(without.id())).isEmpty();
+            assertThat(claimed).allSatisfy(job -> assertThat(job.claimedAt()).isEqualTo(clock.instant()));
         }
 
         @Test
