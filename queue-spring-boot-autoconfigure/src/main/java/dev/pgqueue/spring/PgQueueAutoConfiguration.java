@@ -33,7 +33,7 @@ import org.springframework.core.env.Environment;
  *   <li>a {@link JdbiJobStore} over it ({@code pgqueue.schema}, {@code pgqueue.migrate},
  *       {@code pgqueue.notifications}), whose payloads are mapped by the application's Jackson
  *       {@link ObjectMapper} bean when there is one (Spring Boot's, with the modules it registered), else
- *       by {@link PayloadMapper#create()};</li>
+ *       by {@link PayloadMapper#create PayloadMapper.create()};</li>
  *   <li>a {@link JobQueue}, the {@link TransactionAwareJobQueue}, whose enqueues join Spring's
  *       transactions;</li>
  *   <li>when at least one {@link JobHandlerRegistration} bean exists and {@code pgqueue.worker.enabled}

@@ -18,7 +18,6 @@ import dev.pgqueue.testing.postgres.TestDatabase;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,8 +25,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.boot.actuate.health.HealthIndicator;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -284,39 +281,6 @@ class PgQueueAutoConfigurationTest {
                             "pgqueue.worker.shutdown-timeout=20s")
                     .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
                             .hasMessageContaining("pgqueue.worker.shutdown-timeout"));
-        }
-    }
-
-    @Nested
-    class Health {
-        @Test
-        void up_whileTheWorkerRuns_downOnceItStops() {
-            runner.withUserConfiguration(Handlers.class).run(context -> {
-                HealthIndicator indicator = context.getBean("pgqueueHealthIndicator", HealthIndicator.class);
-                org.springframework.boot.actuate.health.Health up = indicator.health();
-                assertThat(up.getStatus()).isEqualTo(Status.UP);
-                assertThat(up.getDetails()).containsEntry("workerId", context.getBean(Worker.class).workerId())
-                        .containsEntry("runningJobs", 0);
-                context.getBean(WorkerLifecycle.class).stop();
-                assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
-            });
-        }
-
-        @Test
-        void absent_withoutAWorker_orWhenDisabled() {
-            runner.run(context -> assertThat(context).doesNotHaveBean("pgqueueHealthIndicator"));
-            runner.withUserConfiguration(Handlers.class).withPropertyValues("management.health.pgqueue.enabled=false")
-                    .run(context -> assertThat(context).hasSingleBean(Worker.class)
-                            .doesNotHaveBean("pgqueueHealthIndicator"));
-        }
-
-        @Test
-        void reportedByTheActuator() {
-            runner.withUserConfiguration(Handlers.class).run(context -> {
-                var endpoint = context.getBean(org.springframework.boot.actuate.health.HealthEndpoint.class);
-                assertThat(endpoint.healthForPath("pgqueue").getStatus()).isEqualTo(Status.UP);
-                assertThat(Map.of("status", endpoint.health().getStatus())).containsEntry("status", Status.UP);
-            });
         }
     }
 }
