@@ -65,7 +65,8 @@ final class Dispatcher {
      * once, whatever the executor (a virtual-thread executor included).
      */
     private static final class Lane {
-        final int concurrency;
+        /** Its slots; changed at runtime by {@link Dispatcher#resize}. */
+        volatile int concurrency;
         /** Claimed jobs whose outcome is not yet submitted, running or waiting: the taken slots. */
         final AtomicInteger held = new AtomicInteger();
         private final ArrayDeque<RunningJob> waiting = new ArrayDeque<>(); // guarded by this
@@ -149,6 +150,36 @@ final class Dispatcher {
         return (int) Math.min(jobs, batchSize);
     }
 
+    /**
+     * Changes how many jobs of {@code queue} run at once. Growing starts waiting jobs at once; shrinking
+     * lets running jobs finish, and runners beyond the new number end after their current job, so no
+     * job is interrupted and the queue claims nothing until it is below the new number.
+     *
+     * @return the previous concurrency
+     */
+    int resize(String queue, int concurrency) {
+        Lane lane = lanes.get(queue);
+        int previous;
+        synchronized (lane) {
+            previous = lane.concurrency;
+            lane.concurrency = concurrency;
+        }
+        if (!closing) {
+            startRunners(lane);
+        }
+        if (claimable(lane) > 0) {
+            hints.slotFreed();
+        }
+        return previous;
+    }
+
+    /** {@return each served queue's concurrency now} */
+    Map<String, Integer> concurrency() {
+        Map<String, Integer> now = new java.util.TreeMap<>();
+        lanes.forEach((queue, lane) -> now.put(queue, lane.concurrency));
+        return now;
+    }
+
     /** Claimed jobs whose outcome has not been submitted yet (running or waiting for a slot). */
     int runningJobs() {
         return lanes.values().stream().mapToInt(lane -> lane.held.get()).sum();
@@ -164,8 +195,10 @@ final class Dispatcher {
             if (older != null) {
                 // This worker claimed the job again while an older attempt of it still runs here
                 // (its lease expired during a stall and the job was rescued): that attempt is fenced.
-                log.warn("claimed job {} again while its attempt {} still runs here; that attempt lost its lease",
-                        run.name(), older.attempt());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.warn("claimed job {} again while its attempt {} still runs here; that attempt lost its lease",
+                            run.name(), older.attempt());
+                }
                 leases.lost(older);
             }
             Lane lane = lanes.get(job.queue());
@@ -215,7 +248,8 @@ final class Dispatcher {
         while (true) {
             RunningJob run;
             synchronized (lane) {
-                run = lane.waiting.poll();
+                // Beyond the concurrency after a resize down: end, leaving the waiting jobs to the rest.
+                run = lane.runners > lane.concurrency ? null : lane.waiting.poll();
                 if (run == null) {
                     lane.runners--;
                     return;
@@ -257,7 +291,9 @@ final class Dispatcher {
             finish = attempt(run);
         } catch (Throwable t) {
             // Only a bug of ours or a pathological throwable gets here; the job must still end.
-            log.error("job {} ended abnormally inside the worker: {}", run.name(), LogText.of(t));
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.error("job {} ended abnormally inside the worker: {}", run.name(), LogText.of(t));
+            }
             finish = run.isLeaseLost() ? null
                     : Outcomes.retry(run, "the worker could not complete this attempt: " + Outcomes.describe(t),
                             retryPolicy);
@@ -327,8 +363,10 @@ final class Dispatcher {
         if (run.recordedByHandler() != null) {
             completer.recordedByHandler(run);
         } else if (finish == null) {
-            log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
-                    run.name());
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
+                        run.name());
+            }
             leases.reportLost(run);
             leases.release(run);
         } else {
@@ -338,7 +376,9 @@ final class Dispatcher {
 
     private void timeOut(RunningJob run, Duration limit) {
         if (run.isRunning() && run.stop(RunningJob.StopReason.TIMED_OUT)) {
-            log.warn("job {} timed out after {}; interrupting its handler", run.name(), limit);
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("job {} timed out after {}; interrupting its handler", run.name(), limit);
+            }
         }
     }
 

@@ -53,31 +53,34 @@ final class Events {
         // A cancel request wins over a later done(); the store says so in these words.
         String message = result.status() == JobStatus.CANCELLED && kind == FinishKind.COMPLETE ? CANCEL_WON_OVER_DONE
                 : finish == null ? null : finish.message();
-        switch (result.status()) {
-            case COMPLETED -> {
-                log.debug("job {} completed in {}", run.name(), run.runTime());
-                call(l -> l.jobCompleted(job, run.runTime()));
-            }
-            case FAILED -> {
-                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
-                call(l -> l.jobFailed(job, message));
-            }
-            case CANCELLED -> {
-                log.info("job {} cancelled: {}", run.name(), LogText.of(message));
-                call(l -> l.jobCancelled(job, message));
-            }
-            case PENDING -> {
-                Duration delay = finish == null ? Duration.ZERO : finish.delay();
-                if (kind == FinishKind.RETRY) {
-                    log.info("job {} will retry in {} (retry {} of {})", run.name(), delay, result.retryCount(), job.maxRetries());
-                    call(l -> l.jobRetried(job, message, delay));
-                } else if (kind == FinishKind.SNOOZE) {
-                    call(l -> l.jobSnoozed(job, delay));
-                } else {
-                    log.info("job {} handed back unfinished", run.name());
+        // The job in the MDC for these lines and the listener's, whichever thread records the outcome.
+        try (JobMdc mdc = JobMdc.of(run)) {
+            switch (result.status()) {
+                case COMPLETED -> {
+                    log.debug("job {} completed in {}", run.name(), run.runTime());
+                    call(l -> l.jobCompleted(job, run.runTime()));
                 }
+                case FAILED -> {
+                    log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
+                    call(l -> l.jobFailed(job, message));
+                }
+                case CANCELLED -> {
+                    log.info("job {} cancelled: {}", run.name(), LogText.of(message));
+                    call(l -> l.jobCancelled(job, message));
+                }
+                case PENDING -> {
+                    Duration delay = finish == null ? Duration.ZERO : finish.delay();
+                    if (kind == FinishKind.RETRY) {
+                        log.info("job {} will retry in {} (retry {} of {})", run.name(), delay, result.retryCount(), job.maxRetries());
+                        call(l -> l.jobRetried(job, message, delay));
+                    } else if (kind == FinishKind.SNOOZE) {
+                        call(l -> l.jobSnoozed(job, delay));
+                    } else {
+                        log.info("job {} handed back unfinished", run.name());
+                    }
+                }
+                default -> log.warn("job {} left in unexpected status {}", run.name(), result.status());
             }
-            default -> log.warn("job {} left in unexpected status {}", run.name(), result.status());
         }
     }
 

@@ -28,6 +28,8 @@ public record WorkerConfig(
         Duration pruneInterval,
         Duration progressInterval,
         Duration tableHealthInterval,
+        Duration presenceInterval,
+        Duration unservedAfter,
         Map<JobStatus, Duration> retention,
         RetryPolicy retryPolicy,
         ExecutorService executor,

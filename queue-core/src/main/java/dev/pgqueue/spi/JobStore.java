@@ -31,7 +31,7 @@ import java.util.UUID;
  *   <li>Fencing: every change to a {@code processing} job is made only if the caller's
  *       {@code leaseToken} still matches and the job is still {@code processing}; otherwise the job
  *       is left as it is and the result says so. Rescue takes only leases expired at the moment of
- *       the update.</li>
+ *       the update, or held by a worker the registry counts as dead at that moment.</li>
  *   <li>Failures throw {@link dev.pgqueue.StoreException}.</li>
  * </ul>
  */
@@ -96,7 +96,10 @@ public interface JobStore {
 
     /**
      * Takes up to {@code limit} jobs whose lease has expired and returns each to {@code pending},
-     * counting a failed attempt, or to {@code failed} when no retries are left.
+     * counting a failed attempt, or to {@code failed} when no retries are left. A store with a worker
+     * registry ({@link #workerRegister}) also takes the processing jobs of registered workers that
+     * count as dead (no renewal for {@value #WORKER_STALE_INTERVALS} presence intervals), before
+     * their leases expire; their lease tokens fence those workers' late outcomes as for any rescue.
      *
      * @param params how many jobs at most, and now
      * @return the rescued jobs and the status each was left in
@@ -250,6 +253,89 @@ public interface JobStore {
      * @return a subscription whose {@code close()} stops the notifications
      */
     Subscription subscribe(StoreListener listener);
+
+    /**
+     * The queues that are paused for every worker of the store's table (see {@link #queuePause}). A
+     * worker claims nothing from them. Read often (about every second per worker): keep it cheap.
+     * Default: none, for stores that cannot pause queues.
+     *
+     * @return the names of the paused queues
+     */
+    default Set<String> queuePausedList() {
+        return Set.of();
+    }
+
+    /**
+     * Pauses or resumes a queue for every worker of the store's table, and tells subscribers in every
+     * process ({@link StoreListener#queuesChanged()}), who then re-read {@link #queuePausedList()}.
+     * While paused, its jobs stay pending and enqueue keeps working; jobs already running finish.
+     *
+     * @param params the queue and whether to pause or resume it
+     * @return true if this call changed the queue's state, false if it was already so
+     * @throws UnsupportedOperationException if this store cannot pause queues (the default)
+     */
+    default boolean queuePause(QueuePauseParams params) {
+        throw new UnsupportedOperationException(this + " cannot pause queues");
+    }
+
+    /**
+     * Records a worker in the store's worker registry, or replaces its record: what it serves and how
+     * often it will renew its presence ({@link #workerBeat}). A worker whose record is not renewed for
+     * {@value #WORKER_STALE_INTERVALS} presence intervals counts as dead: {@link #jobRescue} returns
+     * its processing jobs to pending without waiting for their leases to expire. Default: nothing,
+     * for stores without a registry (a worker then counts as neither alive nor dead).
+     *
+     * @param params the worker's record and now
+     */
+    default void workerRegister(WorkerParams params) {}
+
+    /**
+     * Renews a worker's presence in the registry (one cheap statement), recording how many jobs it
+     * runs, and says whether its record still exists and whether any dead worker still holds
+     * processing jobs (then a rescue is worth running now).
+     *
+     * @param params the worker, its running count and now
+     * @return what the beat found; default: registered, no orphans
+     */
+    default WorkerBeat workerBeat(WorkerBeatParams params) {
+        return new WorkerBeat(true, false);
+    }
+
+    /**
+     * Removes a worker's record from the registry (it is closing). Default: nothing.
+     *
+     * @param workerId the worker's id
+     */
+    default void workerDelete(String workerId) {}
+
+    /**
+     * Deletes the records of workers that have not renewed their presence for
+     * {@value #WORKER_PRUNE_INTERVALS} of their presence intervals. Default: nothing.
+     *
+     * @param now the store's notion of the current time
+     * @return how many records were deleted
+     */
+    default int workerPrune(Instant now) {
+        return 0;
+    }
+
+    /**
+     * Pending jobs that no live worker serves: due for longer than {@code params.pendingFor()}, of a
+     * queue and job type that no worker alive in the registry both serves and has a handler for,
+     * counted per queue and type, most first. Such jobs wait forever unless a worker for them starts.
+     * Default: none, for stores without a registry.
+     *
+     * @param params how long due, how many groups at most, and now
+     * @return the groups, most jobs first
+     */
+    default List<UnservedJobs> jobUnservedList(UnservedParams params) {
+        return List.of();
+    }
+
+    /** Presence intervals without renewal after which a registered worker counts as dead: {@value}. */
+    int WORKER_STALE_INTERVALS = 3;
+    /** Presence intervals without renewal after which a dead worker's record is deleted: {@value}. */
+    int WORKER_PRUNE_INTERVALS = 10;
 
     // ---------------------------------------------------------------------------------------------
 
@@ -887,6 +973,96 @@ public interface JobStore {
      */
     record RescueParams(int limit, Instant now) {}
 
+    /**
+     * What {@link #queuePause} does.
+     *
+     * @param queue  the queue's name
+     * @param paused true to pause it, false to resume it
+     */
+    record QueuePauseParams(String queue, boolean paused) {}
+
+    /**
+     * A recurring schedule as a worker runs it, for the registry.
+     *
+     * @param name     the schedule's name
+     * @param type     the job type it enqueues
+     * @param queue    the queue it enqueues into
+     * @param schedule the schedule as written ({@link dev.pgqueue.Schedule#toString()})
+     */
+    record RecurringRecord(String name, String type, String queue, String schedule) {}
+
+    /**
+     * A worker's record in the registry ({@link #workerRegister}).
+     *
+     * @param id               the worker's id, recorded as {@code lease_owner} on its jobs
+     * @param host             the host it runs on
+     * @param pid              its process id
+     * @param queues           the queues it serves, with its concurrency for each; copied
+     * @param types            the job types it has handlers for; copied
+     * @param recurring        the recurring schedules it runs; copied
+     * @param version          the pgqueue version it runs
+     * @param presenceInterval how often it renews its presence ({@link #workerBeat})
+     * @param now              the store's notion of the current time
+     */
+    record WorkerParams(String id, String host, long pid, java.util.Map<String, Integer> queues, Set<String> types,
+            List<RecurringRecord> recurring, String version, Duration presenceInterval, Instant now) {
+        /**
+         * Copies the collections.
+         *
+         * @param id               the worker's id
+         * @param host             its host
+         * @param pid              its process id
+         * @param queues           its queues and concurrency; copied
+         * @param types            its job types; copied
+         * @param recurring        its recurring schedules; copied
+         * @param version          its pgqueue version
+         * @param presenceInterval how often it renews its presence
+         * @param now              the store's notion of the current time
+         */
+        public WorkerParams {
+            queues = java.util.Map.copyOf(queues);
+            types = Set.copyOf(types);
+            recurring = List.copyOf(recurring);
+        }
+    }
+
+    /**
+     * What {@link #workerBeat} renews.
+     *
+     * @param id      the worker's id
+     * @param running how many jobs it runs now
+     * @param now     the store's notion of the current time
+     */
+    record WorkerBeatParams(String id, int running, Instant now) {}
+
+    /**
+     * What a {@link #workerBeat} found.
+     *
+     * @param registered false if the worker's record was gone (deleted as dead after a long stall):
+     *                   the worker registers again
+     * @param orphans    whether a dead worker still holds processing jobs: a rescue is worth running now
+     */
+    record WorkerBeat(boolean registered, boolean orphans) {}
+
+    /**
+     * What {@link #jobUnservedList} looks for.
+     *
+     * @param pendingFor how long a job must have been due
+     * @param limit      the most groups returned
+     * @param now        the store's notion of the current time
+     */
+    record UnservedParams(Duration pendingFor, int limit, Instant now) {}
+
+    /**
+     * Pending jobs of one queue and type that no live worker serves.
+     *
+     * @param queue      the queue
+     * @param type       the job type
+     * @param count      how many such jobs
+     * @param oldestDue  when the oldest of them became due
+     */
+    record UnservedJobs(String queue, String type, long count, Instant oldestDue) {}
+
     /** A job taken from a worker whose lease expired, and where it went. */
     record RescuedJob(UUID id, String type, String queue, JobStatus status, String previousOwner, int attempt) {}
 
@@ -1012,11 +1188,37 @@ public interface JobStore {
          * meantime are lost, so listeners should re-poll.
          */
         void reconnected();
+
+        /**
+         * A queue was paused or resumed, maybe: re-read {@link #queuePausedList()}. Only a hint (anyone
+         * who can connect may send one); the default does nothing.
+         */
+        default void queuesChanged() {}
     }
 
     /** Stops a {@link #subscribe subscription}. */
     interface Subscription extends AutoCloseable {
         @Override
         void close();
+
+        /**
+         * Whether cross-process notifications arrive right now.
+         *
+         * @return OFF if this store does not listen (notifications off, or it has none), UP while its
+         *     listening connection is up, DOWN while it reconnects
+         */
+        default ListenState listenState() {
+            return ListenState.OFF;
+        }
+    }
+
+    /** Whether a subscription's cross-process notifications arrive; see {@link Subscription#listenState()}. */
+    enum ListenState {
+        /** The store does not listen for other processes' notifications; workers poll. */
+        OFF,
+        /** The listening connection is up. */
+        UP,
+        /** The listening connection is down and being re-established; workers poll meanwhile. */
+        DOWN
     }
 }

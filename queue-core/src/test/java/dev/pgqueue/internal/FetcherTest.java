@@ -77,7 +77,7 @@ class FetcherTest {
 
     private void start(ClaimStore store, int batchSize) {
         fetcher = new Fetcher(store, () -> null, Set.of("a"), Set.of(RuntimeFakes.TASK.name()), batchSize,
-                Duration.ofSeconds(30), Duration.ofHours(1), "worker-1", dispatcher);
+                Duration.ofSeconds(30), Duration.ofHours(1), "worker-1", dispatcher, new Vitals());
         thread = new Thread(fetcher, "fetcher-under-test");
         thread.start();
     }

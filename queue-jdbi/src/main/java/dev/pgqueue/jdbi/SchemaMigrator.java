@@ -48,7 +48,8 @@ public final class SchemaMigrator {
             "V2__unique_jobs_results_progress.sql",
             "V3__workflows_limits_fairness.sql",
             "V4__harden_sql_and_payload_limit.sql",
-            "V5__adoption_keys_and_chains.sql");
+            "V5__adoption_keys_and_chains.sql",
+            "V7__pause_and_worker_registry.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

@@ -83,7 +83,8 @@ class SchemaMigratorTest {
                             Map.of("version", 2, "script", "V2__unique_jobs_results_progress.sql"),
                             Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"),
                             Map.of("version", 4, "script", "V4__harden_sql_and_payload_limit.sql"),
-                            Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"));
+                            Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"),
+                            Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
@@ -120,8 +121,8 @@ class SchemaMigratorTest {
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename like 'job_queue_%'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
                     "job_queue_dependency_depends_on_idx", "job_queue_dependency_pkey", "job_queue_policy_pkey",
-                    "job_queue_policy_start_pkey",
-                    "job_queue_setting_pkey");
+                    "job_queue_policy_start_pkey", "job_queue_queue_pkey",
+                    "job_queue_setting_pkey", "job_queue_worker_pkey");
         }
 
         @Test
