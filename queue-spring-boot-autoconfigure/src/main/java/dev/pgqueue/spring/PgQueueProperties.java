@@ -119,7 +119,7 @@ public class PgQueueProperties {
         /**
          * How long shutdown lets running jobs finish before interrupting them and handing them back.
          * Must end within spring.lifecycle.timeout-per-shutdown-phase: at most that minus 1.5s. Default:
-         * the worker's default (30s), or less when the phase timeout requires it.
+         * the worker's default (25s), or less when the phase timeout requires it.
          */
         private Duration shutdownTimeout;
 

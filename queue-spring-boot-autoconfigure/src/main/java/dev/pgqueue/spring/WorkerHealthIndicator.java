@@ -6,15 +6,20 @@ import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 
 /**
- * The actuator's view of the auto-configured worker, under the name {@code pgqueue}: UP while the
- * worker runs (started and not closed), DOWN before it starts and once it is closing; the details
- * give its id and how many jobs it is running.
- *
- * <p>This reads what {@link Worker} exposes today ({@link Worker#isRunning()},
- * {@link Worker#runningJobs()}): it says whether the worker runs, not whether its claims reach the
- * database (Spring Boot's own {@code db} indicator checks the data source). When {@code Worker.health()}
- * is available (the last claim, the database, LISTEN, jobs past their lease), this indicator is where it
- * is mapped; docs/spring-boot.md, "Health and metrics".
+ * The actuator's view of the auto-configured worker's {@link Worker#health()}, under the name
+ * {@code pgqueue}. pgqueue's DOWN (not running, or the database unreachable) is the actuator's DOWN;
+ * its UP and DEGRADED are UP, with the details saying which:
+ * <ul>
+ *   <li>{@code state}: pgqueue's own reading, {@code UP}, {@code DEGRADED} or {@code DOWN};</li>
+ *   <li>{@code reasons}: why it is not UP, one sentence each (LISTEN down, the table not vacuumed,
+ *       handlers past their timeout, pending jobs no live worker serves);</li>
+ *   <li>{@code lastClaim}, {@code databaseReachable}, {@code listening}, {@code jobsPastTimeout},
+ *       {@code workerId}, {@code runningJobs}.</li>
+ * </ul>
+ * DEGRADED is not a status of its own because the actuator's default aggregation ranks a status it does
+ * not know above DOWN: a degraded worker would then hide a DOWN data source. A DEGRADED worker still
+ * runs jobs, so a readiness probe should not take the instance out of service for it; an operator finds
+ * it in the details. Cheap: it reads what the worker's threads last saw, never the database.
  */
 public final class WorkerHealthIndicator extends AbstractHealthIndicator {
 
@@ -32,11 +37,21 @@ public final class WorkerHealthIndicator extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        builder.withDetail("workerId", worker.workerId()).withDetail("runningJobs", worker.runningJobs());
-        if (worker.isRunning()) {
-            builder.up();
+        dev.pgqueue.Health health = worker.health();
+        if (health.status() == dev.pgqueue.Health.Status.DOWN) {
+            builder.down();
         } else {
-            builder.down().withDetail("reason", "the worker is not running (not started yet, or shutting down)");
+            builder.up();
+        }
+        builder.withDetail("state", health.status().name())
+                .withDetail("reasons", health.reasons())
+                .withDetail("databaseReachable", health.databaseReachable())
+                .withDetail("listening", health.listening())
+                .withDetail("jobsPastTimeout", health.jobsPastTimeout())
+                .withDetail("workerId", worker.workerId())
+                .withDetail("runningJobs", worker.runningJobs());
+        if (health.lastClaim() != null) {
+            builder.withDetail("lastClaim", health.lastClaim().toString());
         }
     }
 }

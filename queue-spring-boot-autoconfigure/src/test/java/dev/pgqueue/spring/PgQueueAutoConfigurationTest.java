@@ -243,12 +243,15 @@ class PgQueueAutoConfigurationTest {
         void unset_isTheWorkerDefault_whenThePhaseHasRoomForIt() {
             assertThat(PgQueueAutoConfiguration.shutdownTimeout(null, Duration.ofMinutes(2)))
                     .isEqualTo(Worker.DEFAULT_SHUTDOWN_TIMEOUT);
+            // Spring Boot's default phase, 30 s, has room for the worker's default.
+            assertThat(PgQueueAutoConfiguration.shutdownTimeout(null, PgQueueAutoConfiguration.DEFAULT_SHUTDOWN_PHASE))
+                    .isEqualTo(Worker.DEFAULT_SHUTDOWN_TIMEOUT);
         }
 
         @Test
         void unset_isCutToFitThePhase() {
-            assertThat(PgQueueAutoConfiguration.shutdownTimeout(null, Duration.ofSeconds(30)))
-                    .isEqualTo(Duration.ofMillis(28_500));
+            assertThat(PgQueueAutoConfiguration.shutdownTimeout(null, Duration.ofSeconds(20)))
+                    .isEqualTo(Duration.ofMillis(18_500));
             assertThat(PgQueueAutoConfiguration.shutdownTimeout(null, Duration.ofSeconds(4)))
                     .isEqualTo(Duration.ofMillis(2_500));
         }
@@ -261,10 +264,10 @@ class PgQueueAutoConfigurationTest {
 
         @Test
         void set_beyondThePhase_isRefused() {
-            assertThatThrownBy(() -> PgQueueAutoConfiguration.shutdownTimeout(Duration.ofSeconds(30), Duration.ofSeconds(30)))
+            assertThatThrownBy(() -> PgQueueAutoConfiguration.shutdownTimeout(Duration.ofSeconds(29), Duration.ofSeconds(30)))
                     .isInstanceOf(InvalidConfigurationPropertyValueException.class)
                     .hasMessageContaining("expected pgqueue.worker.shutdown-timeout to be at most PT28.5S")
-                    .hasMessageContaining("got: PT30S");
+                    .hasMessageContaining("got: PT29S");
         }
 
         @Test

@@ -1,12 +1,16 @@
 package dev.pgqueue.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.pgqueue.JobOutcome;
+import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
 import dev.pgqueue.testing.postgres.PostgresExtension;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,11 +58,33 @@ class WorkerHealthIndicatorTest {
             HealthIndicator indicator = context.getBean("pgqueueHealthIndicator", HealthIndicator.class);
             Health up = indicator.health();
             assertThat(up.getStatus()).isEqualTo(Status.UP);
-            assertThat(up.getDetails()).containsEntry("workerId", context.getBean(Worker.class).workerId())
+            assertThat(up.getDetails()).containsEntry("state", "UP").containsEntry("reasons", List.of())
+                    .containsEntry("databaseReachable", true).containsEntry("listening", true)
+                    .containsEntry("workerId", context.getBean(Worker.class).workerId())
                     .containsEntry("runningJobs", 0);
             context.getBean(WorkerLifecycle.class).stop();
-            assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
+            Health down = indicator.health();
+            assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(down.getDetails()).containsEntry("state", "DOWN");
         });
+    }
+
+    @Test
+    void degraded_isUpWithTheReasons_whenJobsWaitThatNoWorkerServes() {
+        runner.withUserConfiguration(Handlers.class)
+                .withPropertyValues("pgqueue.worker.queues.mail=1")
+                .withBean(WorkerCustomizer.class, () -> builder -> builder.unservedAfter(Duration.ofMillis(500))
+                        .tableHealthInterval(Duration.ofMillis(200)))
+                .run(context -> {
+                    context.getBean(JobQueue.class).enqueue(NOOP, "left in default");
+                    HealthIndicator indicator = context.getBean("pgqueueHealthIndicator", HealthIndicator.class);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> "DEGRADED".equals(indicator.health().getDetails().get("state")));
+                    Health health = indicator.health();
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(health.getDetails().get("reasons")).asList().singleElement().asString()
+                            .contains("jobs of type noop in queue default").endsWith("and no live worker serves them");
+                });
     }
 
     @Test
