@@ -116,7 +116,7 @@ class PgQueueAutoConfigurationTest {
         }
 
         @Test
-        void worker_runsHandlerBeans_andStartsAfterTheContext() {
+        void worker_runsHandlerBeans_withPayloadsMappedByBootsObjectMapper() {
             runner.withUserConfiguration(Handlers.class).run(context -> {
                 assertThat(context).hasSingleBean(Worker.class).hasSingleBean(WorkerLifecycle.class);
                 assertThat(context.getBean(Worker.class).isRunning()).isTrue();
