@@ -36,8 +36,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * {@link DataSourceUtils#releaseConnection}; the operation itself is {@link JdbiJobQueue#in(Connection)}'s,
  * which neither commits nor closes it. This works with every transaction manager that binds a
  * connection of that data source to the thread: {@code DataSourceTransactionManager} /
- * {@code JdbcTransactionManager}, and {@code JpaTransactionManager} with Hibernate (which exposes its
- * JDBC connection). A read-only transaction refuses the insert, as PostgreSQL refuses any write in one.
+ * {@code JdbcTransactionManager} (Spring Boot's for JDBC), and {@code JpaTransactionManager} with
+ * Hibernate, which binds its JDBC connection the same way. A read-only transaction refuses the insert, as PostgreSQL refuses any write in one.
  *
  * <p>Workers of other processes are woken by the insert trigger's NOTIFY when the transaction commits,
  * and so is a worker in this process; with notifications off, a job enqueued in a transaction is found
