@@ -36,6 +36,36 @@ public record JobSnapshot(
         String resultJson,
         Progress progress) {
 
+    /** The most characters of the error's first line that {@link #toString()} shows. */
+    public static final int TO_STRING_ERROR_LENGTH = 120;
+
+    /**
+     * A short description for logs: id, type, queue, status, attempt and the first line of the latest
+     * error, cut at {@value #TO_STRING_ERROR_LENGTH} characters; never the payload, the result or a
+     * whole stack trace (read those from the components).
+     *
+     * @return for example {@code JobSnapshot[id=…, type=generate-image, queue=default, status=FAILED,
+     *     attempt=4, error=java.lang.IllegalStateException: no image]}
+     */
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder("JobSnapshot[id=").append(id)
+                .append(", type=").append(type)
+                .append(", queue=").append(queue)
+                .append(", status=").append(status)
+                .append(", attempt=").append(attempt);
+        if (errorMessage != null) {
+            String firstLine = errorMessage.strip().lines().findFirst().orElse("").strip();
+            if (firstLine.length() > TO_STRING_ERROR_LENGTH) {
+                firstLine = firstLine.substring(0, TO_STRING_ERROR_LENGTH) + "…";
+            } else if (errorMessage.strip().contains("\n")) {
+                firstLine = firstLine + " …";
+            }
+            text.append(", error=").append(firstLine);
+        }
+        return text.append(']').toString();
+    }
+
     /**
      * A handler's latest progress report ({@link JobContext#reportProgress}).
      *

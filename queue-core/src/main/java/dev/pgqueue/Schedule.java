@@ -21,7 +21,11 @@ import java.util.Optional;
  * <p><b>Cron</b> expressions have the classic crontab's five fields (minute, hour, day of month,
  * month, day of week, with {@code * , - /} and names such as {@code MON}), or a nickname
  * ({@code @hourly}, {@code @daily}, {@code @midnight}, {@code @weekly}, {@code @monthly},
- * {@code @yearly}, {@code @annually}); they are parsed by cron-utils and read in the given time zone.
+ * {@code @yearly}, {@code @annually}), or six fields with seconds first as Spring's
+ * {@code @Scheduled(cron = ...)} and Quartz write them ({@code "0 30 9 * * MON-FRI"},
+ * {@code "0 15 10 ? * MON"}; also {@code ? L W #}), whose day of week must be named ({@code MON}, not
+ * {@code 1}: Spring and Quartz number the days differently) and whose year field (Quartz's seventh)
+ * is not supported; they are parsed by cron-utils and read in the given time zone.
  * Around daylight-saving changes a local time that does not exist that day (clocks go forward) is
  * skipped, and one that occurs twice (clocks go back) fires once for schedules that fire less often
  * than hourly and at both instants for more frequent ones.
@@ -57,7 +61,8 @@ public final class Schedule {
      * Fires at the ticks of {@code expression} in {@code timeZone} (an id such as {@code UTC} or
      * {@code Europe/Berlin}).
      *
-     * @param expression a five-field cron expression or a nickname such as {@code @daily}
+     * @param expression a five-field cron expression, a nickname such as {@code @daily}, or six
+     *     fields with seconds first (Spring, Quartz)
      * @param timeZone the zone id the expression is read in
      * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      * @throws ValidationException if the expression does not parse or never fires, or the time zone
@@ -71,7 +76,8 @@ public final class Schedule {
     /**
      * Fires at the ticks of {@code expression} in {@code zone}.
      *
-     * @param expression a five-field cron expression or a nickname such as {@code @daily}
+     * @param expression a five-field cron expression, a nickname such as {@code @daily}, or six
+     *     fields with seconds first (Spring, Quartz)
      * @param zone the zone the expression is read in
      * @return the schedule, catching up {@value #DEFAULT_CATCH_UP} missed tick
      * @throws ValidationException if the expression does not parse or never fires

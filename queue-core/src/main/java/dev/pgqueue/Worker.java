@@ -50,6 +50,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link Builder#rateLimit rate limits} and {@link Builder#fairness fair queues} are stored in the
  * database, so that every worker of the table obeys them, and enforced by the claim itself.
  *
+ * <p><b>Operations.</b> A queue paused for every worker ({@code job_queue_pause(queue)}, or
+ * {@code JobAdmin.pause}) is not claimed from within about a second (the worker re-reads the paused
+ * queues every second and at once on a notification); {@link #resize} changes a queue's concurrency
+ * on this worker at runtime. The worker records itself in the worker registry at start, renews its
+ * entry every {@link Builder#presenceInterval presence interval} and removes it on close; when a
+ * worker's entry goes stale, the others rescue its jobs without waiting for their leases.
+ * {@link #health()} is what a readiness or liveness probe reads. See docs/operations.md.
+ *
  * <p><b>Guarantees.</b> At-least-once: a job runs again if its worker dies or loses its lease.
  * Outcomes are fenced: an attempt that lost its lease cannot overwrite a later attempt's outcome.
  * Database errors never stop a worker; it logs them and backs off with jitter.
@@ -175,13 +183,14 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * The worker's health, for a readiness or liveness probe: DOWN when it is not running or the latest
-     * round trip to the database failed (it reads the paused queues every second, so an outage shows
-     * within about a second, and its recovery as fast); DEGRADED, with a reason each, when its LISTEN
+     * The worker's health, for a readiness or liveness probe: DOWN when it is not running, the latest
+     * round trip to the database failed, or its once-a-second read of the paused queues has waited
+     * more than 3 s for an answer (a pool may wait its whole connection timeout before failing), so
+     * an outage shows within a few seconds, and its recovery as fast; DEGRADED, with a reason each, when its LISTEN
      * connection is down (it polls meanwhile), the job table's dead rows are not being cleaned up
-     * ({@link WorkerListener#tableUnhealthy}), handlers run past their job type's timeout, or pending
-     * jobs have waited longer than {@link Builder#unservedAfter} with no live worker serving their
-     * queue and type; UP otherwise. Cheap: it reads what the worker's threads last saw, never the
+     * ({@link WorkerListener#tableUnhealthy}), handlers run past their job type's timeout, or (on the
+     * oldest live worker of the registry, which alone runs that check) pending jobs have waited longer
+     * than {@link Builder#unservedAfter} with no live worker serving their queue and type; UP otherwise. Cheap: it reads what the worker's threads last saw, never the
      * database.
      *
      * @return the health now
@@ -287,6 +296,9 @@ public final class Worker implements AutoCloseable {
         /**
          * Serves {@code queue} with up to {@code concurrency} jobs at once. Call once per queue.
          * Default: the queue {@value Worker#DEFAULT_QUEUE} with {@value Worker#DEFAULT_CONCURRENCY}.
+         * Naming any queue replaces that default: to keep serving {@value Worker#DEFAULT_QUEUE} (where
+         * jobs go unless enqueued with {@link EnqueueOptions#queue}), name it too. A worker that does
+         * not serve it warns at start. {@link Worker#resize} changes the concurrency at runtime.
          *
          * @param queue the queue's name
          * @param concurrency jobs run at once, at least 1
@@ -600,7 +612,8 @@ public final class Worker implements AutoCloseable {
         /**
          * How long pending jobs may have been due, with no live worker serving their queue and type,
          * before {@link Worker#health()} reports them (DEGRADED) and the worker logs them. Checked every
-         * {@link #tableHealthInterval}. Default 5 minutes.
+         * {@link #tableHealthInterval} by the oldest live worker of the registry only (the check reads
+         * the pending jobs due before the cut-off). Default 5 minutes.
          *
          * @param unservedAfter the time; positive
          * @return this builder

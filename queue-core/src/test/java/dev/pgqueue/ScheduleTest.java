@@ -59,6 +59,38 @@ class ScheduleTest {
         }
 
         @Test
+        void sixFields_secondsFirst_asSpringAndQuartzWriteThem() {
+            // Spring's @Scheduled(cron = ...): 09:30 on weekdays (2030-01-01 is a Tuesday).
+            assertThat(ticks(Schedule.cron("0 30 9 * * MON-FRI", "UTC"), "2030-01-01T00:00:00Z", 2))
+                    .containsExactly(at("2030-01-01T09:30:00Z"), at("2030-01-02T09:30:00Z"));
+            // Seconds: every 10 s.
+            assertThat(ticks(Schedule.cron("*/10 * * * * *", "UTC"), "2030-01-01T00:00:05Z", 3))
+                    .containsExactly(at("2030-01-01T00:00:10Z"), at("2030-01-01T00:00:20Z"), at("2030-01-01T00:00:30Z"));
+            assertThat(Schedule.cron("15 * * * * *", "UTC").latestTick(at("2030-01-01T10:00:14Z")))
+                    .contains(at("2030-01-01T09:59:15Z"));
+            // Quartz's ? for "no specific day", and its L (the last day of the month).
+            assertThat(Schedule.cron("0 15 10 ? * MON", "UTC").nextTick(at("2030-01-01T00:00:00Z")))
+                    .contains(at("2030-01-07T10:15:00Z"));
+            assertThat(Schedule.cron("0 0 12 L * ?", "UTC").nextTick(at("2030-02-01T00:00:00Z")))
+                    .contains(at("2030-02-28T12:00:00Z"));
+            // The same ticks as the five-field form, read in the time zone.
+            assertThat(ticks(Schedule.cron("0 0 3 * * *", "Europe/Berlin"), "2030-01-01T00:00:00Z", 3))
+                    .isEqualTo(ticks(Schedule.cron("0 3 * * *", "Europe/Berlin"), "2030-01-01T00:00:00Z", 3));
+        }
+
+        @Test
+        void sixFields_withANumberedDayOfWeek_areRejected_forSpringAndQuartzNumberThemDifferently() {
+            assertThatThrownBy(() -> Schedule.cron("0 0 9 * * 1-5", "UTC"))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageContaining("1 is Monday for one, Sunday for the other; write MON, TUE, ... SUN)")
+                    .hasMessageEndingWith("got: \"0 0 9 * * 1-5\"");
+            assertThatThrownBy(() -> Schedule.cron("0 0 9 ? * 2", "UTC")).isInstanceOf(ValidationException.class);
+            // A #n occurrence is not a day: the second Monday.
+            assertThat(Schedule.cron("0 0 9 ? * MON#2", "UTC").nextTick(at("2030-01-01T00:00:00Z")))
+                    .contains(at("2030-01-14T09:00:00Z"));
+        }
+
+        @Test
         void springForward_aLocalTimeThatDoesNotExistIsSkippedThatDay() {
             Schedule halfPastTwo = Schedule.cron("30 2 * * *", "Europe/Berlin");
 
@@ -79,9 +111,14 @@ class ScheduleTest {
         void invalidExpressions_unknownZones_andNeverFiring_areRejectedClearly() {
             assertThatThrownBy(() -> Schedule.cron("* * *", "UTC"))
                     .isInstanceOf(ValidationException.class)
-                    .hasMessageEndingWith("(Cron expression contains 3 parts but we expect one of [5]), got: \"* * *\"");
+                    .hasMessageEndingWith("(it has 3 fields), got: \"* * *\"");
+            assertThatThrownBy(() -> Schedule.cron("0 0 12 * * ? 2030", "UTC"))
+                    .hasMessageEndingWith("(it has 7 fields), got: \"0 0 12 * * ? 2030\"");
             assertThatThrownBy(() -> Schedule.cron("", "UTC"))
-                    .hasMessageEndingWith("(Empty expression!), got: \"\"");
+                    .hasMessageEndingWith("(it is empty), got: \"\"");
+            assertThatThrownBy(() -> Schedule.cron("61 * * * * *", "UTC"))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageStartingWith("expected cron expression to be a cron expression of 5 fields");
             assertThatThrownBy(() -> Schedule.cron(null, "UTC"))
                     .hasMessage("expected cron expression to be non-null, got: null");
             assertThatThrownBy(() -> Schedule.cron("0 0 31 4 *", "UTC"))

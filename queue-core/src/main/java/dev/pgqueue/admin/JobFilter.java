@@ -1,7 +1,9 @@
 package dev.pgqueue.admin;
 
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.ValidationException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.UUID;
 
@@ -15,8 +17,10 @@ import java.util.UUID;
  * JobFilter.ids(jobId)
  * }</pre>
  *
- * <p>Values are bound as query parameters, never interpolated. {@link #errorContains} is a
- * case-insensitive substring match; {@link #dedupeKeyPrefix} a prefix match.
+ * <p>Values are bound as query parameters, never interpolated, and matched literally ({@code %},
+ * {@code _} and backslashes are plain characters). {@link #errorContains} is a case-insensitive
+ * substring match; {@link #errorFirstLine} an exact match of the error's first line;
+ * {@link #dedupeKeyPrefix} a prefix match.
  */
 public final class JobFilter {
 
@@ -30,6 +34,7 @@ public final class JobFilter {
     private final Instant finishedBefore;
     private final UUID userId;
     private final String errorContains;
+    private final String errorFirstLine;
     private final String dedupeKeyPrefix;
 
     private JobFilter(Builder b) {
@@ -43,6 +48,7 @@ public final class JobFilter {
         finishedBefore = b.finishedBefore;
         userId = b.userId;
         errorContains = b.errorContains;
+        errorFirstLine = b.errorFirstLine;
         dedupeKeyPrefix = b.dedupeKeyPrefix;
     }
 
@@ -55,8 +61,13 @@ public final class JobFilter {
      * {@return a filter that matches the jobs with these ids}
      *
      * @param ids the jobs' ids; at least one
+     * @throws ValidationException if no id is given
      */
     public static JobFilter ids(UUID... ids) {
+        if (ids == null || ids.length == 0) {
+            // An empty id set matches every job: never what "these jobs" means.
+            throw new ValidationException("ids", "at least one job id", ids == null ? null : "none");
+        }
         return builder().ids(ids).build();
     }
 
@@ -78,6 +89,7 @@ public final class JobFilter {
         b.finishedBefore = finishedBefore;
         b.userId = userId;
         b.errorContains = errorContains;
+        b.errorFirstLine = errorFirstLine;
         b.dedupeKeyPrefix = dedupeKeyPrefix;
         return b;
     }
@@ -112,6 +124,13 @@ public final class JobFilter {
     /** {@return the text the error message must contain (case-insensitive), or null} */
     public String errorContains() { return errorContains; }
 
+    /**
+     * {@return the exact first line the error message must have (the empty string matches jobs without
+     * an error message), or null} What {@link FailureGroup#filter()} sets, so that it selects exactly
+     * its group's jobs.
+     */
+    public String errorFirstLine() { return errorFirstLine; }
+
     /** {@return the prefix the dedupe key must start with, or null} */
     public String dedupeKeyPrefix() { return dedupeKeyPrefix; }
 
@@ -127,6 +146,7 @@ public final class JobFilter {
         private Instant finishedBefore;
         private UUID userId;
         private String errorContains;
+        private String errorFirstLine;
         private String dedupeKeyPrefix;
 
         private Builder() {}
@@ -135,25 +155,25 @@ public final class JobFilter {
          * @param ids the job ids to match
          * @return this builder
          */
-        public Builder ids(UUID... ids) { this.ids = Set.of(ids); return this; }
+        public Builder ids(UUID... ids) { this.ids = copy("ids", ids); return this; }
 
         /**
          * @param statuses the statuses to match
          * @return this builder
          */
-        public Builder statuses(JobStatus... statuses) { this.statuses = Set.of(statuses); return this; }
+        public Builder statuses(JobStatus... statuses) { this.statuses = copy("statuses", statuses); return this; }
 
         /**
          * @param queues the queues to match
          * @return this builder
          */
-        public Builder queues(String... queues) { this.queues = Set.of(queues); return this; }
+        public Builder queues(String... queues) { this.queues = copy("queues", queues); return this; }
 
         /**
          * @param types the job type names to match
          * @return this builder
          */
-        public Builder types(String... types) { this.types = Set.of(types); return this; }
+        public Builder types(String... types) { this.types = copy("types", types); return this; }
 
         /**
          * @param after  earliest creation time (inclusive), or null
@@ -190,10 +210,26 @@ public final class JobFilter {
         public Builder errorContains(String text) { this.errorContains = text; return this; }
 
         /**
+         * @param line the exact first line of the error message (up to its first line break; the empty
+         *             string matches jobs without an error message), or null for any
+         * @return this builder
+         */
+        public Builder errorFirstLine(String line) { this.errorFirstLine = line; return this; }
+
+        /**
          * @param prefix prefix the dedupe key must start with, or null
          * @return this builder
          */
         public Builder dedupeKeyPrefix(String prefix) { this.dedupeKeyPrefix = prefix; return this; }
+
+        /** A set of the values, duplicates allowed; a null array or element is refused. */
+        @SafeVarargs
+        private static <T> Set<T> copy(String field, T... values) {
+            if (values == null || Arrays.asList(values).contains(null)) {
+                throw new ValidationException(field, "non-null values", values == null ? null : Arrays.toString(values));
+            }
+            return Set.copyOf(Arrays.asList(values));
+        }
 
         /** {@return the filter} */
         public JobFilter build() {

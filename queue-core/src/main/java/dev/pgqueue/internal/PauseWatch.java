@@ -48,6 +48,7 @@ final class PauseWatch {
     /** Reads the paused queues and tells the fetcher; never throws (the previous answer stays). */
     synchronized void read() {
         readQueued.set(false);
+        vitals.reading();
         try {
             Set<String> now = store.queuePausedList();
             vitals.reached();
@@ -67,6 +68,8 @@ final class PauseWatch {
                 log.warn("worker {} could not read the paused queues ({}); keeping {} until it can",
                         workerId, LogText.of(e.getMessage()), paused);
             }
+        } finally {
+            vitals.readDone();
         }
     }
 

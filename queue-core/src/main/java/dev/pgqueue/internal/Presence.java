@@ -32,6 +32,8 @@ final class Presence {
     private final Duration interval;
     private final String workerId;
     private boolean failing;
+    /** Unregistered: the worker is closing; nothing registers it again. */
+    private boolean gone;
 
     /**
      * @param store     keeps the registry
@@ -57,6 +59,9 @@ final class Presence {
 
     /** Records (or re-records) this worker; never throws. */
     synchronized void register() {
+        if (gone) {
+            return;
+        }
         try {
             store.workerRegister(record.apply(now.now()));
             vitals.reached();
@@ -69,6 +74,9 @@ final class Presence {
 
     /** Renews this worker's presence; never throws. */
     synchronized void beat() {
+        if (gone) {
+            return;
+        }
         try {
             WorkerBeat beat = store.workerBeat(new WorkerBeatParams(workerId, running.getAsInt(), now.now()));
             vitals.reached();
@@ -96,6 +104,7 @@ final class Presence {
 
     /** Removes this worker's entry (it is closing); never throws. */
     synchronized void unregister() {
+        gone = true;
         try {
             store.workerDelete(workerId);
         } catch (Throwable e) {

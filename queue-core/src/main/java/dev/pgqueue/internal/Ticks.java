@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import com.cronutils.model.Cron;
+import com.cronutils.model.CronType;
 import com.cronutils.model.definition.CronDefinition;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
@@ -13,17 +14,23 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The instants a recurring schedule fires at: a cron expression in a time zone (parsed and evaluated
  * by cron-utils, never by hand), or a fixed interval counted from the Unix epoch. Every worker
  * computes the same instants from the same schedule, which is what lets them agree on each tick's
- * dedupe key without talking to each other. Ticks are whole seconds (cron: whole minutes).
+ * dedupe key without talking to each other. Ticks are whole seconds (five-field cron: whole minutes).
  */
 public abstract sealed class Ticks {
 
-    /** The cron fields pgqueue accepts: the classic crontab's five, plus the usual nicknames. */
-    public static final String CRON_RULE = "a cron expression of 5 fields (minute hour day-of-month month day-of-week)"
+    /**
+     * The cron expressions pgqueue accepts: the classic crontab's five fields, the usual nicknames, and
+     * six fields with seconds first as Spring and Quartz write them.
+     */
+    public static final String CRON_RULE = "a cron expression of 5 fields (minute hour day-of-month month day-of-week),"
+            + " of 6 fields as Spring and Quartz write them (second minute hour day-of-month month day-of-week, the day"
+            + " of week as *, ? or names such as MON-FRI)"
             + " or one of @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually";
 
     private static final CronDefinition UNIX_WITH_NICKNAMES = CronDefinitionBuilder.defineCron()
@@ -41,6 +48,15 @@ public abstract sealed class Ticks {
             .withSupportedNicknameAnnually()
             .instance();
     private static final CronParser PARSER = new CronParser(UNIX_WITH_NICKNAMES);
+    /**
+     * Six fields, seconds first: Spring's {@code CronExpression} (5.3 and newer), which reads Quartz's
+     * six-field expressions the same way (with {@code ?}, {@code L}, {@code W} and {@code #}), except
+     * for a numbered day of week: 1 is Monday for Spring, Sunday for Quartz. So that neither reader is
+     * surprised, a six-field expression names its days (MON-FRI), see {@link #NUMBERED_DAY_OF_WEEK}.
+     */
+    private static final CronParser SECONDS_PARSER = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.SPRING53));
+    /** A day-of-week field with a number in it, other than a {@code #n} occurrence or a {@code /n} step. */
+    private static final Pattern NUMBERED_DAY_OF_WEEK = Pattern.compile(".*\\d.*");
 
     /** The first tick strictly after {@code instant}, if the schedule fires again. */
     public abstract Optional<Instant> next(Instant instant);
@@ -66,9 +82,24 @@ public abstract sealed class Ticks {
     public static Ticks cron(String expression, ZoneId zone) {
         Check.notNull("cron expression", expression);
         Check.notNull("time zone", zone);
+        String trimmed = expression.trim();
+        String[] fields = trimmed.split("\\s+");
         Cron cron;
         try {
-            cron = PARSER.parse(expression.trim()).validate();
+            if (fields.length == 6) {
+                String dayOfWeek = fields[5].replaceAll("[#/]\\d+", "");
+                if (NUMBERED_DAY_OF_WEEK.matcher(dayOfWeek).matches()) {
+                    throw new ValidationException("cron expression", CRON_RULE + " (a numbered day of week means"
+                            + " another day to Spring than to Quartz: 1 is Monday for one, Sunday for the other;"
+                            + " write MON, TUE, ... SUN)", expression);
+                }
+                cron = SECONDS_PARSER.parse(trimmed).validate();
+            } else if (fields.length == 5 || trimmed.startsWith("@")) {
+                cron = PARSER.parse(trimmed).validate();
+            } else {
+                throw new ValidationException("cron expression", CRON_RULE + " (" + (trimmed.isEmpty() ? "it is empty"
+                        : "it has " + fields.length + " field" + (fields.length == 1 ? "" : "s")) + ")", expression);
+            }
         } catch (IllegalArgumentException e) {
             throw new ValidationException("cron expression", CRON_RULE + " (" + e.getMessage() + ")", expression);
         }
@@ -101,7 +132,7 @@ public abstract sealed class Ticks {
 
         @Override
         public Optional<Instant> next(Instant instant) {
-            // Ticks are whole minutes: the first tick after the truncated instant is the first after it.
+            // Ticks are whole seconds: the first tick after the truncated instant is the first after it.
             ZonedDateTime from = instant.truncatedTo(ChronoUnit.SECONDS).atZone(zone);
             return executionTime.nextExecution(from).map(ZonedDateTime::toInstant);
         }

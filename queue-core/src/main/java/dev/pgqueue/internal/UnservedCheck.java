@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  * Looks for pending jobs that nobody will ever run: due for longer than a while, of a queue and job
  * type that no live worker of the registry serves (a queue left out of every worker's
  * {@code queue(...)} list, a handler that no deployed worker has). They are reported in the worker's
- * health and logged once per queue and type until they are gone.
+ * health and logged once per queue and type until they are gone. Since the check reads the pending
+ * jobs due before the cut-off (a backlog, if there is one), only the oldest live worker of the
+ * registry runs it; the others' checks return nothing at no cost.
  */
 final class UnservedCheck {
 
@@ -25,6 +27,7 @@ final class UnservedCheck {
     private final JobStore store;
     private final StoreNow now;
     private final Duration pendingFor;
+    private final String workerId;
     private volatile List<UnservedJobs> found = List.of();
     private final Set<String> logged = new HashSet<>();
 
@@ -32,17 +35,19 @@ final class UnservedCheck {
      * @param store      finds the jobs
      * @param now        "now" for the store
      * @param pendingFor how long a job must have been due to count
+     * @param workerId   this worker: the store answers only while it is the oldest live worker
      */
-    UnservedCheck(JobStore store, StoreNow now, Duration pendingFor) {
+    UnservedCheck(JobStore store, StoreNow now, Duration pendingFor, String workerId) {
         this.store = store;
         this.now = now;
         this.pendingFor = pendingFor;
+        this.workerId = workerId;
     }
 
     /** One check; never throws (the previous finding stays). */
     synchronized void check() {
         try {
-            List<UnservedJobs> groups = store.jobUnservedList(new UnservedParams(pendingFor, LIMIT, now.now()));
+            List<UnservedJobs> groups = store.jobUnservedList(new UnservedParams(pendingFor, LIMIT, workerId, now.now()));
             Set<String> current = new HashSet<>();
             for (UnservedJobs group : groups) {
                 String key = group.queue() + "/" + group.type();

@@ -14,6 +14,8 @@ final class Vitals {
     private volatile Instant lastClaim;
     private volatile boolean reachable = true;
     private volatile String lastFailure;
+    /** System.nanoTime() when the pause watch's current read began, or 0 when none is in flight. */
+    private volatile long readingSince;
 
     /** A claim round reached the database (with or without jobs). */
     void claimed() {
@@ -34,6 +36,25 @@ final class Vitals {
         }
         reachable = false;
         lastFailure = LogText.of(e.getMessage());
+    }
+
+    /** The pause watch's read (once a second) begins. */
+    void reading() {
+        readingSince = System.nanoTime();
+    }
+
+    /** The pause watch's read returned, either way. */
+    void readDone() {
+        readingSince = 0;
+    }
+
+    /**
+     * How long the current once-a-second read has waited for the database: a pool waiting for a
+     * connection to a vanished host may take its whole connection timeout (30 s by default) to fail.
+     */
+    java.time.Duration waiting() {
+        long since = readingSince;
+        return since == 0 ? java.time.Duration.ZERO : java.time.Duration.ofNanos(System.nanoTime() - since);
     }
 
     Instant lastClaim() {

@@ -58,6 +58,9 @@ public final class WorkerRuntime {
     /** After the shutdown timeout: until when close() waits for its threads; the rest of the margin stops them. */
     private static final Duration JOIN_GRACE = Duration.ofMillis(350);
 
+    /** How long the once-a-second read of the paused queues may wait for the database before health says DOWN. */
+    static final Duration UNANSWERED = Duration.ofSeconds(3);
+
     /** Connections a worker's own threads may hold at once: fetcher, completer, heartbeat, maintenance. */
     static final int BACKGROUND_CONNECTIONS = 4;
 
@@ -126,6 +129,9 @@ public final class WorkerRuntime {
                 closed.countDown();
                 if (subscription != null) {
                     subscription.close();
+                }
+                if (presence != null) {
+                    presence.unregister();
                 }
                 if (completer != null) {
                     completer.stop(System.nanoTime());
@@ -269,7 +275,7 @@ public final class WorkerRuntime {
         tableHealth = new TableHealthCheck(store, events, config.tableHealthInterval());
         long check = config.tableHealthInterval().toNanos();
         maintenance.scheduleWithFixedDelay(tableHealth::check, check, check, TimeUnit.NANOSECONDS);
-        unserved = new UnservedCheck(store, now, config.unservedAfter());
+        unserved = new UnservedCheck(store, now, config.unservedAfter(), id);
         maintenance.scheduleWithFixedDelay(unserved::check, check, check, TimeUnit.NANOSECONDS);
         maintenance.execute(() -> warnAboutUnservedTypes(store, now));
     }
@@ -335,7 +341,7 @@ public final class WorkerRuntime {
         }
         try {
             for (JobStore.UnservedJobs group : store.jobUnservedList(
-                    new JobStore.UnservedParams(Duration.ZERO, UnservedCheck.LIMIT, now.now()))) {
+                    new JobStore.UnservedParams(Duration.ZERO, UnservedCheck.LIMIT, null, now.now()))) {
                 if (config.types().contains(group.type())) {
                     log.warn("worker {} has a handler for {}, but {} pending jobs of it wait in queue {}, which no live "
                             + "worker serves: they will not run until one does (add .queue(\"{}\", n))",
@@ -361,8 +367,11 @@ public final class WorkerRuntime {
                 default -> "closed";
             });
         } else {
+            Duration waiting = vitals.waiting();
             if (!vitals.reachable()) {
                 down.add("the database is unreachable: " + vitals.lastFailure());
+            } else if (waiting.compareTo(UNANSWERED) > 0) {
+                down.add("the database has not answered for " + waiting.toSeconds() + " s");
             }
             JobStore.ListenState listen = subscription.listenState();
             listening = listen == JobStore.ListenState.UP;
@@ -386,7 +395,7 @@ public final class WorkerRuntime {
         reasons.addAll(degraded);
         dev.pgqueue.Health.Status status = !down.isEmpty() ? dev.pgqueue.Health.Status.DOWN
                 : !degraded.isEmpty() ? dev.pgqueue.Health.Status.DEGRADED : dev.pgqueue.Health.Status.UP;
-        return new dev.pgqueue.Health(status, reasons, vitals.lastClaim(), current == State.RUNNING && vitals.reachable(),
+        return new dev.pgqueue.Health(status, reasons, vitals.lastClaim(), current == State.RUNNING && down.isEmpty(),
                 listening, pastTimeout);
     }
 

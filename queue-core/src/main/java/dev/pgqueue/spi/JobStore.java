@@ -1049,9 +1049,13 @@ public interface JobStore {
      *
      * @param pendingFor how long a job must have been due
      * @param limit      the most groups returned
+     * @param onlyFor    null to look in any case; a worker's id to look only if that worker is the
+     *                   oldest live one in the registry (so that one worker of the table runs a
+     *                   periodic check: it reads the pending jobs due before the cut-off), else
+     *                   return nothing
      * @param now        the store's notion of the current time
      */
-    record UnservedParams(Duration pendingFor, int limit, Instant now) {}
+    record UnservedParams(Duration pendingFor, int limit, String onlyFor, Instant now) {}
 
     /**
      * Pending jobs of one queue and type that no live worker serves.

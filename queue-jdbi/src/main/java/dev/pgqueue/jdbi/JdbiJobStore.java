@@ -415,6 +415,8 @@ public final class JdbiJobStore implements JobStore {
      * Pauses or resumes the queue through {@code job_queue_pause}/{@code job_queue_resume} (V7), which
      * notify the workers of every process; this process's own are told once it commits.
      *
+     * @param params the queue and whether to pause or resume it
+     * @return true if this call changed the queue's state
      * @throws dev.pgqueue.ValidationException if the queue name is invalid
      */
     @Override
@@ -605,10 +607,11 @@ public final class JdbiJobStore implements JobStore {
 
         /**
          * Whether {@link #build()} applies pending migrations (default true). Turn it off for
-         * services whose database role may not run DDL; {@code build()} then only checks that the
-         * schema has been migrated, and fails clearly if not.
+         * services whose database role may not run DDL, and where Flyway, Liquibase or a DBA owns
+         * the schema; {@code build()} then only checks, by its objects, that the schema holds what
+         * this pgqueue needs ({@link SchemaMigrator#verify()}), and fails clearly if not.
          *
-         * @param migrate false to only check the schema's version
+         * @param migrate false to only check the schema
          * @return this builder
          */
         public Builder migrate(boolean migrate) {
@@ -693,21 +696,15 @@ public final class JdbiJobStore implements JobStore {
          * privilege").
          *
          * @return the store, ready to use
-         * @throws StoreException if migrating failed, or (with migrations off) the schema is not
-         *     migrated to this version of pgqueue
+         * @throws StoreException if migrating failed, or (with migrations off) the schema lacks what
+         *     this version of pgqueue needs
          */
         public JdbiJobStore build() {
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
             if (migrate) {
                 migrator.migrateTo(version);
             } else {
-                int current = migrator.currentVersion();
-                int needed = version;
-                if (current < needed) {
-                    throw new StoreException("schema " + schema + " is at pgqueue migration version " + current
-                            + " but this pgqueue needs " + needed
-                            + ": run the migrations with a role that may (see docs/sql-contract.md, \"Migrations\")");
-                }
+                migrator.verify(version);
             }
             warnIfOthersMayCreate(jdbi, schema);
             Connections pooled = new Connections() {

@@ -118,8 +118,9 @@ final class RegistryStatements {
     List<UnservedJobs> unserved(Connection c, UnservedParams params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(unserved)) {
             setInstant(ps, 1, params.now());
-            ps.setDouble(2, JobStatements.micros(params.pendingFor()));
-            ps.setInt(3, params.limit());
+            ps.setString(2, params.onlyFor());
+            ps.setDouble(3, JobStatements.micros(params.pendingFor()));
+            ps.setInt(4, params.limit());
             List<UnservedJobs> groups = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -102,7 +102,7 @@ final class WorkerRegistry {
      */
     List<UnservedJobs> unserved(Duration pendingFor, int limit) {
         Check.notNegative("pendingFor", pendingFor);
-        return store.jobUnservedList(new UnservedParams(pendingFor, limit, clock.instant()));
+        return store.jobUnservedList(new UnservedParams(pendingFor, limit, null, clock.instant()));
     }
 
     private record Row(WorkerInfo info, JsonNode recurring) {}

@@ -14,7 +14,8 @@
 --                     To change a range, edit it in both job_queue_producer_check and the policy
 --                     job_queue_producer_insert, and run this again.
 --   pgqueue_worker    runs the worker: claims, completes, retries, rescues, prunes (SELECT, INSERT,
---                     UPDATE, DELETE on job_queue), LISTENs; no DDL.
+--                     UPDATE, DELETE on job_queue), LISTENs; no DDL. Also the role for operators: the
+--                     admin API's functions and views (V6, docs/admin.md) are granted to it.
 --   the owner         runs migrations and this script; the only role with DDL rights on the queue.
 --
 -- Both are NOLOGIN group roles: grant them to your login roles, e.g.
@@ -226,6 +227,17 @@ BEGIN
         DROP POLICY IF EXISTS pgqueue_schema_history_read ON pgqueue_schema_history;
         CREATE POLICY pgqueue_schema_history_read ON pgqueue_schema_history FOR SELECT TO pgqueue_producer, pgqueue_worker
             USING (true);
+    END IF;
+END
+$$;
+-- The admin API (V6): its functions are granted by the loop above; its views, which read job_queue
+-- with their owner's rights, to the worker, which may read every job anyway. Producers get neither.
+DO
+$$
+BEGIN
+    IF to_regclass('job_queue_stats') IS NOT NULL THEN
+        REVOKE ALL ON TABLE job_queue_stats, job_queue_failure_groups FROM PUBLIC;
+        GRANT SELECT ON TABLE job_queue_stats, job_queue_failure_groups TO pgqueue_worker;
     END IF;
 END
 $$;

@@ -202,6 +202,26 @@ class LeastPrivilegeTest {
     }
 
     @Test
+    void aWorkerRole_runsTheAdminOperations_aProducerCannot() {
+        JdbiJobStore aliceStore = JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build();
+        UUID id = JdbiJobQueue.create(aliceStore).enqueue(WORK, new Work("alice-admin"));
+        db.execute("UPDATE " + schema + ".job_queue SET status = 'failed', completed_at = now() WHERE id = ?", id);
+        dev.pgqueue.admin.JobFilter job = dev.pgqueue.admin.JobFilter.ids(id);
+
+        JdbiJobAdmin asProducer = JdbiJobAdmin.create(aliceStore);
+        assertThatThrownBy(() -> asProducer.retry(job)).hasMessageContaining("permission denied");
+        assertThatThrownBy(asProducer::queueStats).hasMessageContaining("permission denied");
+
+        JdbiJobAdmin asWorker = JdbiJobAdmin.create(
+                JdbiJobStore.builder(jdbiAs(workerLogin)).schema(schema).migrate(false).build());
+        assertThat(asWorker.failureGroups(dev.pgqueue.admin.JobFilter.all(), 10)).hasSize(1);
+        assertThat(asWorker.retry(job)).isEqualTo(1);
+        assertThat(asWorker.queueStats()).isNotEmpty();
+        assertThat(asWorker.cancel(job)).isEqualTo(1);
+        assertThat(asWorker.delete(job)).isEqualTo(1);
+    }
+
+    @Test
     void aProducer_bulkEnqueuesThroughCopy_underRowLevelSecurity() {
         CopyInsertTest.CopyCounter copies = new CopyInsertTest.CopyCounter();
         JdbiJobStore aliceStore = JdbiJobStore.builder(Jdbi.create(copies.counting(poolAs(alice)))).schema(schema)

@@ -84,6 +84,7 @@ class SchemaMigratorTest {
                             Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"),
                             Map.of("version", 4, "script", "V4__harden_sql_and_payload_limit.sql"),
                             Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"),
+                            Map.of("version", 6, "script", "V6__admin_history_and_operations.sql"),
                             Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
@@ -116,7 +117,7 @@ class SchemaMigratorTest {
                     "job_queue_unique_states_check");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
-                    "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_fair_idx", "job_queue_finished_idx",
+                    "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_failed_idx", "job_queue_fair_idx", "job_queue_finished_idx",
                     "job_queue_lease_idx", "job_queue_pkey");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename like 'job_queue_%'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
@@ -213,9 +214,9 @@ class SchemaMigratorTest {
 
             assertThatThrownBy(() -> JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build())
                     .isInstanceOf(StoreException.class)
-                    .hasMessageContaining("schema " + schema)
-                    .hasMessageContaining("version 0")
-                    .hasMessageContaining("needs " + SchemaMigrator.latestVersion());
+                    .hasMessageContaining("schema " + schema + " is not ready for this pgqueue (migrations V1 to V"
+                            + SchemaMigrator.latestVersion() + ")")
+                    .hasMessageContaining("no job_queue table");
 
             assertThat(count("select count(*) from pg_tables where schemaname = ?", schema)).as("nothing created")
                     .isZero();
@@ -227,7 +228,8 @@ class SchemaMigratorTest {
 
             assertThatThrownBy(() -> JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build())
                     .isInstanceOf(StoreException.class)
-                    .hasMessageContaining("schema " + schema + " is at pgqueue migration version 0");
+                    .hasMessageContaining("schema " + schema + " is not ready for this pgqueue")
+                    .hasMessageContaining("the schema does not exist");
             assertThat(count("select count(*) from pg_namespace where nspname = ?", schema)).isZero();
         }
 

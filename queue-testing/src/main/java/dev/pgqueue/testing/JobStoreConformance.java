@@ -1367,12 +1367,19 @@ public abstract class JobStoreConformance {
             insert("send-email", QUEUE, 0, null, 3);
             clock.advance(Duration.ofSeconds(1));
 
-            List<UnservedJobs> unserved = store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, clock.instant()));
+            List<UnservedJobs> unserved = store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, null, clock.instant()));
 
             assertThat(unserved).extracting(UnservedJobs::queue, UnservedJobs::type, UnservedJobs::count)
                     .containsExactly(tuple("mail", TYPE, 2L), tuple(QUEUE, "send-email", 1L));
-            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofSeconds(5), 10, clock.instant())))
+            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofSeconds(5), 10, null, clock.instant())))
                     .as("not due for that long yet").isEmpty();
+
+            clock.advance(Duration.ofMillis(100));
+            register("worker-b"); // started after WORKER
+            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, "worker-b", clock.instant())))
+                    .as("only the oldest live worker is answered").isEmpty();
+            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, WORKER, clock.instant())))
+                    .hasSize(2);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.pgqueue.examples.imagegen;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
@@ -123,6 +124,28 @@ final class HttpApi implements HttpHandler {
         this.events = events;
         this.hostNames = hostNames(bound.getAddress());
         this.port = bound.getPort();
+    }
+
+    /**
+     * This API's admission (the {@code Host} and {@code Origin} checks) as a filter, for what else the
+     * demo serves on the same server: the dashboard.
+     */
+    Filter admission() {
+        return new Filter() {
+            @Override
+            public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+                if (admitted(exchange)) {
+                    chain.doFilter(exchange);
+                } else {
+                    exchange.close();
+                }
+            }
+
+            @Override
+            public String description() {
+                return "the demo's Host and Origin checks";
+            }
+        };
     }
 
     /** Event streams open now. */

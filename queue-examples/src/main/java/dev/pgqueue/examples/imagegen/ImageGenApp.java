@@ -5,6 +5,9 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
+import dev.pgqueue.dashboard.Authorizer;
+import dev.pgqueue.dashboard.Dashboard;
+import dev.pgqueue.jdbi.JdbiJobAdmin;
 import dev.pgqueue.jdbi.JdbiJobQueue;
 import dev.pgqueue.jdbi.JdbiJobStore;
 import java.io.IOException;
@@ -112,6 +115,9 @@ public final class ImageGenApp implements AutoCloseable {
         System.setProperty("java.awt.headless", "true");
     }
 
+    /** Where the service's HTTP server shows the pgqueue dashboard. */
+    public static final String DASHBOARD_PATH = "/dashboard";
+
     private final List<AutoCloseable> resources = new ArrayList<>(); // closed in reverse order
     private final Settings settings;
     private Jdbi jdbi;
@@ -180,6 +186,16 @@ public final class ImageGenApp implements AutoCloseable {
             http = HttpServer.create(new InetSocketAddress(InetAddress.getByName(settings.httpHost()), settings.httpPort()), 0);
             api = new HttpApi(projects, events, http.getAddress());
             http.createContext("/", api);
+            // The dashboard beside the demo page, under /dashboard, behind the API's own Host and
+            // Origin checks. Listening on loopback (the default), actions are allowed from this
+            // machine's clients; listening elsewhere, it only shows.
+            Dashboard.Builder dashboard = Dashboard.builder(JdbiJobAdmin.create(store));
+            if (http.getAddress().getAddress().isLoopbackAddress()) {
+                dashboard.authorizer(Authorizer.loopbackOnly());
+            } else {
+                dashboard.readOnly(true);
+            }
+            dashboard.build().mount(http, DASHBOARD_PATH).getFilters().add(api.admission());
             // Bounded: each event stream holds a thread while it is open (HttpApi limits how many);
             // idle threads end after a few seconds. A request that finds every thread busy and the
             // queue full has its connection closed by the server.

@@ -7,14 +7,23 @@
 -- job_queue_lease_idx (WHERE status = 'processing'). JobStatements runs this with seq scans disabled
 -- for its transaction (set_config, local): a generic plan made while the table was nearly empty
 -- would otherwise be a seq scan, kept until the next ANALYZE (see FinishOneTest).
+-- Attempt history (V6): this appends to job_queue.history (at most 20 entries) only for a job that ends
+-- cancelled; a completed job's history is left as it is and its error_message cleared (the history
+-- keeps its failures), so error_message never shows an old failure on a completed job.
 WITH f AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                   CAST(? AS uuid) AS id, CAST(? AS uuid) AS lease_token, CAST(? AS text) AS result)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.cancel_requested_at IS NULL THEN 'completed' ELSE 'cancelled' END,
        completed_at = f.now,
        result = CASE WHEN j.cancel_requested_at IS NULL THEN CAST(f.result AS jsonb) END,
-       error_message = CASE WHEN j.cancel_requested_at IS NULL THEN j.error_message
-                            ELSE 'cancelled by a producer while running; the handler''s result was dropped' END
+       error_message = CASE WHEN j.cancel_requested_at IS NULL THEN NULL
+                            ELSE 'cancelled by a producer while running; the handler''s result was dropped' END,
+       history = CASE WHEN j.cancel_requested_at IS NULL THEN j.history
+                 ELSE CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
+                           THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
+                      || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                             'attempt', j.attempt, 'at', f.now, 'kind', 'cancelled',
+                             'message', 'cancelled by a producer while running; the handler''s result was dropped', 'worker', j.lease_owner)) END
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

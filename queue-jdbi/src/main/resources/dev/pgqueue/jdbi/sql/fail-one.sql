@@ -4,12 +4,18 @@
 -- job_queue_lease_idx (WHERE status = 'processing'). JobStatements runs this with seq scans disabled
 -- for its transaction (set_config, local): a generic plan made while the table was nearly empty
 -- would otherwise be a seq scan, kept until the next ANALYZE (see FinishOneTest).
+-- Appends the attempt to job_queue.history (V6, at most 20 entries; see docs/admin.md).
 WITH f AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                   CAST(? AS uuid) AS id, CAST(? AS uuid) AS lease_token, CAST(? AS text) AS message)
 UPDATE {schema}.job_queue j
    SET status = 'failed',
        retry_count = j.retry_count + 1,
        error_message = f.message,
+       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
+                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
+                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                        'attempt', j.attempt, 'at', f.now, 'kind', 'failed',
+                        'message', pg_catalog.left(f.message, 2000), 'worker', j.lease_owner)),
        completed_at = f.now
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')

@@ -1,11 +1,17 @@
 -- Fail jobs permanently (fenced by lease token), whatever retries remain. Parameters: now
 -- (null = database clock), ids (uuid[]), lease tokens (uuid[]), error messages (text[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
+-- Appends the attempt to job_queue.history (V6, at most 20 entries; see docs/admin.md).
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = 'failed',
        retry_count = j.retry_count + 1,
        error_message = f.message,
+       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
+                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
+                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                        'attempt', j.attempt, 'at', clock.now, 'kind', 'failed',
+                        'message', pg_catalog.left(f.message, 2000), 'worker', j.lease_owner)),
        completed_at = clock.now
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, message)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')

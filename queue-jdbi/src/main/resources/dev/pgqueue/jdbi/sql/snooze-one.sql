@@ -4,12 +4,19 @@
 -- job_queue_lease_idx (WHERE status = 'processing'). JobStatements runs this with seq scans disabled
 -- for its transaction (set_config, local): a generic plan made while the table was nearly empty
 -- would otherwise be a seq scan, kept until the next ANALYZE (see FinishOneTest).
+-- A job that ends cancelled here gets an entry in job_queue.history (V6).
 WITH f AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                   CAST(? AS uuid) AS id, CAST(? AS uuid) AS lease_token, CAST(? AS bigint) AS delay_micros)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
        run_at = f.now + CAST(f.delay_micros AS double precision) * interval '1 microsecond',
-       completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN f.now END
+       completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN f.now END,
+       history = CASE WHEN j.cancel_requested_at IS NULL THEN j.history
+                 ELSE CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
+                           THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
+                      || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                             'attempt', j.attempt, 'at', f.now, 'kind', 'cancelled',
+                             'message', 'cancelled by a producer while running', 'worker', j.lease_owner)) END
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

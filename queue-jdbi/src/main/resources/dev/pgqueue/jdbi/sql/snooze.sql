@@ -2,11 +2,18 @@
 -- (retry_count unchanged), or cancelled if a producer asked for that meanwhile.
 -- Parameters: now (null = database clock), ids (uuid[]), lease tokens (uuid[]), delays in microseconds (bigint[]).
 -- j.status = (SELECT 'processing'): rows by primary key, never a nested loop over job_queue_lease_idx (see complete.sql).
+-- A job that ends cancelled here gets an entry in job_queue.history (V6).
 WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
        run_at = clock.now + CAST(f.delay_micros AS double precision) * interval '1 microsecond',
-       completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN clock.now END
+       completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN clock.now END,
+       history = CASE WHEN j.cancel_requested_at IS NULL THEN j.history
+                 ELSE CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
+                           THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
+                      || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                             'attempt', j.attempt, 'at', clock.now, 'kind', 'cancelled',
+                             'message', 'cancelled by a producer while running', 'worker', j.lease_owner)) END
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS bigint[])) AS f(id, lease_token, delay_micros)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

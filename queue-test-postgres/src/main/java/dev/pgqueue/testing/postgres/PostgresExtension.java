@@ -53,6 +53,7 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
      * here rather than only in {@link #beforeAll} also covers constructor injection under
      * {@code @TestInstance(PER_CLASS)}, which happens before {@code beforeAll}.
      */
+    @SuppressWarnings("deprecation") // getOrComputeIfAbsent: JUnit 6 deprecates it, JUnit 5 has nothing else
     private static TestDatabase database(ExtensionContext context) {
         ExtensionContext classContext = context;
         while (classContext.getTestMethod().isPresent()) {
@@ -60,6 +61,6 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
         }
         Class<?> testClass = classContext.getRequiredTestClass();
         return classContext.getStore(NAMESPACE)
-                .computeIfAbsent(TestDatabase.class, key -> TestDatabase.create(testClass), TestDatabase.class);
+                .getOrComputeIfAbsent(TestDatabase.class, key -> TestDatabase.create(testClass), TestDatabase.class);
     }
 }

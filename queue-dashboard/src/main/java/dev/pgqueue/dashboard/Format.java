@@ -1,0 +1,60 @@
+package dev.pgqueue.dashboard;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+
+/** Times, durations and counts as pages show them (UTC). */
+final class Format {
+
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+
+    private Format() {}
+
+    static String time(Instant t) {
+        return t == null ? "–" : TIME.format(t.truncatedTo(ChronoUnit.SECONDS));
+    }
+
+    /** {@code 3 min ago}, {@code in 20 s}. */
+    static String relative(Instant t, Instant now) {
+        if (t == null) {
+            return "–";
+        }
+        Duration d = Duration.between(t, now);
+        return d.isNegative() ? "in " + duration(d.negated()) : duration(d) + " ago";
+    }
+
+    static String duration(Duration d) {
+        if (d == null) {
+            return "–";
+        }
+        long s = d.getSeconds();
+        if (s < 1) {
+            return d.toMillis() + " ms";
+        }
+        if (s < 120) {
+            return s + " s";
+        }
+        if (s < 7200) {
+            return (s / 60) + " min";
+        }
+        if (s < 172800) {
+            return (s / 3600) + " h " + (s % 3600) / 60 + " min";
+        }
+        return (s / 86400) + " d";
+    }
+
+    /**
+     * The last 12 hex digits of an id: pgqueue's ids are time-ordered (UUIDv7), so their first digits
+     * are the same for jobs created close together, and their last ones are random.
+     */
+    static String shortId(java.util.UUID id) {
+        return "…" + id.toString().substring(24);
+    }
+
+    static String count(long n) {
+        return String.format(java.util.Locale.ROOT, "%,d", n);
+    }
+}
