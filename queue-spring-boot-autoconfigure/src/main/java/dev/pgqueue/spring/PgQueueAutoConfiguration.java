@@ -6,6 +6,8 @@ import dev.pgqueue.JobStatus;
 import dev.pgqueue.PayloadMapper;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.Worker;
+import dev.pgqueue.admin.JobAdmin;
+import dev.pgqueue.jdbi.JdbiJobAdmin;
 import dev.pgqueue.jdbi.JdbiJobQueue;
 import dev.pgqueue.jdbi.JdbiJobStore;
 import java.time.Duration;
@@ -36,6 +38,7 @@ import org.springframework.core.env.Environment;
  *       by {@link PayloadMapper#create PayloadMapper.create()};</li>
  *   <li>a {@link JobQueue}, the {@link TransactionAwareJobQueue}, whose enqueues join Spring's
  *       transactions;</li>
+ *   <li>a {@link JobAdmin}, the {@link JdbiJobAdmin} over the store;</li>
  *   <li>when at least one {@link JobHandlerRegistration} bean exists and {@code pgqueue.worker.enabled}
  *       is not false: a {@link Worker} serving them ({@code pgqueue.worker.*}, then every
  *       {@link WorkerCustomizer}), started and stopped by a {@link WorkerLifecycle}.</li>
@@ -101,6 +104,19 @@ public class PgQueueAutoConfiguration {
     @ConditionalOnMissingBean(JobQueue.class)
     public TransactionAwareJobQueue pgqueueJobQueue(JdbiJobStore store, DataSource dataSource) {
         return new TransactionAwareJobQueue(JdbiJobQueue.create(store), dataSource);
+    }
+
+    /**
+     * The admin API over the store (find, retry, cancel, pause, stats): what the dashboard and the
+     * application's own operations pages use.
+     *
+     * @param store the store whose schema it administers
+     * @return the admin API
+     */
+    @Bean
+    @ConditionalOnMissingBean(JobAdmin.class)
+    public JdbiJobAdmin pgqueueJobAdmin(JdbiJobStore store) {
+        return JdbiJobAdmin.create(store);
     }
 
     /**

@@ -37,6 +37,9 @@ public class PgQueueProperties {
     /** The worker's options. */
     private final WorkerProperties worker = new WorkerProperties();
 
+    /** The dashboard's options. */
+    private final DashboardProperties dashboard = new DashboardProperties();
+
     /** Creates the properties with every value at its default. */
     public PgQueueProperties() {
     }
@@ -86,6 +89,70 @@ public class PgQueueProperties {
     /** {@return the worker's options} */
     public WorkerProperties getWorker() {
         return worker;
+    }
+
+    /** {@return the dashboard's options} */
+    public DashboardProperties getDashboard() {
+        return dashboard;
+    }
+
+    /** The {@code pgqueue.dashboard.*} properties (with queue-dashboard and a servlet web server). */
+    public static class DashboardProperties {
+
+        /** Whether to mount pgqueue's dashboard in this application's servlet container. */
+        private boolean enabled;
+
+        /** Path the dashboard is mounted at. */
+        private String path = "/pgqueue";
+
+        /** Whether every action (retry, cancel, pause, ...) is off, whatever the Authorizer bean says. */
+        private boolean readOnly;
+
+        /** Creates the dashboard's properties with every value at its default. */
+        public DashboardProperties() {
+        }
+
+        /** {@return whether the dashboard is mounted} */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /**
+         * Sets whether the dashboard is mounted.
+         *
+         * @param enabled true to mount it
+         */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /** {@return the path the dashboard is mounted at} */
+        public String getPath() {
+            return path;
+        }
+
+        /**
+         * Sets the path the dashboard is mounted at.
+         *
+         * @param path a path such as {@code /pgqueue}
+         */
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        /** {@return whether every action is off} */
+        public boolean isReadOnly() {
+            return readOnly;
+        }
+
+        /**
+         * Sets whether every action is off.
+         *
+         * @param readOnly true for a dashboard that only shows
+         */
+        public void setReadOnly(boolean readOnly) {
+            this.readOnly = readOnly;
+        }
     }
 
     /** The {@code pgqueue.worker.*} properties. */

@@ -58,6 +58,15 @@ class SignupApplicationTest {
         assertThat(health.body()).contains("\"pgqueue\":{\"status\":\"UP\"");
     }
 
+    @Test
+    void dashboard_isMountedByTheProperty() throws Exception {
+        HttpResponse<String> page = get("/pgqueue/");
+
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
+        assertThat(page.body()).contains("pgqueue");
+    }
+
     private HttpResponse<String> post(String path, String json) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Content-Type", "application/json")
