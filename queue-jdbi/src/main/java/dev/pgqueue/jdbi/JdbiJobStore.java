@@ -380,6 +380,24 @@ public final class JdbiJobStore implements JobStore {
         return due;
     }
 
+    /**
+     * Runs, on one connection of the pool, an outcome of one job and of two (the single-job and batch
+     * statements) for ids that no job has, so they change nothing, and reads a timestamp and a uuid as
+     * claimed rows are read: the code a worker's first outcome and first claimed jobs would otherwise
+     * load and compile while jobs wait. A failure is logged at debug level and ignored.
+     */
+    @Override
+    public void warmUp(java.util.Set<String> types) {
+        try {
+            run("warm up", c -> {
+                statements.warmUp(c);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.debug("could not warm up the store of schema {}: {}", schema, e.toString());
+        }
+    }
+
     @Override
     public Optional<TableHealth> jobTableHealth() {
         return run("read the health of the job table", statements::tableHealth);
