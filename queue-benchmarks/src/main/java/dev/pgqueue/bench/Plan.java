@@ -249,7 +249,7 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
     enum TablePart {
         NOTIFY("no-notify", "ALTER TABLE job_queue DISABLE TRIGGER job_queue_notify_insert"),
         TRIGGERS("no-triggers", "ALTER TABLE job_queue DISABLE TRIGGER USER"),
-        CONSTRAINTS("no-triggers-constraints", """
+        CONSTRAINTS("no-constraints", """
                 DO $$
                 DECLARE r record;
                 BEGIN
