@@ -228,7 +228,7 @@ public interface JobStore {
      *
      * @param types the job types the worker claims
      */
-    default void warmUp(java.util.Set<String> types) {
+    default void warmUp(Set<String> types) {
     }
 
     /**

@@ -19,6 +19,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -385,9 +386,11 @@ public final class JdbiJobStore implements JobStore {
      * statements) for ids that no job has, so they change nothing, and reads a timestamp and a uuid as
      * claimed rows are read: the code a worker's first outcome and first claimed jobs would otherwise
      * load and compile while jobs wait. A failure is logged at debug level and ignored.
+     *
+     * @param types the job types the worker claims
      */
     @Override
-    public void warmUp(java.util.Set<String> types) {
+    public void warmUp(Set<String> types) {
         try {
             run("warm up", c -> {
                 statements.warmUp(c);
