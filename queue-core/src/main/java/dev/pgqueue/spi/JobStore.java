@@ -225,6 +225,17 @@ public interface JobStore {
     }
 
     /**
+     * Called once by a worker's {@code start()}, before its first claim: the store may do now, with no
+     * effect on any job, what its first claims and outcomes would otherwise do while jobs wait (a fresh
+     * JVM loads and compiles the code of each statement and of decoding its rows the first time it
+     * runs). Failures are the store's to swallow: the worker starts regardless. Default: nothing.
+     *
+     * @param types the job types the worker claims
+     */
+    default void warmUp(Set<String> types) {
+    }
+
+    /**
      * How many connections this store can lend its callers at once, if it can tell: its pool's
      * maximum size, less the connection it keeps for notifications while anyone is subscribed. A
      * worker warns at start when that is fewer than it may use at once.

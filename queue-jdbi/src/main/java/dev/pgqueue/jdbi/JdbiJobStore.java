@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -383,6 +384,26 @@ public final class JdbiJobStore implements JobStore {
             return retry;
         }
         return due;
+    }
+
+    /**
+     * Runs, on one connection of the pool, an outcome of one job and of two (the single-job and batch
+     * statements) for ids that no job has, so they change nothing, and reads a timestamp and a uuid as
+     * claimed rows are read: the code a worker's first outcome and first claimed jobs would otherwise
+     * load and compile while jobs wait. A failure is logged at debug level and ignored.
+     *
+     * @param types the job types the worker claims
+     */
+    @Override
+    public void warmUp(Set<String> types) {
+        try {
+            run("warm up", c -> {
+                statements.warmUp(c);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.debug("could not warm up the store of schema {}: {}", schema, e.toString());
+        }
     }
 
     @Override

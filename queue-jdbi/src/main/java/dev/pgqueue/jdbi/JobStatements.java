@@ -636,6 +636,28 @@ final class JobStatements {
         }
     }
 
+    /**
+     * Completes one and then two jobs that do not exist (random ids: no row matches, nothing changes),
+     * then decodes a timestamp and a uuid as {@link #claimedJob} does: loads what the first outcomes and
+     * claimed rows need. On a connection in autocommit mode.
+     */
+    void warmUp(Connection c) throws SQLException {
+        Instant now = null;
+        List<Finish> none = List.of(
+                new Finish(UUID.randomUUID(), UUID.randomUUID(), FinishKind.COMPLETE, null, null, null, null),
+                new Finish(UUID.randomUUID(), UUID.randomUUID(), FinishKind.COMPLETE, null, null, null, null));
+        finish(c, new FinishParams(none.subList(0, 1), now));
+        finish(c, new FinishParams(none, now));
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.statement_timestamp(), CAST(? AS uuid)")) {
+            ps.setObject(1, UUID.randomUUID());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                instant(rs, 1);
+                rs.getObject(2, UUID.class);
+            }
+        }
+    }
+
     List<LeaseStatus> extendLeases(Connection c, ExtendLeaseParams params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(extendLease)) {
             int i = 0;
