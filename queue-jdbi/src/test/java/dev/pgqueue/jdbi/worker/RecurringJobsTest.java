@@ -300,10 +300,13 @@ class RecurringJobsTest extends WorkerFixture {
             assertThatThrownBy(() -> Schedule.cron("61 * * * *", "UTC"))
                     .isInstanceOf(ValidationException.class)
                     .hasMessage("expected cron expression to be a cron expression of 5 fields (minute hour day-of-month month"
-                            + " day-of-week) or one of @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually"
+                            + " day-of-week), of 6 fields as Spring and Quartz write them (second minute hour day-of-month"
+                            + " month day-of-week, the day of week as *, ? or names such as MON-FRI) or one of @hourly, @daily,"
+                            + " @midnight, @weekly, @monthly, @yearly, @annually"
                             + " (Failed to parse cron expression. Value 61 not in range [0, 59]), got: \"61 * * * *\"");
-            assertThatThrownBy(() -> Schedule.cron("* * * * * *", "UTC"))
-                    .hasMessageContaining("(Cron expression contains 6 parts but we expect one of [5]), got: \"* * * * * *\"");
+            assertThatThrownBy(() -> Schedule.cron("* * * * * * *", "UTC"))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageContaining("got: \"* * * * * * *\"");
             assertThatThrownBy(() -> Schedule.cron("@reboot", "UTC"))
                     .hasMessageContaining("(Nickname @reboot not supported!), got: \"@reboot\"");
             assertThatThrownBy(() -> Schedule.cron("0 0 30 2 *", "UTC"))
