@@ -12,7 +12,7 @@ import java.util.List;
  *                             without jobs), or null if never
  * @param databaseReachable    whether its last round trip to the database succeeded
  * @param listening            whether its LISTEN connection is up (false where notifications are off)
- * @param jobsPastTimeout      jobs it runs that have run longer than their lease
+ * @param jobsPastTimeout      jobs it runs whose handlers have run longer than their job type's timeout
  */
 public record Health(Status status, List<String> reasons, Instant lastClaim, boolean databaseReachable,
         boolean listening, int jobsPastTimeout) {
@@ -23,7 +23,7 @@ public record Health(Status status, List<String> reasons, Instant lastClaim, boo
      * @param lastClaim         last successful claim, or null
      * @param databaseReachable whether the database answered
      * @param listening         whether LISTEN is up
-     * @param jobsPastTimeout   jobs running past their lease
+     * @param jobsPastTimeout   jobs running past their timeout
      */
     public Health {
         reasons = List.copyOf(reasons);

@@ -9,7 +9,10 @@ import java.util.UUID;
  * <p>The worker keeps the job's lease alive by heartbeat while the handler runs. Long handlers should
  * check {@link #shouldStop()} between steps: it turns true when the job was cancelled by a producer,
  * when its lease was lost (another worker may already be running it), when the attempt timed out,
- * or when the worker is shutting down. The worker also interrupts the handler's thread in those cases.
+ * or as soon as the worker's {@code close()} begins. The worker also interrupts the handler's thread
+ * in the first three cases, and at shutdown once the shutdown timeout has passed: a handler that
+ * checks {@code shouldStop()} can hand its job back cleanly (return {@code JobOutcome.snooze(...)},
+ * say) during the grace period.
  */
 public interface JobContext {
 
@@ -39,7 +42,9 @@ public interface JobContext {
     boolean isLeaseLost();
 
     /**
-     * Whether the handler should stop as soon as it can: cancelled, lease lost, timed out or shutting down.
+     * Whether the handler should stop as soon as it can: cancelled, lease lost, timed out, or the worker
+     * is shutting down (true from the moment {@code close()} begins, not only once the shutdown timeout
+     * has passed).
      *
      * @return true when the handler should return
      */

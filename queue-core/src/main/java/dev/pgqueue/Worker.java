@@ -50,6 +50,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link Builder#rateLimit rate limits} and {@link Builder#fairness fair queues} are stored in the
  * database, so that every worker of the table obeys them, and enforced by the claim itself.
  *
+ * <p><b>Operations.</b> A queue paused for every worker ({@code job_queue_pause(queue)}, or
+ * {@code JobAdmin.pause}) is not claimed from within about a second (the worker re-reads the paused
+ * queues every second and at once on a notification); {@link #resize} changes a queue's concurrency
+ * on this worker at runtime. The worker records itself in the worker registry at start, renews its
+ * entry every {@link Builder#presenceInterval presence interval} and removes it on close; when a
+ * worker's entry goes stale, the others rescue its jobs without waiting for their leases.
+ * {@link #health()} is what a readiness or liveness probe reads. See docs/operations.md.
+ *
  * <p><b>Guarantees.</b> At-least-once: a job runs again if its worker dies or loses its lease.
  * Outcomes are fenced: an attempt that lost its lease cannot overwrite a later attempt's outcome.
  * Database errors never stop a worker; it logs them and backs off with jitter.
@@ -80,12 +88,27 @@ public final class Worker implements AutoCloseable {
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(15);
     /** Default interval between looks for expired leases: 30 s. */
     public static final Duration DEFAULT_RESCUE_INTERVAL = Duration.ofSeconds(30);
-    /** Default time {@link #close()} lets running jobs finish: 30 s. */
-    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Default time {@link #close()} lets running jobs finish: 25 s, below the 30 s that Kubernetes
+     * (and many other orchestrators) waits between SIGTERM and SIGKILL, so that the hand-back of
+     * unfinished jobs is not cut off. Keep it below your platform's grace period.
+     */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(25);
     /** Default interval of the pruner when a retention is set: 1 min. */
     public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
     /** Default interval between progress writes per running job: 1 s. */
     public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
+    /**
+     * Default interval at which a worker renews its entry in the worker registry: 3 s. A worker that
+     * has not renewed it for {@value dev.pgqueue.spi.JobStore#WORKER_STALE_INTERVALS} intervals counts
+     * as dead, and the others rescue its jobs then, long before their leases expire.
+     */
+    public static final Duration DEFAULT_PRESENCE_INTERVAL = Duration.ofSeconds(3);
+    /**
+     * Default time after which pending jobs that no live worker serves are reported in
+     * {@link #health()} and the log: 5 min.
+     */
+    public static final Duration DEFAULT_UNSERVED_AFTER = Duration.ofMinutes(5);
     /** Default interval between table health checks: 1 min. */
     public static final Duration DEFAULT_TABLE_HEALTH_INTERVAL = Duration.ofMinutes(1);
     /** The shortest rate limit period; the database counts time in microseconds. */
@@ -148,9 +171,50 @@ public final class Worker implements AutoCloseable {
         runtime.close();
     }
 
-    /** {@return whether the worker has started and not yet been closed} */
+    /**
+     * Whether the worker has started and not yet been closed: its lifecycle only. It stays true while
+     * the database is unreachable (the worker keeps retrying and recovers by itself); a readiness or
+     * liveness probe should read {@link #health()}, which says DOWN then.
+     *
+     * @return true between {@link #start()} and {@link #close()}
+     */
     public boolean isRunning() {
         return runtime.isRunning();
+    }
+
+    /**
+     * The worker's health, for a readiness or liveness probe: DOWN when it is not running, the latest
+     * round trip to the database failed, or its once-a-second read of the paused queues has waited
+     * more than 3 s for an answer (a pool may wait its whole connection timeout before failing), so
+     * an outage shows within a few seconds, and its recovery as fast; DEGRADED, with a reason each, when its LISTEN
+     * connection is down (it polls meanwhile), the job table's dead rows are not being cleaned up
+     * ({@link WorkerListener#tableUnhealthy}), handlers run past their job type's timeout, or (on the
+     * oldest live worker of the registry, which alone runs that check) pending jobs have waited longer
+     * than {@link Builder#unservedAfter} with no live worker serving their queue and type; UP otherwise. Cheap: it reads what the worker's threads last saw, never the
+     * database.
+     *
+     * @return the health now
+     */
+    public Health health() {
+        return runtime.health();
+    }
+
+    /**
+     * Changes how many jobs of {@code queue} this worker runs at once, at runtime and for this worker
+     * only. Growing takes effect at once (waiting jobs start, the next claim takes more); shrinking
+     * lets running jobs finish and claims nothing more from the queue until fewer than
+     * {@code concurrency} of its jobs run. The worker's own handler pool grows and shrinks with it (an
+     * executor given with {@link Builder#executor} is left as it is). The worker registry shows the new
+     * number. For a limit across every worker, use {@link Builder#globalConcurrency} or change
+     * {@code job_queue_policy.max_running} (docs/operations.md).
+     *
+     * @param queue       a queue this worker serves
+     * @param concurrency jobs run at once, at least 1
+     * @throws ValidationException if the worker does not serve {@code queue} or {@code concurrency} is below 1
+     * @throws IllegalStateException if the worker is closing or closed
+     */
+    public void resize(String queue, int concurrency) {
+        runtime.resize(queue, concurrency);
     }
 
     /** {@return this worker's id, recorded as {@code lease_owner} on the jobs it claims} */
@@ -194,6 +258,8 @@ public final class Worker implements AutoCloseable {
         private Duration progressInterval = DEFAULT_PROGRESS_INTERVAL;
         private final Map<String, PendingRecurring<?>> recurring = new LinkedHashMap<>();
         private Duration tableHealthInterval = DEFAULT_TABLE_HEALTH_INTERVAL;
+        private Duration presenceInterval = DEFAULT_PRESENCE_INTERVAL;
+        private Duration unservedAfter = DEFAULT_UNSERVED_AFTER;
         /** Declared limits and fairness by "queue/type" ("queue/" for the whole queue), merged. */
         private final Map<String, QueuePolicy> policies = new LinkedHashMap<>();
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
@@ -201,7 +267,8 @@ public final class Worker implements AutoCloseable {
         private ThreadFactory threadFactory;
         private Clock clock;
         private String workerId;
-        private WorkerListener listener = new WorkerListener() {};
+        private final List<WorkerListener> listeners = new ArrayList<>();
+        private final List<JobInterceptor> interceptors = new ArrayList<>();
         private boolean logPayloads;
 
         private Builder(JobStore store) {
@@ -230,6 +297,9 @@ public final class Worker implements AutoCloseable {
         /**
          * Serves {@code queue} with up to {@code concurrency} jobs at once. Call once per queue.
          * Default: the queue {@value Worker#DEFAULT_QUEUE} with {@value Worker#DEFAULT_CONCURRENCY}.
+         * Naming any queue replaces that default: to keep serving {@value Worker#DEFAULT_QUEUE} (where
+         * jobs go unless enqueued with {@link EnqueueOptions#queue}), name it too. A worker that does
+         * not serve it warns at start. {@link Worker#resize} changes the concurrency at runtime.
          *
          * @param queue the queue's name
          * @param concurrency jobs run at once, at least 1
@@ -319,7 +389,10 @@ public final class Worker implements AutoCloseable {
 
         /**
          * How long {@link Worker#close()} lets running jobs finish before interrupting them; close()
-         * returns within this plus {@link Worker#CLOSE_MARGIN_MILLIS}.
+         * returns within this plus {@link Worker#CLOSE_MARGIN_MILLIS}. Handlers see
+         * {@link JobContext#shouldStop()} turn true as soon as close() begins. Default 25 s: keep it
+         * below the time your platform waits between SIGTERM and SIGKILL (Kubernetes'
+         * {@code terminationGracePeriodSeconds}, 30 s by default), or the hand-back is cut off.
          *
          * @param shutdownTimeout the grace period; zero or positive
          * @return this builder
@@ -407,13 +480,29 @@ public final class Worker implements AutoCloseable {
         }
 
         /**
-         * Receives the worker's events (job outcomes, rescues, table health); its methods must return quickly. Default: none.
+         * Adds a receiver of the worker's events (job outcomes, rescues, table health); its methods must
+         * return quickly. Call once per listener (the application's own, a metrics module's, ...): each
+         * hears every event, in the order added, and one that throws keeps none of the others from
+         * hearing it. Default: none.
          *
          * @param listener the listener; not null
          * @return this builder
          */
         public Builder listener(WorkerListener listener) {
-            this.listener = Check.notNull("listener", listener);
+            listeners.add(Check.notNull("listener", listener));
+            return this;
+        }
+
+        /**
+         * Adds an interceptor that runs around every attempt, on the handler's thread (tracing,
+         * timing). Call once per interceptor: they nest in the order added, the first outermost, the
+         * handler innermost. Default: none, and then the handler is called directly.
+         *
+         * @param interceptor the interceptor; not null
+         * @return this builder
+         */
+        public Builder interceptor(JobInterceptor interceptor) {
+            interceptors.add(Check.notNull("interceptor", interceptor));
             return this;
         }
 
@@ -517,6 +606,37 @@ public final class Worker implements AutoCloseable {
          */
         public Builder tableHealthInterval(Duration tableHealthInterval) {
             this.tableHealthInterval = Check.positive("tableHealthInterval", tableHealthInterval);
+            return this;
+        }
+
+        /**
+         * How often the worker renews its entry in the worker registry (one small update). When a
+         * worker has not renewed it for {@value dev.pgqueue.spi.JobStore#WORKER_STALE_INTERVALS}
+         * intervals (it crashed, or is cut off from the database), any other worker rescues its jobs
+         * at once, without waiting for their leases to expire: with the default 3 s, a killed worker's
+         * jobs are pending again within about 12 s. Its late outcomes are fenced out, as after any
+         * rescue. Raise it if a worker may stall longer than three intervals (long GC pauses) and a
+         * second run of its jobs meanwhile is costly. Default 3 s.
+         *
+         * @param presenceInterval the renewal interval; positive
+         * @return this builder
+         */
+        public Builder presenceInterval(Duration presenceInterval) {
+            this.presenceInterval = Check.positive("presenceInterval", presenceInterval);
+            return this;
+        }
+
+        /**
+         * How long pending jobs may have been due, with no live worker serving their queue and type,
+         * before {@link Worker#health()} reports them (DEGRADED) and the worker logs them. Checked every
+         * {@link #tableHealthInterval} by the oldest live worker of the registry only (the check reads
+         * the pending jobs due before the cut-off). Default 5 minutes.
+         *
+         * @param unservedAfter the time; positive
+         * @return this builder
+         */
+        public Builder unservedAfter(Duration unservedAfter) {
+            this.unservedAfter = Check.positive("unservedAfter", unservedAfter);
             return this;
         }
 
@@ -673,6 +793,8 @@ public final class Worker implements AutoCloseable {
                     pruneInterval,
                     progressInterval,
                     tableHealthInterval,
+                    presenceInterval,
+                    unservedAfter,
                     retention,
                     retryPolicy,
                     executor,
@@ -680,7 +802,8 @@ public final class Worker implements AutoCloseable {
                     clock,
                     workerId != null ? workerId : defaultWorkerId(),
                     codec,
-                    listener,
+                    listeners,
+                    interceptors,
                     recurringJobs,
                     List.copyOf(policies.values()),
                     logPayloads);

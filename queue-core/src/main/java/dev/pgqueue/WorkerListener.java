@@ -81,6 +81,20 @@ public interface WorkerListener {
     default void jobRescued(UUID jobId, String type, JobStatus status) {}
 
     /**
+     * This worker's rescuer took back a job whose lease had expired, from the queue {@code queue}; it
+     * is now {@code status}. The worker calls this method, whose default calls
+     * {@link #jobRescued(UUID, String, JobStatus)}: override either one.
+     *
+     * @param jobId the job's id
+     * @param type the job type's name
+     * @param queue the job's queue
+     * @param status where the job went: {@code pending}, or {@code failed} with no retries left
+     */
+    default void jobRescued(UUID jobId, String type, String queue, JobStatus status) {
+        jobRescued(jobId, type, status);
+    }
+
+    /**
      * The job table's dead rows are not being cleaned up: a transaction elsewhere (or a replication
      * slot, or a prepared transaction) holds back the xmin horizon, so vacuum cannot remove them, and
      * claims slow down as they pile up. {@code report} says what was seen (and who holds the horizon,

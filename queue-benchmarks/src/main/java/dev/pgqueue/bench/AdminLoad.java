@@ -27,7 +27,7 @@ import org.jdbi.v3.core.Jdbi;
  * {@code --pending} pending jobs of queue {@code drain}; times queueStats, count and find with filters
  * (median of 5, after one warm-up), then a worker drains {@code drain} alone for {@code --seconds},
  * then again while JdbiJobAdmin.retry retries every failed job, and prints both throughputs and the
- * retry's time. Run on a PostgreSQL of its own (it drops and creates the schema {@code admin_load}):
+ * retry's time. {@code --reuse true} keeps the jobs of an earlier run that stopped before its retry. Run on a PostgreSQL of its own (it drops and creates the schema {@code admin_load}):
  *
  * <pre>
  * java -cp 'queue-benchmarks/target/pgqueue-benchmarks.jar:queue-benchmarks/target/lib/*' dev.pgqueue.bench.AdminLoad \
@@ -59,12 +59,18 @@ public final class AdminLoad {
         config.setMaximumPoolSize(concurrency + 6);
         try (HikariDataSource pool = new HikariDataSource(config)) {
             Jdbi jdbi = Jdbi.create(pool);
-            jdbi.useHandle(h -> h.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE"));
+            boolean reuse = Boolean.parseBoolean(options.getOrDefault("reuse", "false"));
+            if (!reuse) {
+                jdbi.useHandle(h -> h.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE"));
+            }
             JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(SCHEMA).build();
             JdbiJobAdmin admin = JdbiJobAdmin.create(store);
 
             long fillStart = System.nanoTime();
             jdbi.useHandle(h -> {
+                if (reuse) {
+                    return; // --reuse true: the jobs of an earlier run that stopped before its retry
+                }
                 h.execute("INSERT INTO " + SCHEMA + ".job_queue (job_type, queue, status, retry_count, attempt, error_message,"
                         + " created_at, completed_at, run_at)"
                         + " SELECT (ARRAY['send-mail', 'send-sms', 'render'])[1 + g % 3], 'mail', 'failed', 4, 4,"
@@ -92,7 +98,7 @@ public final class AdminLoad {
             time("find(failed), 20th page of 50 (cursor)",
                     () -> twentiethPage(admin, JobFilter.builder().statuses(JobStatus.FAILED).build()));
             time("failureGroups(all, 100)", () -> admin.failureGroups(JobFilter.all(), 100).size());
-            time("find(all), 20th page of 50 (cursor)", () -> twentiethPage(admin, JobFilter.all()));
+            time("find(all), 20th page of 50 (cursor), one run", 1, () -> twentiethPage(admin, JobFilter.all()));
             jdbi.useHandle(h -> h.execute("CREATE INDEX job_queue_created_idx ON " + SCHEMA + ".job_queue (created_at, id)"));
             System.out.println("with the optional index job_queue_created_idx (created_at, id):");
             time("  find(all), first page of 50", () -> admin.find(JobFilter.all(), Page.newestFirst(50)).jobs().size());
@@ -142,16 +148,20 @@ public final class AdminLoad {
 
     private static void time(String what, LongSupplier run) {
         run.getAsLong();
+        time(what, 5, run);
+    }
+
+    private static void time(String what, int runs, LongSupplier run) {
         List<Double> millis = new ArrayList<>();
         long result = 0;
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();
             result = run.getAsLong();
             millis.add((System.nanoTime() - start) / 1e6);
         }
         Collections.sort(millis);
-        System.out.printf("%-62s median %8.1f ms  (min %.1f, max %.1f)  -> %,d%n", what, millis.get(2), millis.get(0),
-                millis.get(4), result);
+        System.out.printf("%-62s median %8.1f ms  (min %.1f, max %.1f)  -> %,d%n", what, millis.get(runs / 2), millis.get(0),
+                millis.get(runs - 1), result);
     }
 
     private static double secondsSince(long startNanos) {

@@ -28,7 +28,7 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
                boolean warmup, boolean warm, List<String> systems, int rate, int rateFrom, int rateStep, int rateMax) {
 
     static final String JDBC_URL_ENV = "PGQUEUE_BENCH_JDBC_URL";
-    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w4", "w5", "w5r", "w5max", "memory");
+    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w3parts", "w4", "w5", "w5r", "w5max", "memory");
     static final List<String> DEFAULT_WORKLOADS = List.of("w1", "w2", "w3");
 
     static final String USAGE = """
@@ -36,7 +36,7 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
               --url JDBC_URL      the PostgreSQL to measure on (also $%s); its user must be allowed
                                   to CREATE DATABASE. Default: an embedded PostgreSQL
                                   e.g. 'jdbc:postgresql://127.0.0.1:5432/test?user=postgres'
-              --workloads LIST    comma-separated among w1,w2,w3,w4,w5,w5r,w5max,memory, or all (default w1,w2,w3)
+              --workloads LIST    comma-separated among w1,w2,w3,w3parts,w4,w5,w5r,w5max,memory, or all (default w1,w2,w3)
               --runs N            rounds; each configuration runs once per round (default 3)
               --csv FILE          where the CSV lines go (default target/bench-results/<UTC time>.csv)
               --quick             small sizes for a smoke test (figures not comparable); no warm-up

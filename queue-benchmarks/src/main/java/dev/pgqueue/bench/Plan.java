@@ -67,8 +67,9 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         for (String workload : workloads) {
             switch (workload) {
                 case "w1" -> drain(cases, ratios, sizes, sweep);
-                case "w2" -> latency(cases, sizes);
-                case "w3" -> enqueue(cases, sizes);
+                case "w2" -> latency(cases, ratios, sizes);
+                case "w3" -> enqueue(cases, ratios, sizes);
+                case "w3parts" -> enqueueParts(cases, ratios, sizes);
                 case "w4" -> retained(cases, ratios, sizes);
                 case "w5" -> work(cases, ratios, sizes);
                 case "w5r" -> steady(cases, ratios, sizes, options.rate());
@@ -203,24 +204,89 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }
     }
 
-    private static void latency(List<Case> cases, Sizes sizes) {
+    private static void latency(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
+        for (String metric : List.of("latency_p50_ms", "latency_p99_ms", "latency_max_ms")) {
+            ratios.add(new Results.Ratio("w2", "pgqueue-default", "raw-minimal-table", metric));
+        }
         cases.add(pgLatency("pgqueue-default", Config.defaults().producer(Producer.SEPARATE), sizes));
         cases.add(pgLatency("pgqueue-inprocess", Config.defaults().producer(Producer.SHARED), sizes));
         cases.add(rawLatency("raw-pgqueue-table", RawTable.PGQUEUE, sizes));
         cases.add(rawLatency("raw-minimal-table", RawTable.MINIMAL, sizes));
     }
 
-    private static void enqueue(List<Case> cases, Sizes sizes) {
-        // One connection: the store's pool holds exactly one.
-        Config oneConnection = Config.defaults().poolSize(1);
-        cases.add(new Case("w3", "pgqueue-default", (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, oneConnection)) {
-                return Workloads.enqueue(subject, sizes.enqueueWarmup(), sizes.enqueueJobs(), true);
+    private static void enqueue(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
+        for (String metric : List.of("single_jobs_per_s", "single_cpu_ms_per_job", "bulk_jobs_per_s")) {
+            ratios.add(new Results.Ratio("w3", "pgqueue-default", "raw-minimal-table", metric));
+            ratios.add(new Results.Ratio("w3", "pgqueue-default", "raw-pgqueue-table", metric));
+        }
+        cases.add(pgEnqueue("w3", sizes));
+        cases.add(rawEnqueue("w3", "raw-pgqueue-table", RawTable.PGQUEUE, Bulk.UNNEST, true, sizes, null));
+        cases.add(rawEnqueue("w3", "raw-pgqueue-table-copy", RawTable.PGQUEUE, Bulk.COPY, false, sizes, null));
+        cases.add(rawEnqueue("w3", "raw-minimal-table", RawTable.MINIMAL, Bulk.UNNEST, true, sizes, null));
+    }
+
+    /**
+     * W3's single enqueues on the raw ceiling, with pgqueue's table taken apart step by step, so that
+     * each part's cost shows beside the minimal table: all of it; without the NOTIFY trigger; without
+     * any trigger; also without check, unique and foreign-key constraints; also without any index but
+     * the primary key. Each step is cumulative.
+     */
+    private static void enqueueParts(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
+        cases.add(pgEnqueue("w3parts", sizes));
+        cases.add(rawEnqueue("w3parts", "raw-minimal-table", RawTable.MINIMAL, Bulk.UNNEST, true, sizes, null));
+        cases.add(rawEnqueue("w3parts", "raw-pgqueue-table", RawTable.PGQUEUE, Bulk.UNNEST, true, sizes, null));
+        for (TablePart part : TablePart.values()) {
+            cases.add(rawEnqueue("w3parts", "raw-pgqueue-table-" + part.label, RawTable.PGQUEUE, Bulk.UNNEST, true, sizes, part));
+            ratios.add(new Results.Ratio("w3parts", "raw-pgqueue-table-" + part.label, "raw-minimal-table", "single_jobs_per_s"));
+        }
+        ratios.add(new Results.Ratio("w3parts", "raw-pgqueue-table", "raw-minimal-table", "single_jobs_per_s"));
+        ratios.add(new Results.Ratio("w3parts", "pgqueue-default", "raw-pgqueue-table", "single_jobs_per_s"));
+        ratios.add(new Results.Ratio("w3parts", "pgqueue-default", "raw-minimal-table", "single_jobs_per_s"));
+        ratios.add(new Results.Ratio("w3parts", "pgqueue-default", "raw-minimal-table", "single_cpu_ms_per_job"));
+    }
+
+    /** What {@link #enqueueParts} takes away from pgqueue's table, cumulatively (each step includes the earlier ones). */
+    enum TablePart {
+        NOTIFY("no-notify", "ALTER TABLE job_queue DISABLE TRIGGER job_queue_notify_insert"),
+        TRIGGERS("no-triggers", "ALTER TABLE job_queue DISABLE TRIGGER USER"),
+        CONSTRAINTS("no-constraints", """
+                DO $$
+                DECLARE r record;
+                BEGIN
+                    FOR r IN SELECT conname FROM pg_constraint
+                              WHERE conrelid = 'job_queue'::regclass AND contype IN ('c', 'u', 'x', 'f') LOOP
+                        EXECUTE format('ALTER TABLE job_queue DROP CONSTRAINT %I', r.conname);
+                    END LOOP;
+                END $$"""),
+        INDEXES("bare", """
+                DO $$
+                DECLARE r record;
+                BEGIN
+                    FOR r IN SELECT indexrelid::regclass AS name FROM pg_index
+                              WHERE indrelid = 'job_queue'::regclass AND NOT indisprimary LOOP
+                        EXECUTE format('DROP INDEX %s', r.name);
+                    END LOOP;
+                END $$""");
+
+        final String label;
+        final String sql;
+
+        TablePart(String label, String sql) {
+            this.label = label;
+            this.sql = sql;
+        }
+
+        /** Applies this step and every earlier one to the table at {@code url}. */
+        void apply(String url) throws java.sql.SQLException {
+            try (java.sql.Connection c = Server.connect(url); java.sql.Statement st = c.createStatement()) {
+                for (TablePart part : values()) {
+                    st.execute(part.sql);
+                    if (part == this) {
+                        return;
+                    }
+                }
             }
-        }));
-        cases.add(rawEnqueue("raw-pgqueue-table", RawTable.PGQUEUE, Bulk.UNNEST, true, sizes));
-        cases.add(rawEnqueue("raw-pgqueue-table-copy", RawTable.PGQUEUE, Bulk.COPY, false, sizes));
-        cases.add(rawEnqueue("raw-minimal-table", RawTable.MINIMAL, Bulk.UNNEST, true, sizes));
+        }
     }
 
     private static void retained(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
@@ -275,9 +341,24 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         });
     }
 
-    private static Case rawEnqueue(String system, RawTable table, Bulk bulk, boolean singles, Sizes sizes) {
-        return new Case("w3", system, (url, run) -> {
+    /** W3 with pgqueue's defaults, through a store whose pool holds exactly one connection. */
+    private static Case pgEnqueue(String workload, Sizes sizes) {
+        Config oneConnection = Config.defaults().poolSize(1);
+        return new Case(workload, "pgqueue-default", (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, oneConnection)) {
+                return Workloads.enqueue(subject, sizes.enqueueWarmup(), sizes.enqueueJobs(), true);
+            }
+        });
+    }
+
+    /** W3 on the ceiling; {@code without} (unless null) takes parts of pgqueue's table away first ({@link #enqueueParts}). */
+    private static Case rawEnqueue(String workload, String system, RawTable table, Bulk bulk, boolean singles, Sizes sizes,
+                                   TablePart without) {
+        return new Case(workload, system, (url, run) -> {
             try (Subject subject = new RawCeiling(url, new RawCeiling.Config(table, RawCeiling.CLAIM_SIZE, bulk))) {
+                if (without != null) {
+                    without.apply(url);
+                }
                 return Workloads.enqueue(subject, sizes.enqueueWarmup(), sizes.enqueueJobs(), singles);
             }
         });

@@ -33,6 +33,25 @@ final class Recorder {
         return started.get();
     }
 
+    /**
+     * The {@code n} largest latencies so far as "#i: x ms", i counting jobs in the order their
+     * handlers started (from 1): whether the tail is the first jobs of a fresh worker or spread out.
+     */
+    String slowest(int n) {
+        int count = Math.min(latencyCount.get(), latencies.length);
+        Integer[] order = new Integer[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(latencies[b], latencies[a]));
+        StringBuilder text = new StringBuilder();
+        for (int k = 0; k < Math.min(n, count); k++) {
+            text.append(k == 0 ? "" : ", ").append('#').append(order[k] + 1).append(": ")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f ms", latencies[order[k]] / 1e6));
+        }
+        return text.toString();
+    }
+
     /** The latencies recorded so far, in nanoseconds, sorted. */
     long[] sortedLatencies() {
         long[] copy = Arrays.copyOf(latencies, Math.min(latencyCount.get(), latencies.length));

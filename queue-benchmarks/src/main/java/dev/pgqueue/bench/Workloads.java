@@ -265,6 +265,7 @@ final class Workloads {
             long end = System.nanoTime();
             monitor.awaitDrained(subject, recorder, jobs, end, LATENCY_TIMEOUT);
             long[] latencies = recorder.sortedLatencies();
+            Log.info("  slowest jobs (in the order they started): %s", recorder.slowest(8));
             List<Metric> metrics = new ArrayList<>();
             metrics.add(new Metric("latency_p50_ms", millis(percentile(latencies, 50))));
             metrics.add(new Metric("latency_p95_ms", millis(percentile(latencies, 95))));
@@ -288,11 +289,15 @@ final class Workloads {
             subject.enqueueOne(Stamp.NONE);
         }
         if (singles) {
+            long cpu = Cpu.processNanos();
             long t0 = System.nanoTime();
             for (int i = 0; i < jobs; i++) {
                 subject.enqueueOne(Stamp.NONE);
             }
             metrics.add(new Metric("single_jobs_per_s", jobs / seconds(System.nanoTime() - t0)));
+            if (cpu >= 0) {
+                metrics.add(new Metric("single_cpu_ms_per_job", (Cpu.processNanos() - cpu) / 1e6 / jobs));
+            }
         }
         long t1 = System.nanoTime();
         subject.enqueueBulk(jobs);

@@ -17,4 +17,9 @@ interface AttemptHost {
 
     /** Extends the attempt's lease at once; throws {@link dev.pgqueue.LeaseLostException} if it is lost. */
     void extendLease(RunningJob run);
+
+    /** Whether whatever runs the attempt is shutting down: handlers should stop ({@code shouldStop()}). */
+    default boolean closing() {
+        return false;
+    }
 }

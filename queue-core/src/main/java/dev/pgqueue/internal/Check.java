@@ -1,9 +1,11 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.EnqueueInterceptor;
 import dev.pgqueue.ValidationException;
 import dev.pgqueue.spi.JobStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -81,6 +83,46 @@ public final class Check {
             throw new ValidationException(field, "at most " + maxLength + " characters without \\u0000", value);
         }
         return value;
+    }
+
+    /** Keys of a stored trace context (EnqueueInterceptor): lowercase, as W3C header names are. */
+    private static final Pattern TRACE_KEY = Pattern.compile("[a-z0-9_.*-]{1," + EnqueueInterceptor.MAX_TRACE_CONTEXT_KEY_LENGTH + "}");
+
+    /**
+     * A context to store with jobs ({@link EnqueueInterceptor}): at most
+     * {@link EnqueueInterceptor#MAX_TRACE_CONTEXT_BYTES} bytes of keys and values, keys of the
+     * W3C header-name alphabet, values printable ASCII. Returns an unmodifiable copy.
+     */
+    public static Map<String, String> traceContext(String field, Map<String, String> context) {
+        notNull(field, context);
+        int bytes = 0;
+        for (Map.Entry<String, String> entry : context.entrySet()) {
+            String key = entry.getKey();
+            if (key == null || !TRACE_KEY.matcher(key).matches()) {
+                throw new ValidationException(field + " key", "1-" + EnqueueInterceptor.MAX_TRACE_CONTEXT_KEY_LENGTH
+                        + " characters a-z 0-9 _ - . *", key);
+            }
+            String value = entry.getValue();
+            if (value == null || !printableAscii(value)) {
+                throw new ValidationException(field + " value of " + key, "printable ASCII (space to ~)", value);
+            }
+            bytes += key.length() + value.length();
+        }
+        if (bytes > EnqueueInterceptor.MAX_TRACE_CONTEXT_BYTES) {
+            throw new ValidationException(field, "at most " + EnqueueInterceptor.MAX_TRACE_CONTEXT_BYTES
+                    + " bytes of keys and values", bytes);
+        }
+        return Map.copyOf(context);
+    }
+
+    private static boolean printableAscii(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static String jobType(String field, String value) {

@@ -174,12 +174,16 @@ final class Completer implements Runnable {
         RunningJob run = pending.run();
         String message = Outcomes.truncate("pgqueue could not record this job's outcome ("
                 + pending.finish().kind() + "): " + e.getMessage());
-        log.error("job {}: {}", run.name(), LogText.of(message));
+        try (JobMdc mdc = JobMdc.of(run)) {
+            log.error("job {}: {}", run.name(), LogText.of(message));
+        }
         try {
             record(List.of(new Pending(run, run.finish(FinishKind.FAIL, message, Duration.ZERO))));
         } catch (RuntimeException again) {
-            log.error("job {}: could not record its failure either ({}); it will be rescued when its lease expires",
-                    run.name(), LogText.of(again.getMessage()));
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.error("job {}: could not record its failure either ({}); it will be rescued when its lease expires",
+                        run.name(), LogText.of(again.getMessage()));
+            }
             leases.release(run);
         }
     }
@@ -198,8 +202,10 @@ final class Completer implements Runnable {
                 result = recordedByAnEarlierTry(pending);
             }
             if (result == null) {
-                log.warn("outcome {} of job {} was rejected: this worker no longer held its lease (it expired and the job was rescued)",
-                        pending.finish().kind(), run.name());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.warn("outcome {} of job {} was rejected: this worker no longer held its lease (it expired and the job was rescued)",
+                            pending.finish().kind(), run.name());
+                }
                 leases.reportLost(run);
                 continue;
             }
@@ -222,8 +228,10 @@ final class Completer implements Runnable {
         try {
             row = store.jobGet(run.jobId()).orElse(null);
         } catch (RuntimeException e) {
-            log.warn("job {}: could not read its row to see whether its outcome was recorded ({})",
-                    run.name(), LogText.of(e.getMessage()));
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("job {}: could not read its row to see whether its outcome was recorded ({})",
+                        run.name(), LogText.of(e.getMessage()));
+            }
             return null;
         }
         if (row == null || row.status() == JobStatus.PROCESSING) {
@@ -244,7 +252,9 @@ final class Completer implements Runnable {
         if (!ours) {
             return null;
         }
-        log.info("outcome {} of job {} had been recorded by an earlier try whose reply was lost", finish.kind(), run.name());
+        try (JobMdc mdc = JobMdc.of(run)) {
+            log.info("outcome {} of job {} had been recorded by an earlier try whose reply was lost", finish.kind(), run.name());
+        }
         return new FinishedJob(run.jobId(), row.status(), row.retryCount());
     }
 

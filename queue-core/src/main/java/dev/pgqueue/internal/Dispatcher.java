@@ -1,7 +1,9 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.Job;
+import dev.pgqueue.JobContext;
 import dev.pgqueue.JobHandler;
+import dev.pgqueue.JobInterceptor;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
@@ -9,6 +11,7 @@ import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,6 +48,7 @@ final class Dispatcher {
     private final Duration claimAhead;
     private final int batchSize;
     private final Map<String, HandlerRegistration<?>> handlers;
+    private final List<JobInterceptor> interceptors;
     private final AttemptHost host;
     private final RetryPolicy retryPolicy;
     private final boolean logPayloads;
@@ -65,7 +69,8 @@ final class Dispatcher {
      * once, whatever the executor (a virtual-thread executor included).
      */
     private static final class Lane {
-        final int concurrency;
+        /** Its slots; changed at runtime by {@link Dispatcher#resize}. */
+        volatile int concurrency;
         /** Claimed jobs whose outcome is not yet submitted, running or waiting: the taken slots. */
         final AtomicInteger held = new AtomicInteger();
         private final ArrayDeque<RunningJob> waiting = new ArrayDeque<>(); // guarded by this
@@ -87,6 +92,7 @@ final class Dispatcher {
      * @param claimAhead  how much work may wait for a slot, in handler run time
      * @param batchSize   the most jobs one claim brings, and so the most that may wait for a slot
      * @param handlers    by job type
+     * @param interceptors run around every attempt, the first outermost; empty to call handlers directly
      * @param host        what a running attempt asks of the worker (codec, now, extending its lease)
      * @param retryPolicy the worker's default
      * @param logPayloads whether a payload that does not map may be logged
@@ -98,12 +104,13 @@ final class Dispatcher {
      * @param hints       told when a freed slot makes a queue worth a claim (the fetcher)
      */
     Dispatcher(Map<String, Integer> concurrency, Duration claimAhead, int batchSize,
-            Map<String, HandlerRegistration<?>> handlers, AttemptHost host, RetryPolicy retryPolicy, boolean logPayloads,
+            Map<String, HandlerRegistration<?>> handlers, List<JobInterceptor> interceptors, AttemptHost host, RetryPolicy retryPolicy, boolean logPayloads,
             ExecutorService executor, ScheduledExecutorService timer,
             Leases leases, Events events, Completer completer, ClaimHints hints) {
         this.claimAhead = claimAhead;
         this.batchSize = batchSize;
         this.handlers = handlers;
+        this.interceptors = List.copyOf(interceptors);
         this.host = host;
         this.retryPolicy = retryPolicy;
         this.logPayloads = logPayloads;
@@ -149,6 +156,36 @@ final class Dispatcher {
         return (int) Math.min(jobs, batchSize);
     }
 
+    /**
+     * Changes how many jobs of {@code queue} run at once. Growing starts waiting jobs at once; shrinking
+     * lets running jobs finish, and runners beyond the new number end after their current job, so no
+     * job is interrupted and the queue claims nothing until it is below the new number.
+     *
+     * @return the previous concurrency
+     */
+    int resize(String queue, int concurrency) {
+        Lane lane = lanes.get(queue);
+        int previous;
+        synchronized (lane) {
+            previous = lane.concurrency;
+            lane.concurrency = concurrency;
+        }
+        if (!closing) {
+            startRunners(lane);
+        }
+        if (claimable(lane) > 0) {
+            hints.slotFreed();
+        }
+        return previous;
+    }
+
+    /** {@return each served queue's concurrency now} */
+    Map<String, Integer> concurrency() {
+        Map<String, Integer> now = new java.util.TreeMap<>();
+        lanes.forEach((queue, lane) -> now.put(queue, lane.concurrency));
+        return now;
+    }
+
     /** Claimed jobs whose outcome has not been submitted yet (running or waiting for a slot). */
     int runningJobs() {
         return lanes.values().stream().mapToInt(lane -> lane.held.get()).sum();
@@ -164,8 +201,10 @@ final class Dispatcher {
             if (older != null) {
                 // This worker claimed the job again while an older attempt of it still runs here
                 // (its lease expired during a stall and the job was rescued): that attempt is fenced.
-                log.warn("claimed job {} again while its attempt {} still runs here; that attempt lost its lease",
-                        run.name(), older.attempt());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.warn("claimed job {} again while its attempt {} still runs here; that attempt lost its lease",
+                            run.name(), older.attempt());
+                }
                 leases.lost(older);
             }
             Lane lane = lanes.get(job.queue());
@@ -215,7 +254,8 @@ final class Dispatcher {
         while (true) {
             RunningJob run;
             synchronized (lane) {
-                run = lane.waiting.poll();
+                // Beyond the concurrency after a resize down: end, leaving the waiting jobs to the rest.
+                run = lane.runners > lane.concurrency ? null : lane.waiting.poll();
                 if (run == null) {
                     lane.runners--;
                     return;
@@ -257,7 +297,9 @@ final class Dispatcher {
             finish = attempt(run);
         } catch (Throwable t) {
             // Only a bug of ours or a pathological throwable gets here; the job must still end.
-            log.error("job {} ended abnormally inside the worker: {}", run.name(), LogText.of(t));
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.error("job {} ended abnormally inside the worker: {}", run.name(), LogText.of(t));
+            }
             finish = run.isLeaseLost() ? null
                     : Outcomes.retry(run, "the worker could not complete this attempt: " + Outcomes.describe(t),
                             retryPolicy);
@@ -283,15 +325,8 @@ final class Dispatcher {
         MDC.put(Worker.MDC_JOB_TYPE, job.type());
         try {
             events.started(job);
-            if (run.payloadError() != null) {
-                if (logPayloads) {
-                    log.warn("job {} cannot run: {}", run.name(), LogText.of(run.payloadError().getMessage()));
-                } else {
-                    log.warn("job {} cannot run: its payload cannot be read as {} (the job's error_message says why; "
-                            + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
-                            run.registration().type().payloadType().getSimpleName());
-                }
-                return Outcomes.payloadError(run, retryPolicy);
+            if (run.payloadError() != null && interceptors.isEmpty()) {
+                return payloadError(run);
             }
             return handle(run, job);
         } finally {
@@ -300,16 +335,25 @@ final class Dispatcher {
         }
     }
 
-    @SuppressWarnings("unchecked")
+    private Finish payloadError(RunningJob run) {
+        if (logPayloads) {
+            log.warn("job {} cannot run: {}", run.name(), LogText.of(run.payloadError().getMessage()));
+        } else {
+            log.warn("job {} cannot run: its payload cannot be read as {} (the job's error_message says why; "
+                    + "Worker.Builder.logPayloads(true) logs it too)", run.name(),
+                    run.registration().type().payloadType().getSimpleName());
+        }
+        return Outcomes.payloadError(run, retryPolicy);
+    }
+
     private Finish handle(RunningJob run, Job<?> job) {
-        JobHandler<Object> handler = (JobHandler<Object>) run.registration().handler();
         ScheduledFuture<?> timeout = run.registration().type().timeout()
                 .map(limit -> timer.schedule(() -> timeOut(run, limit), limit.toNanos(), TimeUnit.NANOSECONDS))
                 .orElse(null);
         JobOutcome outcome = null;
         Throwable error = null;
         try {
-            outcome = handler.handle((Job<Object>) job, run);
+            outcome = interceptors.isEmpty() ? callHandler(run, job) : new Invocation(run, job, 0).run();
         } catch (Throwable t) {
             error = t;
         } finally {
@@ -317,18 +361,79 @@ final class Dispatcher {
                 timeout.cancel(false);
             }
         }
+        if (error != null && error == run.payloadError()) {
+            return payloadError(run); // the innermost proceed() threw it, and the interceptors let it through
+        }
         if (error != null && run.stopReason() == null) {
             log.info("job {} attempt {} failed: {}", run.name(), run.attempt(), LogText.of(error));
         }
         return Outcomes.decide(run, outcome, error, retryPolicy);
     }
 
+    @SuppressWarnings("unchecked")
+    private static JobOutcome callHandler(RunningJob run, Job<?> job) throws Exception {
+        if (run.payloadError() != null) {
+            throw run.payloadError();
+        }
+        return ((JobHandler<Object>) run.registration().handler()).handle((Job<Object>) job, run);
+    }
+
+    /** The chain from interceptor {@code index} to the handler, for one attempt. */
+    private final class Invocation implements JobInterceptor.Invocation {
+        private final RunningJob run;
+        private final Job<?> job;
+        private final int index;
+        private boolean proceeded;
+
+        Invocation(RunningJob run, Job<?> job, int index) {
+            this.run = run;
+            this.job = job;
+            this.index = index;
+        }
+
+        JobOutcome run() throws Exception {
+            return interceptors.get(index).intercept(this);
+        }
+
+        @Override
+        public Job<?> job() {
+            return job;
+        }
+
+        @Override
+        public JobContext context() {
+            return run;
+        }
+
+        @Override
+        public Map<String, String> traceContext() {
+            return run.claimed().traceContext();
+        }
+
+        @Override
+        public Instant claimedAt() {
+            return run.claimed().claimedAt();
+        }
+
+        @Override
+        public JobOutcome proceed() throws Exception {
+            if (proceeded) {
+                throw new IllegalStateException("proceed() called twice for job " + run.name() + " by interceptor "
+                        + interceptors.get(index));
+            }
+            proceeded = true;
+            return index + 1 < interceptors.size() ? new Invocation(run, job, index + 1).run() : callHandler(run, job);
+        }
+    }
+
     private void submit(RunningJob run, Finish finish) {
         if (run.recordedByHandler() != null) {
             completer.recordedByHandler(run);
         } else if (finish == null) {
-            log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
-                    run.name());
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("job {} finished after its lease was lost; its outcome is discarded (the job was rescued)",
+                        run.name());
+            }
             leases.reportLost(run);
             leases.release(run);
         } else {
@@ -338,7 +443,9 @@ final class Dispatcher {
 
     private void timeOut(RunningJob run, Duration limit) {
         if (run.isRunning() && run.stop(RunningJob.StopReason.TIMED_OUT)) {
-            log.warn("job {} timed out after {}; interrupting its handler", run.name(), limit);
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("job {} timed out after {}; interrupting its handler", run.name(), limit);
+            }
         }
     }
 

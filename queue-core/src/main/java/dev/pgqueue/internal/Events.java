@@ -7,6 +7,7 @@ import dev.pgqueue.spi.JobStore.Finish;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.FinishedJob;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,11 +24,15 @@ final class Events {
     /** The error_message of a job whose handler returned done() after a producer asked to cancel it. */
     static final String CANCEL_WON_OVER_DONE = "cancelled by a producer while running; the handler's result was dropped";
 
-    private final WorkerListener listener;
+    private final List<WorkerListener> listeners;
     private final boolean logPayloads;
 
     Events(WorkerListener listener, boolean logPayloads) {
-        this.listener = listener;
+        this(List.of(listener), logPayloads);
+    }
+
+    Events(List<WorkerListener> listeners, boolean logPayloads) {
+        this.listeners = List.copyOf(listeners);
         this.logPayloads = logPayloads;
     }
 
@@ -39,8 +44,8 @@ final class Events {
         call(l -> l.leaseLost(run.job()));
     }
 
-    void rescued(UUID id, String type, JobStatus status) {
-        call(l -> l.jobRescued(id, type, status));
+    void rescued(UUID id, String type, String queue, JobStatus status) {
+        call(l -> l.jobRescued(id, type, queue, status));
     }
 
     void tableUnhealthy(String report) {
@@ -53,39 +58,45 @@ final class Events {
         // A cancel request wins over a later done(); the store says so in these words.
         String message = result.status() == JobStatus.CANCELLED && kind == FinishKind.COMPLETE ? CANCEL_WON_OVER_DONE
                 : finish == null ? null : finish.message();
-        switch (result.status()) {
-            case COMPLETED -> {
-                log.debug("job {} completed in {}", run.name(), run.runTime());
-                call(l -> l.jobCompleted(job, run.runTime()));
-            }
-            case FAILED -> {
-                log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
-                call(l -> l.jobFailed(job, message));
-            }
-            case CANCELLED -> {
-                log.info("job {} cancelled: {}", run.name(), LogText.of(message));
-                call(l -> l.jobCancelled(job, message));
-            }
-            case PENDING -> {
-                Duration delay = finish == null ? Duration.ZERO : finish.delay();
-                if (kind == FinishKind.RETRY) {
-                    log.info("job {} will retry in {} (retry {} of {})", run.name(), delay, result.retryCount(), job.maxRetries());
-                    call(l -> l.jobRetried(job, message, delay));
-                } else if (kind == FinishKind.SNOOZE) {
-                    call(l -> l.jobSnoozed(job, delay));
-                } else {
-                    log.info("job {} handed back unfinished", run.name());
+        // The job in the MDC for these lines and the listener's, whichever thread records the outcome.
+        try (JobMdc mdc = JobMdc.of(run)) {
+            switch (result.status()) {
+                case COMPLETED -> {
+                    log.debug("job {} completed in {}", run.name(), run.runTime());
+                    call(l -> l.jobCompleted(job, run.runTime()));
                 }
+                case FAILED -> {
+                    log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
+                    call(l -> l.jobFailed(job, message));
+                }
+                case CANCELLED -> {
+                    log.info("job {} cancelled: {}", run.name(), LogText.of(message));
+                    call(l -> l.jobCancelled(job, message));
+                }
+                case PENDING -> {
+                    Duration delay = finish == null ? Duration.ZERO : finish.delay();
+                    if (kind == FinishKind.RETRY) {
+                        log.info("job {} will retry in {} (retry {} of {})", run.name(), delay, result.retryCount(), job.maxRetries());
+                        call(l -> l.jobRetried(job, message, delay));
+                    } else if (kind == FinishKind.SNOOZE) {
+                        call(l -> l.jobSnoozed(job, delay));
+                    } else {
+                        log.info("job {} handed back unfinished", run.name());
+                    }
+                }
+                default -> log.warn("job {} left in unexpected status {}", run.name(), result.status());
             }
-            default -> log.warn("job {} left in unexpected status {}", run.name(), result.status());
         }
     }
 
+    /** Tells each listener in turn; one that throws is logged and does not keep the others from hearing it. */
     private void call(Consumer<WorkerListener> event) {
-        try {
-            event.accept(listener);
-        } catch (Throwable e) {
-            log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
+        for (WorkerListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (Throwable e) {
+                log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
+            }
         }
     }
 

@@ -59,6 +59,10 @@ final class Fetcher implements Runnable, ClaimHints {
     private boolean signalled;
     private volatile boolean running = true;
     private int failures;
+    /** Queues paused for every worker (the {@link PauseWatch} keeps it current): never claimed from. */
+    private volatile Set<String> paused = Set.of();
+    /** Told of every claim that reached the database, for the worker's health. */
+    private final Vitals vitals;
 
     /**
      * @param store         claims the jobs
@@ -70,9 +74,10 @@ final class Fetcher implements Runnable, ClaimHints {
      * @param pollInterval  the longest it sleeps without looking
      * @param workerId      the lease owner, and for the log
      * @param dispatcher    says how many jobs each queue can take, and takes them
+     * @param vitals        told of each successful claim round
      */
     Fetcher(JobStore store, StoreNow now, Set<String> queues, Set<String> types, int batchSize, Duration leaseDuration,
-            Duration pollInterval, String workerId, Dispatcher dispatcher) {
+            Duration pollInterval, String workerId, Dispatcher dispatcher, Vitals vitals) {
         this.store = store;
         this.now = now;
         this.types = types;
@@ -81,6 +86,7 @@ final class Fetcher implements Runnable, ClaimHints {
         this.pollInterval = pollInterval;
         this.workerId = workerId;
         this.dispatcher = dispatcher;
+        this.vitals = vitals;
         queues.forEach(name -> this.queues.put(name, new QueueState(name)));
     }
 
@@ -90,6 +96,7 @@ final class Fetcher implements Runnable, ClaimHints {
         while (running) {
             try {
                 boolean claimAgain = claimRound();
+                vitals.claimed();
                 failures = 0;
                 if (!claimAgain) {
                     nextPoll = sleepUntilWoken(nextPoll);
@@ -99,6 +106,7 @@ final class Fetcher implements Runnable, ClaimHints {
                     break;
                 }
                 failures++;
+                vitals.unreachable(e);
                 long backoff = backoffNanos();
                 log.warn("worker {} could not claim jobs ({}); retrying in {} ms",
                         workerId, LogText.of(e.getMessage()), TimeUnit.NANOSECONDS.toMillis(backoff));
@@ -137,6 +145,28 @@ final class Fetcher implements Runnable, ClaimHints {
         }
     }
 
+    /**
+     * The queues paused for every worker now. A queue no longer paused is looked at at once (its jobs
+     * waited); a newly paused one is not claimed from after the claim in flight, if any.
+     */
+    void paused(Set<String> now) {
+        Set<String> resumed = new java.util.HashSet<>(paused);
+        resumed.removeAll(now);
+        paused = Set.copyOf(now);
+        lock.lock();
+        try {
+            for (String queue : resumed) {
+                QueueState state = queues.get(queue);
+                if (state != null) {
+                    state.mayHaveMore = true;
+                    wake();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Notifications may have been missed: look at every queue again. */
     void reconnected() {
         markAll();
@@ -163,6 +193,9 @@ final class Fetcher implements Runnable, ClaimHints {
         for (QueueState state : queues.values()) {
             if (!running) {
                 return false;
+            }
+            if (paused.contains(state.name)) {
+                continue; // its signals stay set: it is looked at once resumed
             }
             int free = dispatcher.claimable(state.name);
             if (free <= 0 || !takeWork(state)) {
@@ -244,7 +277,7 @@ final class Fetcher implements Runnable, ClaimHints {
                 }
                 long wakeAt = nextPoll;
                 for (QueueState state : queues.values()) {
-                    if (dispatcher.claimable(state.name) <= 0) {
+                    if (paused.contains(state.name) || dispatcher.claimable(state.name) <= 0) {
                         continue; // a freed slot signals; a due time alone cannot help a full queue
                     }
                     if (state.dueAtNanos <= now) {

@@ -105,8 +105,10 @@ final class Heartbeat {
         try {
             extend(List.of(run));
         } catch (Throwable e) {
-            log.warn("worker {} could not check a cancellation request for job {} ({}); the next heartbeat will",
-                    workerId, run.name(), LogText.of(e.getMessage()));
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("worker {} could not check a cancellation request for job {} ({}); the next heartbeat will",
+                        workerId, run.name(), LogText.of(e.getMessage()));
+            }
         }
     }
 
@@ -127,8 +129,10 @@ final class Heartbeat {
                 }
             } else if (!run.isFinished() && !run.isLeaseLost()) {
                 // A finished job may simply have been recorded meanwhile; only a running one is lost.
-                log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
-                        workerId, run.name());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
+                            workerId, run.name());
+                }
                 leases.lost(run);
             }
         }
@@ -138,8 +142,10 @@ final class Heartbeat {
     private void reportIfStuck(RunningJob run) {
         Duration ignored = run.ignoredStopFor();
         if (ignored.compareTo(interval) > 0 && run.markReportedStuck()) {
-            log.warn("job {}'s handler has ignored its interrupt ({}) for {}; it keeps its slot until it returns, "
-                    + "and its lease runs out so that the job is rescued", run.name(), run.stopReason(), ignored);
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.warn("job {}'s handler has ignored its interrupt ({}) for {}; it keeps its slot until it returns, "
+                        + "and its lease runs out so that the job is rescued", run.name(), run.stopReason(), ignored);
+            }
         }
     }
 }

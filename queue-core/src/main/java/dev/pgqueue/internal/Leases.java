@@ -50,7 +50,9 @@ final class Leases {
     void cancelRequested(UUID jobId) {
         RunningJob run = held.get(jobId);
         if (run != null && !run.isFinished() && run.stop(RunningJob.StopReason.CANCELLED)) {
-            log.info("job {} was cancelled by a producer; interrupting its handler", run.name());
+            try (JobMdc mdc = JobMdc.of(run)) {
+                log.info("job {} was cancelled by a producer; interrupting its handler", run.name());
+            }
         }
     }
 

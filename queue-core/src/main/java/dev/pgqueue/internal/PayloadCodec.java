@@ -3,6 +3,7 @@ package dev.pgqueue.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobType;
 import dev.pgqueue.PayloadException;
@@ -11,6 +12,7 @@ import dev.pgqueue.ValidationException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Maps payloads to JSON on the way in and back to the job type's class on the way out, with error
@@ -22,10 +24,41 @@ public final class PayloadCodec {
     private static final ObjectMapper DEFAULT_MAPPER = PayloadMapper.create();
 
     private final ObjectMapper mapper;
+    /**
+     * A reader per payload class, made once: {@code mapper.readValue(json, Class)} looks the class's
+     * type and root deserializer up again on every call.
+     */
+    private final Map<Class<?>, ObjectReader> readers = new ConcurrentHashMap<>();
 
     /** @param mapper the application's mapper (a store's), or null for {@link #defaultMapper()} */
     public PayloadCodec(ObjectMapper mapper) {
         this.mapper = mapper != null ? mapper : DEFAULT_MAPPER;
+    }
+
+    /**
+     * Builds what mapping {@code type}'s payloads takes (Jackson's serializer and deserializer for its
+     * class, found by introspection the first time and cached in the mapper), so that a worker's first
+     * jobs do not wait for it: in a fresh JVM that took hundreds of milliseconds, and every handler
+     * thread decoding the same class waited for the first. A class Jackson cannot map is left for the
+     * first job to report.
+     */
+    public void warm(JobType<?> type) {
+        try {
+            reader(type.payloadType());
+            mapper.writerFor(type.payloadType());
+            mapper.readTree("{\"warm\": [1, 2.5, \"x\", true, null]}");
+        } catch (JsonProcessingException | RuntimeException e) {
+            // reported by the first job of this type, with that job's name
+        }
+    }
+
+    private ObjectReader reader(Class<?> payloadType) {
+        ObjectReader reader = readers.get(payloadType);
+        if (reader == null) {
+            reader = mapper.readerFor(payloadType); // fetches the root deserializer now (EAGER_DESERIALIZER_FETCH)
+            readers.putIfAbsent(payloadType, reader);
+        }
+        return reader;
     }
 
     /**
@@ -147,7 +180,7 @@ public final class PayloadCodec {
      */
     public <P> P decode(JobType<P> type, UUID jobId, String json) {
         try {
-            P payload = mapper.readValue(json, type.payloadType());
+            P payload = reader(type.payloadType()).readValue(json);
             if (payload == null) {
                 throw new IllegalArgumentException("the payload is JSON null");
             }

@@ -126,9 +126,13 @@ public final class RecurringScheduler {
                 EnqueueResult result = inserted.get(i);
                 results.put(job.dedupeKey(), result);
                 if (result.duplicate()) {
-                    log.debug("recurring job {} was already enqueued (job {})", job.dedupeKey(), result.jobId());
+                    try (JobMdc mdc = JobMdc.of(result.jobId(), job.type())) {
+                        log.debug("recurring job {} was already enqueued (job {})", job.dedupeKey(), result.jobId());
+                    }
                 } else {
-                    log.info("enqueued recurring job {} as {}/{}, due {}", job.dedupeKey(), job.type(), result.jobId(), job.runAt());
+                    try (JobMdc mdc = JobMdc.of(result.jobId(), job.type())) {
+                        log.info("enqueued recurring job {} as {}/{}, due {}", job.dedupeKey(), job.type(), result.jobId(), job.runAt());
+                    }
                 }
             }
         }

@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Returns jobs whose lease expired (their worker crashed, froze or lost its connection) to the
- * queue, counting a failed attempt, or fails them when no retries are left. Any worker may rescue
+ * Returns jobs whose lease expired (their worker crashed, froze or lost its connection), or whose
+ * worker the registry counts as dead (sooner: see {@code Presence}), to the queue, counting a failed attempt, or fails them when no retries are left. Any worker may rescue
  * any job: the store takes only rows whose lease is expired at the moment it locks them and skips
  * rows others hold, so many rescuers at once are safe.
  */
@@ -59,9 +59,11 @@ final class Rescuer {
             do {
                 rescued = store.jobRescue(new RescueParams(BATCH, now.now()));
                 for (RescuedJob job : rescued) {
-                    log.warn("rescued job {}/{} from worker {} whose lease expired during attempt {}; it is now {}",
-                            job.type(), job.id(), LogText.of(job.previousOwner()), job.attempt(), job.status().sqlValue());
-                    events.rescued(job.id(), job.type(), job.status());
+                    try (JobMdc mdc = JobMdc.of(job.id(), job.type())) {
+                        log.warn("rescued job {}/{} from worker {}, which stopped renewing its lease or its registry entry during attempt {}; it is now {}",
+                                job.type(), job.id(), LogText.of(job.previousOwner()), job.attempt(), job.status().sqlValue());
+                        events.rescued(job.id(), job.type(), job.queue(), job.status());
+                    }
                     if (job.status() == JobStatus.PENDING) {
                         fetcher.jobsAvailable(job.queue());
                     }

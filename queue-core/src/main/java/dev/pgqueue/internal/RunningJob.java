@@ -267,7 +267,7 @@ public final class RunningJob implements JobContext, Attempt {
 
     @Override
     public boolean shouldStop() {
-        return stopReason != null || leaseLost;
+        return stopReason != null || leaseLost || host.closing();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.Batch;
+import dev.pgqueue.EnqueueInterceptor;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
@@ -34,13 +35,23 @@ public final class StandardJobQueue implements JobQueue {
     private final PayloadCodec codec;
     private final Clock clock;
     private final int maxPayloadBytes;
+    private final List<EnqueueInterceptor> interceptors;
 
     /** A queue over {@code store} that maps payloads with the store's {@link JobStore#objectMapper()}. */
     public StandardJobQueue(JobStore store, Clock clock, int maxPayloadBytes) {
+        this(store, clock, maxPayloadBytes, List.of());
+    }
+
+    /**
+     * A queue over {@code store} whose inserts go through {@code interceptors}, the first outermost;
+     * payloads are mapped with the store's {@link JobStore#objectMapper()}.
+     */
+    public StandardJobQueue(JobStore store, Clock clock, int maxPayloadBytes, List<EnqueueInterceptor> interceptors) {
         this.store = Check.notNull("store", store);
         this.codec = new PayloadCodec(store.objectMapper());
         this.clock = clock;
         this.maxPayloadBytes = Check.atLeast("maxPayloadBytes", maxPayloadBytes, 2);
+        this.interceptors = List.copyOf(interceptors);
     }
 
     @Override
@@ -54,7 +65,7 @@ public final class StandardJobQueue implements JobQueue {
         Check.notNull("options", options);
         requireKeyWithUniqueness(options);
         NewJob job = newJob(type, payload, options, options.dedupeKey());
-        return store.jobInsertMany(new InsertParams(List.of(job), now())).get(0).jobId();
+        return insert(List.of(job)).get(0).jobId();
     }
 
     @Override
@@ -66,7 +77,7 @@ public final class StandardJobQueue implements JobQueue {
         }
         requireDependenciesWithPolicy(options);
         NewJob job = newJob(type, payload, options, options.dedupeKey());
-        return store.jobInsertMany(new InsertParams(List.of(job), now())).get(0);
+        return insert(List.of(job)).get(0);
     }
 
     @Override
@@ -91,7 +102,7 @@ public final class StandardJobQueue implements JobQueue {
             }
             jobs.add(newJob(type, payload, options, null));
         }
-        List<EnqueueResult> results = store.jobInsertMany(new InsertParams(jobs, now()));
+        List<EnqueueResult> results = insert(jobs);
         List<UUID> ids = new ArrayList<>(results.size());
         results.forEach(r -> ids.add(r.jobId()));
         return Collections.unmodifiableList(ids);
@@ -121,7 +132,7 @@ public final class StandardJobQueue implements JobQueue {
         if (jobs.isEmpty()) {
             return Map.of();
         }
-        List<EnqueueResult> results = store.jobInsertMany(new InsertParams(jobs, now()));
+        List<EnqueueResult> results = insert(jobs);
         Map<String, EnqueueResult> byKey = new LinkedHashMap<>(keys.size() * 2);
         for (int i = 0; i < keys.size(); i++) {
             byKey.put(keys.get(i), results.get(i));
@@ -162,7 +173,7 @@ public final class StandardJobQueue implements JobQueue {
         ids.addAll(callbackOptions.dependsOn());
         NewJob callback = newJob(callbackType, callbackPayload, callbackOptions.dependsOn(ids), null);
         jobs.add(callback);
-        store.jobInsertMany(new InsertParams(jobs, now()));
+        insert(jobs);
         return new Batch(children, callback.id());
     }
 
@@ -189,6 +200,72 @@ public final class StandardJobQueue implements JobQueue {
         return store.jobGet(jobId)
                 .filter(job -> job.status() == JobStatus.COMPLETED && job.resultJson() != null)
                 .map(job -> codec.decodeResult(job, resultType));
+    }
+
+    /** Inserts the jobs through the interceptors, if any: one interception per enqueue call. */
+    private List<EnqueueResult> insert(List<NewJob> jobs) {
+        if (interceptors.isEmpty()) {
+            return store.jobInsertMany(new InsertParams(jobs, now()));
+        }
+        List<EnqueueInterceptor.NewJobRef> refs = new ArrayList<>(jobs.size());
+        jobs.forEach(job -> refs.add(new EnqueueInterceptor.NewJobRef(job.id(), job.type(), job.queue())));
+        return new Interception(jobs, List.copyOf(refs), 0, Map.of()).run();
+    }
+
+    /** The rest of the chain from interceptor {@code index}, with the context merged so far. */
+    private final class Interception implements EnqueueInterceptor.Enqueue {
+        private final List<NewJob> jobs;
+        private final List<EnqueueInterceptor.NewJobRef> refs;
+        private final int index;
+        private final Map<String, String> outer;
+        private boolean proceeded;
+
+        Interception(List<NewJob> jobs, List<EnqueueInterceptor.NewJobRef> refs, int index, Map<String, String> outer) {
+            this.jobs = jobs;
+            this.refs = refs;
+            this.index = index;
+            this.outer = outer;
+        }
+
+        List<EnqueueResult> run() {
+            List<EnqueueResult> results = interceptors.get(index).intercept(this);
+            if (!proceeded) {
+                throw new IllegalStateException("enqueue interceptor " + interceptors.get(index)
+                        + " returned without calling proceed(); nothing was enqueued");
+            }
+            return results;
+        }
+
+        @Override
+        public List<EnqueueInterceptor.NewJobRef> jobs() {
+            return refs;
+        }
+
+        @Override
+        public List<EnqueueResult> proceed(Map<String, String> context) {
+            if (proceeded) {
+                throw new IllegalStateException("proceed() called twice by enqueue interceptor " + interceptors.get(index));
+            }
+            Check.notNull("context", context);
+            Map<String, String> merged = context;
+            if (!outer.isEmpty()) {
+                merged = new LinkedHashMap<>(outer);
+                merged.putAll(context);
+            }
+            merged = Check.traceContext("trace context", merged);
+            proceeded = true;
+            if (index + 1 < interceptors.size()) {
+                return new Interception(jobs, refs, index + 1, merged).run();
+            }
+            List<NewJob> withContext = jobs;
+            if (!merged.isEmpty()) {
+                withContext = new ArrayList<>(jobs.size());
+                for (NewJob job : jobs) {
+                    withContext.add(job.toBuilder().traceContext(merged).build());
+                }
+            }
+            return store.jobInsertMany(new InsertParams(withContext, now()));
+        }
     }
 
     private static void requireKeyWithUniqueness(EnqueueOptions options) {

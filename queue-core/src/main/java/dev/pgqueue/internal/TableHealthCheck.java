@@ -29,6 +29,8 @@ final class TableHealthCheck {
     private final Duration interval;
     private Instant lastVacuumSeen;
     private boolean unhealthy;
+    /** The problem found by the latest check, or null: what {@code Worker.health()} reports. */
+    private volatile String problem;
 
     /**
      * @param store    reads the table's health
@@ -49,6 +51,7 @@ final class TableHealthCheck {
             }
             TableHealth health = read.get();
             String problem = problem(health);
+            this.problem = problem;
             lastVacuumSeen = health.lastVacuum();
             if (problem != null && !unhealthy) {
                 unhealthy = true;
@@ -62,6 +65,11 @@ final class TableHealthCheck {
         } catch (RuntimeException e) {
             log.debug("could not check the job table's health ({})", LogText.of(e.getMessage()));
         }
+    }
+
+    /** {@return the problem the latest check found, or null if none} */
+    String problem() {
+        return problem;
     }
 
     private String problem(TableHealth health) {

@@ -1,5 +1,6 @@
 package dev.pgqueue.internal;
 
+import dev.pgqueue.JobInterceptor;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.WorkerListener;
@@ -28,6 +29,8 @@ public record WorkerConfig(
         Duration pruneInterval,
         Duration progressInterval,
         Duration tableHealthInterval,
+        Duration presenceInterval,
+        Duration unservedAfter,
         Map<JobStatus, Duration> retention,
         RetryPolicy retryPolicy,
         ExecutorService executor,
@@ -35,7 +38,8 @@ public record WorkerConfig(
         Clock clock,
         String workerId,
         PayloadCodec codec,
-        WorkerListener listener,
+        List<WorkerListener> listeners,
+        List<JobInterceptor> interceptors,
         List<RecurringJob> recurring,
         List<JobStore.QueuePolicy> policies,
         boolean logPayloads) {
@@ -44,6 +48,8 @@ public record WorkerConfig(
         handlers = Map.copyOf(handlers);
         recurring = List.copyOf(recurring);
         policies = List.copyOf(policies);
+        listeners = List.copyOf(listeners);
+        interceptors = List.copyOf(interceptors);
         queues = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(queues));
         retention = Map.copyOf(retention);
     }

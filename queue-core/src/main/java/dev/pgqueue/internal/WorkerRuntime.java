@@ -7,6 +7,9 @@ import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -55,6 +58,9 @@ public final class WorkerRuntime {
     /** After the shutdown timeout: until when close() waits for its threads; the rest of the margin stops them. */
     private static final Duration JOIN_GRACE = Duration.ofMillis(350);
 
+    /** How long the once-a-second read of the paused queues may wait for the database before health says DOWN. */
+    static final Duration UNANSWERED = Duration.ofSeconds(3);
+
     /** Connections a worker's own threads may hold at once: fetcher, completer, heartbeat, maintenance. */
     static final int BACKGROUND_CONNECTIONS = 4;
 
@@ -79,12 +85,23 @@ public final class WorkerRuntime {
     private Thread fetcherThread;
     private Thread completerThread;
     private Subscription subscription;
+    private final Vitals vitals = new Vitals();
+    private PauseWatch pauseWatch;
+    private Presence presence;
+    private Rescuer rescuer;
+    private TableHealthCheck tableHealth;
+    private UnservedCheck unserved;
+    /** A rescue asked for by the presence beat is queued and has not started yet. */
+    private final java.util.concurrent.atomic.AtomicBoolean rescueQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Object resizing = new Object();
+    /** Cached at start: looking the host name up may be slow. */
+    private String hostName;
     /** Handlers blocked in System.exit (see {@link #failJobsExitingTheJvm()}): they never free their slot. */
     private int exitingJobs;
 
     public WorkerRuntime(WorkerConfig config) {
         this.config = config;
-        this.events = new Events(config.listener(), config.logPayloads());
+        this.events = new Events(config.listeners(), config.logPayloads());
     }
 
     public WorkerConfig config() {
@@ -112,6 +129,9 @@ public final class WorkerRuntime {
                 closed.countDown();
                 if (subscription != null) {
                     subscription.close();
+                }
+                if (presence != null) {
+                    presence.unregister();
                 }
                 if (completer != null) {
                     completer.stop(System.nanoTime());
@@ -163,7 +183,7 @@ public final class WorkerRuntime {
 
         leases = new Leases(events);
         heartbeat = new Heartbeat(store, now, config.leaseDuration(), config.heartbeatInterval(), leases, id);
-        AttemptHost host = attemptHost(config.codec(), now, heartbeat);
+        AttemptHost host = attemptHost(config.codec(), now, heartbeat, () -> state != State.RUNNING);
         // The one cycle, bound late: the completer and the dispatcher wake the fetcher, which is built
         // after them since it needs the dispatcher. This forwarder reads the fetcher field, which is
         // set below, before any thread that could call it is started; nothing sets it again.
@@ -180,16 +200,24 @@ public final class WorkerRuntime {
         };
         completer = new Completer(store, now, leases, events, toFetcher, id);
         dispatcher = new Dispatcher(config.queues(), config.claimAhead(), config.batchSize(),
-                config.handlers(), host, config.retryPolicy(), config.logPayloads(),
+                config.handlers(), config.interceptors(), host, config.retryPolicy(), config.logPayloads(),
                 handlerExecutor, timer, leases, events, completer, toFetcher);
         fetcher = new Fetcher(store, now, config.queues().keySet(), config.types(), config.batchSize(),
-                config.leaseDuration(), config.pollInterval(), id, dispatcher);
-        Rescuer rescuer = new Rescuer(store, now, heartbeat, fetcher, events, config.rescueInterval(), id);
+                config.leaseDuration(), config.pollInterval(), id, dispatcher, vitals);
+        rescuer = new Rescuer(store, now, heartbeat, fetcher, events, config.rescueInterval(), id);
+        pauseWatch = new PauseWatch(store, fetcher, vitals, id);
+        hostName = hostName();
+        presence = new Presence(store, now, this::registryRecord, dispatcher::runningJobs, this::rescueSoon, vitals,
+                config.presenceInterval(), id);
 
         if (!config.policies().isEmpty()) {
             // Before the first claim, and failing start() if it cannot be written: a limit is a promise.
             store.policyPutMany(new PolicyParams(config.policies()));
         }
+        // Before the first claim: a queue paused before this worker started is never claimed from.
+        pauseWatch.read();
+        presence.register();
+        warmUp(handlerExecutor);
         completerThread = threads("pgqueue-completer-" + id, true).newThread(completer);
         completerThread.start();
         subscription = store.subscribe(new StoreListener() {
@@ -207,6 +235,11 @@ public final class WorkerRuntime {
             public void reconnected() {
                 fetcher.reconnected();
             }
+
+            @Override
+            public void queuesChanged() {
+                readPausedSoon();
+            }
         });
         // Not a daemon: a running worker keeps the JVM alive, as a server would, until closed.
         fetcherThread = threads("pgqueue-fetcher-" + id, false).newThread(fetcher);
@@ -214,9 +247,16 @@ public final class WorkerRuntime {
 
         long beat = config.heartbeatInterval().toNanos();
         heartbeatThread.scheduleWithFixedDelay(heartbeat::beat, beat, beat, TimeUnit.NANOSECONDS);
+        // On the heartbeat thread too: slow maintenance must not delay a pause or make this worker look dead.
+        long pauseEvery = PauseWatch.INTERVAL.toNanos();
+        heartbeatThread.scheduleWithFixedDelay(pauseWatch::read, pauseEvery, pauseEvery, TimeUnit.NANOSECONDS);
+        long presenceEvery = config.presenceInterval().toNanos();
+        heartbeatThread.scheduleWithFixedDelay(presence::beat, presenceEvery, presenceEvery, TimeUnit.NANOSECONDS);
         long rescue = config.rescueInterval().toNanos();
-        maintenance.scheduleWithFixedDelay(
-                rescuer::rescue, ThreadLocalRandom.current().nextLong(rescue / 2 + 1), rescue, TimeUnit.NANOSECONDS);
+        maintenance.scheduleWithFixedDelay(() -> {
+            rescuer.rescue();
+            pruneDeadWorkers();
+        }, ThreadLocalRandom.current().nextLong(rescue / 2 + 1), rescue, TimeUnit.NANOSECONDS);
         ProgressWriter progress = new ProgressWriter(store, now, leases, config.progressInterval(), id);
         long progressEvery = config.progressInterval().toNanos();
         maintenance.scheduleWithFixedDelay(progress::write, progressEvery, progressEvery, TimeUnit.NANOSECONDS);
@@ -233,9 +273,195 @@ public final class WorkerRuntime {
             maintenance.scheduleWithFixedDelay(
                     pruner::prune, ThreadLocalRandom.current().nextLong(prune / 2 + 1), prune, TimeUnit.NANOSECONDS);
         }
-        TableHealthCheck health = new TableHealthCheck(store, events, config.tableHealthInterval());
+        tableHealth = new TableHealthCheck(store, events, config.tableHealthInterval());
         long check = config.tableHealthInterval().toNanos();
-        maintenance.scheduleWithFixedDelay(health::check, check, check, TimeUnit.NANOSECONDS);
+        maintenance.scheduleWithFixedDelay(tableHealth::check, check, check, TimeUnit.NANOSECONDS);
+        unserved = new UnservedCheck(store, now, config.unservedAfter(), id);
+        maintenance.scheduleWithFixedDelay(unserved::check, check, check, TimeUnit.NANOSECONDS);
+        maintenance.execute(() -> warnAboutUnservedTypes(store, now));
+    }
+
+    /** This worker's registry record as of {@code now}: what it serves now (resize changes it). */
+    private JobStore.WorkerParams registryRecord(Instant now) {
+        List<JobStore.RecurringRecord> recurring = config.recurring().stream()
+                .map(r -> new JobStore.RecurringRecord(r.name(), r.type(), r.options().queue(), r.schedule().toString()))
+                .toList();
+        return new JobStore.WorkerParams(config.workerId(), hostName, ProcessHandle.current().pid(), dispatcher.concurrency(),
+                config.types(), recurring, PgQueueVersion.get(), config.presenceInterval(), now);
+    }
+
+    /** A dead worker holds jobs: rescue them now, on the maintenance thread, one rescue queued at a time. */
+    private void rescueSoon() {
+        if (!rescueQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            maintenance.execute(() -> {
+                rescueQueued.set(false);
+                rescuer.rescue();
+                pruneDeadWorkers();
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            rescueQueued.set(false);
+        }
+    }
+
+    private void pruneDeadWorkers() {
+        try {
+            int deleted = config.store().workerPrune(config.now());
+            if (deleted > 0) {
+                log.info("worker {} deleted {} dead workers' entries from the worker registry", config.workerId(), deleted);
+            }
+        } catch (RuntimeException e) {
+            log.debug("could not delete dead workers' entries ({})", LogText.of(e.getMessage()));
+        }
+    }
+
+    /** A notification says a queue was paused or resumed: re-read, on the heartbeat thread, once per burst. */
+    private void readPausedSoon() {
+        if (!pauseWatch.markReadQueued()) {
+            return;
+        }
+        try {
+            heartbeatThread.execute(pauseWatch::read);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closing: nothing more is claimed anyway
+        }
+    }
+
+    /**
+     * Warns when jobs of this worker's types can never be claimed by it: it does not serve the queue
+     * jobs go to by default, or pending jobs of its types wait in queues no live worker serves.
+     */
+    private void warnAboutUnservedTypes(JobStore store, StoreNow now) {
+        if (!config.queues().containsKey(dev.pgqueue.EnqueueOptions.DEFAULT_QUEUE)) {
+            log.warn("worker {} serves queues {} but not \"{}\", where jobs go unless enqueued with "
+                    + "EnqueueOptions.queue(...): its job types {} enqueued without a queue will not be claimed by it. "
+                    + "Add .queue(\"{}\", n) to serve that queue too", config.workerId(), config.queues().keySet(),
+                    dev.pgqueue.EnqueueOptions.DEFAULT_QUEUE, config.types(), dev.pgqueue.EnqueueOptions.DEFAULT_QUEUE);
+        }
+        try {
+            for (JobStore.UnservedJobs group : store.jobUnservedList(
+                    new JobStore.UnservedParams(Duration.ZERO, UnservedCheck.LIMIT, null, now.now()))) {
+                if (config.types().contains(group.type())) {
+                    log.warn("worker {} has a handler for {}, but {} pending jobs of it wait in queue {}, which no live "
+                            + "worker serves: they will not run until one does (add .queue(\"{}\", n))",
+                            config.workerId(), group.type(), group.count(), group.queue(), group.queue());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("could not look for pending jobs no worker serves ({})", LogText.of(e.getMessage()));
+        }
+    }
+
+    /** See {@link dev.pgqueue.Worker#health()}. */
+    public dev.pgqueue.Health health() {
+        List<String> down = new ArrayList<>();
+        List<String> degraded = new ArrayList<>();
+        State current = state;
+        boolean listening = false;
+        int pastTimeout = 0;
+        if (current != State.RUNNING) {
+            down.add("the worker is " + switch (current) {
+                case NEW -> "not started";
+                case CLOSING -> "shutting down";
+                default -> "closed";
+            });
+        } else {
+            Duration waiting = vitals.waiting();
+            if (!vitals.reachable()) {
+                down.add("the database is unreachable: " + vitals.lastFailure());
+            } else if (waiting.compareTo(UNANSWERED) > 0) {
+                down.add("the database has not answered for " + waiting.toSeconds() + " s");
+            }
+            JobStore.ListenState listen = subscription.listenState();
+            listening = listen == JobStore.ListenState.UP;
+            if (listen == JobStore.ListenState.DOWN) {
+                degraded.add("the LISTEN connection is down; polling every " + config.pollInterval() + " until it is back");
+            }
+            String table = tableHealth.problem();
+            if (table != null) {
+                degraded.add("job table: " + table);
+            }
+            pastTimeout = jobsPastTimeout();
+            if (pastTimeout > 0) {
+                degraded.add(pastTimeout + " jobs have run longer than their job type's timeout (their handlers "
+                        + "ignore the interrupt)");
+            }
+            for (JobStore.UnservedJobs group : unserved.found()) {
+                degraded.add(UnservedCheck.describe(group, config.unservedAfter()) + " and no live worker serves them");
+            }
+        }
+        List<String> reasons = new ArrayList<>(down);
+        reasons.addAll(degraded);
+        dev.pgqueue.Health.Status status = !down.isEmpty() ? dev.pgqueue.Health.Status.DOWN
+                : !degraded.isEmpty() ? dev.pgqueue.Health.Status.DEGRADED : dev.pgqueue.Health.Status.UP;
+        return new dev.pgqueue.Health(status, reasons, vitals.lastClaim(), current == State.RUNNING && down.isEmpty(),
+                listening, pastTimeout);
+    }
+
+    private int jobsPastTimeout() {
+        int count = 0;
+        for (RunningJob run : leases.all()) {
+            Optional<Duration> timeout = run.registration() == null ? Optional.empty() : run.registration().type().timeout();
+            if (run.isRunning() && timeout.isPresent() && run.runTime().compareTo(timeout.get()) > 0) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** See {@link dev.pgqueue.Worker#resize(String, int)}. */
+    public void resize(String queue, int concurrency) {
+        Check.notNull("queue", queue);
+        if (!config.queues().containsKey(queue)) {
+            throw new dev.pgqueue.ValidationException("queue to resize", "one this worker serves " + config.queues().keySet(), queue);
+        }
+        Check.atLeast("concurrency of queue " + queue, concurrency, 1);
+        synchronized (resizing) {
+            if (state != State.RUNNING) {
+                throw new IllegalStateException("worker " + config.workerId() + " is not running; resize applies to a running worker");
+            }
+            Map<String, Integer> sizes = new java.util.HashMap<>(dispatcher.concurrency());
+            sizes.put(queue, concurrency);
+            int total = sizes.values().stream().mapToInt(Integer::intValue).sum();
+            if (config.executor() == null && handlerExecutor instanceof ThreadPoolExecutor pool) {
+                if (total > pool.getMaximumPoolSize()) {
+                    pool.setMaximumPoolSize(total);
+                    pool.setCorePoolSize(total);
+                } else {
+                    pool.setCorePoolSize(total);
+                    pool.setMaximumPoolSize(total);
+                }
+            }
+            int previous = dispatcher.resize(queue, concurrency);
+            log.info("worker {}: queue {} now runs {} jobs at once (was {})", config.workerId(), queue, concurrency, previous);
+        }
+        maintenance.execute(presence::register); // the registry shows the new number
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "unknown-host";
+        }
+    }
+
+    /**
+     * What a fresh JVM would otherwise do while the first jobs wait (their handlers' threads, Jackson's
+     * introspection of each payload class, the logging context, the store's first outcome
+     * statements), done before the first claim: without it a service that had just started ran its
+     * first jobs 85–700 ms late, all of them waiting for the first one's JSON mapping.
+     */
+    private void warmUp(ExecutorService executor) {
+        if (executor instanceof ThreadPoolExecutor pool) {
+            pool.prestartAllCoreThreads();
+        }
+        config.handlers().values().forEach(registration -> config.codec().warm(registration.type()));
+        org.slf4j.MDC.put(dev.pgqueue.Worker.MDC_JOB_ID, "");
+        org.slf4j.MDC.remove(dev.pgqueue.Worker.MDC_JOB_ID);
+        config.store().warmUp(config.types());
     }
 
     /**
@@ -306,6 +532,7 @@ public final class WorkerRuntime {
         }
         completer.stop(deadline + FLUSH_GRACE.toNanos());
         join(completerThread, deadline + JOIN_GRACE.toNanos());
+        presence.unregister();
         join(unsubscribe, deadline + JOIN_GRACE.toNanos());
         stopThreads();
         log.info("worker {} stopped in {} ms", config.workerId(),
@@ -320,7 +547,9 @@ public final class WorkerRuntime {
     private void failJobsExitingTheJvm() {
         for (RunningJob run : leases.all()) {
             if (!run.isLeaseLost() && run.isExitingJvm()) {
-                log.error("job {}'s handler called System.exit; recording the attempt as failed", run.name());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.error("job {}'s handler called System.exit; recording the attempt as failed", run.name());
+                }
                 completer.submit(run, Outcomes.retry(run,
                         "the handler called System.exit: the worker's JVM shut down during this attempt", config.retryPolicy()));
                 run.markLeaseLost();
@@ -342,10 +571,14 @@ public final class WorkerRuntime {
                 continue;
             }
             if (run.isRunning()) {
-                log.warn("job {}'s handler ignored its interrupt; leaving the job to its lease, which is no longer "
-                        + "extended: it is rescued when the lease expires", run.name());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.warn("job {}'s handler ignored its interrupt; leaving the job to its lease, which is no longer "
+                            + "extended: it is rescued when the lease expires", run.name());
+                }
             } else {
-                log.warn("job {} never started; handing it back", run.name());
+                try (JobMdc mdc = JobMdc.of(run)) {
+                    log.warn("job {} never started; handing it back", run.name());
+                }
                 completer.submit(run, run.finish(FinishKind.RELEASE, null, Duration.ZERO));
                 run.markLeaseLost();
             }
@@ -429,8 +662,14 @@ public final class WorkerRuntime {
     }
 
     /** What a running attempt asks of this worker: the codec, "now" for the store, and extending its lease now. */
-    private static AttemptHost attemptHost(PayloadCodec codec, StoreNow now, Heartbeat heartbeat) {
+    private static AttemptHost attemptHost(PayloadCodec codec, StoreNow now, Heartbeat heartbeat,
+            java.util.function.BooleanSupplier closing) {
         return new AttemptHost() {
+            @Override
+            public boolean closing() {
+                return closing.getAsBoolean();
+            }
+
             @Override
             public PayloadCodec codec() {
                 return codec;

@@ -9,6 +9,7 @@ import dev.pgqueue.internal.PayloadCodec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -31,7 +32,7 @@ import java.util.UUID;
  *   <li>Fencing: every change to a {@code processing} job is made only if the caller's
  *       {@code leaseToken} still matches and the job is still {@code processing}; otherwise the job
  *       is left as it is and the result says so. Rescue takes only leases expired at the moment of
- *       the update.</li>
+ *       the update, or held by a worker the registry counts as dead at that moment.</li>
  *   <li>Failures throw {@link dev.pgqueue.StoreException}.</li>
  * </ul>
  */
@@ -96,7 +97,10 @@ public interface JobStore {
 
     /**
      * Takes up to {@code limit} jobs whose lease has expired and returns each to {@code pending},
-     * counting a failed attempt, or to {@code failed} when no retries are left.
+     * counting a failed attempt, or to {@code failed} when no retries are left. A store with a worker
+     * registry ({@link #workerRegister}) also takes the processing jobs of registered workers that
+     * count as dead (no renewal for {@value #WORKER_STALE_INTERVALS} presence intervals), before
+     * their leases expire; their lease tokens fence those workers' late outcomes as for any rescue.
      *
      * @param params how many jobs at most, and now
      * @return the rescued jobs and the status each was left in
@@ -221,6 +225,17 @@ public interface JobStore {
     }
 
     /**
+     * Called once by a worker's {@code start()}, before its first claim: the store may do now, with no
+     * effect on any job, what its first claims and outcomes would otherwise do while jobs wait (a fresh
+     * JVM loads and compiles the code of each statement and of decoding its rows the first time it
+     * runs). Failures are the store's to swallow: the worker starts regardless. Default: nothing.
+     *
+     * @param types the job types the worker claims
+     */
+    default void warmUp(Set<String> types) {
+    }
+
+    /**
      * How many connections this store can lend its callers at once, if it can tell: its pool's
      * maximum size, less the connection it keeps for notifications while anyone is subscribed. A
      * worker warns at start when that is fewer than it may use at once.
@@ -251,6 +266,89 @@ public interface JobStore {
      */
     Subscription subscribe(StoreListener listener);
 
+    /**
+     * The queues that are paused for every worker of the store's table (see {@link #queuePause}). A
+     * worker claims nothing from them. Read often (about every second per worker): keep it cheap.
+     * Default: none, for stores that cannot pause queues.
+     *
+     * @return the names of the paused queues
+     */
+    default Set<String> queuePausedList() {
+        return Set.of();
+    }
+
+    /**
+     * Pauses or resumes a queue for every worker of the store's table, and tells subscribers in every
+     * process ({@link StoreListener#queuesChanged()}), who then re-read {@link #queuePausedList()}.
+     * While paused, its jobs stay pending and enqueue keeps working; jobs already running finish.
+     *
+     * @param params the queue and whether to pause or resume it
+     * @return true if this call changed the queue's state, false if it was already so
+     * @throws UnsupportedOperationException if this store cannot pause queues (the default)
+     */
+    default boolean queuePause(QueuePauseParams params) {
+        throw new UnsupportedOperationException(this + " cannot pause queues");
+    }
+
+    /**
+     * Records a worker in the store's worker registry, or replaces its record: what it serves and how
+     * often it will renew its presence ({@link #workerBeat}). A worker whose record is not renewed for
+     * {@value #WORKER_STALE_INTERVALS} presence intervals counts as dead: {@link #jobRescue} returns
+     * its processing jobs to pending without waiting for their leases to expire. Default: nothing,
+     * for stores without a registry (a worker then counts as neither alive nor dead).
+     *
+     * @param params the worker's record and now
+     */
+    default void workerRegister(WorkerParams params) {}
+
+    /**
+     * Renews a worker's presence in the registry (one cheap statement), recording how many jobs it
+     * runs, and says whether its record still exists and whether any dead worker still holds
+     * processing jobs (then a rescue is worth running now).
+     *
+     * @param params the worker, its running count and now
+     * @return what the beat found; default: registered, no orphans
+     */
+    default WorkerBeat workerBeat(WorkerBeatParams params) {
+        return new WorkerBeat(true, false);
+    }
+
+    /**
+     * Removes a worker's record from the registry (it is closing). Default: nothing.
+     *
+     * @param workerId the worker's id
+     */
+    default void workerDelete(String workerId) {}
+
+    /**
+     * Deletes the records of workers that have not renewed their presence for
+     * {@value #WORKER_PRUNE_INTERVALS} of their presence intervals. Default: nothing.
+     *
+     * @param now the store's notion of the current time
+     * @return how many records were deleted
+     */
+    default int workerPrune(Instant now) {
+        return 0;
+    }
+
+    /**
+     * Pending jobs that no live worker serves: due for longer than {@code params.pendingFor()}, of a
+     * queue and job type that no worker alive in the registry both serves and has a handler for,
+     * counted per queue and type, most first. Such jobs wait forever unless a worker for them starts.
+     * Default: none, for stores without a registry.
+     *
+     * @param params how long due, how many groups at most, and now
+     * @return the groups, most jobs first
+     */
+    default List<UnservedJobs> jobUnservedList(UnservedParams params) {
+        return List.of();
+    }
+
+    /** Presence intervals without renewal after which a registered worker counts as dead: {@value}. */
+    int WORKER_STALE_INTERVALS = 3;
+    /** Presence intervals without renewal after which a dead worker's record is deleted: {@value}. */
+    int WORKER_PRUNE_INTERVALS = 10;
+
     // ---------------------------------------------------------------------------------------------
 
     /**
@@ -273,6 +371,7 @@ public interface JobStore {
         private final List<UUID> dependsOn;
         private final DependencyFailure onDependencyFailure;
         private final String partitionKey;
+        private final Map<String, String> traceContext;
 
         private NewJob(Builder b) {
             this.id = Objects.requireNonNull(b.id, "id");
@@ -290,6 +389,7 @@ public interface JobStore {
             this.dependsOn = b.dependsOn == null ? List.of() : List.copyOf(b.dependsOn);
             this.onDependencyFailure = b.onDependencyFailure;
             this.partitionKey = b.partitionKey;
+            this.traceContext = b.traceContext == null ? Map.of() : Map.copyOf(b.traceContext);
         }
 
         /**
@@ -310,7 +410,7 @@ public interface JobStore {
             return new Builder(id, type, payloadJson).queue(queue).priority(priority).runAt(runAt).delay(delay)
                     .maxRetries(maxRetries).userId(userId).dedupeKey(dedupeKey).uniqueStates(uniqueStates)
                     .uniqueFor(uniqueFor).dependsOn(dependsOn).onDependencyFailure(onDependencyFailure)
-                    .partitionKey(partitionKey);
+                    .partitionKey(partitionKey).traceContext(traceContext);
         }
 
         /** {@return the job's id, chosen by the caller (a UUIDv7)} */
@@ -412,6 +512,16 @@ public interface JobStore {
             return partitionKey;
         }
 
+        /**
+         * The context its producer records with it ({@link dev.pgqueue.EnqueueInterceptor}), validated
+         * by the queue; stored as a JSON object, or not at all when empty.
+         *
+         * @return the key/value pairs; empty for none, never null
+         */
+        public Map<String, String> traceContext() {
+            return traceContext;
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof NewJob j && id.equals(j.id) && type.equals(j.type) && Objects.equals(queue, j.queue)
@@ -419,7 +529,8 @@ public interface JobStore {
                     && Objects.equals(delay, j.delay) && maxRetries == j.maxRetries && Objects.equals(userId, j.userId)
                     && Objects.equals(dedupeKey, j.dedupeKey) && Objects.equals(uniqueStates, j.uniqueStates)
                     && Objects.equals(uniqueFor, j.uniqueFor) && dependsOn.equals(j.dependsOn)
-                    && onDependencyFailure == j.onDependencyFailure && Objects.equals(partitionKey, j.partitionKey);
+                    && onDependencyFailure == j.onDependencyFailure && Objects.equals(partitionKey, j.partitionKey)
+                    && traceContext.equals(j.traceContext);
         }
 
         @Override
@@ -451,6 +562,7 @@ public interface JobStore {
             private List<UUID> dependsOn = List.of();
             private DependencyFailure onDependencyFailure;
             private String partitionKey;
+            private Map<String, String> traceContext = Map.of();
 
             private Builder(UUID id, String type, String payloadJson) {
                 this.id = id;
@@ -590,6 +702,17 @@ public interface JobStore {
                 return this;
             }
 
+            /**
+             * See {@link NewJob#traceContext()}. Default empty.
+             *
+             * @param traceContext the key/value pairs; empty for none
+             * @return this builder
+             */
+            public Builder traceContext(Map<String, String> traceContext) {
+                this.traceContext = traceContext;
+                return this;
+            }
+
             /** {@return the job} */
             public NewJob build() {
                 return new NewJob(this);
@@ -702,6 +825,9 @@ public interface JobStore {
      * @param userId the owning user, or null
      * @param leaseToken the token that fences this claim's outcome
      * @param leaseExpiresAt when the lease runs out unless extended
+     * @param claimedAt when it was claimed ({@code processed_at}), by the store's clock
+     * @param traceContext the context its producer recorded with it ({@link NewJob#traceContext()});
+     *                     empty for none
      */
     record ClaimedJob(
             UUID id,
@@ -716,7 +842,33 @@ public interface JobStore {
             Instant createdAt,
             UUID userId,
             UUID leaseToken,
-            Instant leaseExpiresAt) {}
+            Instant leaseExpiresAt,
+            Instant claimedAt,
+            Map<String, String> traceContext) {
+
+        /**
+         * Copies the context.
+         *
+         * @param id the job's id
+         * @param type the job type's name
+         * @param queue the queue
+         * @param payloadJson the payload as JSON text
+         * @param attempt this attempt's number, from 1
+         * @param retryCount failed attempts so far
+         * @param maxRetries retries allowed after the first run
+         * @param priority lower runs first
+         * @param runAt when it became due
+         * @param createdAt when it was inserted
+         * @param userId the owning user, or null
+         * @param leaseToken the token that fences this claim's outcome
+         * @param leaseExpiresAt when the lease runs out unless extended
+         * @param claimedAt when it was claimed ({@code processed_at}), by the store's clock
+         * @param traceContext the context its producer recorded with it; empty (or null) for none
+         */
+        public ClaimedJob {
+            traceContext = traceContext == null ? Map.of() : Map.copyOf(traceContext);
+        }
+    }
 
     /** How an attempt ended, as the store records it. */
     enum FinishKind {
@@ -887,6 +1039,100 @@ public interface JobStore {
      */
     record RescueParams(int limit, Instant now) {}
 
+    /**
+     * What {@link #queuePause} does.
+     *
+     * @param queue  the queue's name
+     * @param paused true to pause it, false to resume it
+     */
+    record QueuePauseParams(String queue, boolean paused) {}
+
+    /**
+     * A recurring schedule as a worker runs it, for the registry.
+     *
+     * @param name     the schedule's name
+     * @param type     the job type it enqueues
+     * @param queue    the queue it enqueues into
+     * @param schedule the schedule as written ({@link dev.pgqueue.Schedule#toString()})
+     */
+    record RecurringRecord(String name, String type, String queue, String schedule) {}
+
+    /**
+     * A worker's record in the registry ({@link #workerRegister}).
+     *
+     * @param id               the worker's id, recorded as {@code lease_owner} on its jobs
+     * @param host             the host it runs on
+     * @param pid              its process id
+     * @param queues           the queues it serves, with its concurrency for each; copied
+     * @param types            the job types it has handlers for; copied
+     * @param recurring        the recurring schedules it runs; copied
+     * @param version          the pgqueue version it runs
+     * @param presenceInterval how often it renews its presence ({@link #workerBeat})
+     * @param now              the store's notion of the current time
+     */
+    record WorkerParams(String id, String host, long pid, java.util.Map<String, Integer> queues, Set<String> types,
+            List<RecurringRecord> recurring, String version, Duration presenceInterval, Instant now) {
+        /**
+         * Copies the collections.
+         *
+         * @param id               the worker's id
+         * @param host             its host
+         * @param pid              its process id
+         * @param queues           its queues and concurrency; copied
+         * @param types            its job types; copied
+         * @param recurring        its recurring schedules; copied
+         * @param version          its pgqueue version
+         * @param presenceInterval how often it renews its presence
+         * @param now              the store's notion of the current time
+         */
+        public WorkerParams {
+            queues = java.util.Map.copyOf(queues);
+            types = Set.copyOf(types);
+            recurring = List.copyOf(recurring);
+        }
+    }
+
+    /**
+     * What {@link #workerBeat} renews.
+     *
+     * @param id      the worker's id
+     * @param running how many jobs it runs now
+     * @param now     the store's notion of the current time
+     */
+    record WorkerBeatParams(String id, int running, Instant now) {}
+
+    /**
+     * What a {@link #workerBeat} found.
+     *
+     * @param registered false if the worker's record was gone (deleted as dead after a long stall):
+     *                   the worker registers again
+     * @param orphans    whether a dead worker still holds processing jobs: a rescue is worth running now
+     */
+    record WorkerBeat(boolean registered, boolean orphans) {}
+
+    /**
+     * What {@link #jobUnservedList} looks for.
+     *
+     * @param pendingFor how long a job must have been due
+     * @param limit      the most groups returned
+     * @param onlyFor    null to look in any case; a worker's id to look only if that worker is the
+     *                   oldest live one in the registry (so that one worker of the table runs a
+     *                   periodic check: it reads the pending jobs due before the cut-off), else
+     *                   return nothing
+     * @param now        the store's notion of the current time
+     */
+    record UnservedParams(Duration pendingFor, int limit, String onlyFor, Instant now) {}
+
+    /**
+     * Pending jobs of one queue and type that no live worker serves.
+     *
+     * @param queue      the queue
+     * @param type       the job type
+     * @param count      how many such jobs
+     * @param oldestDue  when the oldest of them became due
+     */
+    record UnservedJobs(String queue, String type, long count, Instant oldestDue) {}
+
     /** A job taken from a worker whose lease expired, and where it went. */
     record RescuedJob(UUID id, String type, String queue, JobStatus status, String previousOwner, int attempt) {}
 
@@ -1012,11 +1258,37 @@ public interface JobStore {
          * meantime are lost, so listeners should re-poll.
          */
         void reconnected();
+
+        /**
+         * A queue was paused or resumed, maybe: re-read {@link #queuePausedList()}. Only a hint (anyone
+         * who can connect may send one); the default does nothing.
+         */
+        default void queuesChanged() {}
     }
 
     /** Stops a {@link #subscribe subscription}. */
     interface Subscription extends AutoCloseable {
         @Override
         void close();
+
+        /**
+         * Whether cross-process notifications arrive right now.
+         *
+         * @return OFF if this store does not listen (notifications off, or it has none), UP while its
+         *     listening connection is up, DOWN while it reconnects
+         */
+        default ListenState listenState() {
+            return ListenState.OFF;
+        }
+    }
+
+    /** Whether a subscription's cross-process notifications arrive; see {@link Subscription#listenState()}. */
+    enum ListenState {
+        /** The store does not listen for other processes' notifications; workers poll. */
+        OFF,
+        /** The listening connection is up. */
+        UP,
+        /** The listening connection is down and being re-established; workers poll meanwhile. */
+        DOWN
     }
 }

@@ -52,7 +52,7 @@ class DispatcherTest {
             ran.add(job.priority());
             return JobOutcome.done();
         });
-        return new Dispatcher(concurrency, Duration.ZERO, 100, Map.of(RuntimeFakes.TASK.name(), handler), HOST,
+        return new Dispatcher(concurrency, Duration.ZERO, 100, Map.of(RuntimeFakes.TASK.name(), handler), java.util.List.of(), HOST,
                 RetryPolicy.noBackoff(), false, executor, timer, leases, events, completer, fetcher);
     }
 

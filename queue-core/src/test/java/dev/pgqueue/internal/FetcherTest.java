@@ -68,7 +68,7 @@ class FetcherTest {
     private final Events events = new Events(new RecordingListener(), false);
     private final Leases leases = new Leases(events);
     private final Dispatcher dispatcher = new Dispatcher(Map.of("a", 3), Duration.ZERO, 100,
-            Map.of(RuntimeFakes.TASK.name(), registration((job, context) -> JobOutcome.done())), HOST,
+            Map.of(RuntimeFakes.TASK.name(), registration((job, context) -> JobOutcome.done())), java.util.List.of(), HOST,
             RetryPolicy.noBackoff(), false, new ManualExecutor(), null, leases, events,
             new Completer(new RecordingStore(), () -> null, leases, events, new RecordingHints(), "worker-1"),
             new RecordingHints());
@@ -77,7 +77,7 @@ class FetcherTest {
 
     private void start(ClaimStore store, int batchSize) {
         fetcher = new Fetcher(store, () -> null, Set.of("a"), Set.of(RuntimeFakes.TASK.name()), batchSize,
-                Duration.ofSeconds(30), Duration.ofHours(1), "worker-1", dispatcher);
+                Duration.ofSeconds(30), Duration.ofHours(1), "worker-1", dispatcher, new Vitals());
         thread = new Thread(fetcher, "fetcher-under-test");
         thread.start();
     }

@@ -149,4 +149,35 @@ class PayloadCodecTest {
                     .hasCauseInstanceOf(Exception.class);
         }
     }
+
+    /** Jackson cannot make one: no default constructor, no creator. */
+    static final class NoCreator {
+        NoCreator(int size) {}
+    }
+
+    @Nested
+    class Warm {
+
+        @Test
+        void warm_thenDecodeAndEncode_workAsBefore() {
+            PayloadCodec warmed = new PayloadCodec(new ObjectMapper());
+            warmed.warm(GENERATE_IMAGE);
+
+            assertThat(warmed.decode(GENERATE_IMAGE, jobId, "{\"imageId\": \"img-1\", \"size\": 512}"))
+                    .isEqualTo(new GenerateImage("img-1", 512));
+            assertThat(warmed.encode(GENERATE_IMAGE, new GenerateImage("img-1", 512)))
+                    .isEqualTo("{\"imageId\":\"img-1\",\"size\":512}");
+        }
+
+        @Test
+        void warm_ofAClassJacksonCannotMap_leavesTheErrorToTheFirstJob() {
+            JobType<NoCreator> type = JobType.of("no-creator", NoCreator.class);
+
+            codec.warm(type);
+
+            assertThatThrownBy(() -> codec.decode(type, jobId, "{\"size\": 1}"))
+                    .isInstanceOf(PayloadException.class)
+                    .hasMessageStartingWith("payload of job no-creator/" + jobId + " does not map to NoCreator: ");
+        }
+    }
 }

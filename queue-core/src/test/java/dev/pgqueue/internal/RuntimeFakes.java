@@ -48,7 +48,7 @@ final class RuntimeFakes {
         JobStore.ClaimedJob build() {
             Instant t = Instant.parse("2030-01-01T00:00:00Z");
             return new JobStore.ClaimedJob(UUID.randomUUID(), TASK.name(), queue, "{\"name\":\"x\"}", 1, 0, 3, priority,
-                    t, t, null, UUID.randomUUID(), t.plusSeconds(30));
+                    t, t, null, UUID.randomUUID(), t.plusSeconds(30), t, java.util.Map.of());
         }
     }
 

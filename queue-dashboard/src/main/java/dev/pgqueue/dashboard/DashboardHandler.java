@@ -203,6 +203,8 @@ final class DashboardHandler {
         } catch (ValidationException e) {
             done = "Refused: " + e.getMessage();
             failed = true;
+        } finally {
+            pages.snapshots().clear();
         }
         log.info("dashboard action {} by {} from {}: {}", name, ex.principal() == null ? "-" : ex.principal().getName(),
                 ex.remoteAddress(), done);

@@ -73,7 +73,8 @@ public final class DashboardServer implements AutoCloseable {
     /**
      * Runs the dashboard stand-alone against a JDBC URL until the process is stopped; {@code --help}
      * lists the options. Without {@code --allow-local-actions} it only shows: actions need that explicit
-     * opt-in, which allows them from this machine's loopback clients. The schema must be migrated.
+     * opt-in, which allows them from this machine's loopback clients. The schema must be migrated: the
+     * dashboard never migrates it, and says so if it is not.
      *
      * @param args the options
      * @throws Exception if it cannot start
@@ -161,7 +162,8 @@ public final class DashboardServer implements AutoCloseable {
         config.setPoolName("pgqueue-dashboard");
         HikariDataSource pool = new HikariDataSource(config);
         try {
-            JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(pool)).schema(options.schema()).build();
+            // A dashboard never changes the schema: it only checks that it is migrated.
+            JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(pool)).schema(options.schema()).migrate(false).build();
             Dashboard.Builder dashboard = Dashboard.builder(JdbiJobAdmin.create(store))
                     .readOnly(options.readOnly())
                     .hidePayloads(options.hidePayloads());

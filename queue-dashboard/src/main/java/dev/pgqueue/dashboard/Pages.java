@@ -44,6 +44,7 @@ final class Pages {
     private final Map<String, Supplier<Health>> probes;
     private final Duration refresh;
     private final Throughput throughput;
+    private final Snapshots snapshots;
 
     Pages(JobAdmin admin, boolean hidePayloads, Map<String, Supplier<Health>> probes, Duration refresh, Throughput throughput) {
         this.admin = admin;
@@ -51,6 +52,12 @@ final class Pages {
         this.probes = probes;
         this.refresh = refresh;
         this.throughput = throughput;
+        this.snapshots = new Snapshots(refresh);
+    }
+
+    /** The shared reads of the overview and the lists; cleared after every action. */
+    Snapshots snapshots() {
+        return snapshots;
     }
 
     /**
@@ -80,8 +87,7 @@ final class Pages {
 
     DashboardHandler.Response overview(View v) {
         Html h = new Html();
-        Instant now = Instant.now();
-        List<QueueStats> stats = admin.queueStats().stream().sorted(Comparator.comparing(QueueStats::queue)).toList();
+        List<QueueStats> stats = snapshots.<List<QueueStats>>get("queueStats", admin::queueStats).stream().sorted(Comparator.comparing(QueueStats::queue)).toList();
         h.raw("<table class=\"grid\" id=\"queues\"><thead><tr><th>Queue</th><th>State</th>");
         for (JobStatus s : JobStatus.values()) {
             h.raw("<th class=\"num\">").text(s == JobStatus.PROCESSING ? "running" : s.sqlValue()).raw("</th>");
@@ -108,7 +114,12 @@ final class Pages {
             h.raw("<td class=\"num\">").text(q.oldestPendingAge().isZero() ? "–" : Format.duration(q.oldestPendingAge()))
                     .raw("</td><td class=\"num\">").text(q.completedLast1m() + " / " + q.completedLast5m() + " / " + q.completedLast15m())
                     .raw("</td><td class=\"num\">").text(q.failedLast15m()).raw("</td><td>");
-            Throughput.svg(h, throughput.series(q.queue(), now));
+            Throughput.Series series = snapshots.peek("throughput " + q.queue(), () -> throughput.series(q.queue(), Instant.now()));
+            if (series == null) {
+                h.raw("<span class=\"note\">counting…</span>");
+            } else {
+                Throughput.svg(h, series);
+            }
             h.raw("</td><td>");
             if (v.canAct()) {
                 Params fields = new Params().add("queue", q.queue());
@@ -124,7 +135,7 @@ final class Pages {
         h.raw("<p class=\"legend\"><svg width=\"10\" height=\"10\"><rect class=\"ok\" width=\"10\" height=\"10\"/></svg> completed "
                 + "<svg width=\"10\" height=\"10\"><rect class=\"bad\" width=\"10\" height=\"10\"/></svg> failed, per 5 minutes</p>");
         section(h, "Workers", () -> {
-            List<WorkerInfo> workers = admin.workers();
+            List<WorkerInfo> workers = snapshots.get("workers", admin::workers);
             Html s = new Html();
             s.raw("<p>").link(v.base() + "/workers", Format.count(workers.size()) + (workers.size() == 1 ? " live worker" : " live workers"))
                     .text(", running " + workers.stream().mapToInt(WorkerInfo::running).sum() + " jobs.").raw("</p>");
@@ -141,9 +152,10 @@ final class Pages {
         Html form = new Html();
         filterForm(form, v, filter);
         Html h = new Html();
-        long count = admin.count(filter);
-        JobPage result = admin.find(filter, page);
         Params filterParams = Filters.params(filter);
+        String key = filterParams.encode();
+        long count = snapshots.get("count " + key, () -> admin.count(filter));
+        JobPage result = snapshots.get("find " + key + " " + page, () -> admin.find(filter, page));
         h.raw("<div class=\"summary\"><span id=\"match-count\">").text(Format.count(count)).raw("</span> ")
                 .text(count == 1 ? "job matches" : "jobs match").text(" " + Filters.describe(filter) + ".");
         if (v.canAct() && count > 0) {
@@ -379,7 +391,7 @@ final class Pages {
 
     DashboardHandler.Response failures(View v) {
         JobFilter filter = Filters.parse(v.query());
-        List<FailureGroup> groups = admin.failureGroups(filter, 100);
+        List<FailureGroup> groups = snapshots.get("failures " + Filters.params(filter).encode(), () -> admin.failureGroups(filter, 100));
         Html h = new Html();
         h.raw("<table class=\"grid\" id=\"groups\"><thead><tr><th>Queue</th><th>Type</th><th>Error</th><th class=\"num\">Jobs</th>"
                 + "<th>First failed</th><th>Last failed</th><th></th></tr></thead><tbody>");

@@ -80,7 +80,8 @@ class DashboardBrowserTest {
             assertThat(browser.text("#queues tr[data-queue='images'] td[data-status='failed']")).isEqualTo("3");
             assertThat(browser.text("#queues tr[data-queue='video'] td[data-status='processing']")).isEqualTo("1");
             assertThat(browser.text("#queues tr[data-queue='video'] td[data-status='waiting']")).isEqualTo("1");
-            assertThat(browser.script("return document.querySelectorAll('#queues svg.chart').length").asInt()).isEqualTo(3);
+            // The charts are counted in the background on a first visit, and appear with a refresh.
+            browser.awaitScript("return document.querySelectorAll('#queues svg.chart').length === 3", Duration.ofSeconds(10));
             screenshot(browser, "dashboard-overview.png");
 
             // Jobs: filter by status and queue through the form.

@@ -257,6 +257,25 @@ class DashboardHttpTest {
         }
 
         @Test
+        void fromAJdbcUrl_servesAMigratedSchema_andNeverMigratesOne() throws Exception {
+            DashboardServer.Options options = DashboardServer.Options.parse(new String[] {"--url", db.jdbcUrl(),
+                    "--schema", db.schema(), "--port", "0"}, null);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            try (DashboardServer standAlone = DashboardServer.start(options, new java.io.PrintStream(out, true))) {
+                WebClient web = new WebClient(standAlone.address());
+                assertThat(web.get("").body()).contains("data-queue=\"images\"").contains("actions off: no authorizer");
+            }
+            assertThat(out.toString()).contains("pgqueue dashboard on http://localhost:").contains("(read-only)");
+
+            String empty = db.schema() + "_empty";
+            DashboardServer.Options unmigrated = DashboardServer.Options.parse(new String[] {"--url", db.jdbcUrl(),
+                    "--schema", empty, "--port", "0"}, null);
+            assertThatThrownBy(() -> DashboardServer.start(unmigrated, new java.io.PrintStream(out, true)))
+                    .hasMessageContaining("schema " + empty + " is at pgqueue migration version 0");
+            assertThat(db.queryForLong("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ?", empty)).isZero();
+        }
+
+        @Test
         void options_defaultToLoopbackAndReadOnly() {
             DashboardServer.Options o = DashboardServer.Options.parse(new String[] {"--url", "jdbc:postgresql://x/y"}, null);
             assertThat(o.bind()).isEqualTo("127.0.0.1");

@@ -37,7 +37,7 @@ final class CopyInsert {
     static final int DEFAULT_THRESHOLD = 5_000;
 
     private static final byte[] HEADER = "PGCOPY\n\377\r\n\0".getBytes(StandardCharsets.ISO_8859_1);
-    private static final int COLUMNS = 9;
+    private static final int COLUMNS = 10;
     /** Bytes of rows sent to the server at a time. */
     private static final int CHUNK = 64 * 1024;
 
@@ -105,6 +105,7 @@ final class CopyInsert {
                 rows.int64Field(JobStatements.micros(job.delay()));
                 rows.int32Field(job.maxRetries());
                 rows.uuid(job.userId());
+                rows.text(TraceContextJson.write(job.traceContext()));
                 if (rows.length >= CHUNK) {
                     rows.sendTo(in);
                 }

@@ -38,11 +38,14 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -72,8 +75,9 @@ import org.jdbi.v3.core.JdbiException;
  * its {@code max_retries} again), its {@code attempt} keeps counting runs, its {@code error_message} is
  * cleared and its history keeps every failure.
  *
- * <p>{@link #pause}, {@link #resume}, {@link #workers} and {@link #recurring} are not available yet:
- * they throw {@link UnsupportedOperationException}, and {@link QueueStats#paused()} is always false.
+ * <p>{@link #pause} and {@link #resume} write V7's {@code job_queue_queue} through
+ * {@code job_queue_pause}/{@code job_queue_resume}; {@link #workers} and {@link #recurring} read V7's
+ * worker registry (see docs/operations.md).
  */
 public final class JdbiJobAdmin implements JobAdmin {
 
@@ -94,6 +98,8 @@ public final class JdbiJobAdmin implements JobAdmin {
     private final int batchSize;
     private final JdbiJobStore store;
     private final Sql sql;
+    private final QueueControl queues;
+    private final WorkerRegistry registry;
 
     private JdbiJobAdmin(Builder b) {
         this.store = b.store;
@@ -103,6 +109,8 @@ public final class JdbiJobAdmin implements JobAdmin {
         this.jobTypes = Map.copyOf(b.jobTypes);
         this.batchSize = b.batchSize;
         this.sql = new Sql(schema);
+        this.queues = new QueueControl(b.store);
+        this.registry = new WorkerRegistry(b.store);
     }
 
     /**
@@ -140,6 +148,12 @@ public final class JdbiJobAdmin implements JobAdmin {
         }
     }
 
+    /**
+     * {@inheritDoc} Pages of failed jobs are read in order from {@code job_queue_failed_idx}; other pages
+     * sort what they match, unless the optional index {@code job_queue_created_idx} exists
+     * (docs/admin.md, "How fast"). A cursor that this method did not return, or one of the other
+     * order, is refused with a {@link ValidationException}.
+     */
     @Override
     public JobPage find(JobFilter filter, Page page) {
         AdminFilter where = AdminFilter.of(filter);
@@ -178,6 +192,12 @@ public final class JdbiJobAdmin implements JobAdmin {
         return new JobPage(shown, new Cursor(page.order(), last.createdAt(), last.id()).encode());
     }
 
+    /**
+     * {@inheritDoc} Exact, never an estimate. A status filter is served by that status's partial index
+     * (an index-only scan once vacuum has run); without one, every row the other criteria allow is
+     * read, so on a table of millions filter by status or keep finished jobs pruned (docs/admin.md,
+     * "How fast").
+     */
     @Override
     public long count(JobFilter filter) {
         AdminFilter where = AdminFilter.of(filter);
@@ -206,7 +226,7 @@ public final class JdbiJobAdmin implements JobAdmin {
                     JobSnapshot job = JobStatements.snapshot(rs);
                     List<AttemptRecord> attempts = attempts(rs.getString(21));
                     return Optional.of(new JobDetail(job, attempts, uuids(rs.getArray(22)), uuids(rs.getArray(23)),
-                            Map.of()));
+                            TraceContextJson.read(rs.getString(24))));
                 }
             }
         });
@@ -322,9 +342,10 @@ public final class JdbiJobAdmin implements JobAdmin {
 
     @Override
     public List<QueueStats> queueStats() {
-        return run("read queue statistics", c -> {
+        Set<String> paused = new TreeSet<>(queues.pausedQueues());
+        List<QueueStats> stats = run("read queue statistics", c -> {
             try (PreparedStatement ps = c.prepareStatement(sql.stats); ResultSet rs = ps.executeQuery()) {
-                List<QueueStats> stats = new ArrayList<>();
+                List<QueueStats> rows = new ArrayList<>();
                 while (rs.next()) {
                     Map<JobStatus, Long> counts = new EnumMap<>(JobStatus.class);
                     JobStatus[] order = {JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.COMPLETED,
@@ -332,36 +353,46 @@ public final class JdbiJobAdmin implements JobAdmin {
                     for (int k = 0; k < order.length; k++) {
                         counts.put(order[k], rs.getLong(2 + k));
                     }
-                    stats.add(new QueueStats(rs.getString(1), false, counts, Duration.ofNanos(rs.getLong(8) * 1_000),
+                    String queue = rs.getString(1);
+                    rows.add(new QueueStats(queue, paused.contains(queue), counts, Duration.ofNanos(rs.getLong(8) * 1_000),
                             rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
                 }
-                return stats;
+                return rows;
             }
         });
+        // A paused queue with no jobs is still listed, so that it can be seen and resumed.
+        stats.forEach(s -> paused.remove(s.queue()));
+        if (paused.isEmpty()) {
+            return stats;
+        }
+        Map<JobStatus, Long> none = new EnumMap<>(JobStatus.class);
+        for (JobStatus status : JobStatus.values()) {
+            none.put(status, 0L);
+        }
+        List<QueueStats> all = new ArrayList<>(stats);
+        paused.forEach(q -> all.add(new QueueStats(q, true, none, Duration.ZERO, 0, 0, 0, 0, 0, 0)));
+        all.sort(Comparator.comparing(QueueStats::queue));
+        return List.copyOf(all);
     }
 
-    /** Not available yet: pausing arrives with the worker's pause support. */
     @Override
     public void pause(String queue) {
-        throw new UnsupportedOperationException("wired when the ops branch merges");
+        queues.pause(queue);
     }
 
-    /** Not available yet: pausing arrives with the worker's pause support. */
     @Override
     public void resume(String queue) {
-        throw new UnsupportedOperationException("wired when the ops branch merges");
+        queues.resume(queue);
     }
 
-    /** Not available yet: the worker registry arrives with the ops branch. */
     @Override
     public List<WorkerInfo> workers() {
-        throw new UnsupportedOperationException("wired when the ops branch merges");
+        return registry.workers();
     }
 
-    /** Not available yet: the recurring schedules' registry arrives with the ops branch. */
     @Override
     public List<RecurringInfo> recurring() {
-        throw new UnsupportedOperationException("wired when the ops branch merges");
+        return registry.recurring();
     }
 
     /** The store's table-health check ({@code Worker}'s), as the admin API reports it; zeros where no statistics exist yet. */

@@ -1,6 +1,7 @@
 package dev.pgqueue.jdbi;
 
 import dev.pgqueue.Batch;
+import dev.pgqueue.EnqueueInterceptor;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
 import dev.pgqueue.JobQueue;
@@ -12,6 +13,7 @@ import dev.pgqueue.internal.StandardJobQueue;
 import dev.pgqueue.spi.JobStore;
 import java.sql.Connection;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,13 +45,15 @@ public final class JdbiJobQueue implements JobQueue {
     private final JdbiJobStore store;
     private final Clock clock;
     private final int maxPayloadBytes;
+    private final List<EnqueueInterceptor> interceptors;
     private final JobQueue queue;
 
-    private JdbiJobQueue(JdbiJobStore store, Clock clock, int maxPayloadBytes) {
+    private JdbiJobQueue(JdbiJobStore store, Clock clock, int maxPayloadBytes, List<EnqueueInterceptor> interceptors) {
         this.store = store;
         this.clock = clock;
         this.maxPayloadBytes = maxPayloadBytes;
-        this.queue = new StandardJobQueue(store, clock, maxPayloadBytes);
+        this.interceptors = List.copyOf(interceptors);
+        this.queue = new StandardJobQueue(store, clock, maxPayloadBytes, this.interceptors);
     }
 
     /**
@@ -153,7 +157,7 @@ public final class JdbiJobQueue implements JobQueue {
     }
 
     private JobQueue bound(JobStore bound) {
-        return new StandardJobQueue(bound, clock, maxPayloadBytes);
+        return new StandardJobQueue(bound, clock, maxPayloadBytes, interceptors);
     }
 
     /** Options for {@link JdbiJobQueue}; all have defaults. */
@@ -162,6 +166,7 @@ public final class JdbiJobQueue implements JobQueue {
         private Clock clock;
         /** Null: the database's limit (job_queue_setting.max_payload_bytes), read at build. */
         private Integer maxPayloadBytes;
+        private final List<EnqueueInterceptor> interceptors = new ArrayList<>();
 
         private Builder(JdbiJobStore store) {
             this.store = Check.notNull("store", store);
@@ -193,10 +198,24 @@ public final class JdbiJobQueue implements JobQueue {
             return this;
         }
 
+        /**
+         * Adds an interceptor that runs around every enqueue of the queue and of its bound views
+         * ({@link JdbiJobQueue#in(Handle)}), on the caller's thread, and may record a context with the
+         * jobs (tracing). Call once per interceptor: they nest in the order added, the first
+         * outermost. Default: none, and then nothing is recorded ({@code trace_context} stays NULL).
+         *
+         * @param interceptor the interceptor; not null
+         * @return this builder
+         */
+        public Builder interceptor(EnqueueInterceptor interceptor) {
+            interceptors.add(Check.notNull("interceptor", interceptor));
+            return this;
+        }
+
         /** {@return the queue} */
         public JdbiJobQueue build() {
             int limit = maxPayloadBytes != null ? maxPayloadBytes : store.maxPayloadBytes();
-            return new JdbiJobQueue(store, clock, limit);
+            return new JdbiJobQueue(store, clock, limit, interceptors);
         }
     }
 }

@@ -17,8 +17,11 @@ import dev.pgqueue.spi.JobStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -60,18 +63,21 @@ public final class JdbiJobStore implements JobStore {
     private final JobStatements statements;
     /** V3: global concurrency limits, rate limits and fairness, consulted by every claim. */
     private final QueuePolicies policies;
+    /** V7: paused queues and the worker registry. */
+    private final RegistryStatements registry;
     private final Notifications notifications;
     /** Where operations run: a connection borrowed per call, or the caller's (a bound view). */
     private final Connections connections;
     private final ObjectMapper objectMapper;
 
     private JdbiJobStore(Jdbi jdbi, String schema, JobStatements statements, QueuePolicies policies,
-            Notifications notifications, Connections connections, ObjectMapper objectMapper) {
+            RegistryStatements registry, Notifications notifications, Connections connections, ObjectMapper objectMapper) {
         this.jdbi = jdbi;
         this.objectMapper = objectMapper;
         this.schema = schema;
         this.statements = statements;
         this.policies = policies;
+        this.registry = registry;
         this.notifications = notifications;
         this.connections = connections;
     }
@@ -380,6 +386,26 @@ public final class JdbiJobStore implements JobStore {
         return due;
     }
 
+    /**
+     * Runs, on one connection of the pool, an outcome of one job and of two (the single-job and batch
+     * statements) for ids that no job has, so they change nothing, and reads a timestamp and a uuid as
+     * claimed rows are read: the code a worker's first outcome and first claimed jobs would otherwise
+     * load and compile while jobs wait. A failure is logged at debug level and ignored.
+     *
+     * @param types the job types the worker claims
+     */
+    @Override
+    public void warmUp(Set<String> types) {
+        try {
+            run("warm up", c -> {
+                statements.warmUp(c);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.debug("could not warm up the store of schema {}: {}", schema, e.toString());
+        }
+    }
+
     @Override
     public Optional<TableHealth> jobTableHealth() {
         return run("read the health of the job table", statements::tableHealth);
@@ -401,6 +427,61 @@ public final class JdbiJobStore implements JobStore {
         return notifications.subscribe(Check.notNull("listener", listener));
     }
 
+    @Override
+    public Set<String> queuePausedList() {
+        return run("read the paused queues", registry::paused);
+    }
+
+    /**
+     * Pauses or resumes the queue through {@code job_queue_pause}/{@code job_queue_resume} (V7), which
+     * notify the workers of every process; this process's own are told once it commits.
+     *
+     * @param params the queue and whether to pause or resume it
+     * @return true if this call changed the queue's state
+     * @throws dev.pgqueue.ValidationException if the queue name is invalid
+     */
+    @Override
+    public boolean queuePause(QueuePauseParams params) {
+        Check.notNull("params", params);
+        Check.queue("queue", params.queue());
+        boolean changed = run((params.paused() ? "pause queue " : "resume queue ") + params.queue(),
+                c -> registry.pause(c, params));
+        connections.afterCommit(() -> notifications.announceQueuesChanged(params.queue(), !params.paused()));
+        return changed;
+    }
+
+    @Override
+    public void workerRegister(WorkerParams params) {
+        run("register worker " + params.id(), c -> {
+            registry.register(c, params);
+            return null;
+        });
+    }
+
+    @Override
+    public WorkerBeat workerBeat(WorkerBeatParams params) {
+        return run("renew the presence of worker " + params.id(), c -> registry.beat(c, params));
+    }
+
+    @Override
+    public void workerDelete(String workerId) {
+        run("unregister worker " + workerId, c -> {
+            registry.delete(c, workerId);
+            return null;
+        });
+    }
+
+    @Override
+    public int workerPrune(Instant now) {
+        return run("delete dead workers' records", c -> registry.prune(c, now));
+    }
+
+    @Override
+    public List<UnservedJobs> jobUnservedList(UnservedParams params) {
+        Check.atLeast("limit", params.limit(), 1);
+        return run("find pending jobs no worker serves", c -> registry.unserved(c, params));
+    }
+
     /** Names the store's schema, as messages about its jobs (e.g. a queue tester's) show it. */
     @Override
     public String toString() {
@@ -408,7 +489,7 @@ public final class JdbiJobStore implements JobStore {
     }
 
     private JdbiJobStore withConnections(Connections connections) {
-        return new JdbiJobStore(jdbi, schema, statements, policies, notifications, connections, objectMapper);
+        return new JdbiJobStore(jdbi, schema, statements, policies, registry, notifications, connections, objectMapper);
     }
 
     private <T> T run(String what, SqlWork<T> work) {
@@ -659,7 +740,8 @@ public final class JdbiJobStore implements JobStore {
                 }
             };
             return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold, claimByteBudget),
-                    new QueuePolicies(schema, policyRefreshInterval), new Notifications(jdbi, schema, notifications), pooled,
+                    new QueuePolicies(schema, policyRefreshInterval), new RegistryStatements(schema),
+                    new Notifications(jdbi, schema, notifications), pooled,
                     objectMapper);
         }
     }

@@ -244,7 +244,8 @@ final class JobStatements {
                         .setInstant("run_at", job.runAt())
                         .setLong("delay_micros", micros(job.delay()))
                         .setInt("max_retries", job.maxRetries())
-                        .setObject("user_id", job.userId());
+                        .setObject("user_id", job.userId())
+                        .setString("trace_context", TraceContextJson.write(job.traceContext()));
                 ps.executeUpdate();
             }
             return;
@@ -332,7 +333,7 @@ final class JobStatements {
         return List.of(results);
     }
 
-    /** Binds the nine column arrays shared by insert-many.sql, insert-unique.sql and insert-full.sql. */
+    /** Binds the ten column arrays shared by insert-many.sql, insert-unique.sql and insert-full.sql. */
     static NamedSql.Binder bindColumns(Connection c, NamedSql.Binder columns, List<NewJob> jobs) throws SQLException {
         int n = jobs.size();
         UUID[] ids = new UUID[n];
@@ -344,6 +345,7 @@ final class JobStatements {
         Long[] delays = new Long[n];
         Integer[] maxRetries = new Integer[n];
         UUID[] userIds = new UUID[n];
+        String[] traceContexts = new String[n];
         for (int k = 0; k < n; k++) {
             NewJob job = jobs.get(k);
             ids[k] = job.id();
@@ -355,6 +357,7 @@ final class JobStatements {
             delays[k] = micros(job.delay());
             maxRetries[k] = job.maxRetries();
             userIds[k] = job.userId();
+            traceContexts[k] = TraceContextJson.write(job.traceContext());
         }
         return columns
                 .setArray("id", c.createArrayOf("uuid", ids))
@@ -365,7 +368,8 @@ final class JobStatements {
                 .setArray("run_at", c.createArrayOf("text", runAts))
                 .setArray("delay_micros", c.createArrayOf("int8", delays))
                 .setArray("max_retries", c.createArrayOf("int4", maxRetries))
-                .setArray("user_id", c.createArrayOf("uuid", userIds));
+                .setArray("user_id", c.createArrayOf("uuid", userIds))
+                .setArray("trace_context", c.createArrayOf("text", traceContexts));
     }
 
     /** The statuses in which a job's key blocks duplicates, comma-separated; null for the default. */
@@ -448,7 +452,7 @@ final class JobStatements {
                     rows++;
                     due = rs.getLong(15);
                     if (claimedToRun(rs, 14)) {
-                        claimed.add(claimedJob(rs));
+                        claimed.add(claimedJob(rs, 16));
                     }
                 }
             }
@@ -468,7 +472,7 @@ final class JobStatements {
             ps.setLong(++i, micros(params.leaseDuration()));
             ps.setObject(++i, params.id());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(claimedJob(rs)) : Optional.empty();
+                return rs.next() ? Optional.of(claimedJob(rs, 14)) : Optional.empty();
             }
         }
     }
@@ -481,8 +485,11 @@ final class JobStatements {
         return JobStatus.PROCESSING.sqlValue().equals(rs.getString(statusColumn));
     }
 
-    /** A row of claim.sql (also the first columns of claim-fair.sql's rows). */
-    static ClaimedJob claimedJob(ResultSet rs) throws SQLException {
+    /**
+     * A row of claim.sql (also the first columns of claim-fair.sql's and claim-by-id.sql's rows), whose
+     * processed_at and trace_context are in columns {@code claimedAtColumn} and the one after it.
+     */
+    static ClaimedJob claimedJob(ResultSet rs, int claimedAtColumn) throws SQLException {
         int k = 0;
         return new ClaimedJob(
                 rs.getObject(++k, UUID.class),
@@ -497,7 +504,9 @@ final class JobStatements {
                 instant(rs, ++k),
                 rs.getObject(++k, UUID.class),
                 rs.getObject(++k, UUID.class),
-                instant(rs, ++k));
+                instant(rs, ++k),
+                instant(rs, claimedAtColumn),
+                TraceContextJson.read(rs.getString(claimedAtColumn + 1)));
     }
 
     /** Runs one statement per kind of outcome present, each fenced by lease token. */
@@ -623,6 +632,28 @@ final class JobStatements {
                 return rs.next()
                         ? List.of(new FinishedJob(rs.getObject(1, UUID.class), JobStatus.fromSql(rs.getString(2)), rs.getInt(3)))
                         : List.of();
+            }
+        }
+    }
+
+    /**
+     * Completes one and then two jobs that do not exist (random ids: no row matches, nothing changes),
+     * then decodes a timestamp and a uuid as {@link #claimedJob} does: loads what the first outcomes and
+     * claimed rows need. On a connection in autocommit mode.
+     */
+    void warmUp(Connection c) throws SQLException {
+        Instant now = null;
+        List<Finish> none = List.of(
+                new Finish(UUID.randomUUID(), UUID.randomUUID(), FinishKind.COMPLETE, null, null, null, null),
+                new Finish(UUID.randomUUID(), UUID.randomUUID(), FinishKind.COMPLETE, null, null, null, null));
+        finish(c, new FinishParams(none.subList(0, 1), now));
+        finish(c, new FinishParams(none, now));
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.statement_timestamp(), CAST(? AS uuid)")) {
+            ps.setObject(1, UUID.randomUUID());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                instant(rs, 1);
+                rs.getObject(2, UUID.class);
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.pgqueue.jdbi;
 
 import dev.pgqueue.internal.LogText;
 import dev.pgqueue.spi.JobStore.InsertParams;
+import dev.pgqueue.spi.JobStore.ListenState;
 import dev.pgqueue.spi.JobStore.StoreListener;
 import dev.pgqueue.spi.JobStore.Subscription;
 import java.sql.Connection;
@@ -38,6 +39,8 @@ final class Notifications {
     private static final int MAX_BACKOFF_MILLIS = 5_000;
     private static final long KEEPALIVE_MILLIS = 30_000;
     static final String CANCEL_PREFIX = "cancel:";
+    /** V7's job_queue_pause/job_queue_resume: a queue's state changed (a hint; workers re-read it). */
+    static final String QUEUES_PREFIX = "queues:";
     /** Malformed notifications are logged at most this often, however many arrive. */
     private static final long IGNORED_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
@@ -47,6 +50,8 @@ final class Notifications {
     private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
     private Thread thread;
     private volatile boolean running;
+    /** Whether the listening connection is up right now. */
+    private volatile boolean connected;
     /** Malformed notifications since the last one logged, and when that was; the listening thread's own. */
     private long ignoredSinceLogged;
     private long ignoredLoggedAtNanos;
@@ -70,7 +75,17 @@ final class Notifications {
             thread.setDaemon(true);
             thread.start();
         }
-        return () -> unsubscribe(listener);
+        return new Subscription() {
+            @Override
+            public void close() {
+                unsubscribe(listener);
+            }
+
+            @Override
+            public ListenState listenState() {
+                return !listen ? ListenState.OFF : connected ? ListenState.UP : ListenState.DOWN;
+            }
+        };
     }
 
     void announceInserts(InsertParams params) {
@@ -80,6 +95,14 @@ final class Notifications {
         Set<String> queues = new LinkedHashSet<>();
         params.jobs().forEach(job -> queues.add(job.queue()));
         queues.forEach(this::jobsAvailable);
+    }
+
+    /** This process paused or resumed {@code queue}: its own subscribers re-read, and wake if resumed. */
+    void announceQueuesChanged(String queue, boolean resumed) {
+        listeners.forEach(StoreListener::queuesChanged);
+        if (resumed) {
+            jobsAvailable(queue);
+        }
     }
 
     void announceCancel(UUID jobId) {
@@ -113,9 +136,11 @@ final class Notifications {
                     try {
                         st.execute("LISTEN " + SqlFiles.quote(channel(st)));
                         failures = 0;
+                        connected = true;
                         listeners.forEach(StoreListener::reconnected);
                         receive(connection.unwrap(PGConnection.class), st);
                     } finally {
+                        connected = false;
                         unlisten(st); // the connection goes back to the pool: leave it as we found it
                     }
                 }
@@ -177,6 +202,8 @@ final class Notifications {
         try {
             if (payload.startsWith(CANCEL_PREFIX)) {
                 announceCancel(UUID.fromString(payload.substring(CANCEL_PREFIX.length())));
+            } else if (payload.startsWith(QUEUES_PREFIX)) {
+                listeners.forEach(StoreListener::queuesChanged);
             } else {
                 jobsAvailable(payload);
             }

@@ -372,7 +372,7 @@ final class QueuePolicies {
                     if (!JobStatements.claimedToRun(rs, 16)) {
                         continue;
                     }
-                    claimed.add(JobStatements.claimedJob(rs));
+                    claimed.add(JobStatements.claimedJob(rs, 17));
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
                         lastPosition = position;

@@ -53,7 +53,9 @@ public final class SchemaMigrator {
             "V3__workflows_limits_fairness.sql",
             "V4__harden_sql_and_payload_limit.sql",
             "V5__adoption_keys_and_chains.sql",
-            "V6__admin_history_and_operations.sql");
+            "V6__admin_history_and_operations.sql",
+            "V7__pause_and_worker_registry.sql",
+            "V8__trace_context.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

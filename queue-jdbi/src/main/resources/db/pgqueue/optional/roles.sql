@@ -71,7 +71,7 @@ $$;
 -- defaults), read through the row-level security policies below.
 GRANT SELECT ON TABLE job_queue TO pgqueue_producer;
 GRANT INSERT (id, job_type, payload, queue, priority, run_at, max_retries, user_id, created_at,
-              dedupe_key, unique_states, unique_until)
+              dedupe_key, unique_states, unique_until, trace_context)
     ON TABLE job_queue TO pgqueue_producer;
 GRANT EXECUTE ON FUNCTION job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval),
                           job_queue_enqueue_unique(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval),
@@ -250,3 +250,24 @@ CREATE POLICY job_queue_policy_worker_all ON job_queue_policy FOR ALL TO pgqueue
 DROP POLICY IF EXISTS job_queue_policy_start_worker_all ON job_queue_policy_start;
 CREATE POLICY job_queue_policy_start_worker_all ON job_queue_policy_start FOR ALL TO pgqueue_worker
     USING (true) WITH CHECK (true);
+
+-- Paused queues and the worker registry (V7): the worker reads which queues are paused and keeps its
+-- own entry in the registry; the registry view is for reading. Pausing and resuming
+-- (job_queue_pause/job_queue_resume, which run with the caller's rights) stay with the owner: grant
+-- INSERT, UPDATE ON job_queue_queue to an operator role that should do it.
+DO
+$$
+BEGIN
+    IF to_regclass('job_queue_queue') IS NOT NULL THEN
+        REVOKE ALL ON TABLE job_queue_queue, job_queue_worker, job_queue_workers FROM PUBLIC;
+        GRANT SELECT ON TABLE job_queue_queue TO pgqueue_worker;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE job_queue_worker TO pgqueue_worker;
+        GRANT SELECT ON TABLE job_queue_workers TO pgqueue_worker;
+        DROP POLICY IF EXISTS job_queue_queue_worker_read ON job_queue_queue;
+        CREATE POLICY job_queue_queue_worker_read ON job_queue_queue FOR SELECT TO pgqueue_worker USING (true);
+        DROP POLICY IF EXISTS job_queue_worker_worker_all ON job_queue_worker;
+        CREATE POLICY job_queue_worker_worker_all ON job_queue_worker FOR ALL TO pgqueue_worker
+            USING (true) WITH CHECK (true);
+    END IF;
+END
+$$;

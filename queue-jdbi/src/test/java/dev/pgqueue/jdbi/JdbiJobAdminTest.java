@@ -116,7 +116,9 @@ class JdbiJobAdminTest {
         private final Connection connection;
 
         Listener() throws SQLException {
-            connection = db.dataSource().getConnection();
+            // A connection of its own, not the pool's: a pooled one could bring notifications an
+            // earlier listener left queued on it.
+            connection = java.sql.DriverManager.getConnection(db.jdbcUrl());
             try (Statement st = connection.createStatement()) {
                 st.execute("LISTEN \"" + channel() + "\"");
             }
@@ -714,11 +716,28 @@ class JdbiJobAdminTest {
         }
 
         @Test
-        void theOperationsOfTheOpsBranch_sayTheyAreNotWiredYet() {
-            assertThatThrownBy(() -> admin.pause("default")).isInstanceOf(UnsupportedOperationException.class);
-            assertThatThrownBy(() -> admin.resume("default")).isInstanceOf(UnsupportedOperationException.class);
-            assertThatThrownBy(admin::workers).isInstanceOf(UnsupportedOperationException.class);
-            assertThatThrownBy(admin::recurring).isInstanceOf(UnsupportedOperationException.class);
+        void pause_showsTheQueuePausedInItsStats_evenWithNoJobs_andResumeClearsIt() {
+            insert("a", "pending", "paused-mail", null, Instant.now());
+            try {
+                admin.pause("paused-mail");
+                admin.pause("paused-empty");
+
+                assertThat(admin.queueStats()).filteredOn(QueueStats::paused).extracting(QueueStats::queue)
+                        .containsExactly("paused-empty", "paused-mail");
+                QueueStats empty = admin.queueStats().stream().filter(q -> q.queue().equals("paused-empty")).findFirst().orElseThrow();
+                assertThat(empty.counts()).hasSize(JobStatus.values().length).allSatisfy((status, n) -> assertThat(n).isZero());
+            } finally {
+                admin.resume("paused-mail");
+                admin.resume("paused-empty");
+            }
+            assertThat(admin.queueStats()).noneMatch(QueueStats::paused).extracting(QueueStats::queue)
+                    .contains("paused-mail").doesNotContain("paused-empty");
+        }
+
+        @Test
+        void workers_and_recurring_readTheRegistry_emptyWithNoWorker() {
+            assertThat(admin.workers()).isEmpty();
+            assertThat(admin.recurring()).isEmpty();
         }
     }
 

@@ -277,7 +277,7 @@ class JdbiJobStoreTest {
             assertThat(instant(row, "processed_at")).isEqualTo(now);
             assertThat(instant(row, "lease_expires_at")).isEqualTo(now.plus(LEASE));
             assertThat(claimed).containsExactly(new ClaimedJob(id, TYPE, QUEUE, "{\"size\": 7, \"imageId\": \"img\"}",
-                    1, 0, 4, 2, enqueuedAt, enqueuedAt, user, token, now.plus(LEASE)));
+                    1, 0, 4, 2, enqueuedAt, enqueuedAt, user, token, now.plus(LEASE), now, Map.of()));
         }
 
         @Test

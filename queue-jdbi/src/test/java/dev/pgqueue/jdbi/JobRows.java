@@ -44,6 +44,8 @@ final class JobRows {
 
     void deleteAll() {
         db.execute("delete from job_queue");
+        db.execute("delete from job_queue_queue");
+        db.execute("delete from job_queue_worker");
     }
 
     static Instant instant(Map<String, Object> row, String column) {

@@ -84,7 +84,9 @@ class SchemaMigratorTest {
                             Map.of("version", 3, "script", "V3__workflows_limits_fairness.sql"),
                             Map.of("version", 4, "script", "V4__harden_sql_and_payload_limit.sql"),
                             Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"),
-                            Map.of("version", 6, "script", "V6__admin_history_and_operations.sql"));
+                            Map.of("version", 6, "script", "V6__admin_history_and_operations.sql"),
+                            Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"),
+                            Map.of("version", 8, "script", "V8__trace_context.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
@@ -113,7 +115,7 @@ class SchemaMigratorTest {
                     "job_queue_counts_check", "job_queue_dedupe_check", "job_queue_dependencies_check",
                     "job_queue_job_type_check", "job_queue_lease_check", "job_queue_partition_key_check",
                     "job_queue_progress_check", "job_queue_queue_check", "job_queue_status_check",
-                    "job_queue_unique_states_check");
+                    "job_queue_trace_context_check", "job_queue_unique_states_check");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
                     "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_failed_idx", "job_queue_fair_idx", "job_queue_finished_idx",
@@ -121,8 +123,8 @@ class SchemaMigratorTest {
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename like 'job_queue_%'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
                     "job_queue_dependency_depends_on_idx", "job_queue_dependency_pkey", "job_queue_policy_pkey",
-                    "job_queue_policy_start_pkey",
-                    "job_queue_setting_pkey");
+                    "job_queue_policy_start_pkey", "job_queue_queue_pkey",
+                    "job_queue_setting_pkey", "job_queue_worker_pkey");
         }
 
         @Test

@@ -273,6 +273,40 @@ class SearchPathHijackTest {
     }
 
     @Test
+    void adminOperations_runNoCodeOfAnotherRole() {
+        List<NewJob> jobs = new ArrayList<>();
+        for (int k = 0; k < 6; k++) {
+            jobs.add(job("admin", "default"));
+        }
+        store.jobInsertMany(new InsertParams(jobs, null));
+        UUID token = UUID.randomUUID();
+        List<ClaimedJob> claimed = store.jobClaim(new ClaimParams("default", Set.of("admin"), 3, "worker-1", token,
+                Duration.ofMinutes(5), null));
+        store.jobFinishMany(new FinishParams(claimed.stream()
+                .map(j -> new Finish(j.id(), token, FinishKind.FAIL, "fatal\nstack", null)).toList(), null));
+        dev.pgqueue.admin.JobFilter all = dev.pgqueue.admin.JobFilter.all();
+        JdbiJobAdmin admin = JdbiJobAdmin.create(store);
+
+        admin.find(dev.pgqueue.admin.JobFilter.builder().statuses(JobStatus.FAILED).queues("default").types("admin")
+                .errorContains("fat").errorFirstLine("fatal").dedupeKeyPrefix("x").userId(UUID.randomUUID())
+                .created(Instant.EPOCH, null).finished(Instant.EPOCH, null).build(), dev.pgqueue.admin.Page.newestFirst(10));
+        String cursor = admin.find(all, dev.pgqueue.admin.Page.newestFirst(1)).nextCursor();
+        admin.find(all, dev.pgqueue.admin.Page.newestFirst(1).after(cursor));
+        admin.count(all);
+        admin.job(claimed.get(0).id());
+        admin.failureGroups(all, 10);
+        admin.queueStats();
+        admin.retryWithPayload(claimed.get(0).id(), "{\"edited\": true}", "fixed");
+        admin.retry(all);
+        admin.runNow(all);
+        admin.changePriority(all, 3);
+        admin.cancel(all);
+        admin.delete(all);
+
+        assertNoAttackerCodeRan();
+    }
+
+    @Test
     void workflowRelease_andFailureCascade_runNoCodeOfAnotherRole() {
         NewJob first = job("first", "default");
         NewJob second = job("second", "default");

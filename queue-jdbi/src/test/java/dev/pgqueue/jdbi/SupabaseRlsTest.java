@@ -192,15 +192,17 @@ class SupabaseRlsTest {
                         "DELETE FROM " + table,
                         "INSERT INTO " + table + " DEFAULT VALUES",
                         "UPDATE " + table + " SET " + column + " = " + column,
-                        "TRUNCATE " + table,
                         "SELECT * FROM " + table + " FOR UPDATE"));
+                boolean view = "v".equals(String.valueOf(db.queryForList("SELECT relkind FROM pg_class WHERE oid = CAST(? AS regclass)",
+                        db.schema() + "." + table).get(0).get("relkind")));
+                if (!view) { // a view cannot be truncated by anyone (42809), whatever its grants
+                    attacks.add("TRUNCATE " + table);
+                }
                 if (!(role.equals(authenticated) && table.equals("job_queue"))) {
                     attacks.add("SELECT count(*) FROM " + table);
                 }
-                // The admin views (V6) group rows, so PostgreSQL refuses to write through them before it
-                // checks privileges: for anyone, "cannot delete from view" (55000) or "not a table" (42809).
-                boolean view = "v".equals(db.queryForList("SELECT relkind::text AS k FROM pg_class WHERE oid = CAST(? AS regclass)",
-                        db.schema() + "." + table).get(0).get("k"));
+                // The admin views (V6, V7) group or join rows, so PostgreSQL may refuse to write through them
+                // before it checks privileges: for anyone, "cannot delete from view" (55000) or "not a table" (42809).
                 for (String sql : attacks) {
                     List<String> refused = view && !sql.startsWith("SELECT count") ? List.of("42501", "55000", "42809") : List.of("42501");
                     assertThatThrownBy(() -> as(role, alice, sql)).as(role + ": " + sql).isInstanceOf(SQLException.class)

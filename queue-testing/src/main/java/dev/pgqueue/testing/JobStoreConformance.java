@@ -40,6 +40,16 @@ import dev.pgqueue.spi.JobStore.PruneParams;
 import dev.pgqueue.spi.JobStore.ReportedProgress;
 import dev.pgqueue.spi.JobStore.RescueParams;
 import dev.pgqueue.spi.JobStore.RescuedJob;
+import dev.pgqueue.spi.JobStore.QueuePauseParams;
+import dev.pgqueue.spi.JobStore.StoreListener;
+import dev.pgqueue.spi.JobStore.Subscription;
+import dev.pgqueue.spi.JobStore.UnservedJobs;
+import dev.pgqueue.spi.JobStore.UnservedParams;
+import dev.pgqueue.spi.JobStore.WorkerBeat;
+import dev.pgqueue.spi.JobStore.WorkerBeatParams;
+import dev.pgqueue.spi.JobStore.WorkerParams;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -462,7 +472,27 @@ public abstract class JobStoreConformance {
             assertThat(json(claimed.get(0).payloadJson())).isEqualTo(json("{\"imageId\": \"img\", \"size\": 7}"));
             assertThat(claimed.get(0)).usingRecursiveComparison().ignoringFields("payloadJson")
                     .isEqualTo(new ClaimedJob(id, TYPE, QUEUE, null, 1, 0, 4, 2, enqueuedAt, enqueuedAt, user, token,
-                            now.plus(LEASE)));
+                            now.plus(LEASE), now, java.util.Map.of()));
+        }
+
+        @Test
+        void claim_returnsTheTraceContextEachJobWasInsertedWith() {
+            java.util.Map<String, String> context = java.util.Map.of("traceparent",
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate", "vendor=a1");
+            NewJob plain = plainJob(TYPE, QUEUE, 0, null, 3).toBuilder().traceContext(context).build();
+            NewJob keyed = plainJob(TYPE, QUEUE, 1, null, 3).toBuilder().dedupeKey("traced").traceContext(context).build();
+            NewJob without = plainJob(TYPE, QUEUE, 2, null, 3);
+            insertAll(plain, keyed, without);
+
+            List<ClaimedJob> claimed = claim(QUEUE, Set.of(TYPE), 10, UUID.randomUUID());
+
+            java.util.Map<UUID, java.util.Map<String, String>> byId = new java.util.HashMap<>();
+            claimed.forEach(job -> byId.put(job.id(), job.traceContext()));
+            assertThat(byId).containsOnlyKeys(plain.id(), keyed.id(), without.id());
+            assertThat(byId.get(plain.id())).isEqualTo(context);
+            assertThat(byId.get(keyed.id())).isEqualTo(context);
+            assertThat(byId.get(without.id())).isEmpty();
+            assertThat(claimed).allSatisfy(job -> assertThat(job.claimedAt()).isEqualTo(clock.instant()));
         }
 
         @Test
@@ -1204,6 +1234,172 @@ public abstract class JobStoreConformance {
             assertThat(store.jobLatestDedupeKey(new LatestDedupeKeyParams(TYPE, "tick:", "tick:2030-01-01T00:02")))
                     .contains("tick:2030-01-01T00:02");
             assertThat(store.jobLatestDedupeKey(new LatestDedupeKeyParams("send-email", "tick:"))).isEmpty();
+        }
+    }
+
+    @Nested
+    class QueuePause {
+
+        @Test
+        void pause_listsTheQueueAsPaused_andResumeUnlistsIt_eachSayingWhetherItChangedAnything() {
+            assertThat(store.queuePausedList()).isEmpty();
+
+            assertThat(store.queuePause(new QueuePauseParams("mail", true))).isTrue();
+            assertThat(store.queuePause(new QueuePauseParams("mail", true))).as("already paused").isFalse();
+            assertThat(store.queuePausedList()).containsExactly("mail");
+
+            assertThat(store.queuePause(new QueuePauseParams("mail", false))).isTrue();
+            assertThat(store.queuePause(new QueuePauseParams("mail", false))).as("not paused").isFalse();
+            assertThat(store.queuePausedList()).isEmpty();
+        }
+
+        @Test
+        void pause_ofAnInvalidQueueName_isRejected_andPausesNothing() {
+            assertThatThrownBy(() -> store.queuePause(new QueuePauseParams("no spaces; DROP TABLE job_queue", true)))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageContaining("queue");
+
+            assertThat(store.queuePausedList()).isEmpty();
+        }
+
+        @Test
+        void pause_leavesTheQueuesJobsPending_andEnqueueWorks() {
+            UUID before = insert();
+            store.queuePause(new QueuePauseParams(QUEUE, true));
+            UUID after = insert();
+
+            assertThat(get(before).status()).isEqualTo(JobStatus.PENDING);
+            assertThat(get(after).status()).isEqualTo(JobStatus.PENDING);
+        }
+
+        @Test
+        void pauseAndResume_tellSubscribersThatQueuesChanged() throws InterruptedException {
+            AtomicInteger changes = new AtomicInteger();
+            Subscription subscription = store.subscribe(new StoreListener() {
+                @Override
+                public void jobsAvailable(String queue) {}
+
+                @Override
+                public void cancelRequested(UUID jobId) {}
+
+                @Override
+                public void reconnected() {}
+
+                @Override
+                public void queuesChanged() {
+                    changes.incrementAndGet();
+                }
+            });
+            try {
+                store.queuePause(new QueuePauseParams("mail", true));
+                store.queuePause(new QueuePauseParams("mail", false));
+
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (changes.get() < 2 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(changes.get()).as("queuesChanged() calls").isGreaterThanOrEqualTo(2);
+            } finally {
+                subscription.close();
+            }
+        }
+    }
+
+    @Nested
+    class WorkerRegistry {
+
+        private static final Duration PRESENCE = Duration.ofSeconds(2);
+
+        private void register(String id) {
+            store.workerRegister(new WorkerParams(id, "host-1", 4242, Map.of(QUEUE, 4), Set.of(TYPE), List.of(), "1.0",
+                    PRESENCE, clock.instant()));
+        }
+
+        private WorkerBeat beat(String id) {
+            return store.workerBeat(new WorkerBeatParams(id, 1, clock.instant()));
+        }
+
+        @Test
+        void beat_findsARegisteredWorker_andNotAnUnknownOrDeletedOne() {
+            register(WORKER);
+
+            assertThat(beat(WORKER)).isEqualTo(new WorkerBeat(true, false));
+            assertThat(beat("never-registered").registered()).isFalse();
+
+            store.workerDelete(WORKER);
+
+            assertThat(beat(WORKER).registered()).isFalse();
+        }
+
+        @Test
+        void rescue_takesTheJobsOfADeadWorker_beforeTheirLeasesExpire() {
+            register(WORKER);
+            register("worker-b");
+            UUID id = insert();
+            claimOnly(id); // by WORKER, leased for 30 s
+            clock.advance(PRESENCE.multipliedBy(JobStore.WORKER_STALE_INTERVALS).plusMillis(1));
+            assertThat(beat("worker-b")).as("worker-b renews; WORKER has not for 3 intervals and holds a job")
+                    .isEqualTo(new WorkerBeat(true, true));
+
+            List<RescuedJob> rescued = rescue(10);
+
+            assertThat(rescued).containsExactly(new RescuedJob(id, TYPE, QUEUE, JobStatus.PENDING, WORKER, 1));
+            assertThat(get(id).errorMessage()).contains(WORKER).contains("registry").contains("attempt 1");
+            assertThat(get(id).retryCount()).isEqualTo(1);
+            assertThat(beat("worker-b").orphans()).isFalse();
+        }
+
+        @Test
+        void rescue_leavesTheJobsOfALiveWorker_andOfAnUnregisteredOne_toTheirLeases() {
+            register(WORKER);
+            UUID id = insert();
+            claimOnly(id);
+            clock.advance(PRESENCE.multipliedBy(JobStore.WORKER_STALE_INTERVALS).minusMillis(1));
+            assertThat(rescue(10)).as("its entry is not stale yet").isEmpty();
+
+            store.workerDelete(WORKER);
+            clock.advance(PRESENCE.multipliedBy(10));
+            assertThat(rescue(10)).as("no entry: only its lease counts").isEmpty();
+            assertThat(get(id).status()).isEqualTo(JobStatus.PROCESSING);
+        }
+
+        @Test
+        void prune_deletesOnlyEntriesNotRenewedFor10Intervals() {
+            register(WORKER);
+            register("worker-b");
+            clock.advance(PRESENCE.multipliedBy(JobStore.WORKER_PRUNE_INTERVALS).minusSeconds(1));
+            beat("worker-b");
+            assertThat(store.workerPrune(clock.instant())).isZero();
+
+            clock.advance(Duration.ofSeconds(2));
+
+            assertThat(store.workerPrune(clock.instant())).isEqualTo(1);
+            assertThat(beat(WORKER).registered()).isFalse();
+            assertThat(beat("worker-b").registered()).isTrue();
+        }
+
+        @Test
+        void unserved_listsPendingJobsOfQueuesAndTypesNoLiveWorkerServes() {
+            register(WORKER); // serves TYPE in QUEUE
+            insert(TYPE, QUEUE, 0, null, 3);
+            insert(TYPE, "mail", 0, null, 3);
+            insert(TYPE, "mail", 0, null, 3);
+            insert("send-email", QUEUE, 0, null, 3);
+            clock.advance(Duration.ofSeconds(1));
+
+            List<UnservedJobs> unserved = store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, null, clock.instant()));
+
+            assertThat(unserved).extracting(UnservedJobs::queue, UnservedJobs::type, UnservedJobs::count)
+                    .containsExactly(tuple("mail", TYPE, 2L), tuple(QUEUE, "send-email", 1L));
+            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofSeconds(5), 10, null, clock.instant())))
+                    .as("not due for that long yet").isEmpty();
+
+            clock.advance(Duration.ofMillis(100));
+            register("worker-b"); // started after WORKER
+            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, "worker-b", clock.instant())))
+                    .as("only the oldest live worker is answered").isEmpty();
+            assertThat(store.jobUnservedList(new UnservedParams(Duration.ofMillis(500), 10, WORKER, clock.instant())))
+                    .hasSize(2);
         }
     }
 }

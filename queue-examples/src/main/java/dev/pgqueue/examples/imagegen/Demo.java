@@ -47,7 +47,7 @@ public final class Demo {
               --projects N      projects to generate (default 6); each gets %2$d sample images
               --concurrency N   jobs the worker runs at once (default: 2 per CPU, at least 4)
               --out DIR         where to write the generated assets (default: target/demo-output)
-              --serve           keep the HTTP service and its page running until Ctrl-C
+              --serve           keep the HTTP service, its page and the dashboard (/dashboard/) running until Ctrl-C
               --port N          the HTTP port with --serve (default 8080; 0 = any free port)
               --bind ADDRESS    the address to serve on (default 127.0.0.1: this machine only); the
                                 page has no login: on another address, anyone who reaches it can use it

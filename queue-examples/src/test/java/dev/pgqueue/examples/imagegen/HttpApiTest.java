@@ -461,6 +461,19 @@ class HttpApiTest {
         }
 
         @Test
+        void dashboard_isServedBesideThePage_behindTheSameHostCheck() throws Exception {
+            HttpResponse<String> overview = HTTP.send(HttpRequest.newBuilder(base.resolve("/dashboard/")).build(),
+                    BodyHandlers.ofString());
+            assertThat(overview.statusCode()).isEqualTo(200);
+            assertThat(overview.body()).contains("<title>pgqueue · Overview</title>").contains("actions on");
+            assertThat(HTTP.send(HttpRequest.newBuilder(base.resolve("/")).build(), BodyHandlers.ofString()).body())
+                    .contains("href=\"dashboard/\"");
+
+            RawResponse rebound = raw("127.0.0.1", "GET /dashboard/ HTTP/1.1\r\nHost: evil.example:" + base.getPort() + "\r\n\r\n");
+            assertThat(rebound.status()).isEqualTo(421);
+        }
+
+        @Test
         void create_userIdInTheBody_is400AndTheOwnerIsAlwaysTheDemoUser() throws Exception {
             UUID someoneElse = UUID.randomUUID();
             byte[] body = ("{\"name\": \"mine\", \"userId\": \"" + someoneElse + "\"}").getBytes(StandardCharsets.UTF_8);

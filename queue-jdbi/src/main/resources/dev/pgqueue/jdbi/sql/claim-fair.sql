@@ -9,7 +9,8 @@
 -- key order within a round. Each gets this claim's lease, as in claim.sql. Jobs with neither key are
 -- not taken here: the caller fills what is left with claim.sql. Returns claim.sql's columns, then
 -- the job's partition key and the key's position in this round (the caller's next cursor is the key
--- with the greatest position), and the status.
+-- with the greatest position), the status, the claim's time (processed_at) and the producer's trace
+-- context (V8; null for none).
 -- The byte budget and the payload limit apply as in claim.sql: the jobs kept stop before the one that
 -- would take their payloads past the budget (in the order above; the first always fits), and a job
 -- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
@@ -115,4 +116,5 @@ UPDATE {schema}.job_queue j
  WHERE j.id = chosen.id
 RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
           j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
-          j.lease_token, j.lease_expires_at, chosen.key, chosen.pos, j.status
+          j.lease_token, j.lease_expires_at, chosen.key, chosen.pos, j.status,
+          j.processed_at, CAST(j.trace_context AS text) AS trace_context

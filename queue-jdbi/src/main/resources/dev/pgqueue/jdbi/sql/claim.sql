@@ -12,7 +12,8 @@
 -- fails here with the limit's message, and no other job of the batch is touched; its row comes back
 -- with status 'failed' and no payload, for the caller to leave out. The last two columns are the
 -- status and how many due jobs the claim locked: more than it returned means that it left due jobs
--- behind (the byte budget), which the caller claims next without waiting.
+-- behind (the byte budget), which the caller claims next without waiting. Then the claim's time
+-- (processed_at) and the producer's trace context (V8; null for none).
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                       {schema}.job_queue_max_payload_bytes() AS max_bytes),
      due AS MATERIALIZED (
@@ -50,4 +51,5 @@ UPDATE {schema}.job_queue j
  WHERE j.id = ANY (ARRAY(SELECT id FROM taken))
 RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
           j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
-          j.lease_token, j.lease_expires_at, j.status, (SELECT pg_catalog.count(*) FROM due) AS due
+          j.lease_token, j.lease_expires_at, j.status, (SELECT pg_catalog.count(*) FROM due) AS due,
+          j.processed_at, CAST(j.trace_context AS text) AS trace_context

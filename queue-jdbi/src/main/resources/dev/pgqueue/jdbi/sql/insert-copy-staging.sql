@@ -14,5 +14,6 @@ CREATE TEMP TABLE pgqueue_enqueue_staging (
     run_at       text,
     delay_micros bigint,
     max_retries  integer,
-    user_id      uuid
+    user_id      uuid,
+    trace_context text
 ) ON COMMIT DROP

@@ -8,7 +8,7 @@
 -- job's status from theirs (lock-dependencies.sql). Parameters: :now (null = database clock), then
 -- one array per column, named as the column, element i of each describing job i; :payload is JSON
 -- text, :run_at null means now + :delay_micros, :unique_states is comma-separated (null = default),
--- :unique_for_micros null means no limit.
+-- :unique_for_micros null means no limit, :trace_context is a JSON object's text or null (V8).
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      input AS (
          SELECT *
@@ -21,6 +21,7 @@ WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_t
                        CAST(:delay_micros AS bigint[]),
                        CAST(:max_retries AS int[]),
                        CAST(:user_id AS uuid[]),
+                       CAST(:trace_context AS text[]),
                        CAST(:dedupe_key AS text[]),
                        CAST(:unique_states AS text[]),
                        CAST(:unique_for_micros AS bigint[]),
@@ -31,17 +32,19 @@ WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_t
                        CAST(:partition_key AS text[]),
                        CAST(:error_message AS text[]))
                 WITH ORDINALITY
-                AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id,
+                AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id, trace_context,
                      dedupe_key, unique_states, unique_for_micros,
                      status, waiting_for, on_dependency_failure, has_dependents, partition_key, error_message, n)),
      inserted AS (
          INSERT INTO {schema}.job_queue (id, job_type, queue, payload, priority, run_at, max_retries, user_id, created_at,
+                                         trace_context,
                                          dedupe_key, unique_states, unique_until,
                                          status, waiting_for, on_dependency_failure, has_dependents, partition_key,
                                          error_message, completed_at)
          SELECT i.id, i.job_type, i.queue, CAST(i.payload AS jsonb), i.priority,
                 coalesce(i.run_at, clock.now + CAST(i.delay_micros AS double precision) * interval '1 microsecond'),
                 i.max_retries, i.user_id, clock.now,
+                CAST(i.trace_context AS jsonb),
                 i.dedupe_key, pg_catalog.string_to_array(i.unique_states, CAST(',' AS text)),
                 clock.now + CAST(i.unique_for_micros AS double precision) * interval '1 microsecond',
                 i.status, i.waiting_for, i.on_dependency_failure, i.has_dependents, i.partition_key,

@@ -7,7 +7,7 @@
 -- a cycle. Parameters: :now (null = database clock), then one array per column, named as the
 -- column, element i of each describing job i; :payload is JSON text, :run_at null means now +
 -- :delay_micros, :unique_states is comma-separated (null = default), :unique_for_micros null means
--- no limit.
+-- no limit, :trace_context is a JSON object's text or null (V8).
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      input AS (
          SELECT *
@@ -20,18 +20,21 @@ WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_t
                        CAST(:delay_micros AS bigint[]),
                        CAST(:max_retries AS int[]),
                        CAST(:user_id AS uuid[]),
+                       CAST(:trace_context AS text[]),
                        CAST(:dedupe_key AS text[]),
                        CAST(:unique_states AS text[]),
                        CAST(:unique_for_micros AS bigint[]))
                 WITH ORDINALITY
-                AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id,
+                AS j(id, job_type, queue, payload, priority, run_at, delay_micros, max_retries, user_id, trace_context,
                      dedupe_key, unique_states, unique_for_micros, n)),
      inserted AS (
          INSERT INTO {schema}.job_queue (id, job_type, queue, payload, priority, run_at, max_retries, user_id, created_at,
+                                         trace_context,
                                          dedupe_key, unique_states, unique_until)
          SELECT i.id, i.job_type, i.queue, CAST(i.payload AS jsonb), i.priority,
                 coalesce(i.run_at, clock.now + CAST(i.delay_micros AS double precision) * interval '1 microsecond'),
                 i.max_retries, i.user_id, clock.now,
+                CAST(i.trace_context AS jsonb),
                 i.dedupe_key, pg_catalog.string_to_array(i.unique_states, CAST(',' AS text)),
                 clock.now + CAST(i.unique_for_micros AS double precision) * interval '1 microsecond'
            FROM clock, input i
