@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.admin.JobAdmin;
 import dev.pgqueue.jdbi.JdbiJobAdmin;
+import dev.pgqueue.StoreException;
 import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.jdbi.SchemaMigrator;
 import java.sql.Connection;
@@ -119,10 +120,15 @@ final class Database implements AutoCloseable {
             int current = migrator().currentVersion();
             int latest = SchemaMigrator.latestVersion();
             if (current == 0) {
-                throw CliException.error("schema " + schema + " holds no pgqueue tables (no migration recorded in "
-                        + SchemaMigrator.HISTORY_TABLE + "): run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL");
+                // Nothing in pgqueue's own history: Flyway, Liquibase or a DBA may own the schema; its objects decide.
+                try {
+                    SchemaMigrator.of(jdbi, schema).verify();
+                } catch (StoreException notReady) {
+                    throw CliException.error("schema " + schema + " holds no pgqueue tables (no migration recorded in "
+                            + SchemaMigrator.HISTORY_TABLE + "): run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL");
+                }
             }
-            if (current < latest) {
+            if (current > 0 && current < latest) {
                 throw CliException.error("schema " + schema + " is at pgqueue migration version " + current
                         + ", this pgqueue needs " + latest + ": run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL");
             }

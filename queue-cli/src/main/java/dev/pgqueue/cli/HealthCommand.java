@@ -7,6 +7,7 @@ import dev.pgqueue.JobStatus;
 import dev.pgqueue.admin.JobAdmin;
 import dev.pgqueue.admin.QueueStats;
 import dev.pgqueue.admin.TableStats;
+import dev.pgqueue.StoreException;
 import dev.pgqueue.jdbi.SchemaMigrator;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -94,10 +95,19 @@ final class HealthCommand extends CliCommand {
         schema.put("expectedVersion", latest);
         checks.put("schema", database.schema() + " at migration version " + version + " (this pgqueue: " + latest + ")");
         if (version == 0) {
-            worsen(Status.DOWN, "schema " + database.schema() + " holds no pgqueue tables: run 'pgqueue migrate'");
-            return;
+            // Nothing in pgqueue's own history: the application's Flyway or Liquibase, or a DBA, may own the
+            // schema. Its objects decide.
+            try {
+                database.migrator().verify();
+                checks.put("schema", database.schema() + " holds every object of this pgqueue's migrations (version "
+                        + latest + "), applied by another tool");
+            } catch (StoreException notReady) {
+                worsen(Status.DOWN, "schema " + database.schema() + " holds no pgqueue tables: run 'pgqueue migrate' ("
+                        + notReady.getMessage() + ")");
+                return;
+            }
         }
-        if (version < latest) {
+        if (version > 0 && version < latest) {
             worsen(Status.DEGRADED, "schema " + database.schema() + " is at migration version " + version
                     + ", this pgqueue needs " + latest + ": run 'pgqueue migrate'");
             return;

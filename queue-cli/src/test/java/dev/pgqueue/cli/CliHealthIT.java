@@ -106,6 +106,20 @@ class CliHealthIT {
     }
 
     @Test
+    void aSchemaAnotherToolMigrated_isUp_andServesTheOtherCommands() {
+        migrated();
+        // As Flyway or Liquibase leave it: every object, nothing in pgqueue's own history table.
+        db.execute("DELETE FROM " + schema + ".pgqueue_schema_history");
+
+        Result result = health("--max-transaction-age", "1h");
+        Result status = CliProcess.run("--url", db.server().jdbcUrl(), "--schema", schema, "status");
+
+        assertThat(result.exit()).as(result.toString()).isZero();
+        assertThat(result.out()).startsWith("status: UP").contains("applied by another tool");
+        assertThat(status.exit()).as(status.toString()).isZero();
+    }
+
+    @Test
     void aSchemaOlderThanThisPgqueue_isDegraded_exitThree() {
         migrated();
         db.execute("DELETE FROM " + schema + ".pgqueue_schema_history WHERE version = ?", SchemaMigrator.latestVersion());
