@@ -25,6 +25,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandi
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -74,7 +75,9 @@ public class PgQueueAutoConfiguration {
     }
 
     /**
-     * The store, migrated on start unless {@code pgqueue.migrate=false}.
+     * The store, migrated on start unless {@code pgqueue.migrate=false}. Created after the
+     * application's database initializers (Flyway, Liquibase, {@code spring.sql.init}), so that with
+     * {@code pgqueue.migrate=false} it checks a schema they have already migrated.
      *
      * @param dataSource the application's data source
      * @param properties the {@code pgqueue.*} properties
@@ -83,6 +86,7 @@ public class PgQueueAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
+    @DependsOnDatabaseInitialization
     public JdbiJobStore pgqueueJobStore(DataSource dataSource, PgQueueProperties properties,
             ObjectProvider<ObjectMapper> objectMapper) {
         JdbiJobStore.Builder builder = JdbiJobStore.builder(Jdbi.create(dataSource));

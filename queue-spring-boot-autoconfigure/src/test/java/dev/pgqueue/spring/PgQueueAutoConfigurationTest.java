@@ -12,6 +12,8 @@ import dev.pgqueue.JobQueue;
 import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
+import dev.pgqueue.admin.JobAdmin;
+import dev.pgqueue.jdbi.JdbiJobAdmin;
 import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.testing.postgres.PostgresExtension;
 import dev.pgqueue.testing.postgres.TestDatabase;
@@ -90,6 +92,9 @@ class PgQueueAutoConfigurationTest {
                 assertThat(context.getBean(JdbiJobStore.class).schema()).isEqualTo(db.schema());
                 assertThat(context.getBean(JobQueue.class)).isInstanceOf(TransactionAwareJobQueue.class);
                 assertThat(context).doesNotHaveBean(Worker.class).doesNotHaveBean(WorkerLifecycle.class);
+                assertThat(context.getBean(JobAdmin.class)).isInstanceOf(JdbiJobAdmin.class);
+                // Not a web application, and the property is off by default: no dashboard.
+                assertThat(context).doesNotHaveBean("pgqueueDashboard");
             });
         }
 
@@ -207,7 +212,8 @@ class PgQueueAutoConfigurationTest {
             try {
                 runner.withPropertyValues("pgqueue.schema=" + schema, "pgqueue.migrate=false")
                         .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
-                                .hasMessageContaining("schema " + schema + " is at pgqueue migration version 0"));
+                                .hasMessageContaining("schema " + schema + " is not ready for this pgqueue")
+                                .hasMessageContaining("no job_queue table"));
                 assertThat(db.queryForLong("SELECT count(*) FROM information_schema.tables WHERE table_schema = ?",
                         schema)).isZero();
             } finally {
