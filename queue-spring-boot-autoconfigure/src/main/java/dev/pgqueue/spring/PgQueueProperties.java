@@ -40,6 +40,9 @@ public class PgQueueProperties {
     /** The dashboard's options. */
     private final DashboardProperties dashboard = new DashboardProperties();
 
+    /** pgqueue's Micrometer metrics ({@code queue-micrometer} on the class path). */
+    private final MetricsProperties metrics = new MetricsProperties();
+
     /** Creates the properties with every value at its default. */
     public PgQueueProperties() {
     }
@@ -91,9 +94,76 @@ public class PgQueueProperties {
         return worker;
     }
 
+    /** {@return the metrics' options} */
+    public MetricsProperties getMetrics() {
+        return metrics;
+    }
+
     /** {@return the dashboard's options} */
     public DashboardProperties getDashboard() {
         return dashboard;
+    }
+
+    /** The {@code pgqueue.metrics.*} properties (with queue-micrometer and a MeterRegistry bean). */
+    public static class MetricsProperties {
+
+        /** Whether the worker's counters and timers go to the application's MeterRegistry. */
+        private boolean enabled = true;
+
+        /**
+         * Whether this process samples the queue gauges (depth, oldest pending age, paused): one
+         * statistics query over the job table per interval, so turn it on in one process of the cluster.
+         */
+        private boolean queueGauges;
+
+        /** How often the queue gauges are sampled. */
+        private Duration queueGaugesInterval = Duration.ofSeconds(15);
+
+        /** Creates the metrics' properties with every value at its default. */
+        public MetricsProperties() {
+        }
+
+        /** {@return whether the worker's metrics are recorded} */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /**
+         * Sets whether the worker's metrics are recorded.
+         *
+         * @param enabled false to record none
+         */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /** {@return whether this process samples the queue gauges} */
+        public boolean isQueueGauges() {
+            return queueGauges;
+        }
+
+        /**
+         * Sets whether this process samples the queue gauges.
+         *
+         * @param queueGauges true in one process of the cluster
+         */
+        public void setQueueGauges(boolean queueGauges) {
+            this.queueGauges = queueGauges;
+        }
+
+        /** {@return how often the queue gauges are sampled} */
+        public Duration getQueueGaugesInterval() {
+            return queueGaugesInterval;
+        }
+
+        /**
+         * Sets how often the queue gauges are sampled.
+         *
+         * @param queueGaugesInterval the interval, such as {@code 15s}
+         */
+        public void setQueueGaugesInterval(Duration queueGaugesInterval) {
+            this.queueGaugesInterval = queueGaugesInterval;
+        }
     }
 
     /** The {@code pgqueue.dashboard.*} properties (with queue-dashboard and a servlet web server). */
