@@ -116,8 +116,8 @@ class NamedSqlTest {
 
         assertThat(insertFull.jdbc()).doesNotContain("CAST(:").contains("CAST(? AS timestamptz)")
                 .contains("'{pending,processing}'::text[]").contains("Parameters: :now"); // comments kept as written
-        assertThat(insertFull.jdbc().chars().filter(ch -> ch == '?').count()).isEqualTo(19);
-        assertThat(insertFull.names()).hasSize(19);
+        assertThat(insertFull.jdbc().chars().filter(ch -> ch == '?').count()).isEqualTo(20);
+        assertThat(insertFull.names()).hasSize(20); // with V8's trace context
         assertThat(SqlFiles.loadNamed("claim", "s").names()).hasSize(8);
         assertThat(SqlFiles.loadNamed("claim-fair", "s").names()).hasSize(9);
 
