@@ -271,7 +271,7 @@ class DashboardHttpTest {
             DashboardServer.Options unmigrated = DashboardServer.Options.parse(new String[] {"--url", db.jdbcUrl(),
                     "--schema", empty, "--port", "0"}, null);
             assertThatThrownBy(() -> DashboardServer.start(unmigrated, new java.io.PrintStream(out, true)))
-                    .hasMessageContaining("schema " + empty + " is at pgqueue migration version 0");
+                    .hasMessageContaining("schema " + empty + " is not ready for this pgqueue");
             assertThat(db.queryForLong("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ?", empty)).isZero();
         }
 
