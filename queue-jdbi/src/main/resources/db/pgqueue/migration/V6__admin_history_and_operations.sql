@@ -129,6 +129,8 @@ BEGIN
                     FOR UPDATE)
         UPDATE job_queue d
            SET status = 'waiting',
+               has_dependents = d.has_dependents OR EXISTS (
+                                    SELECT FROM job_queue_dependency x WHERE x.depends_on OPERATOR(pg_catalog.=) d.id),
                waiting_for = (SELECT pg_catalog.count(*)
                                 FROM job_queue_dependency e
                                 JOIN job_queue p ON p.id OPERATOR(pg_catalog.=) e.depends_on
@@ -164,6 +166,11 @@ BEGIN
                                                    OR p.id OPERATOR(pg_catalog.=) ANY (retried))) END,
                     run_at = pg_catalog.now(),
                     retry_count = 0,
+                    -- A job that finished before a dependent was enqueued was never marked as having one
+                    -- (insert-dependencies.sql marks unfinished jobs only): mark it now, so that its
+                    -- completion releases the dependents this retry made wait for it.
+                    has_dependents = j.has_dependents OR EXISTS (
+                                         SELECT FROM job_queue_dependency x WHERE x.depends_on OPERATOR(pg_catalog.=) j.id),
                     completed_at = NULL,
                     cancel_requested_at = NULL,
                     lease_expires_at = NULL,

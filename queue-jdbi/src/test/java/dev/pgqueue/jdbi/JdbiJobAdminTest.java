@@ -466,6 +466,38 @@ class JdbiJobAdminTest {
         }
 
         @Test
+        void retryFromTheFailedNode_releasesADependentEnqueuedAfterTheFailure_andItsCompletionRunsIt() {
+            AtomicBoolean bBroken = new AtomicBoolean(true);
+            AtomicInteger cRuns = new AtomicInteger();
+            Worker.Builder builder = Worker.builder(store).pollInterval(Duration.ofMillis(50)).queue("default", 2)
+                    .handler(type("b"), (job, context) -> {
+                        if (bBroken.get()) {
+                            throw new IllegalStateException("b is broken");
+                        }
+                        return JobOutcome.done();
+                    })
+                    .handler(type("c"), (job, context) -> {
+                        cRuns.incrementAndGet();
+                        return JobOutcome.done();
+                    });
+            UUID b = queue.enqueue(type("b"), new Note("b"), EnqueueOptions.defaults().maxRetries(0));
+            try (Worker worker = builder.build()) {
+                worker.start();
+                await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(status(b)));
+                // Enqueued after b failed: cancelled at once, and b was never marked as having dependents.
+                UUID c = queue.enqueue(type("c"), new Note("c"), EnqueueOptions.defaults().dependsOn(b));
+                assertThat(status(c)).isEqualTo("cancelled");
+                bBroken.set(false);
+
+                assertThat(admin.retry(JobFilter.ids(b))).isEqualTo(1);
+                assertThat(status(c)).as("c waits for b again").isEqualTo("waiting");
+
+                await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(status(c)));
+            }
+            assertThat(cRuns).hasValue(1);
+        }
+
+        @Test
         void retryFromTheFailedNode_releasesACascadeTransitively_butNotADependentThatAlsoWaitsForAnotherFailure() {
             // b fails, cancelling c, d (d waits for c) and e (e waits for b and x; x fails later, on its own);
             // f was cancelled by another job's cascade.
