@@ -143,3 +143,25 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ---- rights --------------------------------------------------------------------------------------
+
+-- Nothing here is for PUBLIC: pausing is the owner's (roles.sql grants the worker what it reads and
+-- writes). Where Supabase's roles exist, their default privileges would have granted them the new
+-- tables and view as they were created: take that back at once, not only when supabase-rls.sql is run
+-- again, since a role that may write these tables could pause queues or age a live worker's entry.
+REVOKE ALL ON TABLE job_queue_queue, job_queue_worker, job_queue_workers FROM PUBLIC;
+REVOKE ALL ON FUNCTION job_queue_pause(text), job_queue_resume(text) FROM PUBLIC;
+DO
+$$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+        IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
+            EXECUTE pg_catalog.format('REVOKE ALL ON TABLE job_queue_queue, job_queue_worker, job_queue_workers FROM %I', r);
+            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION job_queue_pause(text), job_queue_resume(text) FROM %I', r);
+        END IF;
+    END LOOP;
+END
+$$;
