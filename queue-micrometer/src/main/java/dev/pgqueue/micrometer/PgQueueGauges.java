@@ -28,7 +28,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@value #QUEUE_DEPTH}: the queue's jobs per status, tagged {@value #TAG_QUEUE} and
  *       {@value #TAG_STATUS} ({@code waiting}, {@code pending}, {@code processing}, {@code completed},
- *       {@code failed}, {@code cancelled}; the finished ones as long as the table keeps them);</li>
+ *       {@code failed}, {@code cancelled}; the finished ones as long as the table keeps them). The
+ *       waiting, pending and processing values are exact; on a large table (more rows than
+ *       {@code JdbiJobAdmin}'s exact-count limit, 100,000 by default) the completed and cancelled ones,
+ *       and the failed ones beyond that limit, are the planner's estimates, refreshed by ANALYZE: alert
+ *       on pending, processing and the recent failure rate, not on a finished total;</li>
  *   <li>{@value #QUEUE_OLDEST_PENDING_AGE}: how long the queue's oldest due pending job has been due,
  *       in seconds (0 when none waits), tagged {@value #TAG_QUEUE};</li>
  *   <li>{@value #QUEUE_PAUSED}: 1 while the queue is paused, else 0.</li>
@@ -154,7 +158,7 @@ public final class PgQueueGauges implements AutoCloseable {
             seen.add(queue.queue());
             QueueState state = queues.computeIfAbsent(queue.queue(), this::register);
             for (JobStatus status : JobStatus.values()) {
-                state.counts.get(status).set(queue.counts().getOrDefault(status, 0L));
+                state.counts.get(status).set(queue.count(status));
             }
             state.oldestPendingNanos.set(queue.oldestPendingAge().toNanos());
             state.paused.set(queue.paused() ? 1 : 0);
