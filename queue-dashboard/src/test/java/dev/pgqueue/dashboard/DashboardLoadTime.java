@@ -105,6 +105,19 @@ public final class DashboardLoadTime {
                 System.out.println();
                 System.out.println("| admin API read | median (max) ms of 5 |");
                 System.out.println("| --- | ---: |");
+                // The raw-JDBC reference in the same run: the one pass over the table that queueStats() was.
+                time("reference, raw JDBC: SELECT * FROM job_queue_stats (the view, one pass)", () -> {
+                    try (var c = pool.getConnection(); var st = c.createStatement();
+                            var rs = st.executeQuery("SELECT * FROM " + SCHEMA + ".job_queue_stats")) {
+                        int n = 0;
+                        while (rs.next()) {
+                            n++;
+                        }
+                        return n;
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
                 time("queueStats()", admin::queueStats);
                 time("countUpTo(all, 10,000)", () -> admin.countUpTo(JobFilter.all(), Pages.LIST_COUNT_LIMIT));
                 time("countUpTo(status = completed, queue = billing, 10,000)", () -> admin.countUpTo(
