@@ -805,18 +805,23 @@ class JdbiJobAdminTest {
                     .isEqualTo(JobCount.Accuracy.ESTIMATE);
             assertThat(doneOnly.count(JobStatus.COMPLETED)).isBetween(90L, 110L);
             assertThat(doneOnly.counts().get(JobStatus.PENDING)).isEqualTo(JobCount.exact(0));
+            // Polled: the driver prepares a statement on the server after a few runs; the estimates stay.
+            for (int i = 0; i < 8; i++) {
+                assertThat(limited.queueStats()).extracting(QueueStats::counts).isEqualTo(stats.stream().map(QueueStats::counts).toList());
+            }
         }
 
         @Test
         void queueStats_overTheExactLimitOfFailedJobs_estimatesThem_andKeepsTheRecentFailuresExact() {
             fillForEstimates();
             db.execute("UPDATE job_queue SET completed_at = now() - interval '2 minutes' WHERE queue = 'failing'");
+            db.execute("ANALYZE job_queue");
             JdbiJobAdmin limited = JdbiJobAdmin.builder(store).exactCountLimit(30).build();
 
             QueueStats failing = limited.queueStats().stream().filter(q -> q.queue().equals("failing")).findFirst().orElseThrow();
 
             assertThat(failing.counts().get(JobStatus.FAILED).accuracy()).isEqualTo(JobCount.Accuracy.ESTIMATE);
-            assertThat(failing.count(JobStatus.FAILED)).isBetween(36L, 44L);
+            assertThat(failing.count(JobStatus.FAILED)).as("an estimate near 40").isBetween(30L, 50L);
             assertThat(List.of(failing.failedLast1m(), failing.failedLast5m(), failing.failedLast15m())).containsExactly(0L, 40L, 40L);
         }
 
