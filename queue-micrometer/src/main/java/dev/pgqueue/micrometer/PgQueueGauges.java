@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gauges of every queue's depth and age, sampled from the database at an interval by one query
- * ({@link JobAdmin#queueStats()}), so that reading the gauges (a Prometheus scrape, say) never touches
- * the database:
+ * Gauges of every queue's depth and age, sampled from the database at an interval by one call of
+ * {@link JobAdmin#queueStats()} (a few index reads, see its documentation), so that reading the
+ * gauges (a Prometheus scrape, say) never touches the database:
  * <ul>
  *   <li>{@value #QUEUE_DEPTH}: the queue's jobs per status, tagged {@value #TAG_QUEUE} and
  *       {@value #TAG_STATUS} ({@code waiting}, {@code pending}, {@code processing}, {@code completed},
@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>One sampler per cluster.</b> The numbers are the database's, the same whichever process reads
  * them, so one process should sample: the service that serves the admin API or dashboard, or one
  * designated worker replica (an environment flag decides where to call {@link #start()}). If every
- * replica samples, each adds one statistics query per interval to the database and reports the same
+ * replica samples, each adds one statistics read per interval to the database and reports the same
  * values: aggregate them with {@code max}, never {@code sum}.
  *
  * <p>Thread-safe. Samples on a daemon thread of its own from {@link #start()} until {@link #close()}.
