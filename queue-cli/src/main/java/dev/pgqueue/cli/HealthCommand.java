@@ -145,7 +145,7 @@ final class HealthCommand extends CliCommand {
                 stuck.add(q.queue());
                 ObjectNode node = overdue.addObject();
                 node.put("queue", q.queue());
-                node.put("pending", q.counts().getOrDefault(JobStatus.PENDING, 0L));
+                node.put("pending", q.count(JobStatus.PENDING));
                 node.put("oldestPendingAgeSeconds", q.oldestPendingAge().getSeconds());
                 worsen(Status.DEGRADED, "queue " + OneLine.of(q.queue()) + ": a pending job has been due for "
                         + Formats.age(q.oldestPendingAge()) + " (more than " + Formats.age(maxPendingAge)

@@ -10,6 +10,7 @@ import dev.pgqueue.JobSnapshot;
 import dev.pgqueue.JobStatus;
 import dev.pgqueue.admin.AttemptRecord;
 import dev.pgqueue.admin.JobDetail;
+import dev.pgqueue.admin.JobCount;
 import dev.pgqueue.admin.QueueStats;
 import dev.pgqueue.admin.TableStats;
 import dev.pgqueue.admin.WorkerInfo;
@@ -100,8 +101,11 @@ final class Json {
         node.put("queue", stats.queue());
         node.put("paused", stats.paused());
         ObjectNode counts = node.putObject("counts");
+        ObjectNode accuracy = node.putObject("countAccuracy");
         for (JobStatus status : JobStatus.values()) {
-            counts.put(status.sqlValue(), stats.counts().getOrDefault(status, 0L));
+            counts.put(status.sqlValue(), stats.count(status));
+            JobCount count = stats.counts().get(status);
+            accuracy.put(status.sqlValue(), (count == null ? JobCount.Accuracy.EXACT : count.accuracy()).jsonName());
         }
         node.put("running", stats.running());
         node.put("oldestPendingAgeSeconds", seconds(stats.oldestPendingAge()));

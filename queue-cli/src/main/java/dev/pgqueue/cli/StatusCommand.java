@@ -2,6 +2,7 @@ package dev.pgqueue.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.admin.JobCount;
 import dev.pgqueue.admin.QueueStats;
 import java.util.Comparator;
 import java.util.List;
@@ -35,10 +36,15 @@ final class StatusCommand extends CliCommand {
                     q.completedLast15m(), q.failedLast15m());
         }
         table.print(out());
+        if (queues.stream().anyMatch(q -> q.counts().values().stream().anyMatch(c -> !c.isExact()))) {
+            out().println("~ an estimate from PostgreSQL's planner statistics (a large table: finished jobs are not counted)");
+        }
         return PgQueueCli.EXIT_OK;
     }
 
-    private static long count(QueueStats q, JobStatus status) {
-        return q.counts().getOrDefault(status, 0L);
+    /** {@code 1204}, or {@code ~915000} for a planner estimate (the finished totals of a large table). */
+    private static String count(QueueStats q, JobStatus status) {
+        JobCount count = q.counts().get(status);
+        return count == null ? "0" : count.toString();
     }
 }

@@ -160,6 +160,8 @@ class CliJobsIT {
             assertThat(q.get("paused").asBoolean()).isFalse();
             assertThat(q.get("counts").get("pending").asLong()).isEqualTo(1);
             assertThat(q.get("counts").get("failed").asLong()).isZero();
+            assertThat(q.get("countAccuracy").get("pending").asText()).as("a small table: every count exact").isEqualTo("exact");
+            assertThat(q.get("countAccuracy").get("completed").asText()).isEqualTo("exact");
             assertThat(q.has("oldestPendingAgeSeconds")).isTrue();
         }
     }

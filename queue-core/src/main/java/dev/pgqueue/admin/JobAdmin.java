@@ -30,12 +30,26 @@ public interface JobAdmin {
     JobPage find(JobFilter filter, Page page);
 
     /**
-     * How many jobs {@code filter} matches.
+     * How many jobs {@code filter} matches, exactly. On a table of millions this reads every matching
+     * row (every row, without a status filter); to show a number on a page, {@link #countUpTo} stops
+     * early.
      *
      * @param filter which jobs
      * @return the count
      */
     long count(JobFilter filter);
+
+    /**
+     * How many jobs {@code filter} matches, counting no further than {@code limit}: the exact count if
+     * it is at most {@code limit}, else {@code limit} marked {@link JobCount.Accuracy#AT_LEAST} (shown
+     * as "10,000+"). It stops reading once it has found more than {@code limit} matches, so it costs at
+     * most that many matches (plus the rows it reads that do not match).
+     *
+     * @param filter which jobs
+     * @param limit  where to stop counting, at least 1
+     * @return the exact count or the lower bound
+     */
+    JobCount countUpTo(JobFilter filter, long limit);
 
     /**
      * One job with what an operator needs to understand it: its row, its attempt history, the jobs it
@@ -116,9 +130,12 @@ public interface JobAdmin {
 
     /**
      * Per queue: jobs per status, oldest pending age, running count, completed and failed in the last
-     * 1, 5 and 15 minutes, and whether it is paused.
+     * 1, 5 and 15 minutes, and whether it is paused. Cheap enough to poll (the dashboard, gauges): the
+     * waiting, pending and processing counts and the recent numbers are exact, read from indexes that
+     * hold only those jobs; the totals of completed, failed and cancelled jobs are exact while counting
+     * them is cheap and estimates beyond, each {@link JobCount} saying which.
      *
-     * @return one entry per queue that has jobs or is paused
+     * @return one entry per queue that has jobs or is paused, by name
      */
     List<QueueStats> queueStats();
 

@@ -5,11 +5,16 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * One queue's numbers, from {@link JobAdmin#queueStats()}.
+ * One queue's numbers, from {@link JobAdmin#queueStats()}. The counts of the states an operator acts
+ * on ({@code waiting}, {@code pending}, {@code processing}) and the recent completions and failures
+ * are exact; the totals of the finished states ({@code completed}, {@code failed}, {@code cancelled})
+ * are exact on a small table and may be {@linkplain JobCount.Accuracy#ESTIMATE estimates} on a large
+ * one, each count saying which it is.
  *
  * @param queue             the queue's name
  * @param paused            whether {@link JobAdmin#pause} paused it
- * @param counts            jobs per status (every status present, zero where none)
+ * @param counts            jobs per status (every status present, an exact zero where none), each
+ *                          with its accuracy
  * @param oldestPendingAge  how long the oldest due pending job has been due, or {@link Duration#ZERO}
  * @param completedLast1m   jobs completed in the last minute
  * @param completedLast5m   jobs completed in the last 5 minutes
@@ -21,7 +26,7 @@ import java.util.Map;
 public record QueueStats(
         String queue,
         boolean paused,
-        Map<JobStatus, Long> counts,
+        Map<JobStatus, JobCount> counts,
         Duration oldestPendingAge,
         long completedLast1m,
         long completedLast5m,
@@ -46,8 +51,19 @@ public record QueueStats(
         counts = Map.copyOf(counts);
     }
 
-    /** {@return the jobs {@code processing} now} */
+    /**
+     * The number of jobs in one status, whatever its accuracy ({@link #counts()} says which).
+     *
+     * @param status the status
+     * @return the count's value, 0 if the map has none
+     */
+    public long count(JobStatus status) {
+        JobCount count = counts.get(status);
+        return count == null ? 0 : count.value();
+    }
+
+    /** {@return the jobs {@code processing} now (always exact)} */
     public long running() {
-        return counts.getOrDefault(JobStatus.PROCESSING, 0L);
+        return count(JobStatus.PROCESSING);
     }
 }

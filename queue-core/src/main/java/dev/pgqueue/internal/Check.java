@@ -151,6 +151,13 @@ public final class Check {
         return value;
     }
 
+    public static long atLeast(String field, long value, long min) {
+        if (value < min) {
+            throw new ValidationException(field, ">= " + min, value);
+        }
+        return value;
+    }
+
     public static int between(String field, int value, int min, int max) {
         if (value < min || value > max) {
             throw new ValidationException(field, "between " + min + " and " + max, value);

@@ -1,5 +1,6 @@
 package dev.pgqueue.dashboard;
 
+import dev.pgqueue.admin.JobCount;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -56,5 +57,32 @@ final class Format {
 
     static String count(long n) {
         return String.format(java.util.Locale.ROOT, "%,d", n);
+    }
+
+    /** {@code 1,204}, {@code 10,000+} (counting stopped there), {@code ≈ 915,000} (a planner estimate, to 3 digits). */
+    static String count(JobCount n) {
+        return switch (n.accuracy()) {
+            case EXACT -> count(n.value());
+            case AT_LEAST -> count(n.value()) + "+";
+            case ESTIMATE -> "≈ " + count(roughly(n.value()));
+        };
+    }
+
+    /** What a count's accuracy means, for a tooltip; null for an exact count. */
+    static String accuracyNote(JobCount n) {
+        return switch (n.accuracy()) {
+            case EXACT -> null;
+            case AT_LEAST -> "more than " + count(n.value()) + ": counting stops there";
+            case ESTIMATE -> "estimate from PostgreSQL's planner statistics (kept by ANALYZE), not counted";
+        };
+    }
+
+    /** An estimate to three significant digits: its other digits mean nothing. */
+    static long roughly(long n) {
+        long scale = 1;
+        while (n / scale >= 1000) {
+            scale *= 10;
+        }
+        return Math.round((double) n / scale) * scale;
     }
 }

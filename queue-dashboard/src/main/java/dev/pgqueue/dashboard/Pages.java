@@ -7,6 +7,7 @@ import dev.pgqueue.JobStatus;
 import dev.pgqueue.admin.AttemptRecord;
 import dev.pgqueue.admin.FailureGroup;
 import dev.pgqueue.admin.JobAdmin;
+import dev.pgqueue.admin.JobCount;
 import dev.pgqueue.admin.JobDetail;
 import dev.pgqueue.admin.JobFilter;
 import dev.pgqueue.admin.JobPage;
@@ -35,6 +36,12 @@ final class Pages {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_LIMIT = 50;
     private static final int MAX_LIST_LIMIT = 500;
+    /**
+     * The jobs list counts its matches up to this many and shows more as "10,000+": an exact count of
+     * a million matches reads a million rows at every refresh. A bulk action's confirmation counts
+     * exactly.
+     */
+    static final long LIST_COUNT_LIMIT = 10_000;
     private static final List<String[]> NAV = List.of(
             new String[] {"/", "Overview"}, new String[] {"/jobs", "Jobs"}, new String[] {"/failures", "Failures"},
             new String[] {"/recurring", "Recurring"}, new String[] {"/workers", "Workers"}, new String[] {"/tables", "Table health"});
@@ -102,9 +109,13 @@ final class Pages {
                     .raw("</td><td>").raw(q.paused() ? "<span class=\"badge paused\">paused</span>" : "<span class=\"badge active\">active</span>")
                     .raw("</td>");
             for (JobStatus s : JobStatus.values()) {
-                long n = q.counts().getOrDefault(s, 0L);
-                h.raw("<td class=\"num\"").attr("data-status", s.sqlValue()).raw(">");
-                if (n == 0) {
+                JobCount n = q.counts().getOrDefault(s, JobCount.exact(0));
+                h.raw("<td class=\"num\"").attr("data-status", s.sqlValue()).attr("data-accuracy", n.accuracy().jsonName());
+                if (!n.isExact()) {
+                    h.attr("title", Format.accuracyNote(n));
+                }
+                h.raw(">");
+                if (n.value() == 0 && n.isExact()) {
                     h.raw("<span class=\"zero\">0</span>");
                 } else {
                     h.link(v.base() + "/jobs?queue=" + Html.url(q.queue()) + "&status=" + s.sqlValue(), Format.count(n));
@@ -154,11 +165,15 @@ final class Pages {
         Html h = new Html();
         Params filterParams = Filters.params(filter);
         String key = filterParams.encode();
-        long count = snapshots.get("count " + key, () -> admin.count(filter));
+        JobCount count = snapshots.get("count " + key, () -> admin.countUpTo(filter, LIST_COUNT_LIMIT));
         JobPage result = snapshots.get("find " + key + " " + page, () -> admin.find(filter, page));
-        h.raw("<div class=\"summary\"><span id=\"match-count\">").text(Format.count(count)).raw("</span> ")
-                .text(count == 1 ? "job matches" : "jobs match").text(" " + Filters.describe(filter) + ".");
-        if (v.canAct() && count > 0) {
+        h.raw("<div class=\"summary\"><span id=\"match-count\"").attr("data-accuracy", count.accuracy().jsonName());
+        if (!count.isExact()) {
+            h.attr("title", Format.accuracyNote(count));
+        }
+        h.raw(">").text(Format.count(count)).raw("</span> ")
+                .text(count.value() == 1 && count.isExact() ? "job matches" : "jobs match").text(" " + Filters.describe(filter) + ".");
+        if (v.canAct() && count.value() > 0) {
             h.raw(" <span class=\"bulk\">Bulk: ");
             for (String action : List.of("retry", "cancel", "run-now", "delete")) {
                 Params p = new Params().add("action", action);

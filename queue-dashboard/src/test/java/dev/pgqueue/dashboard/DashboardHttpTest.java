@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.pgqueue.JobStatus;
+import dev.pgqueue.admin.JobCount;
 import dev.pgqueue.admin.JobFilter;
+import dev.pgqueue.jdbi.JdbiJobAdmin;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.net.InetAddress;
@@ -184,6 +186,39 @@ class DashboardHttpTest {
 
     @Nested
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    class Counts {
+
+        @Test
+        void overview_marksEstimatedCounts_andKeepsTheActionableOnesExact() throws Exception {
+            db.execute("ANALYZE " + db.schema() + ".job_queue");
+            // An exact-count limit of 1 row makes any table "large": finished totals become estimates.
+            JdbiJobAdmin estimating = JdbiJobAdmin.builder(seed.store).exactCountLimit(1).build();
+            WebClient web = mount("/estimating", Dashboard.builder(estimating).build());
+
+            String body = web.get("").body();
+
+            assertThat(body).contains("data-status=\"completed\" data-accuracy=\"estimate\" title=\"estimate from")
+                    .contains("data-status=\"cancelled\" data-accuracy=\"estimate\"")
+                    .contains("data-status=\"pending\" data-accuracy=\"exact\"")
+                    .contains("data-status=\"processing\" data-accuracy=\"exact\"")
+                    .doesNotContain("data-status=\"pending\" data-accuracy=\"estimate\"");
+            assertThat(open().get("").body()).as("the default limit on a small table").doesNotContain("data-accuracy=\"estimate\"");
+        }
+
+        @Test
+        void counts_showTheirAccuracy() {
+            assertThat(Format.count(JobCount.exact(1204))).isEqualTo("1,204");
+            assertThat(Format.count(JobCount.atLeast(10_000))).isEqualTo("10,000+");
+            assertThat(Format.count(JobCount.estimate(915_392))).isEqualTo("≈ 915,000");
+            assertThat(Format.count(JobCount.estimate(1_234_567))).isEqualTo("≈ 1,230,000");
+            assertThat(Format.count(JobCount.estimate(42))).isEqualTo("≈ 42");
+            assertThat(Format.accuracyNote(JobCount.exact(3))).isNull();
+            assertThat(Format.accuracyNote(JobCount.atLeast(10_000))).isEqualTo("more than 10,000: counting stops there");
+        }
+    }
+
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     class Input {
 
         @Test
@@ -194,7 +229,7 @@ class DashboardHttpTest {
                 for (String name : new String[] {"error", "queue", "type", "dedupe"}) {
                     HttpResponse<String> r = web.get("jobs?" + name + "=" + Html.url(hostile));
                     assertThat(r.statusCode()).as(name + "=" + hostile).isEqualTo(200);
-                    assertThat(r.body()).as(name + "=" + hostile).contains("<span id=\"match-count\">0</span>");
+                    assertThat(r.body()).as(name + "=" + hostile).contains("<span id=\"match-count\" data-accuracy=\"exact\">0</span>");
                 }
             }
             assertThat(seed.admin.count(JobFilter.all())).isEqualTo(before);

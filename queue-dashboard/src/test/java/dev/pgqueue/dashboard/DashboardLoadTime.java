@@ -3,6 +3,10 @@ package dev.pgqueue.dashboard;
 import com.sun.net.httpserver.HttpServer;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.pgqueue.JobStatus;
+import dev.pgqueue.admin.JobFilter;
+import dev.pgqueue.admin.JobPage;
+import dev.pgqueue.admin.Page;
 import dev.pgqueue.jdbi.JdbiJobAdmin;
 import dev.pgqueue.jdbi.JdbiJobStore;
 import dev.pgqueue.jdbi.SchemaMigrator;
@@ -16,12 +20,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
+import java.time.Instant;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * How long the dashboard's pages take on the server with a big job table: fills schema
- * {@code dashboard_load} with {@code N} jobs (default 1,000,000: 94 % completed over the last 24 hours,
- * 3 % failed with five distinct errors, 2 % pending, some cancelled and processing, in three queues),
+ * {@code dashboard_load} with {@code N} jobs (default 1,000,000: 91.5 % completed over the last 24 hours,
+ * 5 % failed with five distinct errors and stack traces, 2 % pending, 0.5 % waiting, 1 % cancelled, 100
+ * processing; five types in four queues),
  * analyzes it (an existing schema with that many jobs is reused), then times each page on the server
  * (the {@code Server-Timing} header): "first view" on a new dashboard each time (nothing shared
  * read yet: what the first visitor, and every page right after an action, waits for), 5 times;
@@ -68,7 +75,14 @@ public final class DashboardLoadTime {
                 System.out.println("| page | first view: median (max) ms | polling: median / p90 / max ms |");
                 System.out.println("| --- | ---: | ---: |");
                 int[] mounts = {0};
-                for (String page : List.of("", "jobs?status=failed&queue=images", "jobs?status=pending&queue=emails",
+                JobPage tenth = null;
+                for (int i = 0; i < 10; i++) {
+                    tenth = admin.find(JobFilter.builder().statuses(JobStatus.FAILED).queues("images").build(),
+                            tenth == null ? Page.newestFirst(50) : Page.newestFirst(50).after(tenth.nextCursor()));
+                }
+                String laterPage = "jobs?status=failed&queue=images&cursor=" + tenth.nextCursor();
+                for (String page : List.of("", "jobs?status=failed&queue=images", laterPage, "jobs?status=pending&queue=emails",
+                        "jobs?status=waiting", "jobs?status=completed&queue=billing", "jobs?type=send-email",
                         "jobs?status=failed&type=resize-image&order=oldest", "jobs?error=timeout", "jobs", "failures",
                         "jobs/" + failedId, "tables", "confirm?action=retry&status=failed&queue=images")) {
                     double[] first = new double[5];
@@ -85,13 +99,59 @@ public final class DashboardLoadTime {
                     double[] polled = measure(http, base.resolve(page));
                     server.removeContext(path);
                     System.out.printf(Locale.ROOT, "| `/%s` | %.0f (%.0f) | %.1f / %.1f / %.1f |%n",
-                            page.startsWith("jobs/") ? "jobs/{id}" : page, first[first.length / 2], first[first.length - 1],
+                            page.startsWith("jobs/") ? "jobs/{id}" : page.contains("cursor=") ? "jobs?status=failed&queue=images&cursor=(page 11)" : page, first[first.length / 2], first[first.length - 1],
                             polled[0], polled[1], polled[2]);
                 }
+                System.out.println();
+                System.out.println("| admin API read | median (max) ms of 5 |");
+                System.out.println("| --- | ---: |");
+                // The raw-JDBC reference in the same run: the one pass over the table that queueStats() was.
+                time("reference, raw JDBC: SELECT * FROM job_queue_stats (the view, one pass)", () -> {
+                    try (var c = pool.getConnection(); var st = c.createStatement();
+                            var rs = st.executeQuery("SELECT * FROM " + SCHEMA + ".job_queue_stats")) {
+                        int n = 0;
+                        while (rs.next()) {
+                            n++;
+                        }
+                        return n;
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                time("queueStats()", admin::queueStats);
+                time("countUpTo(all, 10,000)", () -> admin.countUpTo(JobFilter.all(), Pages.LIST_COUNT_LIMIT));
+                time("countUpTo(status = completed, queue = billing, 10,000)", () -> admin.countUpTo(
+                        JobFilter.builder().statuses(JobStatus.COMPLETED).queues("billing").build(), Pages.LIST_COUNT_LIMIT));
+                time("countUpTo(errorContains timeout, 10,000)", () -> admin.countUpTo(
+                        JobFilter.builder().errorContains("timeout").build(), Pages.LIST_COUNT_LIMIT));
+                for (String queue : List.of("default", "images", "emails", "billing")) {
+                    time("throughput chart of " + queue + " (24 counts)", () -> new Throughput(admin).series(queue, Instant.now()));
+                }
+                for (JobStatus status : JobStatus.values()) {
+                    time("count(status = " + status.sqlValue() + ")", () -> admin.count(JobFilter.builder().statuses(status).build()));
+                }
+                time("count(all)", () -> admin.count(JobFilter.all()));
+                time("count(errorContains timeout)", () -> admin.count(JobFilter.builder().errorContains("timeout").build()));
+                time("failureGroups(all, 100)", () -> admin.failureGroups(JobFilter.all(), 100));
+                System.out.println();
+                admin.queueStats().forEach(q -> System.out.println(q.queue() + ": " + q.counts() + ", oldest pending "
+                        + q.oldestPendingAge() + ", done 1/5/15 min " + q.completedLast1m() + "/" + q.completedLast5m() + "/"
+                        + q.completedLast15m() + ", failed 15 min " + q.failedLast15m()));
             } finally {
                 server.stop(0);
             }
         }
+    }
+
+    private static void time(String what, Supplier<?> read) {
+        double[] ms = new double[5];
+        for (int i = 0; i < ms.length; i++) {
+            long start = System.nanoTime();
+            read.get();
+            ms[i] = (System.nanoTime() - start) / 1e6;
+        }
+        Arrays.sort(ms);
+        System.out.printf(Locale.ROOT, "| %s | %.0f (%.0f) |%n", what, ms[ms.length / 2], ms[ms.length - 1]);
     }
 
     /** Median, p90 and max of 30 requests, after 5 (and the background reads they start) to warm up. */
@@ -132,27 +192,33 @@ public final class DashboardLoadTime {
             jdbi.useHandle(h -> h.execute("""
                     INSERT INTO %s.job_queue (job_type, queue, payload, status, attempt, retry_count, max_retries,
                                               error_message, created_at, run_at, processed_at, completed_at,
-                                              lease_owner, lease_expires_at)
-                    SELECT (ARRAY['generate-image', 'resize-image', 'send-email'])[1 + g %% 3],
-                           (ARRAY['default', 'images', 'emails'])[1 + g %% 3],
+                                              lease_owner, lease_expires_at, waiting_for)
+                    SELECT (ARRAY['generate-image', 'resize-image', 'send-email', 'sync-crm', 'bill-invoice'])[1 + g %% 5],
+                           (ARRAY['default', 'images', 'emails', 'billing'])[1 + g %% 4],
                            jsonb_build_object('n', g, 'user', 'user-' || (g %% 1000)),
                            s.status,
-                           CASE WHEN s.status = 'pending' THEN 0 ELSE 1 END,
+                           CASE WHEN s.status IN ('pending', 'waiting') THEN 0 ELSE 1 END,
                            CASE WHEN s.status = 'failed' THEN 3 ELSE 0 END, 3,
                            CASE WHEN s.status = 'failed'
-                                THEN (ARRAY['timeout after 30 s', 'connection refused', 'image too large',
-                                            'quota exceeded', 'bad payload: missing field'])[1 + g %% 5] END,
+                                THEN (ARRAY['java.net.SocketTimeoutException: timeout after 30 s',
+                                            'java.net.ConnectException: connection refused',
+                                            'java.lang.IllegalArgumentException: image too large',
+                                            'dev.app.QuotaException: quota exceeded',
+                                            'dev.pgqueue.PayloadException: bad payload: missing field'])[1 + g %% 5]
+                                     || E'\n\tat dev.app.Handler.run(Handler.java:42)\n\tat dev.pgqueue.internal.Dispatcher.run(Dispatcher.java:120)' END,
                            t.created, t.created,
-                           CASE WHEN s.status <> 'pending' THEN t.created + interval '1 second' END,
+                           CASE WHEN s.status NOT IN ('pending', 'waiting') THEN t.created + interval '1 second' END,
                            CASE WHEN s.status IN ('completed', 'failed', 'cancelled') THEN t.created + interval '2 seconds' END,
                            CASE WHEN s.status = 'processing' THEN 'load-worker' END,
-                           CASE WHEN s.status = 'processing' THEN now() + interval '1 hour' END
+                           CASE WHEN s.status = 'processing' THEN now() + interval '1 hour' END,
+                           CASE WHEN s.status = 'waiting' THEN 1 END
                       FROM generate_series(%d, %d) AS g,
                            LATERAL (SELECT now() - (%d - g) * interval '86 milliseconds' AS created) AS t,
                            LATERAL (SELECT CASE WHEN g %% 10000 = 0 THEN 'processing'
-                                                WHEN g %% 100 < 94 THEN 'completed'
-                                                WHEN g %% 100 < 97 THEN 'failed'
-                                                WHEN g %% 100 < 99 THEN 'pending'
+                                                WHEN g %% 1000 < 915 THEN 'completed'
+                                                WHEN g %% 1000 < 965 THEN 'failed'
+                                                WHEN g %% 1000 < 985 THEN 'pending'
+                                                WHEN g %% 1000 < 990 THEN 'waiting'
                                                 ELSE 'cancelled' END AS status) AS s
                     """.formatted(SCHEMA, from, to, jobs)));
         }

@@ -115,7 +115,7 @@ final class Seed implements AutoCloseable {
                 && admin.count(JobFilter.builder().statuses(JobStatus.CANCELLED).build()) == 2);
         EnumSet<JobStatus> seen = EnumSet.noneOf(JobStatus.class);
         admin.queueStats().forEach(q -> q.counts().forEach((status, n) -> {
-            if (n > 0) {
+            if (n.value() > 0) {
                 seen.add(status);
             }
         }));

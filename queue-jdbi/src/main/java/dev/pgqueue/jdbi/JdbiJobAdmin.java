@@ -15,6 +15,7 @@ import dev.pgqueue.ValidationException;
 import dev.pgqueue.admin.AttemptRecord;
 import dev.pgqueue.admin.FailureGroup;
 import dev.pgqueue.admin.JobAdmin;
+import dev.pgqueue.admin.JobCount;
 import dev.pgqueue.admin.JobDetail;
 import dev.pgqueue.admin.JobFilter;
 import dev.pgqueue.admin.JobPage;
@@ -85,6 +86,11 @@ public final class JdbiJobAdmin implements JobAdmin {
     public static final int DEFAULT_BATCH_SIZE = 1_000;
     /** Largest batch: {@value}. */
     public static final int MAX_BATCH_SIZE = 10_000;
+    /**
+     * Rows {@link #queueStats} reads at most to count the finished jobs exactly, unless
+     * {@link Builder#exactCountLimit(long)} says otherwise: {@value}.
+     */
+    public static final long DEFAULT_EXACT_COUNT_LIMIT = 100_000;
     /** Most groups {@link #failureGroups} returns at once: {@value}. */
     public static final int MAX_GROUPS = 1_000;
 
@@ -96,6 +102,7 @@ public final class JdbiJobAdmin implements JobAdmin {
     private final ObjectMapper mapper;
     private final Map<String, JobType<?>> jobTypes;
     private final int batchSize;
+    private final long exactCountLimit;
     private final JdbiJobStore store;
     private final Sql sql;
     private final QueueControl queues;
@@ -108,6 +115,7 @@ public final class JdbiJobAdmin implements JobAdmin {
         this.mapper = b.store.objectMapper();
         this.jobTypes = Map.copyOf(b.jobTypes);
         this.batchSize = b.batchSize;
+        this.exactCountLimit = b.exactCountLimit;
         this.sql = new Sql(schema);
         this.queues = new QueueControl(b.store);
         this.registry = new WorkerRegistry(b.store);
@@ -134,15 +142,20 @@ public final class JdbiJobAdmin implements JobAdmin {
     }
 
     /** The statements, loaded once per admin. */
-    private record Sql(String find, String count, String job, String retry, String cancel, String delete,
-            String runNow, String priority, String failureGroups, String stats, String lockJob, String editPayload,
-            String retryOne) {
+    private record Sql(String find, String count, String countUpTo, String job, String retry, String cancel,
+            String delete, String runNow, String priority, String failureGroups, String statsLive, String statsRecent,
+            String statsFinished, String statsFailed, String statsQueues, String statsEstimate, String lockJob,
+            String editPayload, String retryOne) {
         Sql(String schema) {
             this(SqlFiles.load("admin-find", schema), SqlFiles.load("admin-count", schema),
+                    SqlFiles.load("admin-count-up-to", schema),
                     SqlFiles.load("admin-job", schema), SqlFiles.load("admin-retry", schema),
                     SqlFiles.load("admin-cancel", schema), SqlFiles.load("admin-delete", schema),
                     SqlFiles.load("admin-run-now", schema), SqlFiles.load("admin-priority", schema),
-                    SqlFiles.load("admin-failure-groups", schema), SqlFiles.load("admin-stats", schema),
+                    SqlFiles.load("admin-failure-groups", schema), SqlFiles.load("admin-stats-live", schema),
+                    SqlFiles.load("admin-stats-recent", schema), SqlFiles.load("admin-stats-finished", schema),
+                    SqlFiles.load("admin-stats-failed", schema), SqlFiles.load("admin-stats-queues", schema),
+                    SqlFiles.load("admin-stats-estimate", schema),
                     SqlFiles.load("admin-lock-job", schema), SqlFiles.load("admin-edit-payload", schema),
                     SqlFiles.load("admin-retry-one", schema));
         }
@@ -211,6 +224,32 @@ public final class JdbiJobAdmin implements JobAdmin {
                 }
             }
         });
+    }
+
+    /**
+     * {@inheritDoc} With a status filter it reads that status's partial index, as {@link #count} does,
+     * and stops after {@code limit + 1} matches.
+     */
+    @Override
+    public JobCount countUpTo(JobFilter filter, long limit) {
+        AdminFilter where = AdminFilter.of(filter);
+        Check.atLeast("limit", limit, 1L);
+        return countUpTo(where, limit);
+    }
+
+    private JobCount countUpTo(AdminFilter where, long limit) {
+        String statement = where.into(sql.countUpTo);
+        long found = run("count jobs", c -> {
+            try (PreparedStatement ps = c.prepareStatement(statement)) {
+                int i = where.bind(c, ps, 1);
+                ps.setLong(i, limit == Long.MAX_VALUE ? limit : limit + 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+        return found > limit ? JobCount.atLeast(limit) : JobCount.exact(found);
     }
 
     @Override
@@ -340,39 +379,183 @@ public final class JdbiJobAdmin implements JobAdmin {
         });
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>How it reads them: waiting, pending and processing jobs through the partial indexes that hold
+     * only them; the last 15 minutes' completions and failures through {@code job_queue_finished_idx};
+     * both cost what those jobs number, not the table. The totals of finished jobs: if the planner
+     * expects at most {@link Builder#exactCountLimit} rows in the table, every finished row is counted;
+     * otherwise failed jobs are counted exactly through {@code job_queue_failed_idx} while there are at
+     * most that many, and completed and cancelled jobs (and failed ones beyond the limit) are the
+     * planner's estimates per queue, from the statistics ANALYZE keeps of queue and status together
+     * (migration V9), marked {@link JobCount.Accuracy#ESTIMATE}. A queue with only finished jobs on a
+     * large table is listed once ANALYZE has seen it among the table's most common queues.
+     */
     @Override
     public List<QueueStats> queueStats() {
         Set<String> paused = new TreeSet<>(queues.pausedQueues());
-        List<QueueStats> stats = run("read queue statistics", c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql.stats); ResultSet rs = ps.executeQuery()) {
-                List<QueueStats> rows = new ArrayList<>();
+        Map<String, StatsRow> rows = new java.util.TreeMap<>();
+        run("read queue statistics", c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql.statsLive); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Map<JobStatus, Long> counts = new EnumMap<>(JobStatus.class);
-                    JobStatus[] order = {JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.COMPLETED,
-                        JobStatus.FAILED, JobStatus.CANCELLED};
-                    for (int k = 0; k < order.length; k++) {
-                        counts.put(order[k], rs.getLong(2 + k));
+                    StatsRow row = rows.computeIfAbsent(rs.getString(1), StatsRow::new);
+                    JobStatus status = JobStatus.fromSql(rs.getString(2));
+                    row.counts.put(status, JobCount.exact(rs.getLong(3)));
+                    long oldest = rs.getLong(4);
+                    if (status == JobStatus.PENDING && !rs.wasNull()) {
+                        row.oldestPendingMicros = oldest;
                     }
-                    String queue = rs.getString(1);
-                    rows.add(new QueueStats(queue, paused.contains(queue), counts, Duration.ofNanos(rs.getLong(8) * 1_000),
-                            rs.getLong(9), rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getLong(13), rs.getLong(14)));
                 }
-                return rows;
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql.statsRecent); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    StatsRow row = rows.computeIfAbsent(rs.getString(1), StatsRow::new);
+                    for (int k = 0; k < 6; k++) {
+                        row.recent[k] = rs.getLong(2 + k);
+                    }
+                }
+            }
+            return null;
+        });
+        finishedTotals(rows, paused);
+        paused.forEach(q -> rows.computeIfAbsent(q, StatsRow::new));
+        List<QueueStats> stats = new ArrayList<>();
+        for (StatsRow row : rows.values()) {
+            stats.add(row.stats(paused.contains(row.queue)));
+        }
+        return List.copyOf(stats);
+    }
+
+    private static final JobStatus[] FINISHED = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED};
+
+    /** The completed, failed and cancelled totals per queue: exact where that is cheap, else estimates. */
+    private void finishedTotals(Map<String, StatsRow> rows, Set<String> paused) {
+        long tableRows = estimates(List.of()).get(0);
+        if (tableRows <= exactCountLimit) {
+            run("count finished jobs", c -> {
+                try (PreparedStatement ps = c.prepareStatement(sql.statsFinished); ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        StatsRow row = rows.computeIfAbsent(rs.getString(1), StatsRow::new);
+                        for (int k = 0; k < FINISHED.length; k++) {
+                            row.counts.put(FINISHED[k], JobCount.exact(rs.getLong(2 + k)));
+                        }
+                    }
+                }
+                return null;
+            });
+            return;
+        }
+        List<JobStatus> estimated = new ArrayList<>(List.of(JobStatus.COMPLETED, JobStatus.CANCELLED));
+        JobCount failed = countUpTo(AdminFilter.of(JobFilter.builder().statuses(JobStatus.FAILED).build()), exactCountLimit);
+        if (failed.isExact()) {
+            run("count failed jobs", c -> {
+                try (PreparedStatement ps = c.prepareStatement(sql.statsFailed); ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.computeIfAbsent(rs.getString(1), StatsRow::new).counts.put(JobStatus.FAILED, JobCount.exact(rs.getLong(2)));
+                    }
+                }
+                return null;
+            });
+        } else {
+            estimated.add(JobStatus.FAILED);
+        }
+        Set<String> queueNames = new TreeSet<>(rows.keySet());
+        queueNames.addAll(paused);
+        queueNames.addAll(commonQueues());
+        List<Map.Entry<String, JobStatus>> pairs = new ArrayList<>();
+        for (String queue : queueNames) {
+            for (JobStatus status : estimated) {
+                pairs.add(Map.entry(queue, status));
+            }
+        }
+        List<Long> values = estimates(pairs);
+        for (int k = 0; k < pairs.size(); k++) {
+            // The planner never expects fewer than one row: one is its "about none".
+            long value = values.get(k) <= 1 ? 0 : values.get(k);
+            String queue = pairs.get(k).getKey();
+            if (value > 0 || rows.containsKey(queue)) {
+                rows.computeIfAbsent(queue, StatsRow::new).counts.put(pairs.get(k).getValue(), JobCount.estimate(value));
+            }
+        }
+    }
+
+    /** The queues ANALYZE found most often, so that a queue with only finished jobs is listed on a large table. */
+    private List<String> commonQueues() {
+        return run("read the planner's statistics", c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql.statsQueues)) {
+                ps.setString(1, schema);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next() || rs.getArray(1) == null) {
+                        return List.of();
+                    }
+                    return Arrays.asList((String[]) rs.getArray(1).getArray());
+                }
             }
         });
-        // A paused queue with no jobs is still listed, so that it can be seen and resumed.
-        stats.forEach(s -> paused.remove(s.queue()));
-        if (paused.isEmpty()) {
-            return stats;
+    }
+
+    /**
+     * The planner's row estimates: of the whole table when {@code pairs} is empty (one value), else of
+     * each queue's jobs in each status, in the order given. One EXPLAIN, nothing executed.
+     */
+    private List<Long> estimates(List<Map.Entry<String, JobStatus>> pairs) {
+        String from = "SELECT 1 FROM " + SqlFiles.quote(schema) + ".job_queue j";
+        List<String> selects = new ArrayList<>();
+        for (Map.Entry<String, JobStatus> pair : pairs) {
+            selects.add(from + " WHERE j.queue = CAST(? AS text) AND " + AdminFilter.statusCondition(Set.of(pair.getValue())));
         }
-        Map<JobStatus, Long> none = new EnumMap<>(JobStatus.class);
-        for (JobStatus status : JobStatus.values()) {
-            none.put(status, 0L);
+        String statement = sql.statsEstimate.replace("{selects}", selects.isEmpty() ? from : String.join(" UNION ALL ", selects));
+        int expected = Math.max(1, pairs.size());
+        return run("read the planner's estimates", c -> {
+            try (PreparedStatement ps = c.prepareStatement(statement)) {
+                for (int k = 0; k < pairs.size(); k++) {
+                    ps.setString(k + 1, pairs.get(k).getKey());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    JsonNode plan = readJson(rs.getString(1)).path(0).path("Plan");
+                    JsonNode branches = expected == 1 ? mapper.createArrayNode().add(plan) : plan.path("Plans");
+                    if (expected > 1 && (!"Append".equals(plan.path("Node Type").asText()) || branches.size() != expected)) {
+                        throw new SQLException("unexpected plan of the estimates (" + plan.path("Node Type").asText()
+                                + " of " + branches.size() + " branches, expected Append of " + expected + ")");
+                    }
+                    List<Long> values = new ArrayList<>();
+                    for (JsonNode branch : branches) {
+                        values.add(Math.round(branch.path("Plan Rows").asDouble()));
+                    }
+                    return values;
+                }
+            }
+        });
+    }
+
+    private JsonNode readJson(String json) throws SQLException {
+        try {
+            return mapper.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("unreadable EXPLAIN output: " + e.getOriginalMessage(), e);
         }
-        List<QueueStats> all = new ArrayList<>(stats);
-        paused.forEach(q -> all.add(new QueueStats(q, true, none, Duration.ZERO, 0, 0, 0, 0, 0, 0)));
-        all.sort(Comparator.comparing(QueueStats::queue));
-        return List.copyOf(all);
+    }
+
+    /** One queue's numbers while queueStats collects them. */
+    private static final class StatsRow {
+        final String queue;
+        final Map<JobStatus, JobCount> counts = new EnumMap<>(JobStatus.class);
+        final long[] recent = new long[6];
+        long oldestPendingMicros;
+
+        StatsRow(String queue) {
+            this.queue = queue;
+        }
+
+        QueueStats stats(boolean paused) {
+            for (JobStatus status : JobStatus.values()) {
+                counts.putIfAbsent(status, JobCount.exact(0));
+            }
+            return new QueueStats(queue, paused, counts, Duration.ofNanos(oldestPendingMicros * 1_000),
+                    recent[0], recent[1], recent[2], recent[3], recent[4], recent[5]);
+        }
     }
 
     @Override
@@ -534,6 +717,7 @@ public final class JdbiJobAdmin implements JobAdmin {
         private final JdbiJobStore store;
         private final Map<String, JobType<?>> jobTypes = new HashMap<>();
         private int batchSize = DEFAULT_BATCH_SIZE;
+        private long exactCountLimit = DEFAULT_EXACT_COUNT_LIMIT;
 
         private Builder(JdbiJobStore store) {
             this.store = Check.notNull("store", store);
@@ -565,6 +749,21 @@ public final class JdbiJobAdmin implements JobAdmin {
          */
         public Builder batchSize(int batchSize) {
             this.batchSize = Check.between("batchSize", batchSize, 1, MAX_BATCH_SIZE);
+            return this;
+        }
+
+        /**
+         * How far {@link JdbiJobAdmin#queueStats} counts the totals of finished jobs exactly. Default
+         * {@value #DEFAULT_EXACT_COUNT_LIMIT}: while the planner expects at most this many rows in the
+         * table, every finished job is counted; beyond, failed jobs are still counted while there are
+         * at most this many, and the rest are the planner's estimates. The waiting, pending and
+         * processing counts are always exact.
+         *
+         * @param exactCountLimit rows, at least 1
+         * @return this builder
+         */
+        public Builder exactCountLimit(long exactCountLimit) {
+            this.exactCountLimit = Check.atLeast("exactCountLimit", exactCountLimit, 1L);
             return this;
         }
 

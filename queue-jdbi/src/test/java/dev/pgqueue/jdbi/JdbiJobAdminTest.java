@@ -14,6 +14,7 @@ import dev.pgqueue.ValidationException;
 import dev.pgqueue.Worker;
 import dev.pgqueue.admin.AttemptRecord;
 import dev.pgqueue.admin.FailureGroup;
+import dev.pgqueue.admin.JobCount;
 import dev.pgqueue.admin.JobDetail;
 import dev.pgqueue.admin.JobFilter;
 import dev.pgqueue.admin.JobPage;
@@ -726,14 +727,119 @@ class JdbiJobAdminTest {
 
             assertThat(stats).extracting(QueueStats::queue).containsExactly("mail", "other");
             QueueStats mail = stats.get(0);
-            assertThat(mail.counts()).containsEntry(JobStatus.PENDING, 2L).containsEntry(JobStatus.COMPLETED, 3L)
-                    .containsEntry(JobStatus.FAILED, 1L).containsEntry(JobStatus.WAITING, 0L).hasSize(6);
+            assertThat(mail.counts()).containsEntry(JobStatus.PENDING, JobCount.exact(2)).containsEntry(JobStatus.COMPLETED, JobCount.exact(3))
+                    .containsEntry(JobStatus.FAILED, JobCount.exact(1)).containsEntry(JobStatus.WAITING, JobCount.exact(0)).hasSize(6);
             assertThat(mail.running()).isEqualTo(1);
             assertThat(mail.paused()).isFalse();
             assertThat(mail.oldestPendingAge()).isBetween(Duration.ofMinutes(10), Duration.ofMinutes(11));
             assertThat(List.of(mail.completedLast1m(), mail.completedLast5m(), mail.completedLast15m())).containsExactly(1L, 2L, 2L);
             assertThat(List.of(mail.failedLast1m(), mail.failedLast5m(), mail.failedLast15m())).containsExactly(0L, 0L, 1L);
             assertThat(stats.get(1).oldestPendingAge()).isLessThan(Duration.ofMinutes(1));
+        }
+
+        /** Jobs of every status in three queues, inserted in bulk as workers would have left them, then analyzed. */
+        private void fillForEstimates() {
+            db.execute("""
+                    INSERT INTO job_queue (job_type, status, queue, error_message, completed_at, lease_expires_at,
+                                           lease_token, lease_owner, waiting_for)
+                    SELECT 'a', v.status, v.queue, CASE WHEN v.status = 'failed' THEN 'boom' END,
+                           CASE WHEN v.status IN ('completed', 'failed', 'cancelled') THEN now() - interval '1 hour' END,
+                           CASE WHEN v.status = 'processing' THEN now() + interval '1 hour' END,
+                           CASE WHEN v.status = 'processing' THEN gen_random_uuid() END,
+                           CASE WHEN v.status = 'processing' THEN 'worker-1' END,
+                           CASE WHEN v.status = 'waiting' THEN 1 END
+                      FROM (VALUES ('big', 'completed', 300), ('big', 'failed', 20), ('big', 'cancelled', 12),
+                                   ('big', 'pending', 7), ('big', 'waiting', 2), ('big', 'processing', 3),
+                                   ('done-only', 'completed', 100), ('failing', 'failed', 40)) AS v(queue, status, n),
+                           generate_series(1, v.n)
+                    """);
+            db.execute("ANALYZE job_queue");
+        }
+
+        private Map<String, Map<JobStatus, Long>> exactCounts() {
+            Map<String, Map<JobStatus, Long>> counts = new java.util.TreeMap<>();
+            for (Map<String, Object> row : db.queryForList("SELECT queue, status, count(*) AS n FROM job_queue GROUP BY 1, 2")) {
+                counts.computeIfAbsent((String) row.get("queue"), q -> new java.util.EnumMap<>(JobStatus.class))
+                        .put(JobStatus.fromSql((String) row.get("status")), ((Number) row.get("n")).longValue());
+            }
+            return counts;
+        }
+
+        @Test
+        void queueStats_onASmallTable_countsEveryStatusExactly() {
+            fillForEstimates();
+
+            List<QueueStats> stats = admin.queueStats();
+
+            Map<String, Map<JobStatus, Long>> exact = exactCounts();
+            assertThat(stats).extracting(QueueStats::queue).containsExactlyElementsOf(exact.keySet());
+            for (QueueStats q : stats) {
+                for (JobStatus status : JobStatus.values()) {
+                    assertThat(q.counts().get(status)).as(q.queue() + " " + status)
+                            .isEqualTo(JobCount.exact(exact.get(q.queue()).getOrDefault(status, 0L)));
+                }
+            }
+        }
+
+        @Test
+        void queueStats_onATableOverTheExactLimit_estimatesCompletedAndCancelled_andCountsTheActionableStatesExactly() {
+            fillForEstimates();
+            JdbiJobAdmin limited = JdbiJobAdmin.builder(store).exactCountLimit(200).build();
+
+            List<QueueStats> stats = limited.queueStats();
+
+            assertThat(stats).extracting(QueueStats::queue).containsExactly("big", "done-only", "failing");
+            QueueStats big = stats.get(0);
+            assertThat(big.counts().get(JobStatus.PENDING)).isEqualTo(JobCount.exact(7));
+            assertThat(big.counts().get(JobStatus.WAITING)).isEqualTo(JobCount.exact(2));
+            assertThat(big.counts().get(JobStatus.PROCESSING)).isEqualTo(JobCount.exact(3));
+            assertThat(big.counts().get(JobStatus.FAILED)).as("60 failed jobs, under the limit").isEqualTo(JobCount.exact(20));
+            assertThat(stats.get(2).counts().get(JobStatus.FAILED)).isEqualTo(JobCount.exact(40));
+            // ANALYZE read every row of this small table, so the planner's estimates are close.
+            assertThat(big.counts().get(JobStatus.COMPLETED).accuracy()).isEqualTo(JobCount.Accuracy.ESTIMATE);
+            assertThat(big.count(JobStatus.COMPLETED)).isBetween(270L, 330L);
+            assertThat(big.counts().get(JobStatus.CANCELLED).accuracy()).isEqualTo(JobCount.Accuracy.ESTIMATE);
+            assertThat(big.count(JobStatus.CANCELLED)).isBetween(6L, 18L);
+            QueueStats doneOnly = stats.get(1);
+            assertThat(doneOnly.counts().get(JobStatus.COMPLETED).accuracy()).as("a queue only ANALYZE knows")
+                    .isEqualTo(JobCount.Accuracy.ESTIMATE);
+            assertThat(doneOnly.count(JobStatus.COMPLETED)).isBetween(90L, 110L);
+            assertThat(doneOnly.counts().get(JobStatus.PENDING)).isEqualTo(JobCount.exact(0));
+            // Polled: the driver prepares a statement on the server after a few runs; the estimates stay.
+            for (int i = 0; i < 8; i++) {
+                assertThat(limited.queueStats()).extracting(QueueStats::counts).isEqualTo(stats.stream().map(QueueStats::counts).toList());
+            }
+        }
+
+        @Test
+        void queueStats_overTheExactLimitOfFailedJobs_estimatesThem_andKeepsTheRecentFailuresExact() {
+            fillForEstimates();
+            db.execute("UPDATE job_queue SET completed_at = now() - interval '2 minutes' WHERE queue = 'failing'");
+            db.execute("ANALYZE job_queue");
+            JdbiJobAdmin limited = JdbiJobAdmin.builder(store).exactCountLimit(30).build();
+
+            QueueStats failing = limited.queueStats().stream().filter(q -> q.queue().equals("failing")).findFirst().orElseThrow();
+
+            assertThat(failing.counts().get(JobStatus.FAILED).accuracy()).isEqualTo(JobCount.Accuracy.ESTIMATE);
+            assertThat(failing.count(JobStatus.FAILED)).as("an estimate near 40").isBetween(30L, 50L);
+            assertThat(List.of(failing.failedLast1m(), failing.failedLast5m(), failing.failedLast15m())).containsExactly(0L, 40L, 40L);
+        }
+
+        @Test
+        void countUpTo_isExactUpToTheLimit_andALowerBoundBeyond() {
+            for (int i = 0; i < 5; i++) {
+                insert("a", "failed");
+            }
+            insert("a", "pending");
+
+            assertThat(admin.countUpTo(failed(), 5)).isEqualTo(JobCount.exact(5));
+            assertThat(admin.countUpTo(failed(), 4)).isEqualTo(JobCount.atLeast(4));
+            assertThat(admin.countUpTo(JobFilter.all(), 1)).isEqualTo(JobCount.atLeast(1));
+            assertThat(admin.countUpTo(JobFilter.all(), Long.MAX_VALUE)).isEqualTo(JobCount.exact(6));
+            assertThat(admin.countUpTo(JobFilter.builder().queues("none").build(), 10)).isEqualTo(JobCount.exact(0));
+            assertThatThrownBy(() -> admin.countUpTo(failed(), 0)).isInstanceOf(ValidationException.class)
+                    .hasMessage("expected limit to be >= 1, got: 0");
+            assertThatThrownBy(() -> admin.countUpTo(null, 10)).isInstanceOf(ValidationException.class);
         }
 
         @Test
@@ -757,7 +863,7 @@ class JdbiJobAdminTest {
                 assertThat(admin.queueStats()).filteredOn(QueueStats::paused).extracting(QueueStats::queue)
                         .containsExactly("paused-empty", "paused-mail");
                 QueueStats empty = admin.queueStats().stream().filter(q -> q.queue().equals("paused-empty")).findFirst().orElseThrow();
-                assertThat(empty.counts()).hasSize(JobStatus.values().length).allSatisfy((status, n) -> assertThat(n).isZero());
+                assertThat(empty.counts()).hasSize(JobStatus.values().length).allSatisfy((status, n) -> assertThat(n).isEqualTo(JobCount.exact(0)));
             } finally {
                 admin.resume("paused-mail");
                 admin.resume("paused-empty");

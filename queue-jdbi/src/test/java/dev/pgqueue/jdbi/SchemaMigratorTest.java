@@ -86,7 +86,8 @@ class SchemaMigratorTest {
                             Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"),
                             Map.of("version", 6, "script", "V6__admin_history_and_operations.sql"),
                             Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"),
-                            Map.of("version", 8, "script", "V8__trace_context.sql"));
+                            Map.of("version", 8, "script", "V8__trace_context.sql"),
+                            Map.of("version", 9, "script", "V9__cheap_queue_stats.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
@@ -119,7 +120,7 @@ class SchemaMigratorTest {
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename = 'job_queue'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
                     "job_queue_claim_idx", "job_queue_dedupe_idx", "job_queue_failed_idx", "job_queue_fair_idx", "job_queue_finished_idx",
-                    "job_queue_lease_idx", "job_queue_pkey");
+                    "job_queue_lease_idx", "job_queue_pkey", "job_queue_waiting_idx");
             assertThat(db.queryForList("select indexname from pg_indexes where schemaname = ? and tablename like 'job_queue_%'"
                     + " order by indexname", schema)).extracting(r -> r.get("indexname")).containsExactly(
                     "job_queue_dependency_depends_on_idx", "job_queue_dependency_pkey", "job_queue_policy_pkey",

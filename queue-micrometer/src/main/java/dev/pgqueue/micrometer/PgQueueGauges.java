@@ -22,13 +22,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gauges of every queue's depth and age, sampled from the database at an interval by one query
- * ({@link JobAdmin#queueStats()}), so that reading the gauges (a Prometheus scrape, say) never touches
- * the database:
+ * Gauges of every queue's depth and age, sampled from the database at an interval by one call of
+ * {@link JobAdmin#queueStats()} (a few index reads, see its documentation), so that reading the
+ * gauges (a Prometheus scrape, say) never touches the database:
  * <ul>
  *   <li>{@value #QUEUE_DEPTH}: the queue's jobs per status, tagged {@value #TAG_QUEUE} and
  *       {@value #TAG_STATUS} ({@code waiting}, {@code pending}, {@code processing}, {@code completed},
- *       {@code failed}, {@code cancelled}; the finished ones as long as the table keeps them);</li>
+ *       {@code failed}, {@code cancelled}; the finished ones as long as the table keeps them). The
+ *       waiting, pending and processing values are exact; on a large table (more rows than
+ *       {@code JdbiJobAdmin}'s exact-count limit, 100,000 by default) the completed and cancelled ones,
+ *       and the failed ones beyond that limit, are the planner's estimates, refreshed by ANALYZE: alert
+ *       on pending, processing and the recent failure rate, not on a finished total;</li>
  *   <li>{@value #QUEUE_OLDEST_PENDING_AGE}: how long the queue's oldest due pending job has been due,
  *       in seconds (0 when none waits), tagged {@value #TAG_QUEUE};</li>
  *   <li>{@value #QUEUE_PAUSED}: 1 while the queue is paused, else 0.</li>
@@ -46,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>One sampler per cluster.</b> The numbers are the database's, the same whichever process reads
  * them, so one process should sample: the service that serves the admin API or dashboard, or one
  * designated worker replica (an environment flag decides where to call {@link #start()}). If every
- * replica samples, each adds one statistics query per interval to the database and reports the same
+ * replica samples, each adds one statistics read per interval to the database and reports the same
  * values: aggregate them with {@code max}, never {@code sum}.
  *
  * <p>Thread-safe. Samples on a daemon thread of its own from {@link #start()} until {@link #close()}.
@@ -154,7 +158,7 @@ public final class PgQueueGauges implements AutoCloseable {
             seen.add(queue.queue());
             QueueState state = queues.computeIfAbsent(queue.queue(), this::register);
             for (JobStatus status : JobStatus.values()) {
-                state.counts.get(status).set(queue.counts().getOrDefault(status, 0L));
+                state.counts.get(status).set(queue.count(status));
             }
             state.oldestPendingNanos.set(queue.oldestPendingAge().toNanos());
             state.paused.set(queue.paused() ? 1 : 0);
