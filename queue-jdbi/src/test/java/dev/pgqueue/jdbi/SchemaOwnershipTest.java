@@ -48,6 +48,11 @@ class SchemaOwnershipTest {
 
     /** The history table docs/schema-ownership.md tells Flyway users to give pgqueue's migrations. */
     private static final String FLYWAY_TABLE = "pgqueue_flyway_history";
+    /**
+     * Migrations that change only rights, which {@code verify()} does not read (SupabaseUpgradeRightsTest
+     * checks them): V11 takes V6's views back from Supabase's API roles.
+     */
+    private static final java.util.Set<Integer> RIGHTS_ONLY = java.util.Set.of(11);
 
     private final TestDatabase db;
     private final Jdbi jdbi;
@@ -335,13 +340,19 @@ class SchemaOwnershipTest {
 
         @Test
         void verify_detectsEachVersion_aSchemaOneVersionBehindFails() {
-            for (int version = 1; version < SchemaMigrator.latestVersion(); version++) {
+            List<Integer> versions = SchemaMigrator.migrations().stream().map(SchemaMigrator.Migration::version).toList();
+            for (int i = 0; i + 1 < versions.size(); i++) {
+                int version = versions.get(i);
+                int next = versions.get(i + 1);
                 String schema = newSchema("at_v" + version);
                 SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
                 migrator.migrateTo(version);
-                int next = version + 1;
 
                 migrator.verify(version);
+                if (RIGHTS_ONLY.contains(next)) {
+                    migrator.verify(next); // a schema without it works; only the API roles' rights differ
+                    continue;
+                }
                 assertThatThrownBy(() -> migrator.verify(next))
                         .as("a schema at V%d checked for V%d: every migration must create or change something verify() sees"
                                 + " (a table, column, index, named constraint, trigger or function body)", version, next)
