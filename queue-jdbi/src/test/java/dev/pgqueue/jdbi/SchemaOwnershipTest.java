@@ -49,8 +49,8 @@ class SchemaOwnershipTest {
     /** The history table docs/schema-ownership.md tells Flyway users to give pgqueue's migrations. */
     private static final String FLYWAY_TABLE = "pgqueue_flyway_history";
     /**
-     * Migrations that change only rights, which {@code verify()} does not read (SupabaseUpgradeRightsTest
-     * checks them): V11 takes V6's views back from Supabase's API roles.
+     * Migrations that change only rights and policies, which {@code verify()} does not read
+     * (SupabaseUpgradeRightsTest and LeastPrivilegeUpgradeTest check them): V11.
      */
     private static final java.util.Set<Integer> RIGHTS_ONLY = java.util.Set.of(11);
 
