@@ -3,8 +3,6 @@ package dev.pgqueue.jdbi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.Health;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobStatus;
@@ -57,11 +55,12 @@ class LeastPrivilegeUpgradeTest {
     private final String producerLogin = "pgq_up_p_" + suffix;
     private final String workerLogin = "pgq_up_w_" + suffix;
     private final String schema = "pgq_up_" + suffix;
-    private final List<HikariDataSource> pools = new ArrayList<>();
+    private final RolePools roles;
     private boolean createdRoles;
 
     LeastPrivilegeUpgradeTest(TestDatabase db) {
         this.db = db;
+        this.roles = new RolePools(db);
     }
 
     @BeforeAll
@@ -79,7 +78,7 @@ class LeastPrivilegeUpgradeTest {
         db.execute("GRANT pgqueue_worker TO " + workerLogin);
         db.execute("CREATE SCHEMA " + schema + " AUTHORIZATION " + owner);
 
-        Jdbi asOwner = Jdbi.create(poolAs(owner));
+        Jdbi asOwner = roles.jdbi(owner);
         SchemaMigrator.of(asOwner, schema).migrateTo(OLDER_VERSION);
         asOwner.useHandle(h -> {
             try (Statement st = h.getConnection().createStatement()) {
@@ -93,7 +92,7 @@ class LeastPrivilegeUpgradeTest {
 
     @AfterAll
     void dropRoles() {
-        pools.forEach(HikariDataSource::close);
+        roles.close();
         if (!createdRoles) {
             return;
         }
@@ -106,8 +105,8 @@ class LeastPrivilegeUpgradeTest {
 
     @Test
     void theProducerEnqueues_andTheWorkerRunsIt_registered_withoutRunningTheRolesScriptAgain() throws InterruptedException {
-        JdbiJobStore producerStore = JdbiJobStore.builder(Jdbi.create(poolAs(producerLogin))).schema(schema).migrate(false).build();
-        JdbiJobStore workerStore = JdbiJobStore.builder(Jdbi.create(poolAs(workerLogin))).schema(schema).migrate(false).build();
+        JdbiJobStore producerStore = roles.store(producerLogin, schema);
+        JdbiJobStore workerStore = roles.store(workerLogin, schema);
         UUID id = JdbiJobQueue.create(producerStore).enqueue(WORK, new Work(1));
 
         try (Worker worker = Worker.builder(workerStore).queue("default", 2)
@@ -124,7 +123,7 @@ class LeastPrivilegeUpgradeTest {
             assertThat(workerStore.jobRescue(new RescueParams(10, Instant.now()))).isEmpty();
 
             // The worker sees a pause: a job enqueued into the paused queue waits until it is resumed.
-            JdbiJobAdmin ownerAdmin = JdbiJobAdmin.create(JdbiJobStore.builder(Jdbi.create(poolAs(owner))).schema(schema).migrate(false).build());
+            JdbiJobAdmin ownerAdmin = JdbiJobAdmin.create(roles.store(owner, schema));
             ownerAdmin.pause("default");
             Thread.sleep(1_500); // workers stop claiming within a second of a pause (docs/operations.md)
             UUID paused = JdbiJobQueue.create(producerStore).enqueue(WORK, new Work(2));
@@ -140,14 +139,4 @@ class LeastPrivilegeUpgradeTest {
         return db.queryForList("SELECT status FROM " + schema + ".job_queue WHERE id = ?", id).get(0).get("status");
     }
 
-    private HikariDataSource poolAs(String role) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.server().jdbcUrl());
-        config.setConnectionInitSql("SET ROLE " + role);
-        config.setMaximumPoolSize(8);
-        config.setPoolName("lpu-" + role);
-        HikariDataSource pool = new HikariDataSource(config);
-        pools.add(pool);
-        return pool;
-    }
 }
