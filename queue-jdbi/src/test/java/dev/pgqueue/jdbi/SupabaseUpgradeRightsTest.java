@@ -125,7 +125,12 @@ class SupabaseUpgradeRightsTest {
         }
     }
 
-    /** Every right that anon, authenticated or PUBLIC holds on a pgqueue table, view, sequence or function here. */
+    /**
+     * Every right that anon, authenticated or PUBLIC holds on a pgqueue table, view or sequence here, and
+     * every right they hold on a pgqueue function but PUBLIC's on one that runs with its caller's rights
+     * (PostgreSQL's default for every function, which a worker role of the deployment's own may rely
+     * on; such a function can do nothing its caller could not).
+     */
     private static Set<String> apiRoleRights(Connection c) throws SQLException {
         String sql = """
                 SELECT c.relname || ' ' || coalesce(r.rolname, 'PUBLIC') || ' ' || a.privilege_type
@@ -142,7 +147,7 @@ class SupabaseUpgradeRightsTest {
                   LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
                  WHERE p.pronamespace = CAST(current_schema() AS regnamespace)
                    AND (p.proname LIKE 'job\\_queue%' OR p.proname LIKE 'pgqueue\\_%')
-                   AND (a.grantee = 0 OR r.rolname IN ('anon', 'authenticated'))
+                   AND ((a.grantee = 0 AND p.prosecdef) OR r.rolname IN ('anon', 'authenticated'))
                 """;
         Set<String> rights = new TreeSet<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
