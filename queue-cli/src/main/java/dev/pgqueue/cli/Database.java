@@ -26,6 +26,8 @@ final class Database implements AutoCloseable {
     static final String URL_PREFIX = "jdbc:postgresql:";
     /** The {@code application_name} of the CLI's sessions, as {@code pg_stat_activity} shows them. */
     static final String APPLICATION_NAME = "pgqueue-cli";
+    /** What to do about a schema that is not ready, appended to the reason. */
+    static final String MIGRATE_HINT = "; run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL";
 
     private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)(password=)[^&;\\s]*");
     private static final Pattern USER_INFO = Pattern.compile("(//[^/:@\\s]+:)[^@/\\s]*@");
@@ -112,27 +114,17 @@ final class Database implements AutoCloseable {
 
     /**
      * The store over a migrated schema (never migrating it: that is {@code pgqueue migrate}'s job).
+     * Whoever applied the migrations (pgqueue, Flyway, Liquibase, a DBA), the schema's objects decide.
      *
-     * @throws CliException if the schema holds no pgqueue tables or an older version of them
+     * @throws CliException naming what the schema lacks, if it is not ready for this pgqueue
      */
     JdbiJobStore store() {
         if (store == null) {
-            int current = migrator().currentVersion();
-            int latest = SchemaMigrator.latestVersion();
-            if (current == 0) {
-                // Nothing in pgqueue's own history: Flyway, Liquibase or a DBA may own the schema; its objects decide.
-                try {
-                    SchemaMigrator.of(jdbi, schema).verify();
-                } catch (StoreException notReady) {
-                    throw CliException.error("schema " + schema + " holds no pgqueue tables (no migration recorded in "
-                            + SchemaMigrator.HISTORY_TABLE + "): run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL");
-                }
+            try {
+                store = JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build();
+            } catch (StoreException notReady) {
+                throw CliException.error(OneLine.of(notReady.getMessage()) + MIGRATE_HINT);
             }
-            if (current > 0 && current < latest) {
-                throw CliException.error("schema " + schema + " is at pgqueue migration version " + current
-                        + ", this pgqueue needs " + latest + ": run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL");
-            }
-            store = JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build();
         }
         return store;
     }

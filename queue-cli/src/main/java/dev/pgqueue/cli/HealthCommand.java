@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code pgqueue health}: the database's health as a probe or a cron job reads it, in the
  * {@link dev.pgqueue.Health} vocabulary of {@link dev.pgqueue.Worker#health()}. DOWN (exit
- * {@value PgQueueCli#EXIT_DOWN}): the database cannot be reached or the schema holds no pgqueue
- * tables. DEGRADED (exit {@value PgQueueCli#EXIT_DEGRADED}): the schema is older than this pgqueue, a
+ * {@value PgQueueCli#EXIT_DOWN}): the database cannot be reached, or the schema is not ready for this
+ * pgqueue ({@link dev.pgqueue.jdbi.SchemaMigrator#verify()}) and records no migration. DEGRADED (exit
+ * {@value PgQueueCli#EXIT_DEGRADED}): the schema is not ready but records an earlier migration, a
  * transaction holds back vacuum of the job table, the table holds far more dead rows than live ones,
  * a queue that is not paused has a pending job overdue by more than {@code --max-pending-age}, or jobs
  * are processing with no live worker left to finish or rescue them. Otherwise UP (exit 0).
@@ -94,23 +95,18 @@ final class HealthCommand extends CliCommand {
         schema.put("version", version);
         schema.put("expectedVersion", latest);
         checks.put("schema", database.schema() + " at migration version " + version + " (this pgqueue: " + latest + ")");
-        if (version == 0) {
-            // Nothing in pgqueue's own history: the application's Flyway or Liquibase, or a DBA, may own the
-            // schema. Its objects decide.
-            try {
-                database.migrator().verify();
-                checks.put("schema", database.schema() + " holds every object of this pgqueue's migrations (version "
-                        + latest + "), applied by another tool");
-            } catch (StoreException notReady) {
-                worsen(Status.DOWN, "schema " + database.schema() + " holds no pgqueue tables: run 'pgqueue migrate' ("
-                        + notReady.getMessage() + ")");
-                return;
-            }
-        }
-        if (version > 0 && version < latest) {
-            worsen(Status.DEGRADED, "schema " + database.schema() + " is at migration version " + version
-                    + ", this pgqueue needs " + latest + ": run 'pgqueue migrate'");
+        try {
+            database.migrator().verify();
+        } catch (StoreException notReady) {
+            // Older workers still run on an older schema; nothing runs on a schema without pgqueue.
+            worsen(version > 0 ? Status.DEGRADED : Status.DOWN, (version > 0
+                    ? "schema " + database.schema() + " is at migration version " + version + ", this pgqueue needs " + latest + ": "
+                    : "") + OneLine.of(notReady.getMessage()) + Database.MIGRATE_HINT);
             return;
+        }
+        if (version == 0) {
+            checks.put("schema", database.schema() + " holds every object of this pgqueue's migrations (version "
+                    + latest + "), applied by another tool");
         }
         JobAdmin admin = database.admin();
         checkTable(admin.tableStats());

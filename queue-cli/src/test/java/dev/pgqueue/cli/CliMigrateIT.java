@@ -107,8 +107,10 @@ class CliMigrateIT {
 
         assertThat(result.exit()).isEqualTo(PgQueueCli.EXIT_ERROR);
         assertThat(result.out()).isEmpty();
-        assertThat(result.err().strip()).isEqualTo("pgqueue: schema " + schema + " holds no pgqueue tables (no migration recorded in "
-                + "pgqueue_schema_history): run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL");
+        assertThat(result.err().strip()).startsWith("pgqueue: schema " + schema + " is not ready for this pgqueue")
+                .contains("the schema does not exist")
+                .endsWith("; run 'pgqueue migrate', or 'pgqueue migrate --print' for the SQL")
+                .doesNotContain("\n");
         assertThat(schemaExists()).isFalse();
     }
 }

@@ -1,6 +1,7 @@
 package dev.pgqueue.dashboard;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
 
 /**
@@ -13,6 +14,28 @@ interface Exchange extends DashboardRequest {
     /** The mount point's path, {@code ""} at the root, else {@code /a[/b…]}; links start with it. */
     String mountPath();
 
+    /** The request's whole path, raw (still encoded), mount point included. */
+    String rawPath();
+
+    /** The request body's stream; {@link #body(int)} reads and closes it. */
+    InputStream bodyStream() throws IOException;
+
+    /**
+     * The raw path below {@link #mountPath()}, or null if the request is not below it: a mount at
+     * {@code /a} also receives {@code /ab}, and only {@code /a} itself and what is below {@code /a/}
+     * is the dashboard's.
+     */
+    @Override
+    default String path() {
+        String full = rawPath();
+        String mount = mountPath();
+        if (!full.startsWith(mount)) {
+            return null;
+        }
+        String rest = full.substring(mount.length());
+        return rest.isEmpty() || rest.startsWith("/") ? rest : null;
+    }
+
     /** The raw (still encoded) query string, or null. */
     String rawQuery();
 
@@ -20,7 +43,15 @@ interface Exchange extends DashboardRequest {
     boolean secure();
 
     /** The request body, at most {@code max} bytes; more is refused with {@link BodyTooLargeException}. */
-    byte[] body(int max) throws IOException;
+    default byte[] body(int max) throws IOException {
+        try (InputStream in = bodyStream()) {
+            byte[] body = in.readNBytes(max + 1);
+            if (body.length > max) {
+                throw new BodyTooLargeException(max);
+            }
+            return body;
+        }
+    }
 
     /** Sends the whole response. */
     void send(int status, Map<String, String> headers, byte[] body) throws IOException;

@@ -27,14 +27,8 @@ final class HttpServerExchange implements Exchange {
     }
 
     @Override
-    public String path() {
-        String full = exchange.getRequestURI().getRawPath();
-        // The context "/a" also receives "/ab": only "/a" itself and what is below "/a/" is ours.
-        if (!full.startsWith(mount)) {
-            return null;
-        }
-        String rest = full.substring(mount.length());
-        return rest.isEmpty() || rest.startsWith("/") ? rest : null;
+    public String rawPath() {
+        return exchange.getRequestURI().getRawPath();
     }
 
     @Override
@@ -73,14 +67,8 @@ final class HttpServerExchange implements Exchange {
     }
 
     @Override
-    public byte[] body(int max) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readNBytes(max + 1);
-            if (body.length > max) {
-                throw new BodyTooLargeException(max);
-            }
-            return body;
-        }
+    public InputStream bodyStream() {
+        return exchange.getRequestBody();
     }
 
     @Override

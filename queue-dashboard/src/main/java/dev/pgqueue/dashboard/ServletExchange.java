@@ -29,15 +29,8 @@ final class ServletExchange implements Exchange {
     }
 
     @Override
-    public String path() {
-        // Raw (encoded) as the JDK server gives it: below context path and servlet path.
-        String uri = request.getRequestURI();
-        String mount = mountPath();
-        if (!uri.startsWith(mount)) {
-            return null;
-        }
-        String rest = uri.substring(mount.length());
-        return rest.isEmpty() || rest.startsWith("/") ? rest : null;
+    public String rawPath() {
+        return request.getRequestURI(); // raw (encoded), as the JDK server gives it
     }
 
     @Override
@@ -80,14 +73,8 @@ final class ServletExchange implements Exchange {
     }
 
     @Override
-    public byte[] body(int max) throws IOException {
-        try (InputStream in = request.getInputStream()) {
-            byte[] body = in.readNBytes(max + 1);
-            if (body.length > max) {
-                throw new BodyTooLargeException(max);
-            }
-            return body;
-        }
+    public InputStream bodyStream() throws IOException {
+        return request.getInputStream();
     }
 
     @Override

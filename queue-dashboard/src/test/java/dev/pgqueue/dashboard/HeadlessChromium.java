@@ -28,10 +28,9 @@ import java.util.stream.Stream;
  * instance; {@link #close()} ends it, stops chromedriver and deletes the browser profile and the
  * driver's log.
  *
- * <p>A copy of queue-examples' test helper of the same name (test sources cannot be shared without a
- * test-jar module), with {@link #text}, {@link #awaitScript} and {@link #requireOrSkip} added.
+ * <p>Shared with queue-examples' page test through this module's test jar.
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
 
     /** chromedriver's key for an element reference in JSON. */
     private static final String ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
@@ -45,9 +44,9 @@ final class HeadlessChromium implements AutoCloseable {
     private final URI session;
 
     /** The installed browser and driver, if both are on the PATH. */
-    record Installation(Path browser, Path driver) {}
+    public record Installation(Path browser, Path driver) {}
 
-    static Optional<Installation> find() {
+    public static Optional<Installation> find() {
         Optional<Path> driver = onPath("chromedriver");
         Optional<Path> browser = BROWSERS.stream().map(HeadlessChromium::onPath).flatMap(Optional::stream).findFirst();
         return driver.isPresent() && browser.isPresent()
@@ -63,7 +62,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Starts chromedriver and a headless browser with a fresh profile and a window of the given size. */
-    static HeadlessChromium start(Installation installation, int width, int height) throws Exception {
+    public static HeadlessChromium start(Installation installation, int width, int height) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -97,13 +96,13 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
-    static final String REQUIRE_BROWSER = "REQUIRE_BROWSER";
+    public static final String REQUIRE_BROWSER = "REQUIRE_BROWSER";
 
     /**
      * The installed browser; without one the calling test is skipped, saying so, unless the environment
      * sets {@value #REQUIRE_BROWSER} (to anything; CI sets 1): then it fails.
      */
-    static Installation requireOrSkip() {
+    public static Installation requireOrSkip() {
         Optional<Installation> installation = find();
         if (installation.isEmpty()) {
             String message = "no headless browser: chromium and chromedriver are not on the PATH"
@@ -118,30 +117,30 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** The text content of the element {@code css} selects, or null if there is none. */
-    String text(String css) throws Exception {
+    public String text(String css) throws Exception {
         JsonNode v = script("var e = document.querySelector(" + JSON.writeValueAsString(css) + "); return e ? e.textContent : null");
         return v.isNull() ? null : v.asText();
     }
 
     /** Polls {@code condition} (a script returning a boolean) until it is true; fails after {@code atMost}. */
-    void awaitScript(String condition, Duration atMost) throws Exception {
+    public void awaitScript(String condition, Duration atMost) throws Exception {
         long deadline = System.nanoTime() + atMost.toNanos();
         while (!script(condition).asBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("page did not reach (" + condition + ") within " + atMost + "; at "
                         + script("return location.href").asText() + ": "
-                        + Params.cut(script("return document.body ? document.body.innerText : ''").asText(), 2000));
+                        + cut(script("return document.body ? document.body.innerText : ''").asText(), 2000));
             }
             Thread.sleep(100);
         }
     }
 
-    void navigate(URI url) throws Exception {
+    public void navigate(URI url) throws Exception {
         post(http, session.resolve("url"), Map.of("url", url.toString()));
     }
 
     /** Clicks the element that {@code css} selects, as a user would. */
-    void click(String css) throws Exception {
+    public void click(String css) throws Exception {
         post(http, session.resolve("element/" + element(css) + "/click"), Map.of());
     }
 
@@ -150,7 +149,7 @@ final class HeadlessChromium implements AutoCloseable {
      * part of the page that refreshes itself, which a WebDriver click (find, then click) could find
      * replaced in between.
      */
-    void press(String css) throws Exception {
+    public void press(String css) throws Exception {
         JsonNode found = script("var e = document.querySelector(" + JSON.writeValueAsString(css) + "); if (!e) { return false; } e.click(); return true;");
         if (!found.asBoolean()) {
             throw new AssertionError("nothing to press at " + css);
@@ -158,19 +157,19 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Replaces the text of the input that {@code css} selects by typing {@code text}. */
-    void type(String css, String text) throws Exception {
+    public void type(String css, String text) throws Exception {
         String element = element(css);
         post(http, session.resolve("element/" + element + "/clear"), Map.of());
         post(http, session.resolve("element/" + element + "/value"), Map.of("text", text));
     }
 
     /** Runs {@code script} (a function body; use {@code return}) in the page and returns its result. */
-    JsonNode script(String script) throws Exception {
+    public JsonNode script(String script) throws Exception {
         return post(http, session.resolve("execute/sync"), Map.of("script", script, "args", List.of()));
     }
 
     /** A PNG of the window. */
-    byte[] screenshot() throws Exception {
+    public byte[] screenshot() throws Exception {
         return Base64.getDecoder().decode(get(http, session.resolve("screenshot")).asText());
     }
 
@@ -242,6 +241,10 @@ final class HeadlessChromium implements AutoCloseable {
                     + value.path("error").asText() + ": " + value.path("message").asText());
         }
         return value;
+    }
+
+    private static String cut(String text, int max) {
+        return text.length() <= max ? text : text.substring(0, max) + "…";
     }
 
     private static Optional<Path> onPath(String command) {

@@ -56,7 +56,9 @@ public final class SchemaMigrator {
             "V6__admin_history_and_operations.sql",
             "V7__pause_and_worker_registry.sql",
             "V8__trace_context.sql",
-            "V9__cheap_queue_stats.sql");
+            "V9__cheap_queue_stats.sql",
+            "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql",
+            "V12__history_append_function.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

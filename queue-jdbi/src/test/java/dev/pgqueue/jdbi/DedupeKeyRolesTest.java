@@ -3,8 +3,6 @@ package dev.pgqueue.jdbi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.DedupeKeyHeldException;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.EnqueueResult;
@@ -51,10 +49,11 @@ class DedupeKeyRolesTest {
     private final String bob = "pgq_dk_bob_" + suffix;
     private final String workerLogin = "pgq_dk_w_" + suffix;
     private final String schema = "pgq_dk_" + suffix;
-    private final List<HikariDataSource> pools = new ArrayList<>();
+    private final RolePools roles;
 
     DedupeKeyRolesTest(TestDatabase db) {
         this.db = db;
+        this.roles = new RolePools(db);
     }
 
     @BeforeAll
@@ -65,7 +64,7 @@ class DedupeKeyRolesTest {
         db.execute("GRANT " + producerGroup + " TO " + alice + ", " + bob);
         db.execute("GRANT " + workerGroup + " TO " + workerLogin);
         db.execute("CREATE SCHEMA " + schema + " AUTHORIZATION " + owner);
-        Jdbi asOwner = Jdbi.create(poolAs(owner));
+        Jdbi asOwner = roles.jdbi(owner);
         JdbiJobStore.builder(asOwner).schema(schema).build();
         String script = SqlFiles.read("/db/pgqueue/optional/roles.sql")
                 .replace("pgqueue_producer", producerGroup)
@@ -81,7 +80,7 @@ class DedupeKeyRolesTest {
 
     @AfterAll
     void dropRoles() {
-        pools.forEach(HikariDataSource::close);
+        roles.close();
         db.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         for (String role : List.of(alice, bob, workerLogin, producerGroup, workerGroup, owner)) {
             db.execute("DROP OWNED BY " + role + " CASCADE");
@@ -94,19 +93,9 @@ class DedupeKeyRolesTest {
         db.execute("DELETE FROM " + schema + ".job_queue");
     }
 
-    private HikariDataSource poolAs(String role) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.server().jdbcUrl());
-        config.setConnectionInitSql("SET ROLE " + role);
-        config.setMaximumPoolSize(2);
-        config.setPoolName("dk-" + role);
-        HikariDataSource pool = new HikariDataSource(config);
-        pools.add(pool);
-        return pool;
-    }
 
     private JdbiJobQueue queueAs(String role) {
-        return JdbiJobQueue.create(JdbiJobStore.builder(Jdbi.create(poolAs(role))).schema(schema).migrate(false).build());
+        return JdbiJobQueue.create(roles.store(role, schema));
     }
 
     private List<Map<String, Object>> rows() {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
@@ -51,10 +49,11 @@ class LeastPrivilegeTest {
     private final String workerLogin = "pgq_w_" + suffix;
     private final String schema = "pgq_lp_" + suffix;
     private final String evil = "pgq_evil_" + suffix;
-    private final List<HikariDataSource> pools = new ArrayList<>();
+    private final RolePools roles;
 
     LeastPrivilegeTest(TestDatabase db) {
         this.db = db;
+        this.roles = new RolePools(db);
     }
 
     @BeforeAll
@@ -68,7 +67,7 @@ class LeastPrivilegeTest {
         db.execute("CREATE SCHEMA " + evil + " AUTHORIZATION " + bob);
 
         // The owner, a plain role, migrates and runs the roles script.
-        Jdbi asOwner = jdbiAs(owner);
+        Jdbi asOwner = roles.jdbi(owner);
         JdbiJobStore.builder(asOwner).schema(schema).build();
         String script = SqlFiles.read("/db/pgqueue/optional/roles.sql")
                 .replace("pgqueue_producer", producerGroup)
@@ -85,7 +84,7 @@ class LeastPrivilegeTest {
 
     @AfterAll
     void dropRoles() {
-        pools.forEach(HikariDataSource::close);
+        roles.close();
         db.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         db.execute("DROP SCHEMA IF EXISTS " + evil + " CASCADE");
         for (String role : List.of(alice, bob, workerLogin, producerGroup, workerGroup, owner)) {
@@ -94,20 +93,7 @@ class LeastPrivilegeTest {
         }
     }
 
-    private Jdbi jdbiAs(String role) {
-        return Jdbi.create(poolAs(role));
-    }
 
-    private HikariDataSource poolAs(String role) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.server().jdbcUrl());
-        config.setConnectionInitSql("SET ROLE " + role);
-        config.setMaximumPoolSize(6);
-        config.setPoolName("lp-" + role);
-        HikariDataSource pool = new HikariDataSource(config);
-        pools.add(pool);
-        return pool;
-    }
 
     /** Runs {@code sql} as {@code role} in a transaction that is rolled back. */
     private void as(String role, String sql) throws SQLException {
@@ -181,12 +167,12 @@ class LeastPrivilegeTest {
 
     @Test
     void producersEnqueueAndAWorkerRunsEverything_withoutASuperuser() {
-        JdbiJobStore aliceStore = JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build();
+        JdbiJobStore aliceStore = roles.store(alice, schema);
         UUID fromJava = JdbiJobQueue.create(aliceStore).enqueue(WORK, new Work("alice-java"));
-        UUID fromSql = jdbiAs(bob).withHandle(h -> h.createQuery(
+        UUID fromSql = roles.jdbi(bob).withHandle(h -> h.createQuery(
                 "SELECT " + schema + ".job_queue_enqueue('work', '{\"secret\": \"bob-sql\"}')").mapTo(UUID.class).one());
 
-        JdbiJobStore workerStore = JdbiJobStore.builder(jdbiAs(workerLogin)).schema(schema).migrate(false).build();
+        JdbiJobStore workerStore = roles.store(workerLogin, schema);
         Worker worker = Worker.builder(workerStore).pollInterval(Duration.ofMillis(100))
                 .retention(dev.pgqueue.JobStatus.COMPLETED, Duration.ofDays(1))
                 .handler(WORK, (job, context) -> JobOutcome.done()).build();
@@ -203,7 +189,7 @@ class LeastPrivilegeTest {
 
     @Test
     void aWorkerRole_runsTheAdminOperations_aProducerCannot() {
-        JdbiJobStore aliceStore = JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build();
+        JdbiJobStore aliceStore = roles.store(alice, schema);
         UUID id = JdbiJobQueue.create(aliceStore).enqueue(WORK, new Work("alice-admin"));
         db.execute("UPDATE " + schema + ".job_queue SET status = 'failed', completed_at = now() WHERE id = ?", id);
         dev.pgqueue.admin.JobFilter job = dev.pgqueue.admin.JobFilter.ids(id);
@@ -213,7 +199,7 @@ class LeastPrivilegeTest {
         assertThatThrownBy(asProducer::queueStats).hasMessageContaining("permission denied");
 
         JdbiJobAdmin asWorker = JdbiJobAdmin.create(
-                JdbiJobStore.builder(jdbiAs(workerLogin)).schema(schema).migrate(false).build());
+                roles.store(workerLogin, schema));
         assertThat(asWorker.failureGroups(dev.pgqueue.admin.JobFilter.all(), 10)).hasSize(1);
         assertThat(asWorker.retry(job)).isEqualTo(1);
         assertThat(asWorker.queueStats()).isNotEmpty();
@@ -231,7 +217,7 @@ class LeastPrivilegeTest {
     @Test
     void aProducer_bulkEnqueuesThroughCopy_underRowLevelSecurity() {
         CopyInsertTest.CopyCounter copies = new CopyInsertTest.CopyCounter();
-        JdbiJobStore aliceStore = JdbiJobStore.builder(Jdbi.create(copies.counting(poolAs(alice)))).schema(schema)
+        JdbiJobStore aliceStore = JdbiJobStore.builder(Jdbi.create(copies.counting(roles.pool(alice)))).schema(schema)
                 .migrate(false).build();
         List<Work> work = new ArrayList<>();
         for (int i = 0; i < CopyInsert.DEFAULT_THRESHOLD; i++) {
@@ -344,7 +330,7 @@ class LeastPrivilegeTest {
         }
         assertThat(jobCount()).as("nothing was inserted").isEqualTo(before);
 
-        assertThatThrownBy(() -> JdbiJobQueue.create(JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build())
+        assertThatThrownBy(() -> JdbiJobQueue.create(roles.store(alice, schema))
                 .enqueue(WORK, new Work("alice-urgent"), dev.pgqueue.EnqueueOptions.defaults().priority(-5000)))
                 .as("pgqueue's Java enqueue is bound too").hasMessageContaining("expected priority to be between -1000 and 1000");
         assertThat(jobCount()).isEqualTo(before);
@@ -352,7 +338,7 @@ class LeastPrivilegeTest {
 
     @Test
     void aProducer_enqueuesUniqueJobs_inJavaAndSql_withinItsBounds() {
-        JdbiJobQueue queue = JdbiJobQueue.create(JdbiJobStore.builder(jdbiAs(alice)).schema(schema).migrate(false).build());
+        JdbiJobQueue queue = JdbiJobQueue.create(roles.store(alice, schema));
         dev.pgqueue.EnqueueOptions once = dev.pgqueue.EnqueueOptions.defaults().dedupeKey("alice-once-" + suffix)
                 .priority(-1000).maxRetries(100).delay(Duration.ofDays(365));
         dev.pgqueue.EnqueueResult first = queue.enqueueUnique(WORK, new Work("alice-once"), once);
@@ -362,7 +348,7 @@ class LeastPrivilegeTest {
         assertThat(again.jobId()).isEqualTo(first.jobId());
         String bobOnce = "SELECT duplicate FROM " + schema + ".job_queue_enqueue_unique('work', '{}', priority => 1000,"
                 + " run_at => now() - interval '59 minutes', dedupe_key => 'bob-once-" + suffix + "')";
-        Jdbi asBob = jdbiAs(bob);
+        Jdbi asBob = roles.jdbi(bob);
         Boolean firstDuplicate = asBob.withHandle(h -> h.createQuery(bobOnce).mapTo(Boolean.class).one());
         Boolean againDuplicate = asBob.withHandle(h -> h.createQuery(bobOnce).mapTo(Boolean.class).one());
         assertThat(firstDuplicate).isFalse();

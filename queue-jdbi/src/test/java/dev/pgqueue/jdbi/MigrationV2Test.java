@@ -10,15 +10,10 @@ import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,43 +34,16 @@ class MigrationV2Test {
     static final JobType<Note> NOTE = JobType.of("note", Note.class);
 
     private final TestDatabase db;
-    private final List<String> schemas = new ArrayList<>();
+    private final ScratchSchemas schemas;
 
     MigrationV2Test(TestDatabase db) {
         this.db = db;
+        this.schemas = new ScratchSchemas(db);
     }
 
     @AfterEach
     void dropSchemas() {
-        schemas.forEach(schema -> db.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE"));
-        schemas.clear();
-    }
-
-    private String newSchema(String suffix) {
-        String schema = db.schema() + "_" + suffix;
-        db.execute("CREATE SCHEMA " + schema);
-        schemas.add(schema);
-        return schema;
-    }
-
-    private static String resource(String path) {
-        try (InputStream in = MigrationV2Test.class.getResourceAsStream(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Runs a migration file as psql would: the whole text, in the schema chosen by search_path. */
-    private void runByHand(String schema, String file) throws SQLException {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("SET search_path = " + schema);
-            try {
-                st.execute(resource("/db/pgqueue/migration/" + file));
-            } finally {
-                st.execute("RESET search_path");
-            }
-        }
+        schemas.dropAll();
     }
 
     /** Every object V1 and V2 define, described, so that two states of a schema can be compared. */
@@ -115,12 +83,12 @@ class MigrationV2Test {
 
     @Test
     void v2_runByHandTwice_leavesTheSchemaExactlyAsTheFirstRunDid() throws SQLException {
-        String schema = newSchema("byhand");
-        runByHand(schema, "V1__create_job_queue.sql");
-        runByHand(schema, "V2__unique_jobs_results_progress.sql");
+        String schema = schemas.create("byhand");
+        schemas.runMigrationFile(schema, "V1__create_job_queue.sql");
+        schemas.runMigrationFile(schema, "V2__unique_jobs_results_progress.sql");
         List<String> once = catalog(schema);
 
-        runByHand(schema, "V2__unique_jobs_results_progress.sql");
+        schemas.runMigrationFile(schema, "V2__unique_jobs_results_progress.sql");
 
         assertThat(catalog(schema)).containsExactlyElementsOf(once);
         assertThat(once).anyMatch(o -> o.startsWith("index job_queue_dedupe_idx CREATE UNIQUE INDEX"))
@@ -133,12 +101,12 @@ class MigrationV2Test {
 
     @Test
     void upgradingAV1SchemaWithJobs_whileThePreviousVersionRuns_keepsItsJobsAndStatementsWorking() throws Exception {
-        String schema = newSchema("upgrade");
-        runByHand(schema, "V1__create_job_queue.sql");
+        String schema = schemas.create("upgrade");
+        schemas.runMigrationFile(schema, "V1__create_job_queue.sql");
         Jdbi jdbi = Jdbi.create(db.dataSource());
-        String previousComplete = resource("/previous-version/complete.sql").replace("{schema}", '"' + schema + '"');
-        String previousGet = resource("/previous-version/get.sql").replace("{schema}", '"' + schema + '"');
-        String claim = resource("/previous-version/claim.sql").replace("{schema}", '"' + schema + '"');
+        String previousComplete = SqlFiles.read("/previous-version/complete.sql").replace("{schema}", '"' + schema + '"');
+        String previousGet = SqlFiles.read("/previous-version/get.sql").replace("{schema}", '"' + schema + '"');
+        String claim = SqlFiles.read("/previous-version/claim.sql").replace("{schema}", '"' + schema + '"');
         UUID pending = enqueueByV1Function(schema, "{\"text\": \"pending\"}");
         UUID running = enqueueByV1Function(schema, "{\"text\": \"running\"}");
         UUID token = UUID.randomUUID();

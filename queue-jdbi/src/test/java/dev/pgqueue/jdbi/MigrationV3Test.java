@@ -7,15 +7,10 @@ import dev.pgqueue.JobStatus;
 import dev.pgqueue.JobType;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -36,43 +31,16 @@ class MigrationV3Test {
     static final JobType<Note> NOTE = JobType.of("note", Note.class);
 
     private final TestDatabase db;
-    private final List<String> schemas = new ArrayList<>();
+    private final ScratchSchemas schemas;
 
     MigrationV3Test(TestDatabase db) {
         this.db = db;
+        this.schemas = new ScratchSchemas(db);
     }
 
     @AfterEach
     void dropSchemas() {
-        schemas.forEach(schema -> db.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE"));
-        schemas.clear();
-    }
-
-    private String newSchema(String suffix) {
-        String schema = db.schema() + "_" + suffix;
-        db.execute("CREATE SCHEMA " + schema);
-        schemas.add(schema);
-        return schema;
-    }
-
-    private static String resource(String path) {
-        try (InputStream in = MigrationV3Test.class.getResourceAsStream(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Runs a migration file as psql would: the whole text, in the schema chosen by search_path. */
-    private void runByHand(String schema, String file) throws SQLException {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("SET search_path = " + schema);
-            try {
-                st.execute(resource("/db/pgqueue/migration/" + file));
-            } finally {
-                st.execute("RESET search_path");
-            }
-        }
+        schemas.dropAll();
     }
 
     /** Every object of the schema's job_queue* tables and its functions, described, to compare two states. */
@@ -113,13 +81,13 @@ class MigrationV3Test {
 
     @Test
     void v4_runByHandTwice_leavesTheSchemaExactlyAsTheFirstRunDid() throws SQLException {
-        String schema = newSchema("byhand");
-        runByHand(schema, "V1__create_job_queue.sql");
-        runByHand(schema, "V2__unique_jobs_results_progress.sql");
-        runByHand(schema, "V3__workflows_limits_fairness.sql");
+        String schema = schemas.create("byhand");
+        schemas.runMigrationFile(schema, "V1__create_job_queue.sql");
+        schemas.runMigrationFile(schema, "V2__unique_jobs_results_progress.sql");
+        schemas.runMigrationFile(schema, "V3__workflows_limits_fairness.sql");
         List<String> once = catalog(schema);
 
-        runByHand(schema, "V3__workflows_limits_fairness.sql");
+        schemas.runMigrationFile(schema, "V3__workflows_limits_fairness.sql");
 
         assertThat(catalog(schema)).containsExactlyElementsOf(once);
         assertThat(once)
@@ -137,12 +105,12 @@ class MigrationV3Test {
     @Test
     void upgradingAV2SchemaWithJobs_whileThePreviousVersionRuns_keepsItsStatementsWorking_andItsCompletionsReleaseDependents()
             throws Exception {
-        String schema = newSchema("upgrade");
-        runByHand(schema, "V1__create_job_queue.sql");
-        runByHand(schema, "V2__unique_jobs_results_progress.sql");
+        String schema = schemas.create("upgrade");
+        schemas.runMigrationFile(schema, "V1__create_job_queue.sql");
+        schemas.runMigrationFile(schema, "V2__unique_jobs_results_progress.sql");
         Jdbi jdbi = Jdbi.create(db.dataSource());
-        String previousComplete = resource("/previous-version/complete.sql").replace("{schema}", '"' + schema + '"');
-        String claim = resource("/previous-version/claim.sql").replace("{schema}", '"' + schema + '"');
+        String previousComplete = SqlFiles.read("/previous-version/complete.sql").replace("{schema}", '"' + schema + '"');
+        String claim = SqlFiles.read("/previous-version/claim.sql").replace("{schema}", '"' + schema + '"');
         UUID running = enqueueByFunction(schema, "{\"text\": \"running\"}");
         UUID pending = enqueueByFunction(schema, "{\"text\": \"pending\"}");
         UUID token = UUID.randomUUID();

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
 import dev.pgqueue.Worker;
@@ -60,11 +58,12 @@ class PayloadLimitTest {
     private final String producerGroup = "pgq_pl_producer_" + suffix;
     private final String workerGroup = "pgq_pl_worker_" + suffix;
     private final String producer = "pgq_pl_p_" + suffix;
-    private final List<HikariDataSource> pools = new ArrayList<>();
+    private final RolePools roles;
     private JdbiJobStore store;
 
     PayloadLimitTest(TestDatabase db) {
         this.db = db;
+        this.roles = new RolePools(db.jdbcUrl());
     }
 
     @BeforeAll
@@ -82,7 +81,7 @@ class PayloadLimitTest {
 
     @AfterAll
     void dropRoles() {
-        pools.forEach(HikariDataSource::close);
+        roles.close();
         db.execute("DROP TABLE job_queue CASCADE"); // its policies name the roles
         for (String role : List.of(producer, producerGroup, workerGroup)) {
             db.execute("DROP OWNED BY " + role + " CASCADE");
@@ -120,15 +119,6 @@ class PayloadLimitTest {
         }
     }
 
-    private HikariDataSource producerPool() {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.jdbcUrl());
-        config.setConnectionInitSql("SET ROLE " + producer + "; SET pgqueue.max_payload_bytes = 2147483647");
-        config.setMaximumPoolSize(2);
-        HikariDataSource pool = new HikariDataSource(config);
-        pools.add(pool);
-        return pool;
-    }
 
     @Nested
     class EveryInsertPath {
@@ -169,7 +159,7 @@ class PayloadLimitTest {
 
         @Test
         void javaEnqueue_oneManyAndCopy_byAProducer_areRejected() {
-            JdbiJobStore producerStore = JdbiJobStore.builder(Jdbi.create(producerPool())).schema(db.schema())
+            JdbiJobStore producerStore = JdbiJobStore.builder(Jdbi.create(roles.pool(producer, 2, "SET pgqueue.max_payload_bytes = 2147483647"))).schema(db.schema())
                     .migrate(false).copyThreshold(2).build();
             // A queue whose own check was lifted as well: the database's check still holds.
             JdbiJobQueue queue = JdbiJobQueue.builder(producerStore).maxPayloadBytes(Integer.MAX_VALUE).build();

@@ -33,23 +33,17 @@ class SchemaMigratorTest {
 
     private final TestDatabase db;
     private final Jdbi jdbi;
-    private final List<String> schemas = new ArrayList<>();
+    private final ScratchSchemas schemas;
 
     SchemaMigratorTest(TestDatabase db) {
         this.db = db;
+        this.schemas = new ScratchSchemas(db);
         this.jdbi = Jdbi.create(db.dataSource());
     }
 
     @AfterEach
     void dropSchemas() {
-        schemas.forEach(schema -> db.execute("drop schema if exists " + schema + " cascade"));
-    }
-
-    /** A name for a schema that does not exist yet. */
-    private String newSchema(String suffix) {
-        String schema = db.schema() + "_" + suffix;
-        schemas.add(schema);
-        return schema;
+        schemas.dropAll();
     }
 
     private long historyRows(String schema) {
@@ -72,7 +66,7 @@ class SchemaMigratorTest {
 
         @Test
         void migrate_createsTheSchemaAndAppliesEveryVersion() {
-            String schema = newSchema("fresh");
+            String schema = schemas.name("fresh");
 
             List<Integer> applied = SchemaMigrator.of(jdbi, schema).migrate();
 
@@ -87,14 +81,16 @@ class SchemaMigratorTest {
                             Map.of("version", 6, "script", "V6__admin_history_and_operations.sql"),
                             Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"),
                             Map.of("version", 8, "script", "V8__trace_context.sql"),
-                            Map.of("version", 9, "script", "V9__cheap_queue_stats.sql"));
+                            Map.of("version", 9, "script", "V9__cheap_queue_stats.sql"),
+                            Map.of("version", 11, "script", "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql"),
+                            Map.of("version", 12, "script", "V12__history_append_function.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
 
         @Test
         void migrate_secondRunAppliesNothing() {
-            String schema = newSchema("twice");
+            String schema = schemas.name("twice");
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
             migrator.migrate();
             db.execute("insert into " + schema + ".job_queue (job_type) values ('generate-image')");
@@ -108,7 +104,7 @@ class SchemaMigratorTest {
 
         @Test
         void migrate_createsTheNamedConstraintsAndIndexes() {
-            String schema = newSchema("names");
+            String schema = schemas.name("names");
             SchemaMigrator.of(jdbi, schema).migrate();
 
             assertThat(db.queryForList("select conname from pg_constraint where conrelid = ?::regclass and contype = 'c'"
@@ -130,7 +126,7 @@ class SchemaMigratorTest {
 
         @Test
         void migrate_fromFourProcessesAtOnceAppliesEachVersionOnce() throws Exception {
-            String schema = newSchema("race");
+            String schema = schemas.name("race");
             int processes = 4;
             CyclicBarrier start = new CyclicBarrier(processes);
             ExecutorService pool = Executors.newFixedThreadPool(processes);
@@ -160,7 +156,7 @@ class SchemaMigratorTest {
 
         @Test
         void migrate_givesUpAfterTheLockTimeoutAndAppliesNothing() throws Exception {
-            String schema = newSchema("busy");
+            String schema = schemas.name("busy");
             db.execute("create schema " + schema);
             db.execute("create table " + schema + ".job_queue (id uuid primary key, job_type text not null)");
 
@@ -190,15 +186,15 @@ class SchemaMigratorTest {
 
         @Test
         void currentVersion_isZeroWhereNothingWasMigrated() {
-            assertThat(SchemaMigrator.of(jdbi, newSchema("missing")).currentVersion()).isZero();
-            String empty = newSchema("empty");
+            assertThat(SchemaMigrator.of(jdbi, schemas.name("missing")).currentVersion()).isZero();
+            String empty = schemas.name("empty");
             db.execute("create schema " + empty);
             assertThat(SchemaMigrator.of(jdbi, empty).currentVersion()).isZero();
         }
 
         @Test
         void currentVersion_isTheLatestAfterMigrating() {
-            String schema = newSchema("current");
+            String schema = schemas.name("current");
             SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
             migrator.migrate();
 
@@ -211,7 +207,7 @@ class SchemaMigratorTest {
 
         @Test
         void build_failsClearlyOnAnUnmigratedSchema() {
-            String schema = newSchema("unmigrated");
+            String schema = schemas.name("unmigrated");
             db.execute("create schema " + schema);
 
             assertThatThrownBy(() -> JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build())
@@ -226,7 +222,7 @@ class SchemaMigratorTest {
 
         @Test
         void build_failsClearlyOnAMissingSchema() {
-            String schema = newSchema("absent");
+            String schema = schemas.name("absent");
 
             assertThatThrownBy(() -> JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build())
                     .isInstanceOf(StoreException.class)
@@ -237,7 +233,7 @@ class SchemaMigratorTest {
 
         @Test
         void build_usesAMigratedSchema() {
-            String schema = newSchema("migrated");
+            String schema = schemas.name("migrated");
             SchemaMigrator.of(jdbi, schema).migrate();
 
             JdbiJobStore store = JdbiJobStore.builder(jdbi).schema(schema).migrate(false).build();
@@ -252,7 +248,7 @@ class SchemaMigratorTest {
 
         @Test
         void migrationFile_runsTwiceByHandWithSearchPathSet() throws Exception {
-            String schema = newSchema("by_hand");
+            String schema = schemas.name("by_hand");
             db.execute("create schema " + schema);
             String sql = migrationFile();
 
@@ -286,7 +282,7 @@ class SchemaMigratorTest {
 
         @Test
         void enqueueFunction_insertsIntoItsOwnSchemaWhateverTheCallersSearchPath() throws Exception {
-            String schema = newSchema("pinned");
+            String schema = schemas.name("pinned");
             SchemaMigrator.of(jdbi, schema).migrate();
 
             try (Connection connection = db.dataSource().getConnection(); Statement st = connection.createStatement()) {

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
@@ -53,7 +51,7 @@ class SupabaseRlsTest {
     private final String workerGroup = "sb_worker_" + suffix;
     private final UUID alice = UUID.randomUUID();
     private final UUID bob = UUID.randomUUID();
-    private final List<HikariDataSource> pools = new ArrayList<>();
+    private final RolePools roles;
 
     record Step(String name) {}
 
@@ -61,6 +59,7 @@ class SupabaseRlsTest {
 
     SupabaseRlsTest(TestDatabase db) {
         this.db = db;
+        this.roles = new RolePools(db);
     }
 
     @BeforeAll
@@ -104,7 +103,7 @@ class SupabaseRlsTest {
 
     @AfterAll
     void dropRoles() {
-        pools.forEach(HikariDataSource::close);
+        roles.close();
         db.execute("DROP SCHEMA " + auth + " CASCADE");
         for (String role : List.of(authenticated, anon, serviceRole, producerGroup, workerGroup)) {
             db.execute("DROP OWNED BY " + role + " CASCADE");
@@ -249,24 +248,15 @@ class SupabaseRlsTest {
         }
     }
 
-    private JdbiJobStore storeAs(String role) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.server().jdbcUrl());
-        config.setConnectionInitSql("SET ROLE " + role);
-        config.setMaximumPoolSize(4);
-        HikariDataSource pool = new HikariDataSource(config);
-        pools.add(pool);
-        return JdbiJobStore.builder(Jdbi.create(pool)).schema(db.schema()).migrate(false).build();
-    }
 
     @Test
     void aWorkerConnectedAsTheServiceRole_stillRunsWorkflows() {
-        runsAWorkflowUnderALimit(storeAs(serviceRole), storeAs(serviceRole));
+        runsAWorkflowUnderALimit(roles.store(serviceRole, db.schema()), roles.store(serviceRole, db.schema()));
     }
 
     @Test
     void theLeastPrivilegeRoles_stillEnqueueAndRunWorkflows() {
-        runsAWorkflowUnderALimit(storeAs(producerGroup), storeAs(workerGroup));
+        runsAWorkflowUnderALimit(roles.store(producerGroup, db.schema()), roles.store(workerGroup, db.schema()));
     }
 
     /** The producer enqueues a job, the worker's store a dependent one (workflows are the worker's), and the worker runs both. */

@@ -4,13 +4,9 @@
 -- Parameters: the new payload (JSON text), the reason (or null), id.
 UPDATE {schema}.job_queue j
    SET payload = CAST(f.payload AS jsonb),
-       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                        'attempt', j.attempt, 'at', pg_catalog.statement_timestamp(), 'kind', 'payload-edited',
-                        'message', pg_catalog.concat(coalesce(f.reason, 'payload edited'), '; previous payload: ',
-                                                     pg_catalog.left(CAST(j.payload AS text), 2000)),
-                        'worker', NULL))
+       history = {schema}.job_queue_history_append(j.history, j.attempt, pg_catalog.statement_timestamp(), 'payload-edited',
+                                                   pg_catalog.concat(coalesce(f.reason, 'payload edited'), '; previous payload: ',
+                                                       pg_catalog.left(CAST(j.payload AS text), 2000)), NULL)
   FROM (SELECT CAST(? AS text) AS payload, CAST(? AS text) AS reason, CAST(? AS uuid) AS id) f
  WHERE j.id = f.id AND j.status IN ('failed', 'cancelled')
 RETURNING j.id

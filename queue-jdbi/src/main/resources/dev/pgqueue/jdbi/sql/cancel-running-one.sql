@@ -10,11 +10,8 @@ WITH f AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestam
 UPDATE {schema}.job_queue j
    SET status = 'cancelled',
        error_message = f.message,
-       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                        'attempt', j.attempt, 'at', f.now, 'kind', 'cancelled',
-                        'message', pg_catalog.left(f.message, 2000), 'worker', j.lease_owner)),
+       history = {schema}.job_queue_history_append(j.history, j.attempt, f.now, 'cancelled',
+                                                   pg_catalog.left(f.message, 2000), j.lease_owner),
        completed_at = f.now
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')

@@ -11,11 +11,8 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_time
                 completed_at = CASE WHEN j.status IN ('pending', 'waiting') THEN clock.now ELSE j.completed_at END,
                 error_message = CASE WHEN j.status IN ('pending', 'waiting') THEN 'cancelled by a producer' ELSE j.error_message END,
                 history = CASE WHEN j.status NOT IN ('pending', 'waiting') THEN j.history
-                          ELSE CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                                    THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                               || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                                      'attempt', j.attempt, 'at', clock.now, 'kind', 'cancelled',
-                                      'message', 'cancelled by a producer', 'worker', j.lease_owner)) END,
+                          ELSE {schema}.job_queue_history_append(j.history, j.attempt, clock.now, 'cancelled',
+                                                                 'cancelled by a producer', j.lease_owner) END,
                 cancel_requested_at = CASE WHEN j.status = 'processing' THEN clock.now ELSE j.cancel_requested_at END
            FROM clock
           WHERE j.id = CAST(? AS uuid) AND j.status IN ('pending', 'processing', 'waiting')

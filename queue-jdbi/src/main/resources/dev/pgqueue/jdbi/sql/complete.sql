@@ -18,11 +18,8 @@ UPDATE {schema}.job_queue j
        error_message = CASE WHEN j.cancel_requested_at IS NULL THEN NULL
                             ELSE 'cancelled by a producer while running; the handler''s result was dropped' END,
        history = CASE WHEN j.cancel_requested_at IS NULL THEN j.history
-                 ELSE CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                           THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                      || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                             'attempt', j.attempt, 'at', clock.now, 'kind', 'cancelled',
-                             'message', 'cancelled by a producer while running; the handler''s result was dropped', 'worker', j.lease_owner)) END
+                 ELSE {schema}.job_queue_history_append(j.history, j.attempt, clock.now, 'cancelled',
+                                                        'cancelled by a producer while running; the handler''s result was dropped', j.lease_owner) END
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, result)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count

@@ -7,11 +7,8 @@ UPDATE {schema}.job_queue j
    SET status = 'failed',
        retry_count = j.retry_count + 1,
        error_message = f.message,
-       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                        'attempt', j.attempt, 'at', clock.now, 'kind', 'failed',
-                        'message', pg_catalog.left(f.message, 2000), 'worker', j.lease_owner)),
+       history = {schema}.job_queue_history_append(j.history, j.attempt, clock.now, 'failed',
+                                                   pg_catalog.left(f.message, 2000), j.lease_owner),
        completed_at = clock.now
   FROM clock, unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS text[])) AS f(id, lease_token, message)
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')

@@ -50,16 +50,15 @@ UPDATE {schema}.job_queue j
                                                    j.lease_expires_at, j.lease_owner, j.attempt)
                             ELSE pg_catalog.format('worker %s stopped renewing its registry entry during attempt %s (crashed, paused or cut off); rescued before its lease expired at %s',
                                                    j.lease_owner, j.attempt, j.lease_expires_at) END,
-       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                        'attempt', j.attempt, 'at', clock.now, 'kind', CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
-                                     WHEN j.retry_count >= j.max_retries THEN 'failed' ELSE 'retried' END,
-                        'message', CASE WHEN j.lease_expires_at < clock.now
-                                     THEN pg_catalog.format('lease expired at %s: worker %s stopped renewing it during attempt %s (crashed, paused or cut off)',
-                                                            j.lease_expires_at, j.lease_owner, j.attempt)
-                                     ELSE pg_catalog.format('worker %s stopped renewing its registry entry during attempt %s (crashed, paused or cut off); rescued before its lease expired at %s',
-                                                            j.lease_owner, j.attempt, j.lease_expires_at) END, 'worker', j.lease_owner))
+       history = {schema}.job_queue_history_append(j.history, j.attempt, clock.now,
+                                                   CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                                                        WHEN j.retry_count >= j.max_retries THEN 'failed' ELSE 'retried' END,
+                                                   CASE WHEN j.lease_expires_at < clock.now
+                                                        THEN pg_catalog.format('lease expired at %s: worker %s stopped renewing it during attempt %s (crashed, paused or cut off)',
+                                                                               j.lease_expires_at, j.lease_owner, j.attempt)
+                                                        ELSE pg_catalog.format('worker %s stopped renewing its registry entry during attempt %s (crashed, paused or cut off); rescued before its lease expired at %s',
+                                                                               j.lease_owner, j.attempt, j.lease_expires_at) END,
+                                                   j.lease_owner)
   FROM clock, taken
  WHERE j.id = taken.id
 RETURNING j.id, j.job_type, j.queue, j.status, j.lease_owner, j.attempt

@@ -8,12 +8,10 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_time
 UPDATE {schema}.job_queue j
    SET retry_count = j.retry_count + 1,
        error_message = f.message,
-       history = CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                      THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                 || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                        'attempt', j.attempt, 'at', clock.now, 'kind', CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
-                                     WHEN j.retry_count >= j.max_retries THEN 'failed' ELSE 'retried' END,
-                        'message', pg_catalog.left(f.message, 2000), 'worker', j.lease_owner)),
+       history = {schema}.job_queue_history_append(j.history, j.attempt, clock.now,
+                                                   CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                                                        WHEN j.retry_count >= j.max_retries THEN 'failed' ELSE 'retried' END,
+                                                   pg_catalog.left(f.message, 2000), j.lease_owner),
        status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
                      WHEN j.retry_count >= j.max_retries THEN 'failed'
                      ELSE 'pending' END,

@@ -12,11 +12,8 @@ UPDATE {schema}.job_queue j
        run_at = f.now + CAST(f.delay_micros AS double precision) * interval '1 microsecond',
        completed_at = CASE WHEN j.cancel_requested_at IS NOT NULL THEN f.now END,
        history = CASE WHEN j.cancel_requested_at IS NULL THEN j.history
-                 ELSE CASE WHEN pg_catalog.jsonb_array_length(coalesce(j.history, CAST('[]' AS jsonb))) >= 20
-                           THEN j.history - 0 ELSE coalesce(j.history, CAST('[]' AS jsonb)) END
-                      || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                             'attempt', j.attempt, 'at', f.now, 'kind', 'cancelled',
-                             'message', 'cancelled by a producer while running', 'worker', j.lease_owner)) END
+                 ELSE {schema}.job_queue_history_append(j.history, j.attempt, f.now, 'cancelled',
+                                                        'cancelled by a producer while running', j.lease_owner) END
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
 RETURNING j.id, j.status, j.retry_count
