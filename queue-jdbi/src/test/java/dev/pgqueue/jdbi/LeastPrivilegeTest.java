@@ -198,16 +198,14 @@ class LeastPrivilegeTest {
         assertThatThrownBy(() -> asProducer.retry(job)).hasMessageContaining("permission denied");
         assertThatThrownBy(asProducer::queueStats).hasMessageContaining("permission denied");
 
-        JdbiJobAdmin asWorker = JdbiJobAdmin.create(
-                roles.store(workerLogin, schema));
+        JdbiJobAdmin asWorker = JdbiJobAdmin.create(roles.store(workerLogin, schema));
         assertThat(asWorker.failureGroups(dev.pgqueue.admin.JobFilter.all(), 10)).hasSize(1);
         assertThat(asWorker.retry(job)).isEqualTo(1);
         assertThat(asWorker.queueStats()).isNotEmpty();
         // The estimates of a large table (an exact-count limit of 1 makes any table large) need no more
         // than reading job_queue: EXPLAIN and pg_stats, which shows a role only the columns it may read.
         db.execute("ANALYZE " + schema + ".job_queue");
-        JdbiJobAdmin estimating = JdbiJobAdmin.builder(
-                JdbiJobStore.builder(jdbiAs(workerLogin)).schema(schema).migrate(false).build()).exactCountLimit(1).build();
+        JdbiJobAdmin estimating = JdbiJobAdmin.builder(roles.store(workerLogin, schema)).exactCountLimit(1).build();
         assertThat(estimating.queueStats()).isNotEmpty().allSatisfy(q -> assertThat(q.counts().get(dev.pgqueue.JobStatus.COMPLETED).accuracy())
                 .isEqualTo(dev.pgqueue.admin.JobCount.Accuracy.ESTIMATE));
         assertThat(asWorker.cancel(job)).isEqualTo(1);
