@@ -55,7 +55,8 @@ public final class SchemaMigrator {
             "V5__adoption_keys_and_chains.sql",
             "V6__admin_history_and_operations.sql",
             "V7__pause_and_worker_registry.sql",
-            "V8__trace_context.sql");
+            "V8__trace_context.sql",
+            "V10__payload_limit_per_row.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

@@ -86,7 +86,8 @@ class SchemaMigratorTest {
                             Map.of("version", 5, "script", "V5__adoption_keys_and_chains.sql"),
                             Map.of("version", 6, "script", "V6__admin_history_and_operations.sql"),
                             Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"),
-                            Map.of("version", 8, "script", "V8__trace_context.sql"));
+                            Map.of("version", 8, "script", "V8__trace_context.sql"),
+                            Map.of("version", 10, "script", "V10__payload_limit_per_row.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }

@@ -335,11 +335,14 @@ class SchemaOwnershipTest {
 
         @Test
         void verify_detectsEachVersion_aSchemaOneVersionBehindFails() {
-            for (int version = 1; version < SchemaMigrator.latestVersion(); version++) {
+            // Over the versions in the jar, which need not be consecutive (a number may be left unused).
+            List<Integer> versions = SchemaMigrator.MIGRATIONS.stream().map(SchemaMigrator::version).toList();
+            for (int i = 0; i + 1 < versions.size(); i++) {
+                int version = versions.get(i);
                 String schema = newSchema("at_v" + version);
                 SchemaMigrator migrator = SchemaMigrator.of(jdbi, schema);
                 migrator.migrateTo(version);
-                int next = version + 1;
+                int next = versions.get(i + 1);
 
                 migrator.verify(version);
                 assertThatThrownBy(() -> migrator.verify(next))
