@@ -77,6 +77,8 @@ final class Dispatcher {
         private int runners; // guarded by this
         /** Handlers' average run time in nanoseconds, exponentially weighted; -1 until one has run. */
         private volatile long averageNanos = -1;
+        /** A claim's average round trip for this queue in nanoseconds, exponentially weighted; -1 until one. */
+        private volatile long claimNanos = -1;
 
         Lane(int concurrency) {
             this.concurrency = concurrency;
@@ -84,6 +86,10 @@ final class Dispatcher {
 
         synchronized void ran(long nanos) {
             averageNanos = averageNanos < 0 ? nanos : averageNanos + (nanos - averageNanos) / 8;
+        }
+
+        synchronized void claimed(long nanos) {
+            claimNanos = claimNanos < 0 ? nanos : claimNanos + (nanos - claimNanos) / 8;
         }
     }
 
@@ -142,18 +148,46 @@ final class Dispatcher {
         return Math.max(0, free);
     }
 
-    /** How many jobs may wait for a slot: the claim-ahead time's worth at the handlers' average speed. */
+    /**
+     * How many jobs may wait for a slot: the claim-ahead time's worth at the handlers' average speed,
+     * and at least two claim round trips' worth, so that the half of it left when the next claim is
+     * sent (see {@link #claimable}) keeps every slot busy until that claim's jobs arrive, whatever the
+     * handlers' run time. Jobs that take longer than four round trips per slot get none from the
+     * round-trip floor: a freed slot then idles one round trip, a small part of such a job's time.
+     */
     private int ahead(Lane lane) {
-        long budget = claimAhead.toNanos();
-        long average = lane.averageNanos;
-        if (budget == 0 || average < 0) {
+        return aheadJobs(claimAhead.toNanos(), lane.concurrency, lane.averageNanos, lane.claimNanos, batchSize);
+    }
+
+    /**
+     * {@link #ahead}'s arithmetic: the jobs that may wait for a slot, given the claim-ahead time, the
+     * slots, the handlers' average run time and a claim's average round trip (both -1 while unknown),
+     * and the batch size.
+     */
+    static int aheadJobs(long budgetNanos, int concurrency, long averageNanos, long claimNanos, int batchSize) {
+        if (budgetNanos == 0 || averageNanos < 0) {
             return 0;
         }
+        long average = Math.max(averageNanos, 1_000);
         // Multiplied before dividing: budget / average alone truncates to 0 once a handler takes longer
         // than the claim-ahead time (a 1 ms job on a busy machine, 10 threads: 12 ms), and each freed
         // slot then cost a claim round trip of one or two jobs while the slot's thread waited for it.
-        long jobs = budget * lane.concurrency / Math.max(average, 1_000);
+        long jobs = budgetNanos * concurrency / average;
+        if (claimNanos > 0) {
+            // The claim-ahead time alone was not enough when a claim took longer than half of it (a
+            // W5 worker on a loaded machine claimed 3.4 jobs per round trip, each freed slot waiting
+            // for one): the jobs the slots finish while a claim is on its way, twice.
+            jobs = Math.max(jobs, 2 * claimNanos * concurrency / average);
+        }
         return (int) Math.min(jobs, batchSize);
+    }
+
+    /** A claim of {@code queue} took {@code nanos}, from sending it to its jobs waiting here. */
+    void claimed(String queue, long nanos) {
+        Lane lane = lanes.get(queue);
+        if (lane != null) {
+            lane.claimed(nanos);
+        }
     }
 
     /**

@@ -202,6 +202,7 @@ final class Fetcher implements Runnable, ClaimHints {
                 continue;
             }
             int limit = Math.min(free, batchSize);
+            long started = System.nanoTime();
             List<ClaimedJob> claimed = store.jobClaim(new ClaimParams(
                     state.name,
                     types,
@@ -212,6 +213,7 @@ final class Fetcher implements Runnable, ClaimHints {
                     now.now()));
             if (!claimed.isEmpty()) {
                 dispatcher.dispatch(claimed);
+                dispatcher.claimed(state.name, System.nanoTime() - started);
             }
             if (claimed.size() == limit) {
                 markMayHaveMore(state);

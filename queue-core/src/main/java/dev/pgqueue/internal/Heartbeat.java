@@ -127,8 +127,10 @@ final class Heartbeat {
                 if (status.cancelRequested()) {
                     leases.cancelRequested(run.jobId());
                 }
-            } else if (!run.isFinished() && !run.isLeaseLost()) {
-                // A finished job may simply have been recorded meanwhile; only a running one is lost.
+            } else if (!run.isFinished() && !run.isLeaseLost() && !run.isCommittingOutcome()) {
+                // A finished job may simply have been recorded meanwhile, and so may one whose handler's
+                // transaction is committing its outcome (a transactional handler between its COMMIT and
+                // its return); only a running one is lost.
                 try (JobMdc mdc = JobMdc.of(run)) {
                     log.warn("worker {} lost the lease on job {} (it expired and the job was rescued); stopping its handler",
                             workerId, run.name());

@@ -44,6 +44,8 @@ public final class RunningJob implements JobContext, Attempt {
     private volatile boolean heartbeating = true;
     private volatile Finish handlerFinish;
     private volatile FinishedJob recordedByHandler;
+    /** The handler's own transaction, which records the outcome, is committing (see {@link #committing()}). */
+    private volatile boolean committingOutcome;
     private volatile long startedNanos;
     private volatile long stoppedNanos;
     private volatile boolean reportedStuck;
@@ -312,6 +314,16 @@ public final class RunningJob implements JobContext, Attempt {
     @Override
     public Instant now() {
         return host.now();
+    }
+
+    @Override
+    public void committing() {
+        committingOutcome = true;
+    }
+
+    /** Whether the handler's own transaction has recorded (or is committing) this attempt's outcome. */
+    boolean isCommittingOutcome() {
+        return committingOutcome;
     }
 
     @Override

@@ -11,9 +11,9 @@ import java.util.Optional;
  *
  * <p>Protocol: build the store-level outcome with {@link #finishFor(JobOutcome)}, apply it with the
  * store bound to your transaction ({@link JobStore#jobFinishMany}, fenced by the attempt's lease
- * token), commit, then call {@link #recorded(JobStore.FinishedJob)} so that the worker neither
- * records it again nor forgets to report it. If your transaction rolls back, throw: the worker then
- * records the attempt as failed as for any handler that throws.
+ * token), call {@link #committing()}, commit, then call {@link #recorded(JobStore.FinishedJob)} so that
+ * the worker neither records it again nor forgets to report it. If your transaction rolls back,
+ * throw: the worker then records the attempt as failed as for any handler that throws.
  */
 public interface Attempt {
 
@@ -35,6 +35,13 @@ public interface Attempt {
      * @return the instant, or null
      */
     java.time.Instant now();
+
+    /**
+     * Tells the worker that the transaction recording this attempt's outcome is about to commit: from
+     * now until the handler returns, a heartbeat that finds the job no longer processing under this
+     * lease sees the outcome being committed, not a lost lease.
+     */
+    void committing();
 
     /**
      * Tells the worker that the handler recorded {@code finished} itself, in a committed transaction.

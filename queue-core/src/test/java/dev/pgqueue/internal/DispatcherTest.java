@@ -109,6 +109,41 @@ class DispatcherTest {
     }
 
     @Nested
+    class ClaimAhead {
+
+        private static final long MS = 1_000_000L;
+
+        @Test
+        void fastHandlers_getTheClaimAheadTimesWorth_atMostTheBatchSize() {
+            // 10 ms of work for 10 slots at 1 ms a job: 100 jobs; at 10 us: capped at the batch size
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 1 * MS, -1, 500)).isEqualTo(100);
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 10_000, -1, 500)).isEqualTo(500);
+        }
+
+        @Test
+        void nothingAhead_whenClaimAheadIsOff_orBeforeAnyJobRan() {
+            assertThat(Dispatcher.aheadJobs(0, 10, 1 * MS, 5 * MS, 500)).isZero();
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, -1, 5 * MS, 500)).isZero();
+        }
+
+        @Test
+        void handlersSlowerThanTheClaimAheadTime_stillKeepTwoClaimRoundTripsOfWorkWaiting() {
+            // 30 ms a job, 10 slots: the claim-ahead time alone gives 3 jobs; a claim taking 20 ms
+            // finishes 6.7 jobs meanwhile, so two round trips' worth is 13
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, -1, 500)).isEqualTo(3);
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, 20 * MS, 500)).isEqualTo(13);
+            // a fast claim changes nothing: the claim-ahead time's worth is more
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, 1 * MS, 500)).isEqualTo(3);
+        }
+
+        @Test
+        void slowHandlers_getNothingAhead_evenFromTheRoundTripFloor() {
+            // a job of 2 s on 4 slots, claims of 5 ms: nothing waits behind it
+            assertThat(Dispatcher.aheadJobs(10 * MS, 4, 2_000 * MS, 5 * MS, 500)).isZero();
+        }
+    }
+
+    @Nested
     class WhereJobsGo {
 
         @Test

@@ -101,6 +101,22 @@ class HeartbeatTest {
         }
 
         @Test
+        void aJobWhoseHandlersTransactionIsCommittingItsOutcome_isNotALostLease() {
+            // A transactional handler between its COMMIT and its return: the row already shows the
+            // outcome, so the store no longer counts the lease as held. Seen 1-3 times a W5R run.
+            RunningJob committing = runningJob(Lease.LOST);
+            committing.committing();
+            RunningJob lost = runningJob(Lease.LOST);
+
+            heartbeat.beat();
+
+            assertThat(committing.isLeaseLost()).isFalse();
+            assertThat(committing.shouldStop()).isFalse();
+            assertThat(lost.isLeaseLost()).isTrue();
+            assertThat(listener.events).containsExactly("lease lost " + lost.jobId());
+        }
+
+        @Test
         void aCancellationRequestOnAHeldLease_stopsTheHandler() {
             RunningJob cancelled = runningJob(Lease.CANCEL_REQUESTED);
 

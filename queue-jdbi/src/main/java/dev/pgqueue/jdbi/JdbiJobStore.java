@@ -249,6 +249,7 @@ public final class JdbiJobStore implements JobStore {
             if (finished.isEmpty()) {
                 throw new LeaseLostException(context.jobId());
             }
+            attempt.committing(); // the row now shows the outcome to a heartbeat once this commits
             handle.afterCommit(() -> attempt.recorded(finished.get(0)));
             return outcome;
         });

@@ -57,6 +57,7 @@ public final class SchemaMigrator {
             "V7__pause_and_worker_registry.sql",
             "V8__trace_context.sql",
             "V9__cheap_queue_stats.sql",
+            "V10__payload_limit_per_row.sql",
             "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql",
             "V12__history_append_function.sql");
     static final String LOCATION = "/db/pgqueue/migration/";

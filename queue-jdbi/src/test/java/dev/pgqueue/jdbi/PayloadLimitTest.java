@@ -176,6 +176,38 @@ class PayloadLimitTest {
         }
 
         @Test
+        void everyChangeOfTheSetting_movesTheRowChecksConstant_inTheSameTransaction() throws SQLException {
+            // V10: a row trigger whose WHEN holds the limit as a constant, rewritten by a trigger on the setting
+            db.execute("UPDATE job_queue_setting SET max_payload_bytes = 100");
+            assertThatThrownBy(() -> asProducerWithSettingLifted(
+                    "INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST(? AS jsonb))", json(101)))
+                    .hasMessageContaining("expected payload to be at most 100 bytes of JSON (job_queue_setting.max_payload_bytes), got: 101 bytes");
+            asProducerWithSettingLifted("INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST(? AS jsonb))", json(100));
+
+            db.execute("DELETE FROM job_queue_setting"); // no row: the default, 1 MiB
+            asProducerWithSettingLifted("INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST(? AS jsonb))", json(5000));
+            assertThatThrownBy(() -> asProducerWithSettingLifted(
+                    "INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST(? AS jsonb))", big))
+                    .hasMessageContaining(expected + (2 * 1024 * 1024) + " bytes");
+            db.execute("INSERT INTO job_queue_setting (id, max_payload_bytes) VALUES (true, 64)");
+            assertThatThrownBy(() -> asProducerWithSettingLifted(
+                    "INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST(? AS jsonb))", json(65)))
+                    .hasMessageContaining("at most 64 bytes");
+
+            // A job inserted in the transaction that lowers the limit, then one after it in that transaction
+            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+                c.setAutoCommit(false);
+                st.execute("UPDATE job_queue_setting SET max_payload_bytes = 1048576");
+                st.execute("INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST('" + json(5000) + "' AS jsonb))");
+                st.execute("UPDATE job_queue_setting SET max_payload_bytes = 1000");
+                assertThatThrownBy(() -> st.execute("INSERT INTO job_queue (job_type, payload) VALUES ('blob', CAST('"
+                        + json(5000) + "' AS jsonb))")).hasMessageContaining("at most 1000 bytes");
+                c.rollback();
+            }
+            assertThat(db.queryForLong("SELECT max_payload_bytes FROM job_queue_setting")).isEqualTo(64);
+        }
+
+        @Test
         void theOwnerChangesTheLimit_andJdbiJobQueueChecksEarlyAgainstIt() throws SQLException {
             assertThatThrownBy(() -> asProducerWithSettingLifted("UPDATE job_queue_setting SET max_payload_bytes = 2147483647"))
                     .hasMessageContaining("permission denied");

@@ -82,6 +82,7 @@ class SchemaMigratorTest {
                             Map.of("version", 7, "script", "V7__pause_and_worker_registry.sql"),
                             Map.of("version", 8, "script", "V8__trace_context.sql"),
                             Map.of("version", 9, "script", "V9__cheap_queue_stats.sql"),
+                            Map.of("version", 10, "script", "V10__payload_limit_per_row.sql"),
                             Map.of("version", 11, "script", "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql"),
                             Map.of("version", 12, "script", "V12__history_append_function.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
