@@ -67,6 +67,10 @@ class RecurringJobsTest extends WorkerFixture {
     private Worker start(String name, Schedule schedule) {
         Worker worker = Worker.builder(store)
                 .clock(clock)
+                // The test clock jumps a minute per tick: with the default 3 s presence interval every
+                // worker would look dead to the others right after a jump (their last renewal minutes
+                // "ago"), and a rescue could take a tick job one of them is running (run twice).
+                .presenceInterval(Duration.ofHours(1))
                 .pollInterval(Duration.ofMillis(50))
                 .handler(TICK, (job, context) -> {
                     runs.merge(job.id(), 1, Integer::sum);
