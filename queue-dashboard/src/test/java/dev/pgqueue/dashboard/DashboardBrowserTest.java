@@ -124,7 +124,7 @@ class DashboardBrowserTest {
             browser.type("#replay-payload", "{\"text\": \"photo-1-fixed.png\"}");
             browser.type("#replay-reason", "file was renamed");
             browser.click("#replay-submit");
-            browser.awaitScript("return (document.querySelector('#flash') || {}).textContent.startsWith('Replayed job')", Duration.ofSeconds(10));
+            browser.awaitScript("return ((document.querySelector('#flash') || {}).textContent || '').startsWith('Replayed job')", Duration.ofSeconds(10));
             browser.awaitScript("return document.querySelector('.jobhead .badge').textContent === 'completed'", Duration.ofSeconds(30));
             assertThat(seed.job(photo1).payloadJson()).contains("photo-1-fixed.png");
 

@@ -122,14 +122,31 @@ public final class HeadlessChromium implements AutoCloseable {
         return v.isNull() ? null : v.asText();
     }
 
-    /** Polls {@code condition} (a script returning a boolean) until it is true; fails after {@code atMost}. */
+    /**
+     * Polls {@code condition} (a script returning a boolean) until it is true; fails after {@code atMost}.
+     * A script error counts as "not yet" (a page being replaced after a click may not have the
+     * element the condition reads), and the last one is reported if the time runs out.
+     */
     public void awaitScript(String condition, Duration atMost) throws Exception {
         long deadline = System.nanoTime() + atMost.toNanos();
-        while (!script(condition).asBoolean()) {
+        IllegalStateException lastError = null;
+        while (true) {
+            try {
+                if (script(condition).asBoolean()) {
+                    return;
+                }
+                lastError = null;
+            } catch (IllegalStateException scriptFailed) {
+                lastError = scriptFailed;
+            }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("page did not reach (" + condition + ") within " + atMost + "; at "
+                AssertionError timedOut = new AssertionError("page did not reach (" + condition + ") within " + atMost + "; at "
                         + script("return location.href").asText() + ": "
                         + cut(script("return document.body ? document.body.innerText : ''").asText(), 2000));
+                if (lastError != null) {
+                    timedOut.addSuppressed(lastError);
+                }
+                throw timedOut;
             }
             Thread.sleep(100);
         }
