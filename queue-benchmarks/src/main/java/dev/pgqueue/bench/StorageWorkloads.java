@@ -40,6 +40,8 @@ final class StorageWorkloads {
     static final long CHUNK_MILLIS = 50;
     /** Kept up: completed at least this share of offered, the backlog at most a second's worth, p99 at most 1 s. */
     static final double KEPT_UP = 0.95;
+    /** pinned, autovac: how long the backlog may take to drain after the producer stops ({@code drain_after_s} = -1 past it). */
+    static final Duration DRAIN_AFTER_TIMEOUT = Duration.ofMinutes(3);
 
     private StorageWorkloads() {}
 
@@ -144,7 +146,7 @@ final class StorageWorkloads {
             Run.Sample atRelease = run.sampleNow("pin released");
             run.until(end);
             run.producer.rate = 0;
-            double drainAfter = run.awaitDrained(Duration.ofMinutes(15));
+            double drainAfter = run.awaitDrained(DRAIN_AFTER_TIMEOUT);
             List<Metric> m = new ArrayList<>();
             m.add(new Metric("target_jobs_per_s", rate));
             double base = run.completedRate(w0, pinFrom);
@@ -195,7 +197,7 @@ final class StorageWorkloads {
             run.until(end);
             Run.Sample last = run.sampleNow("end");
             run.producer.rate = 0;
-            double drainAfter = run.awaitDrained(Duration.ofMinutes(15));
+            double drainAfter = run.awaitDrained(DRAIN_AFTER_TIMEOUT);
             double[] windows = run.windowRates(w0, end);
             double mean = Arrays.stream(windows).average().orElse(0);
             double min = Arrays.stream(windows).min().orElse(0);
