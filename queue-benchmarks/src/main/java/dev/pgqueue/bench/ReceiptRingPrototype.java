@@ -37,7 +37,7 @@ final class ReceiptRingPrototype extends SegmentRing {
     private static final String CLOSURE = "rcpt_closure";
     /** A segment takes this long of writes before the next one starts. */
     static final long SEGMENT_MILLIS = 10_000;
-    static final int FULL_SWEEP_ROUNDS = 60;
+    static final int FULL_SWEEP_ROUNDS = 240;
     static final int RESCUE_ROUNDS = 40;
 
     /** Per priority lane of the queue "default": the low-water mark (every job with a lower id is known claimed). */
@@ -108,7 +108,7 @@ final class ReceiptRingPrototype extends SegmentRing {
             WITH c AS (
                 SELECT j.seg, j.id, j.payload FROM rcpt_ready j
                  WHERE j.queue = 'default' AND j.priority = ? AND j.id > ?
-                   AND NOT EXISTS (SELECT 1 FROM rcpt_receipt r WHERE r.seg = j.seg AND r.job_id = j.id)
+                   AND NOT EXISTS (SELECT 1 FROM rcpt_receipt r WHERE r.seg = j.seg AND r.job_id = j.id OFFSET 0)
                  ORDER BY j.id LIMIT ?),
             r AS (
                 INSERT INTO rcpt_receipt (seg, job_id, token, lease_expires_at)
@@ -150,7 +150,8 @@ final class ReceiptRingPrototype extends SegmentRing {
             INSERT INTO rcpt_closure (seg, job_id, token, outcome)
             SELECT r.seg, r.job_id, r.token, 'completed'
               FROM unnest(CAST(? AS smallint[]), CAST(? AS bigint[]), CAST(? AS uuid[])) AS d(seg, job_id, token)
-              JOIN rcpt_receipt r ON r.seg = d.seg AND r.job_id = d.job_id AND r.token = d.token
+             CROSS JOIN LATERAL (SELECT r.seg, r.job_id, r.token FROM rcpt_receipt r
+                                  WHERE r.seg = d.seg AND r.job_id = d.job_id AND r.token = d.token OFFSET 0) r
             ON CONFLICT DO NOTHING""";
 
     @Override
@@ -220,9 +221,9 @@ final class ReceiptRingPrototype extends SegmentRing {
         // oldest first: the segment after the current one is the next to be written
         for (int k = 1; k < SEGMENTS; k++) {
             int s = (current + k) % SEGMENTS;
-            if (!empty[s][0]) {
-                truncateIfClosed(c, s, new int[] {0, 1, 2}, "SELECT (SELECT count(*) FROM rcpt_ready_" + s
-                        + ") = (SELECT count(*) FROM rcpt_closure_" + s + ")");
+            if (!empty[s][0] && !truncateIfClosed(c, s, new int[] {0, 1, 2}, "SELECT (SELECT count(*) FROM rcpt_ready_" + s
+                    + ") = (SELECT count(*) FROM rcpt_closure_" + s + ")")) {
+                break; // segments close roughly in order: the next ones wait for this one
             }
         }
     }
@@ -243,7 +244,7 @@ final class ReceiptRingPrototype extends SegmentRing {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT min(j.id) FROM rcpt_ready j
                  WHERE j.queue = 'default' AND j.priority = ? AND j.id > ? AND j.id <= ?
-                   AND NOT EXISTS (SELECT 1 FROM rcpt_receipt r WHERE r.seg = j.seg AND r.job_id = j.id)""")) {
+                   AND NOT EXISTS (SELECT 1 FROM rcpt_receipt r WHERE r.seg = j.seg AND r.job_id = j.id OFFSET 0)""")) {
             for (Map.Entry<Short, AtomicLong> lane : lanes.entrySet()) {
                 long mark = lane.getValue().get();
                 long from = full ? 0 : back.getOrDefault(lane.getKey(), 0L);

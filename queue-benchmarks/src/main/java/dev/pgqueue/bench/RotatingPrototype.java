@@ -66,8 +66,9 @@ final class RotatingPrototype extends SegmentRing {
     @Override
     List<String> afterCreate(String table) {
         return switch (table) {
-            case PENDING -> List.of("CREATE INDEX ON rot_pending (queue, priority, run_at, id)");
-            case ACTIVE -> List.of("ALTER TABLE rot_active ADD PRIMARY KEY (seg, id)");
+            case PENDING -> List.of("CREATE INDEX ON rot_pending (queue, priority, run_at, id)",
+                    "ALTER TABLE rot_pending ADD PRIMARY KEY (id, seg)");
+            case ACTIVE -> List.of("ALTER TABLE rot_active ADD PRIMARY KEY (id, seg)");
             case DONE -> List.of();
             default -> throw new IllegalArgumentException(table);
         };
@@ -93,7 +94,7 @@ final class RotatingPrototype extends SegmentRing {
                 SELECT seg, id FROM rot_pending
                  WHERE queue = 'default' AND run_at <= now()
                  ORDER BY priority, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED),
-            d AS (DELETE FROM rot_pending p USING c WHERE p.seg = c.seg AND p.id = c.id RETURNING p.*),
+            d AS (DELETE FROM rot_pending p WHERE p.id = ANY (ARRAY(SELECT id FROM c)) RETURNING p.*),
             a AS (
                 INSERT INTO rot_active (seg, id, jid, queue, job_type, priority, attempt, payload, token, lease_expires_at)
                 SELECT %s, id, coalesce(jid, id), queue, job_type, priority, attempt, payload, ?, now() + make_interval(secs => %d)
@@ -121,7 +122,7 @@ final class RotatingPrototype extends SegmentRing {
             WITH d AS (
                 DELETE FROM rot_active a
                  USING unnest(CAST(? AS smallint[]), CAST(? AS bigint[]), CAST(? AS uuid[])) AS x(seg, id, token)
-                 WHERE a.seg = x.seg AND a.id = x.id AND a.token = x.token
+                 WHERE a.id = ANY (CAST(? AS bigint[])) AND a.seg = x.seg AND a.id = x.id AND a.token = x.token
                 RETURNING a.id, a.jid, a.attempt)
             INSERT INTO rot_done (seg, id, jid, attempt, outcome) SELECT %s, id, jid, attempt, 'completed' FROM d"""
             .formatted(currentSql());
@@ -140,6 +141,7 @@ final class RotatingPrototype extends SegmentRing {
             ps.setArray(1, c.createArrayOf("int2", segs));
             ps.setArray(2, c.createArrayOf("int8", ids));
             ps.setArray(3, c.createArrayOf("uuid", tokens));
+            ps.setArray(4, c.createArrayOf("int8", ids)); // an index condition on every partition's key
             return ps.executeUpdate();
         }
     }
@@ -188,13 +190,16 @@ final class RotatingPrototype extends SegmentRing {
         if (due()) {
             rotate(c);
         }
+        // oldest first; per table, stop at the first segment still holding something
+        boolean pendingOpen = false;
+        boolean activeOpen = false;
         for (int k = 1; k < SEGMENTS; k++) {
             int s = (current + k) % SEGMENTS;
-            if (!empty[s][0]) {
-                truncateIfClosed(c, s, new int[] {0}, "SELECT NOT EXISTS (SELECT 1 FROM rot_pending_" + s + ")");
+            if (!pendingOpen && !empty[s][0]) {
+                pendingOpen = !truncateIfClosed(c, s, new int[] {0}, "SELECT NOT EXISTS (SELECT 1 FROM rot_pending_" + s + ")");
             }
-            if (!empty[s][1]) {
-                truncateIfClosed(c, s, new int[] {1}, "SELECT NOT EXISTS (SELECT 1 FROM rot_active_" + s + ")");
+            if (!activeOpen && !empty[s][1]) {
+                activeOpen = !truncateIfClosed(c, s, new int[] {1}, "SELECT NOT EXISTS (SELECT 1 FROM rot_active_" + s + ")");
             }
         }
     }
