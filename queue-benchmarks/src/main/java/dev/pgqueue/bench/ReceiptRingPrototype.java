@@ -156,18 +156,8 @@ final class ReceiptRingPrototype extends SegmentRing {
 
     @Override
     public int complete(Connection c, List<Claimed> jobs) throws SQLException {
-        Short[] segs = new Short[jobs.size()];
-        Long[] ids = new Long[jobs.size()];
-        UUID[] tokens = new UUID[jobs.size()];
-        for (int i = 0; i < jobs.size(); i++) {
-            segs[i] = jobs.get(i).seg();
-            ids[i] = jobs.get(i).id();
-            tokens[i] = jobs.get(i).token();
-        }
         try (PreparedStatement ps = c.prepareStatement(COMPLETE)) {
-            ps.setArray(1, c.createArrayOf("int2", segs));
-            ps.setArray(2, c.createArrayOf("int8", ids));
-            ps.setArray(3, c.createArrayOf("uuid", tokens));
+            bindJobs(c, ps, jobs);
             return ps.executeUpdate();
         }
     }

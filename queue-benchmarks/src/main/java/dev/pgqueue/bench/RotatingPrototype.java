@@ -129,19 +129,10 @@ final class RotatingPrototype extends SegmentRing {
 
     @Override
     public int complete(Connection c, List<Claimed> jobs) throws SQLException {
-        Short[] segs = new Short[jobs.size()];
-        Long[] ids = new Long[jobs.size()];
-        UUID[] tokens = new UUID[jobs.size()];
-        for (int i = 0; i < jobs.size(); i++) {
-            segs[i] = jobs.get(i).seg();
-            ids[i] = jobs.get(i).id();
-            tokens[i] = jobs.get(i).token();
-        }
         try (PreparedStatement ps = c.prepareStatement(complete)) {
-            ps.setArray(1, c.createArrayOf("int2", segs));
-            ps.setArray(2, c.createArrayOf("int8", ids));
-            ps.setArray(3, c.createArrayOf("uuid", tokens));
-            ps.setArray(4, c.createArrayOf("int8", ids)); // an index condition on every partition's key
+            bindJobs(c, ps, jobs);
+            // the ids again: an index condition on every partition's key
+            ps.setArray(4, c.createArrayOf("int8", jobs.stream().map(Claimed::id).toArray()));
             return ps.executeUpdate();
         }
     }

@@ -156,6 +156,13 @@ abstract class SegmentRing implements Prototype {
         }
     }
 
+    /** Binds parameters 1-3 to the arrays of {@code jobs}' segments, ids and lease tokens. */
+    static void bindJobs(Connection c, PreparedStatement ps, List<Claimed> jobs) throws SQLException {
+        ps.setArray(1, c.createArrayOf("int2", jobs.stream().map(Claimed::seg).toArray()));
+        ps.setArray(2, c.createArrayOf("int8", jobs.stream().map(Claimed::id).toArray()));
+        ps.setArray(3, c.createArrayOf("uuid", jobs.stream().map(Claimed::token).toArray()));
+    }
+
     static boolean query(Connection c, String sql) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
