@@ -27,7 +27,7 @@ final class FreshJvm {
     static final String CHILD_COMMAND = "measure-child";
     static final String URL_ENV = "PGQUEUE_BENCH_CHILD_URL";
     private static final String PREFIX = "metric ";
-    private static final Duration TIMEOUT = Duration.ofMinutes(30);
+    private static final Duration TIMEOUT = Duration.ofHours(3);
 
     private FreshJvm() {}
 

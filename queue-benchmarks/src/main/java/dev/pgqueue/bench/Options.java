@@ -22,13 +22,18 @@ import java.util.Locale;
  * @param rate      W5R's offered rate, jobs per second
  * @param rateFrom  the highest-steady-rate search's first rate
  * @param rateStep  its increment
- * @param rateMax   its last rate
+ * @param rateMax   its last rate (also {@code sustained}'s steps)
+ * @param pinSeconds     {@code pinned}: how long the snapshot is held, and the baseline before it
+ * @param autovacMinutes {@code autovac}: the measured run's length
+ * @param storageRate    {@code pinned} and {@code autovac}: the offered rate, jobs/s
  */
 record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boolean quick, boolean sweep, Path jfrDir,
-               boolean warmup, boolean warm, List<String> systems, int rate, int rateFrom, int rateStep, int rateMax) {
+               boolean warmup, boolean warm, List<String> systems, int rate, int rateFrom, int rateStep, int rateMax,
+               int pinSeconds, int autovacMinutes, int storageRate) {
 
     static final String JDBC_URL_ENV = "PGQUEUE_BENCH_JDBC_URL";
-    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w3parts", "w4", "w5", "w5r", "w5max", "memory");
+    static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w3parts", "w4", "w5", "w5r", "w5max", "memory",
+            "sustained", "pinned", "autovac", "drain");
     static final List<String> DEFAULT_WORKLOADS = List.of("w1", "w2", "w3");
 
     static final String USAGE = """
@@ -36,7 +41,8 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
               --url JDBC_URL      the PostgreSQL to measure on (also $%s); its user must be allowed
                                   to CREATE DATABASE. Default: an embedded PostgreSQL
                                   e.g. 'jdbc:postgresql://127.0.0.1:5432/test?user=postgres'
-              --workloads LIST    comma-separated among w1,w2,w3,w3parts,w4,w5,w5r,w5max,memory, or all (default w1,w2,w3)
+              --workloads LIST    comma-separated among w1,w2,w3,w3parts,w4,w5,w5r,w5max,memory,
+                                  sustained,pinned,autovac,drain (issue 18's storage workloads), or all (default w1,w2,w3)
               --runs N            rounds; each configuration runs once per round (default 3)
               --csv FILE          where the CSV lines go (default target/bench-results/<UTC time>.csv)
               --quick             small sizes for a smoke test (figures not comparable); no warm-up
@@ -46,6 +52,9 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
               --systems LIST      only these systems (comma-separated names as in the output)
               --rate N            W5R's offered rate, jobs/s (default 500)
               --rates FROM,STEP,MAX  w5max: offered rates tried, FROM up by STEP to MAX (default 200,100,4000)
+              --storage-rate N    pinned, autovac: offered rate, jobs/s (default 2000)
+              --pin-seconds N     pinned: how long the REPEATABLE READ snapshot is held, and the baseline before it (default 120)
+              --autovac-minutes N autovac: the measured run's length (default 30)
               --sweep             W1 also for concurrency 4,16,64 x batch size 50,100,500
               --jfr DIR           record each measurement with JFR into DIR/<system>-<workload>-run<N>.jfr
             """.formatted(JDBC_URL_ENV);
@@ -64,6 +73,9 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
         List<String> systems = List.of();
         int rate = 500;
         int[] rates = {200, 100, 4000};
+        int pinSeconds = 120;
+        int autovacMinutes = 30;
+        int storageRate = 2000;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -79,11 +91,15 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
                 case "--systems" -> systems = List.of(value(args, ++i, arg).split(","));
                 case "--rate" -> rate = positive(value(args, ++i, arg), arg);
                 case "--rates" -> rates = rates(value(args, ++i, arg));
+                case "--pin-seconds" -> pinSeconds = positive(value(args, ++i, arg), arg);
+                case "--autovac-minutes" -> autovacMinutes = positive(value(args, ++i, arg), arg);
+                case "--storage-rate" -> storageRate = positive(value(args, ++i, arg), arg);
                 default -> throw new IllegalArgumentException("unknown option: " + arg);
             }
         }
         return new Options(url == null || url.isBlank() ? null : url.strip(), workloads, runs, csv, quick, sweep, jfrDir,
-                warm && (warmup != null ? warmup : !quick), warm, systems, rate, rates[0], rates[1], rates[2]);
+                warm && (warmup != null ? warmup : !quick), warm, systems, rate, rates[0], rates[1], rates[2],
+                pinSeconds, autovacMinutes, storageRate);
     }
 
     Sizes sizes() {

@@ -107,8 +107,8 @@ final class PgQueueSubject implements Subject {
     }
 
     @Override
-    public void enqueueBulk(int jobs) {
-        producerQueue.enqueueAll(NOOP, Collections.nCopies(jobs, new Stamp(Stamp.NONE)), EnqueueOptions.defaults());
+    public void enqueueStamped(int jobs, long stamp) {
+        producerQueue.enqueueAll(NOOP, Collections.nCopies(jobs, new Stamp(stamp)), EnqueueOptions.defaults());
     }
 
     @Override

@@ -32,6 +32,10 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }
     }
 
+    /** Issue 18's storage workloads' systems: today's pgqueue, the raw loop on its table, the prototypes. */
+    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", "raw-pgqueue-table-k500",
+            ReceiptRingPrototype.NAME, RotatingPrototype.NAME);
+
     /** W1 without --sweep: the defaults and two tuned points. */
     private static final int[][] TUNED = {{16, 100}, {64, 500}};
     private static final int[] SWEEP_CONCURRENCY = {4, 16, 64};
@@ -74,6 +78,7 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                 case "w5" -> work(cases, ratios, sizes);
                 case "w5r" -> steady(cases, ratios, sizes, options.rate());
                 case "w5max" -> highestSteadyRate(cases, ratios, sizes, options);
+                case "sustained", "pinned", "autovac", "drain" -> storage(cases, workload, sizes, options);
                 case "memory" -> cases.add(new Case("memory", "pgqueue-default", (url, run) -> MemoryRun.measure(
                         url, sizes.memoryJobs(), sizes.memoryChunk(), Path.of(jfrBase + "-memory-run" + run + ".jfr"),
                         sizes.memoryTimeout())));
@@ -193,6 +198,45 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         for (RawTable table : WORK_TABLES) {
             ratios.add(new Results.Ratio("w5max", "pgqueue-default", rawName(table), "max_steady_jobs_per_s"));
         }
+    }
+
+    /**
+     * Issue 18's storage workloads ({@link StorageWorkloads}) on each of {@link #STORAGE_SYSTEMS}:
+     * pgqueue's defaults with a producer of its own, the raw loop on pgqueue's table at pgqueue's
+     * claim size, and the two prototypes.
+     */
+    private static void storage(List<Case> cases, String workload, Sizes sizes, Options options) {
+        for (String system : STORAGE_SYSTEMS) {
+            cases.add(new Case(workload, system, (url, run) -> {
+                StorageWorkloads.StorageSubject subject = storageSubject(system, url);
+                if (workload.equals("drain")) {
+                    return StorageWorkloads.drain(subject, url, sizes.drainJobs(), sizes.drainTimeout());
+                }
+                try (subject) {
+                    return switch (workload) {
+                        case "sustained" -> StorageWorkloads.sustained(subject, url, options.rateFrom(), options.rateStep(),
+                                options.rateMax(), java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(20));
+                        case "pinned" -> StorageWorkloads.pinned(subject, url, options.storageRate(), java.time.Duration.ofSeconds(30),
+                                java.time.Duration.ofSeconds(options.pinSeconds()), java.time.Duration.ofSeconds(60));
+                        case "autovac" -> StorageWorkloads.autovac(subject, url, options.storageRate(), java.time.Duration.ofSeconds(60),
+                                java.time.Duration.ofMinutes(options.autovacMinutes()));
+                        default -> throw new IllegalArgumentException(workload);
+                    };
+                }
+            }));
+        }
+    }
+
+    static StorageWorkloads.StorageSubject storageSubject(String system, String url) throws Exception {
+        return switch (system) {
+            case "pgqueue-default" -> StorageWorkloads.of(system,
+                    new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE)));
+            case "raw-pgqueue-table-k500" -> StorageWorkloads.of(system,
+                    new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST)));
+            case ReceiptRingPrototype.NAME -> new PrototypeSubject(url, new ReceiptRingPrototype());
+            case RotatingPrototype.NAME -> new PrototypeSubject(url, new RotatingPrototype());
+            default -> throw new IllegalArgumentException("no storage subject " + system);
+        };
     }
 
     /** pgqueue ÷ each raw reference: {@code metric}, then CPU per job over the timed phase and over the whole JVM. */

@@ -96,8 +96,8 @@ final class RawCeiling implements Subject {
     }
 
     @Override
-    public void enqueueBulk(int jobs) throws SQLException, IOException {
-        List<String> payloads = Collections.nCopies(jobs, new Stamp(Stamp.NONE).json());
+    public void enqueueStamped(int jobs, long stamp) throws SQLException, IOException {
+        List<String> payloads = Collections.nCopies(jobs, new Stamp(stamp).json());
         if (config.bulk() == Bulk.COPY) {
             StringBuilder rows = new StringBuilder(jobs * 80);
             payloads.forEach(payload -> config.table().appendCopyRow(rows, payload));
@@ -313,7 +313,7 @@ final class RawCeiling implements Subject {
      * and, if the claim was empty, sleeps only while it is unchanged, so that a NOTIFY arriving during
      * the claim is not missed.
      */
-    private static final class Wakeup {
+    static final class Wakeup {
         private long generation; // guarded by this
 
         synchronized long generation() {

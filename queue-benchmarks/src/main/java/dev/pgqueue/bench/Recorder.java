@@ -12,14 +12,35 @@ final class Recorder {
     private final AtomicInteger started = new AtomicInteger();
     private final AtomicInteger latencyCount = new AtomicInteger();
     private final long[] latencies;
+    /** Told of every job as it starts, with its stamp and the time; null for none. */
+    private final Listener listener;
+
+    /** What {@link StorageWorkloads} hears of each job as it starts. */
+    @FunctionalInterface
+    interface Listener {
+        void started(long stamp, long nanoTime);
+    }
 
     /** @param latencyCapacity how many latencies to keep at most (0 when only counting) */
     Recorder(int latencyCapacity) {
+        this(latencyCapacity, null);
+    }
+
+    /** Keeps no latencies itself; tells {@code listener} of every job as it starts. */
+    Recorder(Listener listener) {
+        this(0, listener);
+    }
+
+    private Recorder(int latencyCapacity, Listener listener) {
         this.latencies = new long[latencyCapacity];
+        this.listener = listener;
     }
 
     void jobStarted(long stamp) {
         long now = System.nanoTime();
+        if (listener != null) {
+            listener.started(stamp, now);
+        }
         if (stamp != Stamp.NONE) {
             int i = latencyCount.getAndIncrement();
             if (i < latencies.length) {

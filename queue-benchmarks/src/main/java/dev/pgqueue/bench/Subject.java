@@ -14,7 +14,12 @@ interface Subject extends AutoCloseable {
     void enqueueOne(long stamp) throws Exception;
 
     /** Enqueues {@code jobs} jobs with {@link Stamp#NONE} in one bulk call. */
-    void enqueueBulk(int jobs) throws Exception;
+    default void enqueueBulk(int jobs) throws Exception {
+        enqueueStamped(jobs, Stamp.NONE);
+    }
+
+    /** Enqueues {@code jobs} jobs stamped {@code stamp} in one bulk call (one transaction), through the producer. */
+    void enqueueStamped(int jobs, long stamp) throws Exception;
 
     /** Starts the worker; returns once it is started, not once it has claimed anything. */
     void startWorker(Recorder recorder) throws Exception;
