@@ -6,7 +6,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -31,10 +30,9 @@ final class PrototypeSubject implements StorageWorkloads.StorageSubject {
     private final Prototype prototype;
     private final Connection producer;
     private final List<Connection> connections = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
     private final ReentrantLock claiming = new ReentrantLock();
     private final RawCeiling.Wakeup wakeup = new RawCeiling.Wakeup();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final SubjectThreads threads = new SubjectThreads();
     private volatile boolean running = true;
 
     PrototypeSubject(String url, Prototype prototype) throws SQLException {
@@ -100,7 +98,7 @@ final class PrototypeSubject implements StorageWorkloads.StorageSubject {
             st.execute("LISTEN " + CHANNEL);
         }
         PGConnection notifications = listening.unwrap(PGConnection.class);
-        start("proto-listen", () -> {
+        threads.start("proto-listen", () -> {
             try {
                 while (running) {
                     PGNotification[] got = notifications.getNotifications(250);
@@ -118,7 +116,7 @@ final class PrototypeSubject implements StorageWorkloads.StorageSubject {
         try (Statement st = maintenance.createStatement()) {
             st.execute("SET max_parallel_workers_per_gather = 0"); // its scans take one core at most
         }
-        start("proto-maintenance", () -> {
+        threads.start("proto-maintenance", () -> {
             try {
                 while (running) {
                     prototype.maintain(maintenance);
@@ -134,7 +132,7 @@ final class PrototypeSubject implements StorageWorkloads.StorageSubject {
         });
         for (int i = 0; i < THREADS; i++) {
             Connection c = connections.get(i);
-            start("proto-worker-" + i, () -> work(c, recorder));
+            threads.start("proto-worker-" + i, () -> work(c, recorder));
         }
     }
 
@@ -170,22 +168,9 @@ final class PrototypeSubject implements StorageWorkloads.StorageSubject {
         }
     }
 
-    private void start(String name, Runnable body) {
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (RuntimeException | Error e) {
-                failure.compareAndSet(null, e);
-            }
-        }, name);
-        thread.setDaemon(true);
-        threads.add(thread);
-        thread.start();
-    }
-
     @Override
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure.get());
+        return threads.failure();
     }
 
     @Override
@@ -196,10 +181,7 @@ final class PrototypeSubject implements StorageWorkloads.StorageSubject {
     @Override
     public void close() throws Exception {
         running = false;
-        for (Thread t : threads) {
-            t.interrupt();
-            t.join(5_000);
-        }
+        threads.join(true);
         for (Connection c : connections) {
             c.close();
         }

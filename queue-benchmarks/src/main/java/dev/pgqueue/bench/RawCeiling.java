@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.postgresql.copy.CopyManager;
@@ -68,9 +67,8 @@ final class RawCeiling implements Subject {
     private final PreparedStatement insertOne;
     /** One per worker thread, then the listening one; opened before any clock starts, as pgqueue's pool. */
     private final List<Connection> connections = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
     private final Wakeup wakeup = new Wakeup();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final SubjectThreads threads = new SubjectThreads();
     private final String owner = "raw-ceiling-" + ProcessHandle.current().pid();
     private volatile boolean running = true;
 
@@ -124,7 +122,7 @@ final class RawCeiling implements Subject {
         listen();
         for (int i = 0; i < config.threads(); i++) {
             Connection c = connections.get(i);
-            start("raw-worker-" + i, () -> work(c, recorder));
+            threads.start("raw-worker-" + i, () -> work(c, recorder));
         }
     }
 
@@ -133,7 +131,7 @@ final class RawCeiling implements Subject {
         listen();
         for (int i = 0; i < config.threads(); i++) {
             Connection c = connections.get(i);
-            start("raw-work-" + i, () -> transactionalWork(c, completions));
+            threads.start("raw-work-" + i, () -> transactionalWork(c, completions));
         }
     }
 
@@ -153,20 +151,7 @@ final class RawCeiling implements Subject {
             st.execute("LISTEN " + config.table().channel(listening));
         }
         PGConnection notifications = listening.unwrap(PGConnection.class);
-        start("raw-listen", () -> listen(notifications));
-    }
-
-    private void start(String name, Runnable body) {
-        Thread thread = new Thread(() -> {
-            try {
-                body.run();
-            } catch (RuntimeException | Error e) {
-                failure.compareAndSet(null, e);
-            }
-        }, name);
-        thread.setDaemon(true);
-        threads.add(thread);
-        thread.start();
+        threads.start("raw-listen", () -> listen(notifications));
     }
 
     private void work(Connection c, Recorder recorder) {
@@ -194,7 +179,7 @@ final class RawCeiling implements Subject {
             }
         } catch (SQLException e) {
             if (running) {
-                failure.compareAndSet(null, e);
+                threads.fail(e);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -257,7 +242,7 @@ final class RawCeiling implements Subject {
             }
         } catch (SQLException e) {
             if (running) {
-                failure.compareAndSet(null, e);
+                threads.fail(e);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -274,23 +259,21 @@ final class RawCeiling implements Subject {
             }
         } catch (SQLException e) {
             if (running) {
-                failure.compareAndSet(null, e);
+                threads.fail(e);
             }
         }
     }
 
     @Override
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure.get());
+        return threads.failure();
     }
 
     @Override
     public void close() throws InterruptedException {
         running = false;
         wakeup.signal();
-        for (Thread thread : threads) {
-            thread.join(5_000);
-        }
+        threads.join(false);
         closeConnections();
     }
 
