@@ -35,22 +35,29 @@ abstract class BulkCommand extends CliCommand {
     @Option(names = "--dry-run", description = "Print how many jobs would change, and change nothing")
     boolean dryRun;
 
-    /** The verb, as the output says it: {@code retry}, {@code cancel}, {@code delete}. */
-    abstract String verb();
-
-    /** Its past tense: {@code retried}, … */
-    abstract String done();
-
+    /** The verb, as the output says it ({@code retry}), and its past tense ({@code retried}). */
+    private final String verb;
+    private final String done;
     /** The statuses the action changes; a filter's other statuses match nothing. */
-    abstract Set<JobStatus> appliesTo();
+    private final Set<JobStatus> appliesTo;
+    private final Action action;
 
-    /** Runs it. */
-    abstract long apply(JobAdmin admin, JobFilter filter);
+    /** What the command does to the jobs a filter selects; returns how many changed. */
+    interface Action {
+        long apply(JobAdmin admin, JobFilter filter);
+    }
+
+    BulkCommand(String verb, String done, Set<JobStatus> appliesTo, Action action) {
+        this.verb = verb;
+        this.done = done;
+        this.appliesTo = appliesTo;
+        this.action = action;
+    }
 
     @Override
     public Integer call() {
         if (ids.isEmpty() && !filter.isSet() && !all) {
-            throw CliException.usage(verb() + " needs job ids or at least one filter (--status, --queue, --type, --user, "
+            throw CliException.usage(verb + " needs job ids or at least one filter (--status, --queue, --type, --user, "
                     + "--error, --dedupe-prefix, --created-*, --finished-*), or --all for every job");
         }
         if (all && (!ids.isEmpty() || filter.isSet())) {
@@ -61,22 +68,22 @@ abstract class BulkCommand extends CliCommand {
         checkIdsExist(admin);
         long count;
         if (dryRun) {
-            Set<JobStatus> statuses = FilterOptions.narrowed(jobs.statuses(), appliesTo());
+            Set<JobStatus> statuses = FilterOptions.narrowed(jobs.statuses(), appliesTo);
             count = statuses.isEmpty() ? 0
                     : admin.count(jobs.toBuilder().statuses(statuses.toArray(JobStatus[]::new)).build());
         } else {
-            count = apply(admin, jobs);
+            count = action.apply(admin, jobs);
         }
         if (json()) {
             ObjectNode node = Json.object();
-            node.put("action", verb());
+            node.put("action", verb);
             node.put("dryRun", dryRun);
             node.put("count", count);
             Json.print(out(), node);
         } else if (dryRun) {
-            out().println("would " + verb() + " " + jobs(count) + " (dry run: nothing changed)");
+            out().println("would " + verb + " " + jobs(count) + " (dry run: nothing changed)");
         } else {
-            out().println(done() + " " + jobs(count));
+            out().println(done + " " + jobs(count));
         }
         out().flush();
         return PgQueueCli.EXIT_OK;
@@ -102,72 +109,24 @@ abstract class BulkCommand extends CliCommand {
     /** {@code pgqueue retry}. */
     @Command(name = "retry", description = "Make failed and cancelled jobs pending and due now (keeping their history)")
     static final class Retry extends BulkCommand {
-        @Override
-        String verb() {
-            return "retry";
-        }
-
-        @Override
-        String done() {
-            return "retried";
-        }
-
-        @Override
-        Set<JobStatus> appliesTo() {
-            return EnumSet.of(JobStatus.FAILED, JobStatus.CANCELLED);
-        }
-
-        @Override
-        long apply(JobAdmin admin, JobFilter filter) {
-            return admin.retry(filter);
+        Retry() {
+            super("retry", "retried", EnumSet.of(JobStatus.FAILED, JobStatus.CANCELLED), JobAdmin::retry);
         }
     }
 
     /** {@code pgqueue cancel}. */
     @Command(name = "cancel", description = "Cancel waiting and pending jobs, and ask running ones to stop")
     static final class Cancel extends BulkCommand {
-        @Override
-        String verb() {
-            return "cancel";
-        }
-
-        @Override
-        String done() {
-            return "cancelled";
-        }
-
-        @Override
-        Set<JobStatus> appliesTo() {
-            return EnumSet.of(JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING);
-        }
-
-        @Override
-        long apply(JobAdmin admin, JobFilter filter) {
-            return admin.cancel(filter);
+        Cancel() {
+            super("cancel", "cancelled", EnumSet.of(JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING), JobAdmin::cancel);
         }
     }
 
     /** {@code pgqueue delete}. */
     @Command(name = "delete", description = "Delete jobs that are not processing")
     static final class Delete extends BulkCommand {
-        @Override
-        String verb() {
-            return "delete";
-        }
-
-        @Override
-        String done() {
-            return "deleted";
-        }
-
-        @Override
-        Set<JobStatus> appliesTo() {
-            return EnumSet.complementOf(EnumSet.of(JobStatus.PROCESSING));
-        }
-
-        @Override
-        long apply(JobAdmin admin, JobFilter filter) {
-            return admin.delete(filter);
+        Delete() {
+            super("delete", "deleted", EnumSet.complementOf(EnumSet.of(JobStatus.PROCESSING)), JobAdmin::delete);
         }
     }
 }
