@@ -260,8 +260,11 @@ public final class JdbiJobStore implements JobStore {
         List<EnqueueResult> results = statements.insertNeedsTransaction(params)
                 ? run("enqueue jobs", c -> connections.inTransaction(c, () -> statements.insert(c, params)))
                 : run("enqueue jobs", c -> statements.insert(c, params));
-        if (results.stream().anyMatch(r -> !r.duplicate())) {
-            connections.afterCommit(() -> notifications.announceInserts(params));
+        for (EnqueueResult result : results) {
+            if (!result.duplicate()) {
+                connections.afterCommit(() -> notifications.announceInserts(params));
+                break;
+            }
         }
         return results;
     }
@@ -729,10 +732,11 @@ public final class JdbiJobStore implements JobStore {
                 migrator.verify(version);
             }
             warnIfOthersMayCreate(jdbi, schema);
+            DirectConnections direct = DirectConnections.of(jdbi);
             Connections pooled = new Connections() {
                 @Override
                 public <T> T run(SqlWork<T> work) throws SQLException {
-                    return jdbi.withHandle(handle -> work.apply(handle.getConnection()));
+                    return direct.run(work);
                 }
 
                 @Override

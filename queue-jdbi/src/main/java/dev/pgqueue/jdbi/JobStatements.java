@@ -181,8 +181,21 @@ final class JobStatements {
      * with a dedupe key, dependencies or a partition key, or enough plain jobs to go through COPY.
      */
     boolean insertNeedsTransaction(InsertParams params) {
-        return params.jobs().size() >= copyThreshold
-                || params.jobs().stream().anyMatch(job -> job.dedupeKey() != null || Workflows.isExtended(job));
+        List<NewJob> jobs = params.jobs();
+        if (jobs.size() >= copyThreshold) {
+            return true;
+        }
+        for (NewJob job : jobs) {
+            if (!isPlain(job)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A job without a dedupe key, dependencies or partition key: one row of insert-one.sql or insert-many.sql. */
+    private static boolean isPlain(NewJob job) {
+        return job.dedupeKey() == null && !Workflows.isExtended(job);
     }
 
     /**
@@ -194,6 +207,10 @@ final class JobStatements {
      */
     List<EnqueueResult> insert(Connection c, InsertParams params) throws SQLException {
         List<NewJob> jobs = params.jobs();
+        if (jobs.size() == 1 && isPlain(jobs.get(0))) { // a single enqueue, the commonest call: no sorting out
+            insertPlain(c, jobs, params.now());
+            return List.of(EnqueueResult.inserted(jobs.get(0).id()));
+        }
         EnqueueResult[] results = new EnqueueResult[jobs.size()];
         List<Integer> plain = new ArrayList<>();
         List<Integer> keyed = new ArrayList<>();
