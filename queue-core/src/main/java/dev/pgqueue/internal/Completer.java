@@ -11,8 +11,11 @@ import dev.pgqueue.spi.JobStore.FinishedJob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -102,6 +105,7 @@ final class Completer implements Runnable {
     @Override
     public void run() {
         List<Pending> batch = new ArrayList<>();
+        List<Pending> next = new ArrayList<>();
         int failures = 0;
         while (running || !queue.isEmpty() || !batch.isEmpty()) {
             try {
@@ -113,13 +117,18 @@ final class Completer implements Runnable {
                     batch.add(first);
                 }
                 queue.drainTo(batch, MAX_BATCH - batch.size());
+                moveLaterOutcomesOfTheSameJob(batch, next);
                 record(batch);
                 batch.clear();
+                batch.addAll(next);
+                next.clear();
                 failures = 0;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (StoreException e) {
+                batch.addAll(next);
+                next.clear();
                 if (!e.isTransient()) {
                     log.warn("worker {} could not record {} outcomes ({}); recording them one at a time",
                             workerId, batch.size(), LogText.of(e.getMessage()));
@@ -133,11 +142,30 @@ final class Completer implements Runnable {
                     return;
                 }
             } catch (Throwable e) {
+                batch.addAll(next);
+                next.clear();
                 failures++;
                 batch.replaceAll(Pending::mayHaveBeenRecorded);
                 if (!retryLater(batch, failures, e)) {
                     return;
                 }
+            }
+        }
+    }
+
+    /**
+     * Moves from {@code batch} to {@code later} every outcome of a job that has an earlier one in the
+     * batch: two attempts of one job (the first one's outcome retried after a lost reply, the next
+     * attempt's already finished) are recorded one batch after the other, because a batch's results
+     * are matched to its outcomes by job id.
+     */
+    private static void moveLaterOutcomesOfTheSameJob(List<Pending> batch, List<Pending> later) {
+        Set<UUID> seen = new HashSet<>(batch.size() * 2);
+        for (Iterator<Pending> it = batch.iterator(); it.hasNext(); ) {
+            Pending pending = it.next();
+            if (!seen.add(pending.run().jobId())) {
+                it.remove();
+                later.add(pending);
             }
         }
     }
@@ -218,8 +246,9 @@ final class Completer implements Runnable {
 
     /**
      * The job's row if it already carries this outcome of this attempt: an earlier try committed but
-     * its reply was lost. Told apart from a rescue (which counts a failure and writes its own message)
-     * and from a later attempt (which counts an attempt) by what the outcome itself writes.
+     * its reply was lost; also when that outcome made the job pending and its next attempt has been
+     * claimed since. Told apart from a rescue (which counts a failure and writes its own message) and
+     * from any other attempt by what the outcome itself writes.
      */
     private FinishedJob recordedByAnEarlierTry(Pending pending) {
         RunningJob run = pending.run();
@@ -234,14 +263,23 @@ final class Completer implements Runnable {
             }
             return null;
         }
-        if (row == null || row.status() == JobStatus.PROCESSING) {
+        if (row == null) {
             return null;
         }
         boolean countsAFailure = finish.kind() == FinishKind.RETRY || finish.kind() == FinishKind.FAIL;
         int attempt = run.claimed().attempt() - (finish.kind() == FinishKind.RELEASE ? 1 : 0);
         int retryCount = run.claimed().retryCount() + (countsAFailure ? 1 : 0);
         boolean writesMessage = countsAFailure || finish.kind() == FinishKind.CANCEL;
-        boolean ours = row.attempt() == attempt && row.retryCount() == retryCount
+        // An outcome that made the job pending again may have been followed by the next claim before
+        // this check (a retry due at once): that claim counts one more attempt and keeps the retry count
+        // and the message, where a rescue of this attempt would have counted a failure and written its own.
+        boolean backToPending = finish.kind() == FinishKind.RETRY || finish.kind() == FinishKind.SNOOZE
+                || finish.kind() == FinishKind.RELEASE;
+        boolean claimedAgain = backToPending && row.attempt() == attempt + 1;
+        if (row.status() == JobStatus.PROCESSING && !claimedAgain) {
+            return null;
+        }
+        boolean ours = (row.attempt() == attempt || claimedAgain) && row.retryCount() == retryCount
                 && (!writesMessage || java.util.Objects.equals(row.errorMessage(), finish.message()))
                 && switch (finish.kind()) {
                     case COMPLETE -> row.status() == JobStatus.COMPLETED || row.status() == JobStatus.CANCELLED;
@@ -255,7 +293,8 @@ final class Completer implements Runnable {
         try (JobMdc mdc = JobMdc.of(run)) {
             log.info("outcome {} of job {} had been recorded by an earlier try whose reply was lost", finish.kind(), run.name());
         }
-        return new FinishedJob(run.jobId(), row.status(), row.retryCount());
+        // What this outcome wrote: pending, whatever the next attempt has done since.
+        return new FinishedJob(run.jobId(), claimedAgain ? JobStatus.PENDING : row.status(), row.retryCount());
     }
 
     private static void sleep(long millis) {

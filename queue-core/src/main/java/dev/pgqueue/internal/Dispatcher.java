@@ -232,7 +232,10 @@ final class Dispatcher {
         for (ClaimedJob job : ordered) {
             RunningJob run = new RunningJob(job, handlers.get(job.type()), host);
             RunningJob older = leases.hold(run);
-            if (older != null) {
+            // An older attempt whose handler has returned is the completer's to judge: its outcome may
+            // be what made the job claimable again (a retry due at once, recorded though its reply was
+            // lost), and the completer reports the lease lost only if the outcome was rejected.
+            if (older != null && !older.isFinished()) {
                 // This worker claimed the job again while an older attempt of it still runs here
                 // (its lease expired during a stall and the job was rescued): that attempt is fenced.
                 try (JobMdc mdc = JobMdc.of(run)) {

@@ -7,6 +7,7 @@ import dev.pgqueue.EnqueueOptions;
 import dev.pgqueue.Job;
 import dev.pgqueue.JobOutcome;
 import dev.pgqueue.JobType;
+import dev.pgqueue.RetryPolicy;
 import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
 import dev.pgqueue.jdbi.JdbiJobQueue;
@@ -19,6 +20,7 @@ import dev.pgqueue.spi.JobStore;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -159,5 +161,85 @@ class LeaseReportingTest {
         assertThat(completed).containsExactly(done.toString());
         assertThat(failed).containsExactly(failsPermanently.toString());
         assertThat(retried).contains(retries.toString());
+    }
+
+    /**
+     * As above for a retry due at once: the completer's statement commits (the job is pending again),
+     * its reply is lost, and the next attempt is claimed before the completer looks again. The job is
+     * processing under another lease by then; the first attempt's outcome is still its own, recorded
+     * once, not a lost lease.
+     */
+    @Test
+    void retryCommittedWhoseReplyWasLost_nextAttemptAlreadyRunning_isReportedAsRetried_notAsALostLease() {
+        JdbiJobStore real = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        Set<UUID> repliesLost = ConcurrentHashMap.newKeySet();
+        JobStore store = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("jobFinishMany")) {
+                        for (JobStore.Finish finish : ((JobStore.FinishParams) args[0]).finishes()) {
+                            if (repliesLost.contains(finish.id())) { // the completer's second try: let attempt 2 start first
+                                await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                                        "SELECT count(*) FROM job_queue WHERE id = ? AND status = 'processing' AND attempt = 2", finish.id()) == 1);
+                            }
+                        }
+                    }
+                    Object result;
+                    try {
+                        result = method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("jobFinishMany")
+                            && ((JobStore.FinishParams) args[0]).finishes().stream().anyMatch(f -> repliesLost.add(f.id()))) {
+                        throw new StoreException("could not record job outcomes [08006]: An I/O error occurred while sending to the backend", null, true);
+                    }
+                    return result;
+                });
+        List<String> lost = new CopyOnWriteArrayList<>();
+        List<String> retried = new CopyOnWriteArrayList<>();
+        List<String> completed = new CopyOnWriteArrayList<>();
+        AtomicInteger secondAttempts = new AtomicInteger();
+        Worker worker = Worker.builder(store)
+                .queue("default", 4)
+                .pollInterval(Duration.ofMillis(100))
+                .retryPolicy(RetryPolicy.noBackoff())
+                .handler(NOOP, (job, context) -> {
+                    if (job.attempt() == 1) {
+                        throw new IllegalStateException("try again");
+                    }
+                    secondAttempts.incrementAndGet();
+                    return JobOutcome.done();
+                })
+                .listener(new WorkerListener() {
+                    @Override
+                    public void leaseLost(Job<?> job) {
+                        lost.add(job.id() + "");
+                    }
+
+                    @Override
+                    public void jobRetried(Job<?> job, String error, Duration delay) {
+                        retried.add(job.id() + "");
+                    }
+
+                    @Override
+                    public void jobCompleted(Job<?> job, Duration runTime) {
+                        completed.add(job.id() + "");
+                    }
+                })
+                .build();
+        UUID retries = JdbiJobQueue.create(real).enqueue(NOOP, new Noop(2), EnqueueOptions.defaults().maxRetries(3));
+        worker.start();
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> completed.size() >= 1);
+        } finally {
+            worker.close();
+        }
+        Map<String, Object> row = db.queryForList("SELECT status, attempt, retry_count FROM job_queue WHERE id = ?", retries).get(0);
+        db.execute("DELETE FROM job_queue");
+        assertThat(row).containsEntry("status", "completed").containsEntry("attempt", 2).containsEntry("retry_count", 1);
+        assertThat(secondAttempts).hasValue(1);
+        assertThat(lost).as("the first attempt's lease reported lost although its retry was recorded").isEmpty();
+        assertThat(retried).containsExactly(retries.toString());
+        assertThat(completed).containsExactly(retries.toString());
     }
 }
