@@ -25,6 +25,9 @@ final class Events {
     static final String CANCEL_WON_OVER_DONE = "cancelled by a producer while running; the handler's result was dropped";
 
     private final List<WorkerListener> listeners;
+    /** Of {@link #listeners}, those that hear {@code jobStarted} and {@code jobCompleted} (see {@link #overriding}). */
+    private final List<WorkerListener> startListeners;
+    private final List<WorkerListener> completionListeners;
     private final boolean logPayloads;
 
     Events(WorkerListener listener, boolean logPayloads) {
@@ -33,12 +36,33 @@ final class Events {
 
     Events(List<WorkerListener> listeners, boolean logPayloads) {
         this.listeners = List.copyOf(listeners);
+        this.startListeners = overriding(this.listeners, "jobStarted", Job.class);
+        this.completionListeners = overriding(this.listeners, "jobCompleted", Job.class, Duration.class);
         this.logPayloads = logPayloads;
+    }
+
+    /**
+     * The listeners whose class overrides the named method of {@link WorkerListener}: the per-job
+     * events go to those only, so that a listener of failures alone (a common one) costs completed
+     * jobs nothing, not even the MDC set around its call.
+     */
+    private static List<WorkerListener> overriding(List<WorkerListener> listeners, String method, Class<?>... parameters) {
+        List<WorkerListener> overriding = new java.util.ArrayList<>();
+        for (WorkerListener listener : listeners) {
+            try {
+                if (listener.getClass().getMethod(method, parameters).getDeclaringClass() != WorkerListener.class) {
+                    overriding.add(listener);
+                }
+            } catch (NoSuchMethodException | SecurityException e) {
+                overriding.add(listener); // cannot tell: call it
+            }
+        }
+        return List.copyOf(overriding);
     }
 
     /** Per job, on the handler's thread: a plain loop, so that a worker without listeners pays nothing. */
     void started(Job<?> job) {
-        for (WorkerListener listener : listeners) {
+        for (WorkerListener listener : startListeners) {
             try {
                 listener.jobStarted(job);
             } catch (Throwable e) {
@@ -101,7 +125,7 @@ final class Events {
      * log), so that a worker without either sets no MDC and builds no log arguments.
      */
     private void completed(RunningJob run) {
-        if (listeners.isEmpty() && !log.isDebugEnabled()) {
+        if (completionListeners.isEmpty() && !log.isDebugEnabled()) {
             return;
         }
         try (JobMdc mdc = JobMdc.of(run)) {
@@ -110,7 +134,7 @@ final class Events {
                 log.debug("job {} completed in {}", run.name(), runTime);
             }
             Job<?> job = run.job();
-            for (WorkerListener listener : listeners) {
+            for (WorkerListener listener : completionListeners) {
                 try {
                     listener.jobCompleted(job, runTime);
                 } catch (Throwable e) {
