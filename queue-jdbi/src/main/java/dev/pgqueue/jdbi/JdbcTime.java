@@ -14,8 +14,8 @@ import java.util.UUID;
  * The one place where an {@link Instant} crosses JDBC, so that every statement binds and reads
  * {@code timestamptz} the same way: as an {@link OffsetDateTime} in UTC, which the driver sends with
  * its offset, whatever the session's or the JVM's time zone (a {@code java.sql.Timestamp} would be
- * read in the JVM's zone); read, from its binary form where the driver has it. Also where a
- * {@link UUID} is read, for the same reason.
+ * read in the JVM's zone); read, from its binary form where the driver has it. Also where the hot
+ * paths (claimed rows, recorded outcomes) read a {@link UUID}, for the same reason.
  */
 final class JdbcTime {
 
