@@ -34,9 +34,14 @@ public enum JobStatus {
     /** Cancelled before or while it ran. Final. */
     CANCELLED;
 
+    private static final JobStatus[] ALL = values();
+
+    /** Made once: outcomes and claimed rows are read and written by this value, job after job. */
+    private final String sqlValue = name().toLowerCase(Locale.ROOT);
+
     /** {@return the value stored in {@code job_queue.status}} */
     public String sqlValue() {
-        return name().toLowerCase(Locale.ROOT);
+        return sqlValue;
     }
 
     /**
@@ -56,6 +61,11 @@ public enum JobStatus {
      * @throws IllegalArgumentException if no status is stored as {@code value}
      */
     public static JobStatus fromSql(String value) {
-        return valueOf(value.toUpperCase(Locale.ROOT));
+        for (JobStatus status : ALL) {
+            if (status.sqlValue.equals(value)) {
+                return status;
+            }
+        }
+        return valueOf(value.toUpperCase(Locale.ROOT)); // another case, or no status at all
     }
 }

@@ -218,10 +218,14 @@ final class Completer implements Runnable {
 
     private void record(List<Pending> batch) {
         List<Finish> finishes = new ArrayList<>(batch.size());
-        batch.forEach(p -> finishes.add(p.finish()));
+        for (Pending pending : batch) {
+            finishes.add(pending.finish());
+        }
         List<FinishedJob> finished = store.jobFinishMany(new FinishParams(finishes, now.now()));
         Map<UUID, FinishedJob> byId = new HashMap<>(finished.size() * 2);
-        finished.forEach(f -> byId.put(f.id(), f));
+        for (FinishedJob f : finished) {
+            byId.put(f.id(), f);
+        }
         for (Pending pending : batch) {
             RunningJob run = pending.run();
             leases.release(run);

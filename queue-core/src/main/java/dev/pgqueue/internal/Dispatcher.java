@@ -41,9 +41,8 @@ import org.slf4j.MDC;
 final class Dispatcher {
 
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
-    private static final Comparator<ClaimedJob> CLAIM_ORDER = Comparator.comparingInt(ClaimedJob::priority)
-            .thenComparing(ClaimedJob::runAt)
-            .thenComparing(ClaimedJob::id);
+    /** Priority, then due time, then id: the order the claim statement takes jobs in. */
+    private static final Comparator<ClaimedJob> CLAIM_ORDER = Dispatcher::claimOrder;
 
     private final Duration claimAhead;
     private final int batchSize;
@@ -225,10 +224,19 @@ final class Dispatcher {
         return lanes.values().stream().mapToInt(lane -> lane.held.get()).sum();
     }
 
+    private static int claimOrder(ClaimedJob a, ClaimedJob b) {
+        int order = Integer.compare(a.priority(), b.priority());
+        if (order == 0) {
+            order = a.runAt().compareTo(b.runAt());
+        }
+        return order != 0 ? order : a.id().compareTo(b.id());
+    }
+
     void dispatch(List<ClaimedJob> claimed) {
         List<ClaimedJob> ordered = new ArrayList<>(claimed);
         ordered.sort(CLAIM_ORDER);
         Set<Lane> touched = new LinkedHashSet<>();
+        Lane last = null;
         for (ClaimedJob job : ordered) {
             RunningJob run = new RunningJob(job, handlers.get(job.type()), host);
             RunningJob older = leases.hold(run);
@@ -249,7 +257,10 @@ final class Dispatcher {
             synchronized (lane) {
                 lane.waiting.add(run);
             }
-            touched.add(lane);
+            if (lane != last) { // a claim is of one queue: one set operation per claim, not per job
+                touched.add(lane);
+                last = lane;
+            }
         }
         if (closing) {
             handBackWaiting();
@@ -384,9 +395,9 @@ final class Dispatcher {
     }
 
     private Finish handle(RunningJob run, Job<?> job) {
-        ScheduledFuture<?> timeout = run.registration().type().timeout()
-                .map(limit -> timer.schedule(() -> timeOut(run, limit), limit.toNanos(), TimeUnit.NANOSECONDS))
-                .orElse(null);
+        Duration limit = run.registration().type().timeout().orElse(null);
+        ScheduledFuture<?> timeout = limit == null ? null
+                : timer.schedule(() -> timeOut(run, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
         JobOutcome outcome = null;
         Throwable error = null;
         try {

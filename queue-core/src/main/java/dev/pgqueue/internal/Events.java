@@ -25,6 +25,9 @@ final class Events {
     static final String CANCEL_WON_OVER_DONE = "cancelled by a producer while running; the handler's result was dropped";
 
     private final List<WorkerListener> listeners;
+    /** Of {@link #listeners}, those that hear {@code jobStarted} and {@code jobCompleted} (see {@link #overriding}). */
+    private final List<WorkerListener> startListeners;
+    private final List<WorkerListener> completionListeners;
     private final boolean logPayloads;
 
     Events(WorkerListener listener, boolean logPayloads) {
@@ -33,11 +36,39 @@ final class Events {
 
     Events(List<WorkerListener> listeners, boolean logPayloads) {
         this.listeners = List.copyOf(listeners);
+        this.startListeners = overriding(this.listeners, "jobStarted", Job.class);
+        this.completionListeners = overriding(this.listeners, "jobCompleted", Job.class, Duration.class);
         this.logPayloads = logPayloads;
     }
 
+    /**
+     * The listeners whose class overrides the named method of {@link WorkerListener}: the per-job
+     * events go to those only, so that a listener of failures alone (a common one) costs completed
+     * jobs nothing, not even the MDC set around its call.
+     */
+    private static List<WorkerListener> overriding(List<WorkerListener> listeners, String method, Class<?>... parameters) {
+        List<WorkerListener> overriding = new java.util.ArrayList<>();
+        for (WorkerListener listener : listeners) {
+            try {
+                if (listener.getClass().getMethod(method, parameters).getDeclaringClass() != WorkerListener.class) {
+                    overriding.add(listener);
+                }
+            } catch (NoSuchMethodException | SecurityException e) {
+                overriding.add(listener); // cannot tell: call it
+            }
+        }
+        return List.copyOf(overriding);
+    }
+
+    /** Per job, on the handler's thread: a plain loop, so that a worker without listeners pays nothing. */
     void started(Job<?> job) {
-        call(l -> l.jobStarted(job));
+        for (WorkerListener listener : startListeners) {
+            try {
+                listener.jobStarted(job);
+            } catch (Throwable e) {
+                log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
+            }
+        }
     }
 
     void leaseLost(RunningJob run) {
@@ -54,6 +85,10 @@ final class Events {
 
     /** An outcome was recorded as {@code result}; {@code finish} is null when the handler recorded it. */
     void recorded(RunningJob run, FinishKind kind, FinishedJob result, Finish finish) {
+        if (result.status() == JobStatus.COMPLETED) {
+            completed(run);
+            return;
+        }
         Job<?> job = run.job();
         // A cancel request wins over a later done(); the store says so in these words.
         String message = result.status() == JobStatus.CANCELLED && kind == FinishKind.COMPLETE ? CANCEL_WON_OVER_DONE
@@ -61,10 +96,6 @@ final class Events {
         // The job in the MDC for these lines and the listener's, whichever thread records the outcome.
         try (JobMdc mdc = JobMdc.of(run)) {
             switch (result.status()) {
-                case COMPLETED -> {
-                    log.debug("job {} completed in {}", run.name(), run.runTime());
-                    call(l -> l.jobCompleted(job, run.runTime()));
-                }
                 case FAILED -> {
                     log.warn("job {} failed for good after attempt {}: {}", run.name(), run.attempt(), loggable(run, message));
                     call(l -> l.jobFailed(job, message));
@@ -85,6 +116,30 @@ final class Events {
                     }
                 }
                 default -> log.warn("job {} left in unexpected status {}", run.name(), result.status());
+            }
+        }
+    }
+
+    /**
+     * The common case, once per job: nothing to do unless someone listens (a listener, or the debug
+     * log), so that a worker without either sets no MDC and builds no log arguments.
+     */
+    private void completed(RunningJob run) {
+        if (completionListeners.isEmpty() && !log.isDebugEnabled()) {
+            return;
+        }
+        try (JobMdc mdc = JobMdc.of(run)) {
+            Duration runTime = run.runTime();
+            if (log.isDebugEnabled()) {
+                log.debug("job {} completed in {}", run.name(), runTime);
+            }
+            Job<?> job = run.job();
+            for (WorkerListener listener : completionListeners) {
+                try {
+                    listener.jobCompleted(job, runTime);
+                } catch (Throwable e) {
+                    log.warn("worker listener {} threw; ignored: {}", listener, LogText.of(e));
+                }
             }
         }
     }

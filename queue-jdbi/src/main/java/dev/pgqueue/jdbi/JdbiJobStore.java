@@ -236,23 +236,39 @@ public final class JdbiJobStore implements JobStore {
             throws X {
         Check.notNull("context", context);
         Check.notNull("work", work);
-        Attempt attempt = Attempt.of(context).orElseThrow(() -> new IllegalStateException(
-                "completeInTransaction runs only inside a pgqueue Worker's handler, with that handler's context"));
+        if (!(context instanceof Attempt attempt)) {
+            throw new IllegalStateException(
+                    "completeInTransaction runs only inside a pgqueue Worker's handler, with that handler's context");
+        }
         return jdbi.inTransaction(handle -> {
             JobOutcome outcome = work.withHandle(handle);
             if (outcome == null) {
                 throw new IllegalStateException("handler returned null; return JobOutcome.done() when the job is done");
             }
-            // This transaction commits right after: the single-job statement may set transaction-local settings.
-            FinishParams params = new FinishParams(List.of(attempt.finishFor(outcome)), attempt.now());
-            List<FinishedJob> finished = bound(handle).run("record job outcomes", c -> statements.finish(c, params, true));
-            if (finished.isEmpty()) {
+            FinishedJob finished = recordInTransaction(handle.getConnection(), attempt.finishFor(outcome), attempt.now());
+            if (finished == null) {
                 throw new LeaseLostException(context.jobId());
             }
             attempt.committing(); // the row now shows the outcome to a heartbeat once this commits
-            handle.afterCommit(() -> attempt.recorded(finished.get(0)));
+            handle.afterCommit(() -> attempt.recorded(finished));
             return outcome;
         });
+    }
+
+    /**
+     * Records one job's outcome on {@code connection}, in the transaction that commits right after (so
+     * that the single-job statement may set transaction-local settings), straight through JDBC: no
+     * bound store or JDBI statement per job. Returns null if the lease was lost.
+     */
+    private FinishedJob recordInTransaction(Connection connection, Finish finish, Instant now) {
+        try {
+            List<FinishedJob> finished = finish.progress() == null
+                    ? statements.finishOne(connection, finish, now, true)
+                    : statements.finish(connection, new FinishParams(List.of(finish), now), true);
+            return finished.isEmpty() ? null : finished.get(0);
+        } catch (SQLException e) {
+            throw failure("record job outcomes", e);
+        }
     }
 
     @Override

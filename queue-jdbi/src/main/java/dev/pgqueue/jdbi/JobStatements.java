@@ -2,6 +2,7 @@ package dev.pgqueue.jdbi;
 
 import static dev.pgqueue.jdbi.JdbcTime.instant;
 import static dev.pgqueue.jdbi.JdbcTime.setInstant;
+import static dev.pgqueue.jdbi.JdbcTime.uuid;
 
 import dev.pgqueue.DedupeKeyHeldException;
 import dev.pgqueue.EnqueueResult;
@@ -465,11 +466,12 @@ final class JobStatements {
             int rows = 0;
             long due = 0;
             try (ResultSet rs = ps.executeQuery()) {
+                ClaimedRows decoder = new ClaimedRows(16);
                 while (rs.next()) {
                     rows++;
                     due = rs.getLong(15);
                     if (claimedToRun(rs, 14)) {
-                        claimed.add(claimedJob(rs, 16));
+                        claimed.add(decoder.read(rs));
                     }
                 }
             }
@@ -489,7 +491,7 @@ final class JobStatements {
             ps.setLong(++i, micros(params.leaseDuration()));
             ps.setObject(++i, params.id());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(claimedJob(rs, 14)) : Optional.empty();
+                return rs.next() ? Optional.of(new ClaimedRows(14).read(rs)) : Optional.empty();
             }
         }
     }
@@ -503,27 +505,50 @@ final class JobStatements {
     }
 
     /**
-     * A row of claim.sql (also the first columns of claim-fair.sql's and claim-by-id.sql's rows), whose
-     * processed_at and trace_context are in columns {@code claimedAtColumn} and the one after it.
+     * Decodes the rows of one claim statement: claim.sql's (also the first columns of claim-fair.sql's
+     * and claim-by-id.sql's rows), whose processed_at and trace_context are in columns
+     * {@code claimedAtColumn} and the one after it. The queue, lease token, lease expiry and claim time
+     * are the same in every row of one statement (one queue, one lease token, one {@code clock.now}),
+     * so they are decoded from its first row only: in a fresh JVM, decoding two timestamps and a uuid
+     * per claimed row cost more CPU (their decoding code interpreted, then compiled) than the rest of
+     * the row.
      */
-    static ClaimedJob claimedJob(ResultSet rs, int claimedAtColumn) throws SQLException {
-        int k = 0;
-        return new ClaimedJob(
-                rs.getObject(++k, UUID.class),
-                rs.getString(++k),
-                rs.getString(++k),
-                rs.getString(++k),
-                rs.getInt(++k),
-                rs.getInt(++k),
-                rs.getInt(++k),
-                rs.getInt(++k),
-                instant(rs, ++k),
-                instant(rs, ++k),
-                rs.getObject(++k, UUID.class),
-                rs.getObject(++k, UUID.class),
-                instant(rs, ++k),
-                instant(rs, claimedAtColumn),
-                TraceContextJson.read(rs.getString(claimedAtColumn + 1)));
+    static final class ClaimedRows {
+        private final int claimedAtColumn;
+        private String queue;
+        private UUID leaseToken;
+        private Instant leaseExpiresAt;
+        private Instant claimedAt;
+
+        ClaimedRows(int claimedAtColumn) {
+            this.claimedAtColumn = claimedAtColumn;
+        }
+
+        /** The job at the result set's current row. */
+        ClaimedJob read(ResultSet rs) throws SQLException {
+            if (queue == null) {
+                queue = rs.getString(3);
+                leaseToken = uuid(rs, 12);
+                leaseExpiresAt = instant(rs, 13);
+                claimedAt = instant(rs, claimedAtColumn);
+            }
+            return new ClaimedJob(
+                    uuid(rs, 1),
+                    rs.getString(2),
+                    queue,
+                    rs.getString(4),
+                    rs.getInt(5),
+                    rs.getInt(6),
+                    rs.getInt(7),
+                    rs.getInt(8),
+                    instant(rs, 9),
+                    instant(rs, 10),
+                    uuid(rs, 11),
+                    leaseToken,
+                    leaseExpiresAt,
+                    claimedAt,
+                    TraceContextJson.read(rs.getString(claimedAtColumn + 1)));
+        }
     }
 
     /** Runs one statement per kind of outcome present, each fenced by lease token. */
@@ -595,8 +620,9 @@ final class JobStatements {
             try (PreparedStatement ps = c.prepareStatement(finish.get(kind))) {
                 int i = 0;
                 setInstant(ps, ++i, params.now());
-                ps.setArray(++i, c.createArrayOf("uuid", finishes.stream().map(Finish::id).toArray(UUID[]::new)));
-                ps.setArray(++i, c.createArrayOf("uuid", finishes.stream().map(Finish::leaseToken).toArray(UUID[]::new)));
+                String[] idsAndTokens = uuidArrays(finishes);
+                ps.setString(++i, idsAndTokens[0]);
+                ps.setString(++i, idsAndTokens[1]);
                 if (kind == FinishKind.RETRY || kind == FinishKind.FAIL || kind == FinishKind.CANCEL) {
                     ps.setArray(++i, c.createArrayOf("text", finishes.stream().map(f -> storable(f.message())).toArray(String[]::new)));
                 }
@@ -608,8 +634,7 @@ final class JobStatements {
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        finished.add(new FinishedJob(
-                                rs.getObject(1, UUID.class), JobStatus.fromSql(rs.getString(2)), rs.getInt(3)));
+                        finished.add(new FinishedJob(uuid(rs, 1), JobStatus.fromSql(rs.getString(2)), rs.getInt(3)));
                     }
                 }
             }
@@ -618,10 +643,33 @@ final class JobStatements {
     }
 
     /**
-     * One job's outcome with scalar parameters (no arrays to encode), in the order of the batch
-     * statements: now, id, lease token, then message, delay and result as the kind takes them.
+     * The outcomes' ids and lease tokens as the text of two uuid arrays ({@code {id,id,...}}), which the
+     * statements cast to {@code uuid[]}. A uuid's text needs no quoting, so this is one append per
+     * uuid, where pgjdbc's {@code createArrayOf} quotes and escapes each element character by
+     * character: in a fresh JVM that loop ran interpreted for most of a drain (a few calls of hundreds
+     * of elements each) and cost the completer more CPU than the rest of its work.
      */
-    private List<FinishedJob> finishOne(Connection c, Finish f, Instant now, boolean transactionEndsAfter)
+    static String[] uuidArrays(List<Finish> finishes) {
+        StringBuilder ids = new StringBuilder(finishes.size() * 37 + 2).append('{');
+        StringBuilder tokens = new StringBuilder(finishes.size() * 37 + 2).append('{');
+        for (int k = 0; k < finishes.size(); k++) {
+            Finish f = finishes.get(k);
+            if (k > 0) {
+                ids.append(',');
+                tokens.append(',');
+            }
+            ids.append(f.id());
+            tokens.append(f.leaseToken());
+        }
+        return new String[] {ids.append('}').toString(), tokens.append('}').toString()};
+    }
+
+    /**
+     * One job's outcome with scalar parameters (no arrays to encode), in the order of the batch
+     * statements: now, id, lease token, then message, delay and result as the kind takes them. Without
+     * progress to write ({@link Finish#progress()} null); see {@link #finish} for one with.
+     */
+    List<FinishedJob> finishOne(Connection c, Finish f, Instant now, boolean transactionEndsAfter)
             throws SQLException {
         FinishKind kind = f.kind();
         try (PreparedStatement ps = c.prepareStatement((transactionEndsAfter ? finishOneNoSeqScan : finishOne).get(kind))) {
@@ -647,7 +695,7 @@ final class JobStatements {
             }
             try (ResultSet rs = ps.getResultSet()) {
                 return rs.next()
-                        ? List.of(new FinishedJob(rs.getObject(1, UUID.class), JobStatus.fromSql(rs.getString(2)), rs.getInt(3)))
+                        ? List.of(new FinishedJob(uuid(rs, 1), JobStatus.fromSql(rs.getString(2)), rs.getInt(3)))
                         : List.of();
             }
         }
@@ -655,7 +703,7 @@ final class JobStatements {
 
     /**
      * Completes one and then two jobs that do not exist (random ids: no row matches, nothing changes),
-     * then decodes a timestamp and a uuid as {@link #claimedJob} does: loads what the first outcomes and
+     * then decodes a timestamp and a uuid as {@link ClaimedRows} does: loads what the first outcomes and
      * claimed rows need. On a connection in autocommit mode.
      */
     void warmUp(Connection c) throws SQLException {
@@ -670,7 +718,7 @@ final class JobStatements {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 instant(rs, 1);
-                rs.getObject(2, UUID.class);
+                uuid(rs, 2);
             }
         }
     }

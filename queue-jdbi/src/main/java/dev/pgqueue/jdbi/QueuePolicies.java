@@ -368,11 +368,12 @@ final class QueuePolicies {
                     .setObject("lease_token", params.leaseToken())
                     .setLong("lease_micros", TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
             try (ResultSet rs = ps.executeQuery()) {
+                JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
                     if (!JobStatements.claimedToRun(rs, 16)) {
                         continue;
                     }
-                    claimed.add(JobStatements.claimedJob(rs, 17));
+                    claimed.add(decoder.read(rs));
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
                         lastPosition = position;
