@@ -1240,8 +1240,7 @@ public interface JobStore {
     /** Receives a store's notifications, on a thread of the store's; must return quickly. */
     interface StoreListener {
         /**
-         * Jobs may be available on {@code queue}. A hint: it may name a queue that no one serves, or
-         * none at all (empty, as a store may send once to load this path before real jobs take it).
+         * Jobs may be available on {@code queue}.
          *
          * @param queue the queue's name
          */
