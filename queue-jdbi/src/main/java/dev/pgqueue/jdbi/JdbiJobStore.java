@@ -390,10 +390,10 @@ public final class JdbiJobStore implements JobStore {
     /**
      * Runs, on one connection of the pool, an outcome of one job and of two (the single-job and batch
      * statements) for ids that no job has, then the claim and next-due statements for a queue no job
-     * can have, six times each (pgjdbc prepares a statement on the server at its fifth run), and
-     * decodes as many claimed rows made of constants, so that nothing changes: the code a worker's
-     * first claims, outcomes and claimed jobs would otherwise load while jobs wait. A failure is logged
-     * at debug level and ignored.
+     * can have, so that nothing changes, and decodes a claimed row made of constants six times (pgjdbc
+     * prepares a statement on the server at its fifth run and reads timestamps in binary from the
+     * next): the code a worker's first claims, outcomes and claimed jobs would otherwise load while
+     * jobs wait. A failure is logged at debug level and ignored.
      *
      * @param types the job types the worker claims
      */

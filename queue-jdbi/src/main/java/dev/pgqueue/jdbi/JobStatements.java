@@ -637,9 +637,9 @@ final class JobStatements {
     }
 
     /**
-     * How many times {@link #warmUp} runs the claim path's statements: pgjdbc prepares a statement on
-     * the server at its fifth run on a connection, and from the next one binds it without parsing and
-     * reads its timestamps in binary, code that a fresh JVM otherwise loads while its first jobs wait.
+     * How many times {@link #warmUp} decodes a claimed row: pgjdbc prepares a statement on the server
+     * at its fifth run on a connection, and from the next one binds it without parsing and reads its
+     * timestamps in binary, code that a fresh JVM otherwise loads while its first jobs wait.
      */
     static final int WARM_UP_RUNS = 6;
 
@@ -654,10 +654,10 @@ final class JobStatements {
 
     /**
      * Loads, before a worker's first claim, what its first jobs would otherwise wait for: completes one
-     * and then two jobs that do not exist (random ids: no row matches, nothing changes), then runs the
-     * claim and next-due statements {@link #WARM_UP_RUNS} times for the queue "" and no job types (no
-     * queue has that name: they match no row, so they claim and lock nothing) and decodes as many
-     * claimed rows made of constants. On a connection in autocommit mode.
+     * and then two jobs that do not exist (random ids: no row matches, nothing changes), runs the claim
+     * and next-due statements for the queue "" and no job types (no queue has that name: they match no
+     * row, so they claim and lock nothing), then decodes a claimed row made of constants
+     * {@link #WARM_UP_RUNS} times. On a connection in autocommit mode.
      */
     void warmUp(Connection c) throws SQLException {
         Instant now = null;
@@ -666,10 +666,9 @@ final class JobStatements {
                 new Finish(UUID.randomUUID(), UUID.randomUUID(), FinishKind.COMPLETE, null, null, null, null));
         finish(c, new FinishParams(none.subList(0, 1), now));
         finish(c, new FinishParams(none, now));
-        ClaimParams noJob = new ClaimParams("", Set.of(), 1, "warm-up", UUID.randomUUID(), Duration.ofMinutes(1), now);
+        claim(c, new ClaimParams("", Set.of(), 1, "warm-up", UUID.randomUUID(), Duration.ofMinutes(1), now));
+        nextDue(c, new NextDueParams("", Set.of(), now));
         for (int i = 0; i < WARM_UP_RUNS; i++) {
-            claim(c, noJob);
-            nextDue(c, new NextDueParams("", Set.of(), now));
             try (PreparedStatement ps = c.prepareStatement(WARM_UP_CLAIMED_ROW)) {
                 ps.setObject(1, UUID.randomUUID());
                 ps.setObject(2, UUID.randomUUID());
