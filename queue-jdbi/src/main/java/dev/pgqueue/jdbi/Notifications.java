@@ -54,8 +54,8 @@ final class Notifications {
     private volatile boolean connected;
     /**
      * Handled once after the first LISTEN as a notification is, but handed to no subscriber: a fresh
-     * JVM otherwise loads and links that code when the first job's notification arrives (measured in
-     * W2: 8–25 ms from reading that notification to the fetcher waking, against 0.1 ms later on).
+     * JVM otherwise loads and links that code when the first job's notification arrives (in W2 the
+     * fetcher woke 1–72 ms after that notification was read, mostly 8–25 ms; 0.1 ms later on).
      */
     static final String WARM_UP_PAYLOAD = "";
     /** Whether {@link #WARM_UP_PAYLOAD} was handled; the listening thread's own. */
