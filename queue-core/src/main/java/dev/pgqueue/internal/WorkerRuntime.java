@@ -1,6 +1,7 @@
 package dev.pgqueue.internal;
 
 import dev.pgqueue.spi.JobStore;
+import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.FinishKind;
 import dev.pgqueue.spi.JobStore.PolicyParams;
 import dev.pgqueue.spi.JobStore.StoreListener;
@@ -217,7 +218,7 @@ public final class WorkerRuntime {
         // Before the first claim: a queue paused before this worker started is never claimed from.
         pauseWatch.read();
         presence.register();
-        warmUp(handlerExecutor);
+        warmUp(handlerExecutor, host);
         completerThread = threads("pgqueue-completer-" + id, true).newThread(completer);
         completerThread.start();
         subscription = store.subscribe(new StoreListener() {
@@ -450,15 +451,23 @@ public final class WorkerRuntime {
 
     /**
      * What a fresh JVM would otherwise do while the first jobs wait (their handlers' threads, Jackson's
-     * introspection of each payload class, the logging context, the store's first outcome
-     * statements), done before the first claim: without it a service that had just started ran its
-     * first jobs 85–700 ms late, all of them waiting for the first one's JSON mapping.
+     * introspection of each payload class, decoding a payload as a claimed job's is decoded on its
+     * handler's thread, the logging context, the store's first claims and outcome statements), done
+     * before the first claim: without it a service that had just started ran its first jobs 85–700 ms
+     * late, all of them waiting for the first one's JSON mapping. The sample payload is {@code {}}; a
+     * type it does not map to loads the error path instead, and nothing is reported.
      */
-    private void warmUp(ExecutorService executor) {
+    private void warmUp(ExecutorService executor, AttemptHost host) {
         if (executor instanceof ThreadPoolExecutor pool) {
             pool.prestartAllCoreThreads();
         }
-        config.handlers().values().forEach(registration -> config.codec().warm(registration.type()));
+        Instant now = Instant.now();
+        for (HandlerRegistration<?> registration : config.handlers().values()) {
+            config.codec().warm(registration.type());
+            ClaimedJob sample = new ClaimedJob(UUID.randomUUID(), registration.type().name(), "warm-up", "{}", 1, 0, 0, 0,
+                    now, now, null, UUID.randomUUID(), now, now, Map.of());
+            new RunningJob(sample, registration, host).job();
+        }
         org.slf4j.MDC.put(dev.pgqueue.Worker.MDC_JOB_ID, "");
         org.slf4j.MDC.remove(dev.pgqueue.Worker.MDC_JOB_ID);
         config.store().warmUp(config.types());

@@ -408,9 +408,11 @@ public final class JdbiJobStore implements JobStore {
 
     /**
      * Runs, on one connection of the pool, an outcome of one job and of two (the single-job and batch
-     * statements) for ids that no job has, so they change nothing, and reads a timestamp and a uuid as
-     * claimed rows are read: the code a worker's first outcome and first claimed jobs would otherwise
-     * load and compile while jobs wait. A failure is logged at debug level and ignored.
+     * statements) for ids that no job has, then the claim and next-due statements for a queue no job
+     * can have, so that nothing changes, and decodes a claimed row made of constants six times (pgjdbc
+     * prepares a statement on the server at its fifth run and reads timestamps in binary from the
+     * next): the code a worker's first claims, outcomes and claimed jobs would otherwise load while
+     * jobs wait. A failure is logged at debug level and ignored.
      *
      * @param types the job types the worker claims
      */

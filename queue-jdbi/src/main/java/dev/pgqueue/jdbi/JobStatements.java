@@ -702,9 +702,27 @@ final class JobStatements {
     }
 
     /**
-     * Completes one and then two jobs that do not exist (random ids: no row matches, nothing changes),
-     * then decodes a timestamp and a uuid as {@link ClaimedRows} does: loads what the first outcomes and
-     * claimed rows need. On a connection in autocommit mode.
+     * How many times {@link #warmUp} decodes a claimed row: pgjdbc prepares a statement on the server
+     * at its fifth run on a connection, and from the next one binds it without parsing and reads its
+     * timestamps in binary, code that a fresh JVM otherwise loads while its first jobs wait.
+     */
+    static final int WARM_UP_RUNS = 6;
+
+    /**
+     * A row shaped as claim.sql returns it (a job to run), made of constants: what {@link #warmUp}
+     * decodes as a claimed row is decoded.
+     */
+    private static final String WARM_UP_CLAIMED_ROW = """
+            SELECT CAST(? AS uuid), 'warm-up', 'warm-up', '{}', 1, 0, 0, 0, pg_catalog.statement_timestamp(),
+                   pg_catalog.statement_timestamp(), CAST(NULL AS uuid), CAST(? AS uuid), pg_catalog.statement_timestamp(),
+                   'processing', CAST(1 AS bigint), pg_catalog.statement_timestamp(), CAST(NULL AS text)""";
+
+    /**
+     * Loads, before a worker's first claim, what its first jobs would otherwise wait for: completes one
+     * and then two jobs that do not exist (random ids: no row matches, nothing changes), runs the claim
+     * and next-due statements for the queue "" and no job types (no queue has that name: they match no
+     * row, so they claim and lock nothing), then decodes a claimed row made of constants
+     * {@link #WARM_UP_RUNS} times. On a connection in autocommit mode.
      */
     void warmUp(Connection c) throws SQLException {
         Instant now = null;
@@ -713,12 +731,18 @@ final class JobStatements {
                 new Finish(UUID.randomUUID(), UUID.randomUUID(), FinishKind.COMPLETE, null, null, null, null));
         finish(c, new FinishParams(none.subList(0, 1), now));
         finish(c, new FinishParams(none, now));
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.statement_timestamp(), CAST(? AS uuid)")) {
-            ps.setObject(1, UUID.randomUUID());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                instant(rs, 1);
-                uuid(rs, 2);
+        claim(c, new ClaimParams("", Set.of(), 1, "warm-up", UUID.randomUUID(), Duration.ofMinutes(1), now));
+        nextDue(c, new NextDueParams("", Set.of(), now));
+        for (int i = 0; i < WARM_UP_RUNS; i++) {
+            try (PreparedStatement ps = c.prepareStatement(WARM_UP_CLAIMED_ROW)) {
+                ps.setObject(1, UUID.randomUUID());
+                ps.setObject(2, UUID.randomUUID());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (claimedToRun(rs, 14)) {
+                        new ClaimedRows(16).read(rs);
+                    }
+                }
             }
         }
     }

@@ -273,8 +273,8 @@ class LimitsTest {
                     observed.samples++;
                 }
             });
+            sampler.start(); // before the workers: the first may finish every job while the others start
             workers.forEach(Worker::start);
-            sampler.start();
             try {
                 await().atMost(Duration.ofSeconds(60)).until(() ->
                         db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed'") == jobs);
