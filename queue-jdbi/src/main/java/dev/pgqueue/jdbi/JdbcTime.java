@@ -3,12 +3,14 @@ package dev.pgqueue.jdbi;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.UUID;
+import org.postgresql.PGResultSetMetaData;
 
 /**
  * The one place where an {@link Instant} crosses JDBC, so that every statement binds and reads
@@ -42,7 +44,7 @@ final class JdbcTime {
         if (raw == null) {
             return null;
         }
-        if (raw.length == 8) {
+        if (raw.length == 8 && isBinary(rs, index)) { // "infinity" is eight bytes of text
             long micros = bigEndianLong(raw, 0);
             if (micros != Long.MAX_VALUE && micros != Long.MIN_VALUE) { // not ±infinity
                 return Instant.ofEpochSecond(POSTGRES_EPOCH_SECONDS + Math.floorDiv(micros, 1_000_000L),
@@ -51,6 +53,12 @@ final class JdbcTime {
         }
         OffsetDateTime value = rs.getObject(index, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
+    }
+
+    /** Whether pgjdbc received column {@code index} of the current row in binary (its metadata is cached). */
+    private static boolean isBinary(ResultSet rs, int index) throws SQLException {
+        ResultSetMetaData meta = rs.getMetaData();
+        return meta.isWrapperFor(PGResultSetMetaData.class) && meta.unwrap(PGResultSetMetaData.class).getFormat(index) == 1;
     }
 
     /** 2000-01-01T00:00:00Z in Unix seconds: binary timestamps count from it. */
