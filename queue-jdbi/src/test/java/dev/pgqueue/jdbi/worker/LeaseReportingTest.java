@@ -26,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -90,25 +91,7 @@ class LeaseReportingTest {
     void outcomeCommittedWhoseReplyWasLost_isReportedAsRecorded_notAsALostLease() {
         JdbiJobStore real = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
         Set<UUID> repliesLost = ConcurrentHashMap.newKeySet();
-        JobStore store = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
-                (proxy, method, args) -> {
-                    Object result;
-                    try {
-                        result = method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (method.getName().equals("jobFinishMany")) {
-                        boolean first = false;
-                        for (JobStore.Finish finish : ((JobStore.FinishParams) args[0]).finishes()) {
-                            first |= repliesLost.add(finish.id());
-                        }
-                        if (first) { // committed, but the caller never hears so
-                            throw new StoreException("could not record job outcomes [08006]: An I/O error occurred while sending to the backend", null, true);
-                        }
-                    }
-                    return result;
-                });
+        JobStore store = losingFirstReplies(real, repliesLost, id -> {});
         List<String> lost = new CopyOnWriteArrayList<>();
         List<String> completed = new CopyOnWriteArrayList<>();
         List<String> failed = new CopyOnWriteArrayList<>();
@@ -173,28 +156,9 @@ class LeaseReportingTest {
     void retryCommittedWhoseReplyWasLost_nextAttemptAlreadyRunning_isReportedAsRetried_notAsALostLease() {
         JdbiJobStore real = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
         Set<UUID> repliesLost = ConcurrentHashMap.newKeySet();
-        JobStore store = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("jobFinishMany")) {
-                        for (JobStore.Finish finish : ((JobStore.FinishParams) args[0]).finishes()) {
-                            if (repliesLost.contains(finish.id())) { // the completer's second try: let attempt 2 start first
-                                await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
-                                        "SELECT count(*) FROM job_queue WHERE id = ? AND status = 'processing' AND attempt = 2", finish.id()) == 1);
-                            }
-                        }
-                    }
-                    Object result;
-                    try {
-                        result = method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (method.getName().equals("jobFinishMany")
-                            && ((JobStore.FinishParams) args[0]).finishes().stream().anyMatch(f -> repliesLost.add(f.id()))) {
-                        throw new StoreException("could not record job outcomes [08006]: An I/O error occurred while sending to the backend", null, true);
-                    }
-                    return result;
-                });
+        // The completer's second try waits until attempt 2 runs.
+        JobStore store = losingFirstReplies(real, repliesLost, id -> await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                "SELECT count(*) FROM job_queue WHERE id = ? AND status = 'processing' AND attempt = 2", id) == 1));
         List<String> lost = new CopyOnWriteArrayList<>();
         List<String> retried = new CopyOnWriteArrayList<>();
         List<String> completed = new CopyOnWriteArrayList<>();
@@ -241,5 +205,40 @@ class LeaseReportingTest {
         assertThat(lost).as("the first attempt's lease reported lost although its retry was recorded").isEmpty();
         assertThat(retried).containsExactly(retries.toString());
         assertThat(completed).containsExactly(retries.toString());
+    }
+
+    /**
+     * {@code real}, except that the first try to record each job's outcome commits and then fails as a
+     * lost reply does (the connection broke before the answer came back); {@code beforeAgain} runs
+     * before a job's outcome is recorded again.
+     */
+    private static JobStore losingFirstReplies(JdbiJobStore real, Set<UUID> repliesLost, Consumer<UUID> beforeAgain) {
+        return (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                    boolean finishing = method.getName().equals("jobFinishMany");
+                    if (finishing) {
+                        for (JobStore.Finish finish : ((JobStore.FinishParams) args[0]).finishes()) {
+                            if (repliesLost.contains(finish.id())) {
+                                beforeAgain.accept(finish.id());
+                            }
+                        }
+                    }
+                    Object result;
+                    try {
+                        result = method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (finishing) {
+                        boolean first = false;
+                        for (JobStore.Finish finish : ((JobStore.FinishParams) args[0]).finishes()) {
+                            first |= repliesLost.add(finish.id());
+                        }
+                        if (first) { // committed, but the caller never hears so
+                            throw new StoreException("could not record job outcomes [08006]: An I/O error occurred while sending to the backend", null, true);
+                        }
+                    }
+                    return result;
+                });
     }
 }
