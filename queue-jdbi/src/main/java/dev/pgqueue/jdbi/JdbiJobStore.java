@@ -262,9 +262,7 @@ public final class JdbiJobStore implements JobStore {
      */
     private FinishedJob recordInTransaction(Connection connection, Finish finish, Instant now) {
         try {
-            List<FinishedJob> finished = finish.progress() == null
-                    ? statements.finishOne(connection, finish, now, true)
-                    : statements.finish(connection, new FinishParams(List.of(finish), now), true);
+            List<FinishedJob> finished = statements.finish(connection, new FinishParams(List.of(finish), now), true);
             return finished.isEmpty() ? null : finished.get(0);
         } catch (SQLException e) {
             throw failure("record job outcomes", e);

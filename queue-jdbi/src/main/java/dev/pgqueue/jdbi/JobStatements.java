@@ -669,7 +669,7 @@ final class JobStatements {
      * statements: now, id, lease token, then message, delay and result as the kind takes them. Without
      * progress to write ({@link Finish#progress()} null); see {@link #finish} for one with.
      */
-    List<FinishedJob> finishOne(Connection c, Finish f, Instant now, boolean transactionEndsAfter)
+    private List<FinishedJob> finishOne(Connection c, Finish f, Instant now, boolean transactionEndsAfter)
             throws SQLException {
         FinishKind kind = f.kind();
         try (PreparedStatement ps = c.prepareStatement((transactionEndsAfter ? finishOneNoSeqScan : finishOne).get(kind))) {
