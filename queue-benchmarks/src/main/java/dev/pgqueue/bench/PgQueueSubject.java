@@ -33,9 +33,9 @@ final class PgQueueSubject implements Subject {
     static final int WORK_CONCURRENCY = 10;
     /** The worker's pool: its LISTEN connection and the up to three it borrows at once, with room to spare. */
     static final int WORKER_POOL_SIZE = 10;
-    /** Retention of the pruning configuration: shorter than the age of the prefilled completed jobs. */
+    /** W4's retention: shorter than the age of the prefilled completed jobs. */
     static final Duration RETENTION = Duration.ofHours(1);
-    /** Prune interval of the pruning configuration: the first prune runs within half of it. */
+    /** Prune interval of the pruning configurations: the first prune runs within half of it. */
     static final Duration PRUNE_INTERVAL = Duration.ofSeconds(1);
 
     /** Where producers enqueue from. */
@@ -53,29 +53,30 @@ final class PgQueueSubject implements Subject {
      * @param batchSize   the worker's batch size; 0 for {@link Worker#DEFAULT_BATCH_SIZE}
      * @param producer    where enqueues come from
      * @param poolSize    connections of the worker's (and shared producer's) pool
-     * @param prune       whether the worker prunes completed jobs ({@link #RETENTION}, {@link #PRUNE_INTERVAL})
+     * @param retention   how long the worker keeps completed jobs before its pruner deletes them (every
+     *                    {@link #PRUNE_INTERVAL}); null: kept, no pruner (the worker's default)
      */
-    record Config(int concurrency, int batchSize, Producer producer, int poolSize, boolean prune) {
+    record Config(int concurrency, int batchSize, Producer producer, int poolSize, Duration retention) {
 
         /** Worker defaults throughout; enqueues through the worker's store. */
         static Config defaults() {
-            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, false);
+            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null);
         }
 
         Config concurrencyAndBatch(int concurrency, int batchSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, prune);
+            return new Config(concurrency, batchSize, producer, poolSize, retention);
         }
 
         Config producer(Producer producer) {
-            return new Config(concurrency, batchSize, producer, poolSize, prune);
+            return new Config(concurrency, batchSize, producer, poolSize, retention);
         }
 
         Config poolSize(int poolSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, prune);
+            return new Config(concurrency, batchSize, producer, poolSize, retention);
         }
 
-        Config pruned() {
-            return new Config(concurrency, batchSize, producer, poolSize, true);
+        Config pruned(Duration keepFor) {
+            return new Config(concurrency, batchSize, producer, poolSize, keepFor);
         }
     }
 
@@ -168,8 +169,8 @@ final class PgQueueSubject implements Subject {
         if (config.batchSize() > 0) {
             builder.batchSize(config.batchSize());
         }
-        if (config.prune()) {
-            builder.retention(JobStatus.COMPLETED, RETENTION).pruneInterval(PRUNE_INTERVAL);
+        if (config.retention() != null) {
+            builder.retention(JobStatus.COMPLETED, config.retention()).pruneInterval(PRUNE_INTERVAL);
         }
         worker = builder.build();
         resources.add(worker);

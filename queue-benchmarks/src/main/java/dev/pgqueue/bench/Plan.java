@@ -32,8 +32,14 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }
     }
 
-    /** Issue 18's storage workloads' systems: today's pgqueue, the raw loop on its table, the prototypes. */
-    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", "raw-pgqueue-table-k500",
+    /** Today's pgqueue in issue 18's storage workloads, pruning its completed jobs after 5 s. */
+    private static final String PRUNED_5S = "pgqueue-pruned-5s";
+    /**
+     * Issue 18's storage workloads' systems: today's pgqueue keeping its completed jobs (the worker's
+     * default) and pruning them after 5 s (as the soak in docs/guarantees.md), the raw loop on its
+     * table, the prototypes.
+     */
+    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", PRUNED_5S, "raw-pgqueue-table-k500",
             ReceiptRingPrototype.NAME, RotatingPrototype.NAME);
 
     /** W1 without --sweep: the defaults and two tuned points. */
@@ -231,6 +237,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         return switch (system) {
             case "pgqueue-default" -> StorageWorkloads.of(system,
                     new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE)));
+            case PRUNED_5S -> StorageWorkloads.of(system,
+                    new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE).pruned(java.time.Duration.ofSeconds(5))));
             case "raw-pgqueue-table-k500" -> StorageWorkloads.of(system,
                     new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST)));
             case ReceiptRingPrototype.NAME -> new PrototypeSubject(url, new ReceiptRingPrototype());
@@ -339,7 +347,7 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }
         int most = sizes.mostRetained();
         String suffix = "-retained-" + Sizes.count(most);
-        cases.add(pgDrain("w4", "pgqueue" + suffix + "-pruned", Config.defaults().pruned(), sizes, most));
+        cases.add(pgDrain("w4", "pgqueue" + suffix + "-pruned", Config.defaults().pruned(PgQueueSubject.RETENTION), sizes, most));
         cases.add(rawDrain("w4", "raw-pgqueue-table" + suffix, RawTable.PGQUEUE, RawCeiling.CLAIM_SIZE, sizes, most));
         ratios.add(new Results.Ratio("w4", "pgqueue" + suffix, "raw-pgqueue-table" + suffix, "drain_jobs_per_s"));
         ratios.add(new Results.Ratio("w4", "pgqueue" + suffix, "pgqueue-retained-0", "drain_jobs_per_s"));
