@@ -24,16 +24,13 @@ import picocli.CommandLine.Option;
  * {@value PgQueueCli#EXIT_DOWN}): the database cannot be reached, or the schema is not ready for this
  * pgqueue ({@link dev.pgqueue.jdbi.SchemaMigrator#verify()}) and records no migration. DEGRADED (exit
  * {@value PgQueueCli#EXIT_DEGRADED}): the schema is not ready but records an earlier migration, a
- * transaction holds back vacuum of the job table, the table holds far more dead rows than live ones,
+ * transaction holds back vacuum of the job table, the table holds more dead rows than its recent churn explains,
  * a queue that is not paused has a pending job overdue by more than {@code --max-pending-age}, or jobs
  * are processing with no live worker left to finish or rescue them. Otherwise UP (exit 0).
  */
 @Command(name = "health", description = "Database reachable, schema version, table health, stuck jobs; exit 0 UP, 3 DEGRADED, 4 DOWN")
 final class HealthCommand extends CliCommand {
 
-    /** Dead rows above this plus {@link #DEAD_PER_LIVE} per live row mean vacuum cannot keep up (the worker's table check uses the same). */
-    static final long DEAD_FLOOR = 10_000;
-    static final long DEAD_PER_LIVE = 10;
 
     @Option(names = "--max-pending-age", paramLabel = "<age>", converter = Converters.Age.class,
             description = "A pending job due longer than this in a queue that is not paused is stuck (default: 5m)")
@@ -124,9 +121,10 @@ final class HealthCommand extends CliCommand {
             worsen(Status.DEGRADED, "a transaction open for " + Formats.age(table.oldestTransactionAge()) + " ("
                     + table.oldestTransaction() + ") holds back vacuum of job_queue; claims slow down as dead rows pile up");
         }
-        if (table.deadRows() > DEAD_FLOOR + DEAD_PER_LIVE * table.liveRows()) {
-            worsen(Status.DEGRADED, String.format("job_queue holds %,d dead rows vs %,d live: vacuum does not keep up, or "
-                    + "something holds back the xmin horizon", table.deadRows(), table.liveRows()));
+        if (table.deadRowsPileUp()) {
+            worsen(Status.DEGRADED, String.format("job_queue holds %,d dead rows vs %,d live, more than the %,d jobs inserted "
+                    + "since vacuum last ran can have left: something holds back the xmin horizon",
+                    table.deadRows(), table.liveRows(), table.insertedSinceVacuum()));
         }
     }
 

@@ -137,6 +137,7 @@ final class Json {
         ObjectNode node = object();
         node.put("liveRows", stats.liveRows());
         node.put("deadRows", stats.deadRows());
+        node.put("insertedSinceVacuum", stats.insertedSinceVacuum());
         node.put("lastVacuum", instant(stats.lastVacuum()));
         node.put("oldestTransaction", stats.oldestTransaction());
         if (stats.oldestTransactionAge() == null) {

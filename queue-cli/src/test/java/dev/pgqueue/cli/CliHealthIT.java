@@ -84,6 +84,54 @@ class CliHealthIT {
         assertThat(node.get("table").has("deadRows")).isTrue();
     }
 
+    /**
+     * One reading of the statistics: dead rows that the jobs inserted since vacuum last ran cannot have
+     * left are DEGRADED; as many dead rows made by that many jobs are a busy queue's churn, UP. This
+     * test decides when vacuum runs (autovacuum off for its table).
+     */
+    @Test
+    void deadRowsBeyondWhatTheJobsInsertedSinceVacuumCanLeave_areDegraded_churnIsNot() throws Exception {
+        JdbiJobStore store = migrated();
+        String table = schema + ".job_queue";
+        db.execute("ALTER TABLE " + table + " SET (autovacuum_enabled = false)");
+        db.execute("INSERT INTO " + table + " (job_type, payload) SELECT 'send-mail', '{\"n\": 1}' FROM generate_series(1, 1000)");
+        awaitStatistics(store, 0, 1000); // else the inserts may be counted after the vacuum that follows
+        db.execute("VACUUM " + table);
+        for (int i = 1; i <= 40; i++) {
+            db.execute("UPDATE " + table + " SET priority = " + i);
+        }
+        awaitStatistics(store, 40_000, 0);
+
+        Result piled = health("--max-transaction-age", "1h");
+        assertThat(piled.exit()).as(piled.toString()).isEqualTo(PgQueueCli.EXIT_DEGRADED);
+        assertThat(piled.out()).contains("more than the 0 jobs inserted since vacuum last ran can have left");
+
+        // 10,000 jobs inserted and deleted since that vacuum: 50,000 dead rows, 25 to 50 per live one, all explained.
+        db.execute("INSERT INTO " + table + " (job_type, payload) SELECT 'send-mail', '{\"n\": 2}' FROM generate_series(1, 10000)");
+        db.execute("DELETE FROM " + table + " WHERE priority = 0");
+        awaitStatistics(store, 50_000, 10_000);
+
+        Result churn = health("--max-transaction-age", "1h", "--json");
+        assertThat(churn.exit()).as(churn.toString()).isEqualTo(PgQueueCli.EXIT_OK);
+        JsonNode node = JSON.readTree(churn.out()).get("table");
+        assertThat(node.get("deadRows").asLong()).isEqualTo(50_000);
+        assertThat(node.get("insertedSinceVacuum").asLong()).isEqualTo(10_000);
+    }
+
+    /** Waits until the table's statistics (reported by backends within seconds) show the dead and inserted rows. */
+    private static void awaitStatistics(JdbiJobStore store, long dead, long insertedSinceVacuum) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            var health = store.jobTableHealth().orElseThrow();
+            if (health.deadRows() >= dead && health.insertedSinceVacuum() >= insertedSinceVacuum) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("statistics reached %s dead, %s inserted since vacuum: %s", dead,
+                    insertedSinceVacuum, health).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
     @Test
     void anUnreachableDatabase_isDown_exitFour_andThePasswordIsNeverPrinted() throws Exception {
         Result result = CliProcess.run("--url", "jdbc:postgresql://127.0.0.1:1/test?user=postgres&password=s3cret-pw",

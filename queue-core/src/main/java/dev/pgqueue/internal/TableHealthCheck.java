@@ -13,8 +13,11 @@ import org.slf4j.LoggerFactory;
  * because a transaction elsewhere (an idle-in-transaction session, a long report, a forgotten
  * replication slot) holds back the xmin horizon. Every claimed, completed and pruned job leaves dead
  * rows and dead index entries behind; while they cannot be removed, claims walk over more of them
- * each time. Unhealthy when a visible session's snapshot is older than the check interval,
- * or when vacuum ran since the last check and the table still holds far more dead rows than live.
+ * each time. Unhealthy when a visible session's snapshot is older than the check interval, or when
+ * vacuum ran since the last check and left far more dead rows than live. What vacuum left is not
+ * read directly: the dead rows counted now include those made since it ran, which a busy queue makes
+ * by the million a minute. So a check counts as left behind only the dead rows beyond all those made
+ * since the previous check (a lower bound), and between vacuums the last one's verdict stands.
  * Reported (log warning and listener) once per episode, and again when it clears.
  */
 final class TableHealthCheck {
@@ -28,6 +31,10 @@ final class TableHealthCheck {
     private final Events events;
     private final Duration interval;
     private Instant lastVacuumSeen;
+    /** {@link TableHealth#deadRowsMade()} at the previous check; -1 before the first. */
+    private long deadRowsMadeSeen = -1;
+    /** The latest vacuum's verdict: at least this many dead rows it could not remove, if too many; else -1. */
+    private long vacuumLeftAtLeast = -1;
     private boolean unhealthy;
     /** The problem found by the latest check, or null: what {@code Worker.health()} reports. */
     private volatile String problem;
@@ -50,9 +57,11 @@ final class TableHealthCheck {
                 return;
             }
             TableHealth health = read.get();
+            judgeVacuum(health);
             String problem = problem(health);
             this.problem = problem;
             lastVacuumSeen = health.lastVacuum();
+            deadRowsMadeSeen = health.deadRowsMade();
             if (problem != null && !unhealthy) {
                 unhealthy = true;
                 log.warn("job table health: {}", problem);
@@ -79,14 +88,28 @@ final class TableHealthCheck {
             return "a transaction open for " + age.toSeconds() + " s (" + health.oldestTransaction()
                     + ") holds back vacuum of job_queue: " + rows + "; claims slow down as dead rows pile up until it ends";
         }
-        boolean vacuumedSinceLastCheck = health.lastVacuum() != null && lastVacuumSeen != null
-                && health.lastVacuum().isAfter(lastVacuumSeen);
-        // Once seen, it lasts until the dead rows are gone; between vacuums they pile up normally.
-        if ((vacuumedSinceLastCheck || unhealthy) && health.deadRows() > DEAD_FLOOR + DEAD_PER_LIVE * health.liveRows()) {
-            return "vacuum ran at " + health.lastVacuum() + " but job_queue still holds " + rows
-                    + ": something holds back the xmin horizon (a long transaction, a replication slot or a prepared"
-                    + " transaction; this role cannot see which); claims slow down as dead rows pile up";
+        if (vacuumLeftAtLeast >= 0) {
+            return "vacuum ran at " + health.lastVacuum() + " but left at least " + String.format("%,d", vacuumLeftAtLeast)
+                    + " dead rows in job_queue (now " + rows + "): something holds back the xmin horizon (a long"
+                    + " transaction, a replication slot or a prepared transaction; this role cannot see which); claims"
+                    + " slow down as dead rows pile up";
         }
         return null;
+    }
+
+    /**
+     * When vacuum ran since the previous check, judges what it left: at least the dead rows counted now
+     * less every dead row made since the previous check (some were made after it ran). Too many against
+     * the live rows means it could not remove them. Between vacuums, and when the statistics were reset
+     * meanwhile (the running count went back), the last verdict stands.
+     */
+    private void judgeVacuum(TableHealth health) {
+        boolean vacuumed = health.lastVacuum() != null && lastVacuumSeen != null && health.lastVacuum().isAfter(lastVacuumSeen);
+        long made = health.deadRowsMade() - deadRowsMadeSeen;
+        if (!vacuumed || deadRowsMadeSeen < 0 || made < 0) {
+            return;
+        }
+        long leftAtLeast = health.deadRows() - made;
+        vacuumLeftAtLeast = leftAtLeast > DEAD_FLOOR + DEAD_PER_LIVE * health.liveRows() ? leftAtLeast : -1;
     }
 }

@@ -1229,12 +1229,18 @@ public interface JobStore {
     }
 
     /**
+     * @param liveRows           live rows of the table, as the statistics estimate them
+     * @param deadRows           dead rows of the table not yet removed by vacuum, as the statistics estimate them
+     * @param deadRowsMade       a running count of the row versions the table's updates and deletes have made
+     *                           dead since its statistics were last reset: of two readings, the difference is
+     *                           how many were made in between
+     * @param insertedSinceVacuum rows inserted into the table since vacuum last ran on it
      * @param lastVacuum         when vacuum (auto or manual) last finished on the table, or null
      * @param oldestTransaction  the session whose snapshot is oldest, described for a log line, or null
      *                           if none is visible
      * @param oldestTransactionAge how long that session's transaction has been open, or null
      */
-    record TableHealth(long liveRows, long deadRows, Instant lastVacuum, String oldestTransaction,
+    record TableHealth(long liveRows, long deadRows, long deadRowsMade, long insertedSinceVacuum, Instant lastVacuum, String oldestTransaction,
             Duration oldestTransactionAge) {}
 
     /** Receives a store's notifications, on a thread of the store's; must return quickly. */

@@ -540,12 +540,14 @@ final class Pages {
         h.raw("<table class=\"fields\" id=\"table-stats\">");
         field(h, "Live rows (estimate)", Format.count(t.liveRows()));
         field(h, "Dead rows", Format.count(t.deadRows()) + String.format(java.util.Locale.ROOT, " (%.1f %% of all row versions)", deadShare * 100));
+        field(h, "Inserted since vacuum", Format.count(t.insertedSinceVacuum()));
         field(h, "Last vacuum", t.lastVacuum() == null ? "never" : Format.time(t.lastVacuum()) + " (" + Format.relative(t.lastVacuum(), now) + ")");
         field(h, "Oldest snapshot held by", t.oldestTransaction() == null ? "none" : t.oldestTransaction());
         field(h, "Held for", t.oldestTransactionAge() == null ? "–" : Format.duration(t.oldestTransactionAge()));
         h.raw("</table>");
-        if (deadShare > 0.2 && t.deadRows() > 10_000) {
-            h.raw("<p class=\"warn\">More than a fifth of the table is dead rows: vacuum is behind.</p>");
+        if (t.deadRowsPileUp()) {
+            h.raw("<p class=\"warn\">More dead rows than the jobs inserted since the last vacuum can have left: vacuum"
+                    + " cannot remove them (something holds back the xmin horizon).</p>");
         }
         if (t.oldestTransactionAge() != null && t.oldestTransactionAge().compareTo(Duration.ofMinutes(5)) > 0) {
             h.raw("<p class=\"warn\">").text("A snapshot held for " + Format.duration(t.oldestTransactionAge())

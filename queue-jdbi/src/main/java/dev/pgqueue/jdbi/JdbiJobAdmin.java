@@ -581,8 +581,8 @@ public final class JdbiJobAdmin implements JobAdmin {
     /** The store's table-health check ({@code Worker}'s), as the admin API reports it; zeros where no statistics exist yet. */
     @Override
     public TableStats tableStats() {
-        TableHealth health = store.jobTableHealth().orElse(new TableHealth(0, 0, null, null, null));
-        return new TableStats(health.liveRows(), health.deadRows(), health.lastVacuum(), health.oldestTransaction(),
+        TableHealth health = store.jobTableHealth().orElse(new TableHealth(0, 0, 0, 0, null, null, null));
+        return new TableStats(health.liveRows(), health.deadRows(), health.insertedSinceVacuum(), health.lastVacuum(), health.oldestTransaction(),
                 health.oldestTransactionAge());
     }
 

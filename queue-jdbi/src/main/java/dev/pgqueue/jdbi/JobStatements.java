@@ -894,13 +894,14 @@ final class JobStatements {
             }
             String holder = null;
             Duration age = null;
-            int pid = rs.getInt(4);
+            int pid = rs.getInt(6);
             if (!rs.wasNull()) {
-                holder = "pid " + pid + ", user " + rs.getString(5) + ", application '" + rs.getString(6)
-                        + "', " + rs.getString(7);
-                age = Duration.ofMillis(rs.getLong(8));
+                holder = "pid " + pid + ", user " + rs.getString(7) + ", application '" + rs.getString(8)
+                        + "', " + rs.getString(9);
+                age = Duration.ofMillis(rs.getLong(10));
             }
-            return Optional.of(new TableHealth(rs.getLong(1), rs.getLong(2), instant(rs, 3), holder, age));
+            return Optional.of(new TableHealth(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), instant(rs, 5),
+                    holder, age));
         }
     }
 

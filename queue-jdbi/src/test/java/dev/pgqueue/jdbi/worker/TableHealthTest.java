@@ -75,4 +75,29 @@ class TableHealthTest {
         }
         assertThat(reports).as("reported once per episode").hasSize(1);
     }
+
+    /**
+     * What the worker's check subtracts from the dead rows a vacuum seems to have left (those made
+     * since), and what {@code TableStats.deadRowsPileUp} allows for (jobs inserted since vacuum ran).
+     */
+    @Test
+    void deadRowsMade_countsTheRowVersionsThatUpdatesAndDeletesMadeDead_insertedSinceVacuumTheInserts() throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO job_queue (job_type, payload) SELECT 'noop', '{}' FROM generate_series(1, 100)");
+            await().atMost(Duration.ofSeconds(30)).until(() -> store.jobTableHealth().orElseThrow().liveRows() == 100);
+            assertThat(store.jobTableHealth().orElseThrow().insertedSinceVacuum()).as("no vacuum yet").isEqualTo(100);
+            long before = store.jobTableHealth().orElseThrow().deadRowsMade();
+
+            st.execute("UPDATE job_queue SET priority = 1");
+            st.execute("DELETE FROM job_queue");
+            // Backends report their statistics within seconds, not at once.
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> store.jobTableHealth().orElseThrow().deadRowsMade() - before >= 200);
+            assertThat(store.jobTableHealth().orElseThrow().deadRowsMade() - before).isEqualTo(200);
+
+            st.execute("VACUUM job_queue");
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> store.jobTableHealth().orElseThrow().insertedSinceVacuum() == 0);
+        }
+    }
 }

@@ -1,0 +1,93 @@
+package dev.pgqueue.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgqueue.WorkerListener;
+import dev.pgqueue.spi.JobStore.TableHealth;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the check concludes from a sequence of readings of the table's statistics. The readings are
+ * scripted here because their order against autovacuum cannot be forced on a real server; that the
+ * store reads them from PostgreSQL is {@code TableHealthTest}'s part (queue-jdbi).
+ *
+ * <p>The numbers are those of a measured run (issue 18's autovac workload, 6,000 jobs/s, completed
+ * jobs pruned after 5 s, stock autovacuum): about 1.1 million dead rows made a minute, vacuum every
+ * minute, 25,000 to 45,000 live rows.
+ */
+class TableHealthCheckTest {
+
+    private static final Instant T0 = Instant.parse("2026-12-06T12:00:00Z");
+    private static final long LIVE = 27_000;
+
+    private final List<String> reports = Collections.synchronizedList(new ArrayList<>());
+    private TableHealth reading;
+    private final TableHealthCheck check = new TableHealthCheck(new RuntimeFakes.StubStore() {
+        @Override
+        public Optional<TableHealth> jobTableHealth() {
+            return Optional.of(reading);
+        }
+    }, new Events(new WorkerListener() {
+        @Override
+        public void tableUnhealthy(String report) {
+            reports.add(report);
+        }
+    }, false), Duration.ofMinutes(1));
+
+    /** One check against a reading: dead rows now, the running count of dead rows made, and the last vacuum. */
+    private String checkWith(long dead, long made, Instant lastVacuum) {
+        reading = new TableHealth(LIVE, dead, made, 0, lastVacuum, null, null);
+        check.check();
+        return check.problem();
+    }
+
+    @Test
+    void aBusyQueue_whoseVacuumCleansUp_isHealthy_thoughDeadRowsMadeSinceItRanFarOutnumberTheLive() {
+        assertThat(checkWith(900_000, 1_000_000, T0)).isNull();
+        // Vacuum ran 15 s after the last check and removed everything; 45 s of churn since: 825,000 dead.
+        assertThat(checkWith(825_000, 2_100_000, T0.plusSeconds(75))).as("vacuum removed what it could reach").isNull();
+        assertThat(checkWith(1_100_000, 3_200_000, T0.plusSeconds(75))).isNull();
+        assertThat(checkWith(830_000, 4_300_000, T0.plusSeconds(195))).isNull();
+        assertThat(reports).isEmpty();
+    }
+
+    @Test
+    void aVacuumThatLeavesTheDeadRows_isReportedOnce_untilAVacuumCleansUpAgain() {
+        checkWith(100_000, 1_000_000, T0);
+        // Pinned horizon: vacuum ran and removed nothing; 1.1 million more made since the last check.
+        String problem = checkWith(1_500_000, 2_100_000, T0.plusSeconds(75));
+        assertThat(problem).contains("vacuum ran at " + T0.plusSeconds(75)).contains("left at least 400,000 dead rows")
+                .contains("1,500,000 dead rows vs 27,000 live").contains("holds back the xmin horizon");
+        assertThat(checkWith(2_600_000, 3_200_000, T0.plusSeconds(75))).as("no vacuum since: the verdict stands").isNotNull();
+        assertThat(checkWith(3_700_000, 4_300_000, T0.plusSeconds(135))).contains("left at least 2,600,000");
+        assertThat(reports).as("once per episode").hasSize(1);
+
+        // The pin ended; the next vacuum removed all but what was made after it ran.
+        assertThat(checkWith(600_000, 5_400_000, T0.plusSeconds(200))).isNull();
+        assertThat(checkWith(1_200_000, 6_000_000, T0.plusSeconds(200))).isNull();
+        assertThat(reports).hasSize(1);
+    }
+
+    @Test
+    void statisticsResetBetweenChecks_judgeNothing() {
+        checkWith(0, 5_000_000, T0);
+        // pg_stat_reset(): the running count starts again; what was made since the last check is unknown.
+        assertThat(checkWith(900_000, 900_000, T0.plusSeconds(60))).isNull();
+        // The next vacuum is judged against the new count.
+        assertThat(checkWith(1_000_000, 1_900_000, T0.plusSeconds(120))).isNull();
+        assertThat(checkWith(2_000_000, 2_000_000, T0.plusSeconds(180))).contains("left at least 1,900,000");
+    }
+
+    @Test
+    void theFirstVacuumSeen_isNotJudged_withoutAnEarlierReading() {
+        assertThat(checkWith(5_000_000, 5_000_000, T0)).isNull();
+        assertThat(checkWith(5_000_000, 5_000_000, null)).isNull();
+        assertThat(reports).isEmpty();
+    }
+}
