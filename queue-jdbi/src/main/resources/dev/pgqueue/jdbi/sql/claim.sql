@@ -14,8 +14,11 @@
 -- status and how many due jobs the claim locked: more than it returned means that it left due jobs
 -- behind (the byte budget), which the caller claims next without waiting. Then the claim's time
 -- (processed_at) and the producer's trace context (V8; null for none).
+-- The payload limit is job_queue_max_payload_bytes_constant() (V14: a constant PostgreSQL folds into
+-- the plan, rewritten with the limit); a job over it is checked against job_queue_max_payload_bytes()
+-- itself before it fails, and the error names that.
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
-                      {schema}.job_queue_max_payload_bytes() AS max_bytes),
+                      {schema}.job_queue_max_payload_bytes_constant() AS max_bytes),
      due AS MATERIALIZED (
          SELECT id, priority, run_at, pg_catalog.octet_length(CAST(payload AS text)) AS bytes
            FROM {schema}.job_queue
@@ -26,13 +29,17 @@ WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_t
           ORDER BY priority, run_at, id
           LIMIT CAST(:limit AS integer)
             FOR UPDATE SKIP LOCKED),
+     sized AS MATERIALIZED (
+         SELECT d.id, d.priority, d.run_at, d.bytes,
+                d.bytes > clock.max_bytes AND d.bytes > {schema}.job_queue_max_payload_bytes() AS oversized
+           FROM due d, clock),
      taken AS MATERIALIZED (
-         SELECT s.id, s.bytes > s.max_bytes AS oversized
-           FROM (SELECT d.id, d.bytes, clock.max_bytes,
-                        pg_catalog.sum(CASE WHEN d.bytes > clock.max_bytes THEN 0 ELSE d.bytes END)
-                            OVER (ORDER BY d.priority, d.run_at, d.id) AS running
-                   FROM due d, clock) s
-          WHERE s.bytes > s.max_bytes OR s.running - s.bytes < CAST(:byte_budget AS bigint)),
+         SELECT s.id, s.oversized
+           FROM (SELECT z.id, z.bytes, z.oversized,
+                        pg_catalog.sum(CASE WHEN z.oversized THEN 0 ELSE z.bytes END)
+                            OVER (ORDER BY z.priority, z.run_at, z.id) AS running
+                   FROM sized z) s
+          WHERE s.oversized OR s.running - s.bytes < CAST(:byte_budget AS bigint)),
      over AS MATERIALIZED (SELECT ARRAY(SELECT id FROM taken WHERE oversized) AS ids)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.id = ANY (over.ids) THEN 'failed' ELSE 'processing' END,
@@ -41,7 +48,7 @@ UPDATE {schema}.job_queue j
        completed_at = CASE WHEN j.id = ANY (over.ids) THEN clock.now END,
        error_message = CASE WHEN j.id = ANY (over.ids)
                             THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
-                                                   clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
+                                                   {schema}.job_queue_max_payload_bytes(), pg_catalog.octet_length(CAST(j.payload AS text)))
                             ELSE j.error_message END,
        lease_owner = CASE WHEN j.id = ANY (over.ids) THEN j.lease_owner ELSE CAST(:lease_owner AS text) END,
        lease_token = CASE WHEN j.id = ANY (over.ids) THEN j.lease_token ELSE CAST(:lease_token AS uuid) END,
