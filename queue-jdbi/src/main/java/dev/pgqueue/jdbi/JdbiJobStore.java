@@ -396,7 +396,10 @@ public final class JdbiJobStore implements JobStore {
         if (statements.takeLeftDue(params.queue())) {
             return Optional.of(Duration.ZERO); // the latest claim stopped at its byte budget: more are due now
         }
-        Optional<Duration> due = run("find the next due job", c -> statements.nextDue(c, params));
+        JobStatements.ClaimedNextDue claimed = statements.takeClaimedNextDue(params.queue());
+        Optional<Duration> due = claimed != null && claimed.answers(params)
+                ? claimed.delay() // the claim that came back short said it: no second round trip
+                : run("find the next due job", c -> statements.nextDue(c, params));
         Optional<Duration> retry = policies.retryHint(params.queue()); // a limit held the last claim back
         if (retry.isPresent() && (due.isEmpty() || retry.get().compareTo(due.get()) < 0)) {
             return retry;

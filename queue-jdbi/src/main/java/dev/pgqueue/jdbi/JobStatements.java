@@ -45,6 +45,7 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -101,6 +102,8 @@ final class JobStatements {
     private final long claimByteBudget;
     /** Queues whose latest claim left due jobs behind (byte budget, jobs failed for size): claim again at once. */
     private final Set<String> leftDue = ConcurrentHashMap.newKeySet();
+    /** Per queue: the next due time that its latest claim came back with (claim.sql's last column). */
+    private final Map<String, ClaimedNextDue> claimedNextDue = new ConcurrentHashMap<>();
 
     JobStatements(String schema, int copyThreshold) {
         this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET);
@@ -157,6 +160,36 @@ final class JobStatements {
     /** Whether the latest claim of {@code queue} left due jobs behind; clears the mark. */
     boolean takeLeftDue(String queue) {
         return leftDue.remove(queue);
+    }
+
+    /**
+     * What a claim that locked fewer due jobs than asked learned of the queue's next due job, as
+     * next-due.sql would have answered in the claim's snapshot: {@code micros} until it is due, or null
+     * if none is waiting; {@code now} the claim's "now" parameter, {@code atNanos} when the claim returned.
+     */
+    record ClaimedNextDue(Set<String> types, Instant now, long atNanos, Long micros) {
+
+        /** Whether this claim asked what {@code params} ask: the same queue's next due job for the same types and "now". */
+        boolean answers(NextDueParams params) {
+            return types.equals(params.types()) && Objects.equals(now, params.now());
+        }
+
+        /** The time until the next due job, as of now: the database's clock moved on since the claim (an injected one did not). */
+        Optional<Duration> delay() {
+            if (micros == null) {
+                return Optional.empty();
+            }
+            long elapsed = now == null ? System.nanoTime() - atNanos : 0;
+            return Optional.of(Duration.ofNanos(Math.max(0, TimeUnit.MICROSECONDS.toNanos(micros) - elapsed)));
+        }
+    }
+
+    /**
+     * The next due time that the latest claim of {@code queue} came back with, if it came back short
+     * (so that it asked), or null; clears it.
+     */
+    ClaimedNextDue takeClaimedNextDue(String queue) {
+        return claimedNextDue.remove(queue);
     }
 
     /** The bytes of payload one claim takes at most (see {@link #DEFAULT_CLAIM_BYTE_BUDGET}). */
@@ -465,18 +498,31 @@ final class JobStatements {
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             int rows = 0;
             long due = 0;
+            Long nextDueMicros = null;
             try (ResultSet rs = ps.executeQuery()) {
                 ClaimedRows decoder = new ClaimedRows(16);
                 while (rs.next()) {
-                    rows++;
                     due = rs.getLong(15);
-                    if (claimedToRun(rs, 14)) {
+                    long micros = rs.getLong(18);
+                    nextDueMicros = rs.wasNull() ? null : micros;
+                    String status = rs.getString(14);
+                    if (status == null) {
+                        continue; // the one row of a claim that took no job
+                    }
+                    rows++;
+                    if (JobStatus.PROCESSING.sqlValue().equals(status)) {
                         claimed.add(decoder.read(rs));
                     }
                 }
             }
             if (claimed.size() < params.limit() && (rows < due || due == params.limit())) {
                 markLeftDue(params.queue());
+            }
+            if (due < params.limit()) {
+                claimedNextDue.put(params.queue(),
+                        new ClaimedNextDue(params.types(), params.now(), System.nanoTime(), nextDueMicros));
+            } else {
+                claimedNextDue.remove(params.queue()); // it did not ask: the queue may have more due jobs
             }
             return claimed;
         }

@@ -60,7 +60,8 @@ public final class SchemaMigrator {
             "V10__payload_limit_per_row.sql",
             "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql",
             "V12__history_append_function.sql",
-            "V13__cheaper_insert_notify.sql");
+            "V13__cheaper_insert_notify.sql",
+            "V14__inlined_payload_limit_for_claims.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

@@ -52,7 +52,7 @@ REVOKE ALL ON TABLE job_queue FROM PUBLIC;
 REVOKE ALL ON FUNCTION job_queue_enqueue(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval),
                        job_queue_enqueue_unique(text, jsonb, text, integer, timestamptz, integer, uuid, text, text[], interval),
                        job_queue_uuid_v7(), job_queue_channel(), job_queue_max_payload_bytes(),
-                       job_queue_check_payload(jsonb), job_queue_notify_insert()
+                       job_queue_max_payload_bytes_constant(), job_queue_check_payload(jsonb), job_queue_notify_insert()
     FROM PUBLIC;
 
 DO

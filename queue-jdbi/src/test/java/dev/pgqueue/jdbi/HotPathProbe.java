@@ -128,7 +128,7 @@ public final class HotPathProbe {
             st.execute("TRUNCATE " + schema + ".job_queue");
         }
         String insertMany = SqlFiles.loadNamed("insert-many", schema).jdbc(); // each name once: bound by position
-        String claim = SqlFiles.loadNamed("claim", schema).jdbc();
+        NamedSql claim = SqlFiles.loadNamed("claim", schema);
         String complete = SqlFiles.load("complete", schema);
         long t0 = System.nanoTime();
         for (int from = 0; from < jobs; from += 500) {
@@ -157,18 +157,22 @@ public final class HotPathProbe {
             UUID token = UUID.randomUUID();
             List<UUID> ids = new ArrayList<>();
             long s = System.nanoTime();
-            try (PreparedStatement ps = c.prepareStatement(claim)) {
-                ps.setObject(1, null);
-                ps.setString(2, "default");
-                ps.setArray(3, c.createArrayOf("text", new String[] {"note"}));
-                ps.setInt(4, BATCH);
-                ps.setLong(5, JobStatements.DEFAULT_CLAIM_BYTE_BUDGET);
-                ps.setString(6, "probe");
-                ps.setObject(7, token);
-                ps.setLong(8, 60_000_000L);
+            try (PreparedStatement ps = c.prepareStatement(claim.jdbc())) {
+                claim.bind(ps)
+                        .setInstant("now", null)
+                        .setString("queue", "default")
+                        .setArray("types", c.createArrayOf("text", new String[] {"note"}))
+                        .setInt("limit", BATCH)
+                        .setLong("byte_budget", JobStatements.DEFAULT_CLAIM_BYTE_BUDGET)
+                        .setString("lease_owner", "probe")
+                        .setObject("lease_token", token)
+                        .setLong("lease_micros", 60_000_000L);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        ids.add(rs.getObject(1, UUID.class));
+                        UUID id = rs.getObject(1, UUID.class);
+                        if (id != null) { // a claim that took no job returns one row of nulls
+                            ids.add(id);
+                        }
                     }
                 }
             }

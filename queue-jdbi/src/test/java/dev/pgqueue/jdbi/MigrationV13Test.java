@@ -51,7 +51,7 @@ class MigrationV13Test {
         List<Map<String, Object>> before = rows(schema);
         String channel = channel(schema);
 
-        assertThat(migrator.migrate()).containsExactly(13);
+        assertThat(migrator.migrateTo(13)).containsExactly(13);
 
         assertThat(rows(schema)).isEqualTo(before);
         assertThat(channel(schema)).isEqualTo(channel).isEqualTo("job_queue_" + schema);

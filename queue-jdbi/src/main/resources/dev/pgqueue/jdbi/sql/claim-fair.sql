@@ -19,7 +19,7 @@
 -- the first key), :byte_budget, :lease_owner, :lease_token, :lease_micros (lease duration in microseconds).
 WITH RECURSIVE
      clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
-                      {schema}.job_queue_max_payload_bytes() AS max_bytes),
+                      {schema}.job_queue_max_payload_bytes_constant() AS max_bytes),
      arg AS (SELECT CAST(:queue AS text) AS queue, CAST(:types AS text[]) AS types, CAST(:limit AS int) AS lim,
                     CAST(:cursor AS text) AS cursor, CAST(:byte_budget AS bigint) AS budget),
      after_cursor (key, pos) AS (
@@ -92,13 +92,17 @@ WITH RECURSIVE
                    FROM candidates) r
           ORDER BY round, pos
           LIMIT (SELECT lim FROM arg)),
+     sized AS MATERIALIZED (
+         SELECT r.id, r.key, r.pos, r.round, r.bytes,
+                r.bytes > clock.max_bytes AND r.bytes > {schema}.job_queue_max_payload_bytes() AS oversized
+           FROM ranked r, clock),
      chosen AS MATERIALIZED (
-         SELECT s.id, s.key, s.pos, s.bytes > s.max_bytes AS oversized
-           FROM (SELECT r.id, r.key, r.pos, r.bytes, clock.max_bytes,
-                        pg_catalog.sum(CASE WHEN r.bytes > clock.max_bytes THEN 0 ELSE r.bytes END)
-                            OVER (ORDER BY r.round, r.pos) AS running
-                   FROM ranked r, clock) s, arg
-          WHERE s.bytes > s.max_bytes OR s.running - s.bytes < arg.budget)
+         SELECT s.id, s.key, s.pos, s.oversized
+           FROM (SELECT z.id, z.key, z.pos, z.bytes, z.oversized,
+                        pg_catalog.sum(CASE WHEN z.oversized THEN 0 ELSE z.bytes END)
+                            OVER (ORDER BY z.round, z.pos) AS running
+                   FROM sized z) s, arg
+          WHERE s.oversized OR s.running - s.bytes < arg.budget)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN chosen.oversized THEN 'failed' ELSE 'processing' END,
        attempt = CASE WHEN chosen.oversized THEN j.attempt ELSE j.attempt + 1 END,
@@ -106,7 +110,7 @@ UPDATE {schema}.job_queue j
        completed_at = CASE WHEN chosen.oversized THEN clock.now END,
        error_message = CASE WHEN chosen.oversized
                             THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
-                                                   clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
+                                                   {schema}.job_queue_max_payload_bytes(), pg_catalog.octet_length(CAST(j.payload AS text)))
                             ELSE j.error_message END,
        lease_owner = CASE WHEN chosen.oversized THEN j.lease_owner ELSE CAST(:lease_owner AS text) END,
        lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(:lease_token AS uuid) END,

@@ -10,12 +10,19 @@
 -- too big to be claimed; the jobs left out stay pending for the next claim. A job whose payload is
 -- over job_queue_max_payload_bytes() (inserted before the limit was lowered, say) is not run: it
 -- fails here with the limit's message, and no other job of the batch is touched; its row comes back
--- with status 'failed' and no payload, for the caller to leave out. The last two columns are the
+-- with status 'failed' and no payload, for the caller to leave out. Columns 14 and 15 are the
 -- status and how many due jobs the claim locked: more than it returned means that it left due jobs
 -- behind (the byte budget), which the caller claims next without waiting. Then the claim's time
--- (processed_at) and the producer's trace context (V8; null for none).
+-- (processed_at), the producer's trace context (V8; null for none) and, when the claim locked fewer
+-- due jobs than `limit`, what next-due.sql would answer now: microseconds until the earliest
+-- not-yet-due pending job of the queue and types becomes due (null if none, or if the claim was full),
+-- so that a worker whose claim came back short needs no second round trip to know how long to sleep.
+-- A claim that takes no job returns one row of nulls but for `due` and that last column.
+-- The payload limit is job_queue_max_payload_bytes_constant() (V14: a constant PostgreSQL folds into
+-- the plan, rewritten with the limit); a job over it is checked against job_queue_max_payload_bytes()
+-- itself before it fails, and the error names that.
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
-                      {schema}.job_queue_max_payload_bytes() AS max_bytes),
+                      {schema}.job_queue_max_payload_bytes_constant() AS max_bytes),
      due AS MATERIALIZED (
          SELECT id, priority, run_at, pg_catalog.octet_length(CAST(payload AS text)) AS bytes
            FROM {schema}.job_queue
@@ -26,14 +33,19 @@ WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_t
           ORDER BY priority, run_at, id
           LIMIT CAST(:limit AS integer)
             FOR UPDATE SKIP LOCKED),
+     sized AS MATERIALIZED (
+         SELECT d.id, d.priority, d.run_at, d.bytes,
+                d.bytes > clock.max_bytes AND d.bytes > {schema}.job_queue_max_payload_bytes() AS oversized
+           FROM due d, clock),
      taken AS MATERIALIZED (
-         SELECT s.id, s.bytes > s.max_bytes AS oversized
-           FROM (SELECT d.id, d.bytes, clock.max_bytes,
-                        pg_catalog.sum(CASE WHEN d.bytes > clock.max_bytes THEN 0 ELSE d.bytes END)
-                            OVER (ORDER BY d.priority, d.run_at, d.id) AS running
-                   FROM due d, clock) s
-          WHERE s.bytes > s.max_bytes OR s.running - s.bytes < CAST(:byte_budget AS bigint)),
-     over AS MATERIALIZED (SELECT ARRAY(SELECT id FROM taken WHERE oversized) AS ids)
+         SELECT s.id, s.oversized
+           FROM (SELECT z.id, z.bytes, z.oversized,
+                        pg_catalog.sum(CASE WHEN z.oversized THEN 0 ELSE z.bytes END)
+                            OVER (ORDER BY z.priority, z.run_at, z.id) AS running
+                   FROM sized z) s
+          WHERE s.oversized OR s.running - s.bytes < CAST(:byte_budget AS bigint)),
+     over AS MATERIALIZED (SELECT ARRAY(SELECT id FROM taken WHERE oversized) AS ids),
+     claimed AS (
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN j.id = ANY (over.ids) THEN 'failed' ELSE 'processing' END,
        attempt = CASE WHEN j.id = ANY (over.ids) THEN j.attempt ELSE j.attempt + 1 END,
@@ -41,7 +53,7 @@ UPDATE {schema}.job_queue j
        completed_at = CASE WHEN j.id = ANY (over.ids) THEN clock.now END,
        error_message = CASE WHEN j.id = ANY (over.ids)
                             THEN pg_catalog.format('expected payload to be at most %s bytes of JSON (job_queue_setting.max_payload_bytes), got: %s bytes; failed when claimed, without running',
-                                                   clock.max_bytes, pg_catalog.octet_length(CAST(j.payload AS text)))
+                                                   {schema}.job_queue_max_payload_bytes(), pg_catalog.octet_length(CAST(j.payload AS text)))
                             ELSE j.error_message END,
        lease_owner = CASE WHEN j.id = ANY (over.ids) THEN j.lease_owner ELSE CAST(:lease_owner AS text) END,
        lease_token = CASE WHEN j.id = ANY (over.ids) THEN j.lease_token ELSE CAST(:lease_token AS uuid) END,
@@ -51,5 +63,19 @@ UPDATE {schema}.job_queue j
  WHERE j.id = ANY (ARRAY(SELECT id FROM taken))
 RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
           j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
-          j.lease_token, j.lease_expires_at, j.status, (SELECT pg_catalog.count(*) FROM due) AS due,
-          j.processed_at, CAST(j.trace_context AS text) AS trace_context
+          j.lease_token, j.lease_expires_at, j.status, j.processed_at, CAST(j.trace_context AS text) AS trace_context),
+     counted AS (SELECT pg_catalog.count(*) AS due FROM due)
+SELECT c.id, c.job_type, c.queue, c.payload, c.attempt, c.retry_count, c.max_retries, c.priority, c.run_at,
+       c.created_at, c.user_id, c.lease_token, c.lease_expires_at, c.status, n.due, c.processed_at, c.trace_context,
+       n.next_due
+  FROM (SELECT counted.due,
+               CASE WHEN counted.due < CAST(:limit AS integer) THEN
+                   (SELECT CAST(extract(epoch FROM pg_catalog.min(p.run_at) - pg_catalog.min(clock.now)) * CAST(1000000 AS numeric) AS bigint)
+                      FROM clock, {schema}.job_queue p
+                     WHERE p.status = 'pending'
+                       AND p.queue = CAST(:queue AS text)
+                       AND p.job_type = ANY (CAST(:types AS text[]))
+                       AND p.run_at > clock.now)
+               END AS next_due
+          FROM counted) n
+  LEFT JOIN claimed c ON true

@@ -1,0 +1,107 @@
+package dev.pgqueue.jdbi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgqueue.internal.UuidV7;
+import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.spi.JobStore.InsertParams;
+import dev.pgqueue.spi.JobStore.NewJob;
+import dev.pgqueue.spi.JobStore.NextDueParams;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A claim that comes back with fewer jobs than asked also says when the queue's next job is due, so
+ * that the worker's fetcher, which asks {@code jobNextDue} right after such a claim to know how long to
+ * sleep, needs no second round trip (nor a second connection from the pool).
+ */
+@PostgresTest
+class ClaimNextDueTest {
+
+    private final TestDatabase db;
+    private final AtomicInteger borrowed = new AtomicInteger();
+    private final JdbiJobStore store;
+
+    ClaimNextDueTest(TestDatabase db) {
+        this.db = db;
+        DataSource counting = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
+                new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection")) {
+                        borrowed.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(db.dataSource(), args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        this.store = JdbiJobStore.builder(Jdbi.create(counting)).schema(db.schema()).build();
+    }
+
+    @BeforeEach
+    void cleanSlate() {
+        db.execute("DELETE FROM job_queue");
+    }
+
+    @Test
+    void aShortClaim_answersTheNextDueTime_withoutAnotherRoundTrip() {
+        NewJob now = NewJob.builder(UuidV7.next(), "blob", "{}").build();
+        NewJob later = NewJob.builder(UuidV7.next(), "blob", "{}").runAt(Instant.now().plus(Duration.ofHours(1))).build();
+        store.jobInsertMany(new InsertParams(List.of(now, later), null));
+
+        assertThat(claim(10)).extracting(ClaimedJob::id).containsExactly(now.id());
+        int afterClaim = borrowed.get();
+        Optional<Duration> due = store.jobNextDue(new NextDueParams("default", Set.of("blob"), null));
+
+        assertThat(borrowed.get()).as("connections borrowed by jobNextDue").isEqualTo(afterClaim);
+        assertThat(due).hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofMinutes(59), Duration.ofHours(1)));
+        // Asked again, with no claim in between: the database answers, the same.
+        assertThat(store.jobNextDue(new NextDueParams("default", Set.of("blob"), null)))
+                .hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofMinutes(59), Duration.ofHours(1)));
+        assertThat(borrowed.get()).isEqualTo(afterClaim + 1);
+    }
+
+    @Test
+    void aClaimThatTakesNoJob_answersToo_alsoThatNothingWaits() {
+        assertThat(claim(10)).isEmpty();
+        int afterClaim = borrowed.get();
+
+        assertThat(store.jobNextDue(new NextDueParams("default", Set.of("blob"), null))).isEmpty();
+        assertThat(borrowed.get()).isEqualTo(afterClaim);
+    }
+
+    @Test
+    void aFullClaim_orOtherTypes_leaveTheQuestionToTheDatabase() {
+        NewJob now = NewJob.builder(UuidV7.next(), "blob", "{}").build();
+        NewJob later = NewJob.builder(UuidV7.next(), "blob", "{}").runAt(Instant.now().plus(Duration.ofHours(1))).build();
+        store.jobInsertMany(new InsertParams(List.of(now, later), null));
+
+        assertThat(claim(1)).hasSize(1); // full: more may be due, so it did not ask
+        int afterClaim = borrowed.get();
+        assertThat(store.jobNextDue(new NextDueParams("default", Set.of("blob"), null))).isPresent();
+        assertThat(borrowed.get()).isEqualTo(afterClaim + 1);
+
+        assertThat(claim(10)).isEmpty();
+        assertThat(store.jobNextDue(new NextDueParams("default", Set.of("blob", "other"), null))).isPresent();
+        assertThat(borrowed.get()).isEqualTo(afterClaim + 3); // the claim, and the other types' question
+    }
+
+    private List<ClaimedJob> claim(int limit) {
+        return store.jobClaim(new ClaimParams("default", Set.of("blob"), limit, "w", UUID.randomUUID(),
+                Duration.ofMinutes(5), null));
+    }
+}
