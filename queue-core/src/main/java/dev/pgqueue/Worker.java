@@ -329,9 +329,9 @@ public final class Worker implements AutoCloseable {
          * the worker claims enough extra jobs to keep every slot busy for about this long (by their
          * average run time so far, at most {@link #batchSize} extra), so that short jobs are claimed
          * many per round trip instead of one per free slot. Whatever the handlers' run time, at least
-         * two claim round trips' worth of work (by the claims' average time) may wait, so that a freed
-         * slot does not wait for the database; handlers that take longer than about four round trips
-         * per slot get none. Such a job holds its lease while it waits for a slot (the heartbeat
+         * four claim round trips' worth of work (by the claims' average time) may wait, so that a freed
+         * slot does not wait for the database even when a claim is slower than usual; handlers that
+         * take longer than four round trips times the concurrency get none. Such a job holds its lease while it waits for a slot (the heartbeat
          * renews it; its timeout starts when it starts); it never waits for a slow job, since slow
          * handlers leave nothing to claim ahead. Jobs still waiting when the worker closes are handed
          * back at once. {@link Duration#ZERO} claims only free slots. Default 10 ms.

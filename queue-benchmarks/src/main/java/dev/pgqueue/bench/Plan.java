@@ -135,6 +135,17 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         return Config.defaults().producer(Producer.SEPARATE);
     }
 
+    /**
+     * W5 and W5R with a pool as large as a transactional worker of concurrency 10 may use at once (one per
+     * handler, the claim, the outcome batches, heartbeat and maintenance, and LISTEN): what the default's
+     * pool of 10 costs.
+     */
+    static final String PGQUEUE_POOL14 = "pgqueue-pool14";
+
+    private static Config workConfigPool14() {
+        return workConfig().poolSize(PgQueueSubject.WORK_CONCURRENCY + 4);
+    }
+
     private static String rawName(RawTable table) {
         return table == RawTable.MINIMAL ? "raw-minimal-table" : "raw-pgqueue-table";
     }
@@ -142,6 +153,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
     private static void work(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
         cases.add(new Case("w5", "pgqueue-default", (url, run) -> {
             try (Subject subject = new PgQueueSubject(url, workConfig())) {
+                return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
+            }
+        }));
+        cases.add(new Case("w5", PGQUEUE_POOL14, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfigPool14())) {
                 return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
             }
         }));
@@ -159,6 +175,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         String workload = "w5r";
         cases.add(new Case(workload, "pgqueue-default", (url, run) -> {
             try (Subject subject = new PgQueueSubject(url, workConfig())) {
+                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
+            }
+        }));
+        cases.add(new Case(workload, PGQUEUE_POOL14, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfigPool14())) {
                 return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
             }
         }));

@@ -43,6 +43,8 @@ final class Dispatcher {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     /** Priority, then due time, then id: the order the claim statement takes jobs in. */
     private static final Comparator<ClaimedJob> CLAIM_ORDER = Dispatcher::claimOrder;
+    /** The claim round trips' worth of work that may wait for a slot, whatever the claim-ahead time. */
+    static final int CLAIM_ROUND_TRIPS_AHEAD = 4;
 
     private final Duration claimAhead;
     private final int batchSize;
@@ -149,10 +151,12 @@ final class Dispatcher {
 
     /**
      * How many jobs may wait for a slot: the claim-ahead time's worth at the handlers' average speed,
-     * and at least two claim round trips' worth, so that the half of it left when the next claim is
-     * sent (see {@link #claimable}) keeps every slot busy until that claim's jobs arrive, whatever the
-     * handlers' run time. Jobs that take longer than four round trips per slot get none from the
-     * round-trip floor: a freed slot then idles one round trip, a small part of such a job's time.
+     * and at least {@value #CLAIM_ROUND_TRIPS_AHEAD} claim round trips' worth, so that the half of it
+     * left when the next claim is sent (see {@link #claimable}) keeps every slot busy until that claim's
+     * jobs arrive even when the claim takes twice its average (a loaded machine, a wait for a pooled
+     * connection), whatever the handlers' run time. Jobs that take longer than that many round trips
+     * times the slots get none from the round-trip floor: a freed slot then idles one round trip, a
+     * small part of such a job's time.
      */
     private int ahead(Lane lane) {
         return aheadJobs(claimAhead.toNanos(), lane.concurrency, lane.averageNanos, lane.claimNanos, batchSize);
@@ -175,8 +179,11 @@ final class Dispatcher {
         if (claimNanos > 0) {
             // The claim-ahead time alone was not enough when a claim took longer than half of it (a
             // W5 worker on a loaded machine claimed 3.4 jobs per round trip, each freed slot waiting
-            // for one): the jobs the slots finish while a claim is on its way, twice.
-            jobs = Math.max(jobs, 2 * claimNanos * concurrency / average);
+            // for one): the jobs the slots finish while a claim is on its way, four times. Twice was
+            // not enough either: the next claim goes out when half is left, one average round trip's
+            // worth, and in a W5 drain the runners ran dry on 27 % of the finished jobs (handler
+            // threads idle 17 % of the drain, JFR) whenever a claim took longer than its average.
+            jobs = Math.max(jobs, CLAIM_ROUND_TRIPS_AHEAD * claimNanos * concurrency / average);
         }
         return (int) Math.min(jobs, batchSize);
     }

@@ -127,11 +127,12 @@ class DispatcherTest {
         }
 
         @Test
-        void handlersSlowerThanTheClaimAheadTime_stillKeepTwoClaimRoundTripsOfWorkWaiting() {
+        void handlersSlowerThanTheClaimAheadTime_stillKeepFourClaimRoundTripsOfWorkWaiting() {
             // 30 ms a job, 10 slots: the claim-ahead time alone gives 3 jobs; a claim taking 20 ms
-            // finishes 6.7 jobs meanwhile, so two round trips' worth is 13
+            // finishes 6.7 jobs meanwhile, so four round trips' worth is 26: the next claim goes out
+            // with 13 left, enough for a claim that takes twice its average
             assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, -1, 500)).isEqualTo(3);
-            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, 20 * MS, 500)).isEqualTo(13);
+            assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, 20 * MS, 500)).isEqualTo(26);
             // a fast claim changes nothing: the claim-ahead time's worth is more
             assertThat(Dispatcher.aheadJobs(10 * MS, 10, 30 * MS, 1 * MS, 500)).isEqualTo(3);
         }

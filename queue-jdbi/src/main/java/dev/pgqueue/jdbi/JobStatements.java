@@ -619,8 +619,15 @@ final class JobStatements {
      * that just deployed); without it that plan stays a seq scan until the next ANALYZE. Local to the
      * transaction (is_local = true), so it is used only in a transaction that ends right after:
      * an autocommit statement's, or the transactional handler's.
+     *
+     * <p>It returns a boolean, and the statements sent with it return their status as
+     * {@code varchar(32)}, because pgjdbc sends the statements of one call before a single Sync only
+     * while it can bound the size of their replies; once it has described a statement (from its fifth
+     * run on a connection) a {@code text} column is unbounded to it, and it waited for set_config's
+     * reply before sending the outcome: one more round trip per single-job outcome, a transactional
+     * handler's included (FinishOneTest).
      */
-    static final String NO_SEQ_SCAN = "SELECT pg_catalog.set_config('enable_seqscan', 'off', true)";
+    static final String NO_SEQ_SCAN = "SELECT pg_catalog.set_config('enable_seqscan', 'off', true) = 'off'";
 
     /** The statement that records one job's outcome of this kind (complete-one.sql etc.). */
     String finishOneSql(FinishKind kind) {

@@ -15,14 +15,23 @@ import dev.pgqueue.spi.JobStore.InsertParams;
 import dev.pgqueue.spi.JobStore.NewJob;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.SocketFactory;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -108,6 +117,83 @@ class FinishOneTest {
                 assertThat(rs.getString(1)).isEqualTo("off");
             }
             assertThat(setting(c, "enable_seqscan")).isEqualTo("on");
+        }
+    }
+
+    /**
+     * A single job's outcome is one round trip, set_config included, also once pgjdbc has prepared the
+     * statement: counted as the writes to the connection's socket (pgjdbc writes once per flush). A new
+     * JobStatements for the transactional case, as each connection prepares statements of its own.
+     */
+    @Test
+    void singleJobOutcome_isOneRoundTrip_inAutocommitAndInTheHandlersTransaction() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("socketFactory", CountingSockets.class.getName());
+        for (boolean inTransaction : new boolean[] {false, true}) {
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), props)) {
+                JdbiJobStore bound = store.bound(c);
+                for (int run = 1; run <= 8; run++) {
+                    ClaimedJob job = insertAndClaim();
+                    c.setAutoCommit(!inTransaction);
+                    int before = CountingSockets.WRITES.get();
+                    List<FinishedJob> finished = inTransaction
+                            ? new JobStatements(db.schema(), 1000).finish(c, new FinishParams(List.of(new Finish(job.id(), job.leaseToken(),
+                                    FinishKind.COMPLETE, null, null, null, null)), null), true)
+                            : bound.jobFinishMany(new FinishParams(List.of(new Finish(job.id(), job.leaseToken(),
+                                    FinishKind.COMPLETE, null, null, null, null)), null));
+                    int writes = CountingSockets.WRITES.get() - before;
+                    if (inTransaction) {
+                        c.commit();
+                    }
+                    assertThat(finished).extracting(FinishedJob::status).containsExactly(JobStatus.COMPLETED);
+                    if (run > 5) { // pgjdbc has prepared and described the statement
+                        assertThat(writes).as("round trips of outcome %d (in a transaction: %s)", run, inTransaction)
+                                .isEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Opens sockets that count the writes made to them, across all (tests that use it run one at a time). */
+    public static final class CountingSockets extends SocketFactory {
+        static final AtomicInteger WRITES = new AtomicInteger();
+
+        @Override
+        public Socket createSocket() {
+            return new Socket() {
+                @Override
+                public OutputStream getOutputStream() throws IOException {
+                    return new FilterOutputStream(super.getOutputStream()) {
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            WRITES.incrementAndGet();
+                            out.write(b, off, len);
+                        }
+                    };
+                }
+            };
+        }
+
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Socket createSocket(InetAddress host, int port) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+                throws IOException {
+            throw new UnsupportedOperationException();
         }
     }
 

@@ -4,6 +4,8 @@
 -- job_queue_lease_idx (WHERE status = 'processing'). JobStatements runs this with seq scans disabled
 -- for its transaction (set_config, local): a generic plan made while the table was nearly empty
 -- would otherwise be a seq scan, kept until the next ANALYZE (see FinishOneTest).
+-- The status comes back as varchar(32), not text, so that pgjdbc can bound the reply's size and send
+-- this statement and the set_config before it with one Sync: one round trip (see JobStatements.NO_SEQ_SCAN).
 -- Appends the attempt to job_queue.history (V6, at most 20 entries; see docs/admin.md).
 WITH f AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                   CAST(? AS uuid) AS id, CAST(? AS uuid) AS lease_token, CAST(? AS text) AS message)
@@ -15,4 +17,4 @@ UPDATE {schema}.job_queue j
        completed_at = f.now
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
-RETURNING j.id, j.status, j.retry_count
+RETURNING j.id, CAST(j.status AS varchar(32)), j.retry_count

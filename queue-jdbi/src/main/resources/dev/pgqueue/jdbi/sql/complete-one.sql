@@ -7,6 +7,8 @@
 -- job_queue_lease_idx (WHERE status = 'processing'). JobStatements runs this with seq scans disabled
 -- for its transaction (set_config, local): a generic plan made while the table was nearly empty
 -- would otherwise be a seq scan, kept until the next ANALYZE (see FinishOneTest).
+-- The status comes back as varchar(32), not text, so that pgjdbc can bound the reply's size and send
+-- this statement and the set_config before it with one Sync: one round trip (see JobStatements.NO_SEQ_SCAN).
 -- Attempt history (V6): this appends to job_queue.history (at most 20 entries) only for a job that ends
 -- cancelled; a completed job's history is left as it is and its error_message cleared (the history
 -- keeps its failures), so error_message never shows an old failure on a completed job.
@@ -23,4 +25,4 @@ UPDATE {schema}.job_queue j
                                                         'cancelled by a producer while running; the handler''s result was dropped', j.lease_owner) END
   FROM f
  WHERE j.id = f.id AND j.lease_token = f.lease_token AND j.status = (SELECT 'processing')
-RETURNING j.id, j.status, j.retry_count
+RETURNING j.id, CAST(j.status AS varchar(32)), j.retry_count
