@@ -24,13 +24,12 @@ import picocli.CommandLine.Option;
  * {@value PgQueueCli#EXIT_DOWN}): the database cannot be reached, or the schema is not ready for this
  * pgqueue ({@link dev.pgqueue.jdbi.SchemaMigrator#verify()}) and records no migration. DEGRADED (exit
  * {@value PgQueueCli#EXIT_DEGRADED}): the schema is not ready but records an earlier migration, a
- * transaction holds back vacuum of the job table, the table holds more dead rows than its recent churn explains,
- * a queue that is not paused has a pending job overdue by more than {@code --max-pending-age}, or jobs
+ * transaction holds back vacuum of the job table (dead rows alone are not judged: see
+ * {@link dev.pgqueue.admin.TableStats}), a queue that is not paused has a pending job overdue by more than {@code --max-pending-age}, or jobs
  * are processing with no live worker left to finish or rescue them. Otherwise UP (exit 0).
  */
 @Command(name = "health", description = "Database reachable, schema version, table health, stuck jobs; exit 0 UP, 3 DEGRADED, 4 DOWN")
 final class HealthCommand extends CliCommand {
-
 
     @Option(names = "--max-pending-age", paramLabel = "<age>", converter = Converters.Age.class,
             description = "A pending job due longer than this in a queue that is not paused is stuck (default: 5m)")
@@ -112,7 +111,8 @@ final class HealthCommand extends CliCommand {
 
     private void checkTable(TableStats table) {
         details.set("table", Json.table(table));
-        String summary = String.format("%,d live rows, %,d dead", table.liveRows(), table.deadRows());
+        String summary = String.format("%,d live rows, %,d dead, %,d inserted since the last vacuum", table.liveRows(),
+                table.deadRows(), table.insertedSinceVacuum());
         if (table.oldestTransactionAge() != null) {
             summary += "; oldest transaction open " + Formats.age(table.oldestTransactionAge());
         }
@@ -120,11 +120,6 @@ final class HealthCommand extends CliCommand {
         if (table.oldestTransactionAge() != null && table.oldestTransactionAge().compareTo(maxTransactionAge) > 0) {
             worsen(Status.DEGRADED, "a transaction open for " + Formats.age(table.oldestTransactionAge()) + " ("
                     + table.oldestTransaction() + ") holds back vacuum of job_queue; claims slow down as dead rows pile up");
-        }
-        if (table.deadRowsPileUp()) {
-            worsen(Status.DEGRADED, String.format("job_queue holds %,d dead rows vs %,d live, more than the %,d jobs inserted "
-                    + "since vacuum last ran can have left: something holds back the xmin horizon",
-                    table.deadRows(), table.liveRows(), table.insertedSinceVacuum()));
         }
     }
 

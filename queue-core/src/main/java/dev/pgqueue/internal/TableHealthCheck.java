@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
  * each time. Unhealthy when a visible session's snapshot is older than the check interval, or when
  * vacuum ran since the last check and left far more dead rows than live. What vacuum left is not
  * read directly: the dead rows counted now include those made since it ran, which a busy queue makes
- * by the million a minute. So a check counts as left behind only the dead rows beyond all those made
- * since the previous check (a lower bound), and between vacuums the last one's verdict stands.
+ * by the million a minute, some of them while it ran (which may have begun before the previous
+ * check). So a check counts as left behind only the dead rows beyond all those made since the check
+ * before the previous one (a lower bound, for a vacuum shorter than a check interval), and between
+ * vacuums the last one's verdict stands.
  * Reported (log warning and listener) once per episode, and again when it clears.
  */
 final class TableHealthCheck {
@@ -33,6 +35,8 @@ final class TableHealthCheck {
     private Instant lastVacuumSeen;
     /** {@link TableHealth#deadRowsMade()} at the previous check; -1 before the first. */
     private long deadRowsMadeSeen = -1;
+    /** {@link TableHealth#deadRowsMade()} at the check before the previous one; -1 before the second. */
+    private long deadRowsMadeBefore = -1;
     /** The latest vacuum's verdict: at least this many dead rows it could not remove, if too many; else -1. */
     private long vacuumLeftAtLeast = -1;
     private boolean unhealthy;
@@ -61,6 +65,7 @@ final class TableHealthCheck {
             String problem = problem(health);
             this.problem = problem;
             lastVacuumSeen = health.lastVacuum();
+            deadRowsMadeBefore = deadRowsMadeSeen;
             deadRowsMadeSeen = health.deadRowsMade();
             if (problem != null && !unhealthy) {
                 unhealthy = true;
@@ -98,15 +103,15 @@ final class TableHealthCheck {
     }
 
     /**
-     * When vacuum ran since the previous check, judges what it left: at least the dead rows counted now
-     * less every dead row made since the previous check (some were made after it ran). Too many against
-     * the live rows means it could not remove them. Between vacuums, and when the statistics were reset
-     * meanwhile (the running count went back), the last verdict stands.
+     * When vacuum finished since the previous check, judges what it left: at least the dead rows counted
+     * now less every dead row made since the check before the previous one (some were made while it ran,
+     * or after). Too many against the live rows means it could not remove them. Between vacuums, and
+     * when the statistics were reset meanwhile (the running count went back), the last verdict stands.
      */
     private void judgeVacuum(TableHealth health) {
         boolean vacuumed = health.lastVacuum() != null && lastVacuumSeen != null && health.lastVacuum().isAfter(lastVacuumSeen);
-        long made = health.deadRowsMade() - deadRowsMadeSeen;
-        if (!vacuumed || deadRowsMadeSeen < 0 || made < 0) {
+        long made = health.deadRowsMade() - deadRowsMadeBefore;
+        if (!vacuumed || deadRowsMadeBefore < 0 || health.deadRowsMade() < deadRowsMadeSeen || made < 0) {
             return;
         }
         long leftAtLeast = health.deadRows() - made;

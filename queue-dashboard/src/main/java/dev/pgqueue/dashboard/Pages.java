@@ -545,10 +545,6 @@ final class Pages {
         field(h, "Oldest snapshot held by", t.oldestTransaction() == null ? "none" : t.oldestTransaction());
         field(h, "Held for", t.oldestTransactionAge() == null ? "–" : Format.duration(t.oldestTransactionAge()));
         h.raw("</table>");
-        if (t.deadRowsPileUp()) {
-            h.raw("<p class=\"warn\">More dead rows than the jobs inserted since the last vacuum can have left: vacuum"
-                    + " cannot remove them (something holds back the xmin horizon).</p>");
-        }
         if (t.oldestTransactionAge() != null && t.oldestTransactionAge().compareTo(Duration.ofMinutes(5)) > 0) {
             h.raw("<p class=\"warn\">").text("A snapshot held for " + Format.duration(t.oldestTransactionAge())
                     + " keeps vacuum from removing dead rows (the xmin horizon).").raw("</p>");
