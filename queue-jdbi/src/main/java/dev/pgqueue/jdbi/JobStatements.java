@@ -510,7 +510,7 @@ final class JobStatements {
                         continue; // the one row of a claim that took no job
                     }
                     rows++;
-                    if (JobStatus.PROCESSING.sqlValue().equals(status)) {
+                    if (claimedToRun(status)) {
                         claimed.add(decoder.read(rs));
                     }
                 }
@@ -543,11 +543,11 @@ final class JobStatements {
     }
 
     /**
-     * Whether a row of claim.sql or claim-fair.sql (status in column {@code statusColumn}) is a job to
-     * run, rather than one the claim failed because its payload is over the limit.
+     * Whether a row of claim.sql or claim-fair.sql, with this status, is a job to run, rather than one
+     * the claim failed because its payload is over the limit.
      */
-    static boolean claimedToRun(ResultSet rs, int statusColumn) throws SQLException {
-        return JobStatus.PROCESSING.sqlValue().equals(rs.getString(statusColumn));
+    static boolean claimedToRun(String status) {
+        return JobStatus.PROCESSING.sqlValue().equals(status);
     }
 
     /**
@@ -792,7 +792,7 @@ final class JobStatements {
                 ps.setObject(2, UUID.randomUUID());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    if (claimedToRun(rs, 14)) {
+                    if (claimedToRun(rs.getString(14))) {
                         new ClaimedRows(16).read(rs);
                     }
                 }

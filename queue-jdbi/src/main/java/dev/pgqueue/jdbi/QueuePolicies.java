@@ -370,7 +370,7 @@ final class QueuePolicies {
             try (ResultSet rs = ps.executeQuery()) {
                 JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
-                    if (!JobStatements.claimedToRun(rs, 16)) {
+                    if (!JobStatements.claimedToRun(rs.getString(16))) {
                         continue;
                     }
                     claimed.add(decoder.read(rs));

@@ -100,6 +100,45 @@ class ClaimNextDueTest {
         assertThat(borrowed.get()).isEqualTo(afterClaim + 3); // the claim, and the other types' question
     }
 
+    /**
+     * claim.sql computes the next due time with a copy of next-due.sql's query; both must answer the
+     * same for the same rows and clock, whatever else the table holds.
+     */
+    @Test
+    void theClaimsAnswer_isNextDueSqlsAnswer() {
+        Instant now = Instant.parse("2030-01-01T00:00:00Z");
+        JdbiJobStore database = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        NewJob laterBlob = job("blob", "default", now.plusSeconds(5));
+        NewJob soonerOther = job("other", "default", now.plusSeconds(2));
+        NewJob soonestElsewhere = job("blob", "elsewhere", now.plusSeconds(1));
+        NewJob soonerButFinished = job("blob", "default", now.plusMillis(1_500));
+        NewJob soonerButRunning = job("blob", "default", now.plusMillis(2_500));
+        store.jobInsertMany(new InsertParams(List.of(job("blob", "default", now.minusSeconds(1)),
+                job("blob", "default", now), laterBlob, soonerOther, soonestElsewhere, soonerButFinished,
+                soonerButRunning), null));
+        db.execute("UPDATE job_queue SET status = 'completed' WHERE id = '" + soonerButFinished.id() + "'");
+        db.execute("UPDATE job_queue SET status = 'processing' WHERE id = '" + soonerButRunning.id() + "'");
+
+        for (Set<String> types : List.of(Set.of("blob"), Set.of("blob", "other"), Set.of("other"), Set.of("none"))) {
+            assertThat(claimAt(types, now)).allSatisfy(j -> assertThat(j.runAt()).isBeforeOrEqualTo(now));
+            Optional<Duration> claims = store.jobNextDue(new NextDueParams("default", types, now));
+            Optional<Duration> nextDueSql = database.jobNextDue(new NextDueParams("default", types, now));
+
+            assertThat(claims).as("the claim's answer for %s", types).isEqualTo(nextDueSql);
+        }
+        assertThat(database.jobNextDue(new NextDueParams("default", Set.of("blob"), now))).contains(Duration.ofSeconds(5));
+        assertThat(database.jobNextDue(new NextDueParams("default", Set.of("blob", "other"), now))).contains(Duration.ofSeconds(2));
+        assertThat(database.jobNextDue(new NextDueParams("default", Set.of("none"), now))).isEmpty();
+    }
+
+    private static NewJob job(String type, String queue, Instant runAt) {
+        return NewJob.builder(UuidV7.next(), type, "{}").queue(queue).runAt(runAt).build();
+    }
+
+    private List<ClaimedJob> claimAt(Set<String> types, Instant now) {
+        return store.jobClaim(new ClaimParams("default", types, 10, "w", UUID.randomUUID(), Duration.ofMinutes(5), now));
+    }
+
     private List<ClaimedJob> claim(int limit) {
         return store.jobClaim(new ClaimParams("default", Set.of("blob"), limit, "w", UUID.randomUUID(),
                 Duration.ofMinutes(5), null));
