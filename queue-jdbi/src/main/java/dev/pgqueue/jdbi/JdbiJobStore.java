@@ -306,6 +306,9 @@ public final class JdbiJobStore implements JobStore {
     @Override
     public List<ClaimedJob> jobClaim(ClaimParams params) {
         // A queue without limits or fairness is claimed by statements.claim as before (QueuePolicies).
+        // What an earlier claim said of the queue's next due job is out of date once this one begins,
+        // even if this one does not reach claim.sql (a limit with no room left).
+        statements.forgetClaimedNextDue(params.queue());
         return run("claim jobs", c -> policies.claim(c, params, statements, body -> connections.inTransaction(c, body)));
     }
 

@@ -43,6 +43,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -102,8 +103,13 @@ final class JobStatements {
     private final long claimByteBudget;
     /** Queues whose latest claim left due jobs behind (byte budget, jobs failed for size): claim again at once. */
     private final Set<String> leftDue = ConcurrentHashMap.newKeySet();
-    /** Per queue: the next due time that its latest claim came back with (claim.sql's last column). */
-    private final Map<String, ClaimedNextDue> claimedNextDue = new ConcurrentHashMap<>();
+    /**
+     * Per thread and queue: the next due time that the thread's latest claim of the queue came back
+     * with (claim.sql's last column). Per thread because the answer belongs to one claim's snapshot: a
+     * worker's fetcher asks right after its own claim, and must not be told what another worker's
+     * claim of the same queue saw, earlier (a job due soon, committed in between, would wait for the poll).
+     */
+    private final ThreadLocal<Map<String, ClaimedNextDue>> claimedNextDue = ThreadLocal.withInitial(HashMap::new);
 
     JobStatements(String schema, int copyThreshold) {
         this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET);
@@ -185,11 +191,16 @@ final class JobStatements {
     }
 
     /**
-     * The next due time that the latest claim of {@code queue} came back with, if it came back short
-     * (so that it asked), or null; clears it.
+     * The next due time that this thread's latest claim of {@code queue} came back with, if it came
+     * back short (so that it asked), or null; clears it.
      */
     ClaimedNextDue takeClaimedNextDue(String queue) {
-        return claimedNextDue.remove(queue);
+        return claimedNextDue.get().remove(queue);
+    }
+
+    /** Forgets what this thread's earlier claims of {@code queue} said of its next due job: a new claim begins. */
+    void forgetClaimedNextDue(String queue) {
+        claimedNextDue.get().remove(queue);
     }
 
     /** The bytes of payload one claim takes at most (see {@link #DEFAULT_CLAIM_BYTE_BUDGET}). */
@@ -519,10 +530,10 @@ final class JobStatements {
                 markLeftDue(params.queue());
             }
             if (due < params.limit()) {
-                claimedNextDue.put(params.queue(),
+                claimedNextDue.get().put(params.queue(),
                         new ClaimedNextDue(params.types(), params.now(), System.nanoTime(), nextDueMicros));
             } else {
-                claimedNextDue.remove(params.queue()); // it did not ask: the queue may have more due jobs
+                claimedNextDue.get().remove(params.queue()); // it did not ask: the queue may have more due jobs
             }
             return claimed;
         }

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
@@ -121,7 +123,9 @@ class ClaimNextDueTest {
 
         for (Set<String> types : List.of(Set.of("blob"), Set.of("blob", "other"), Set.of("other"), Set.of("none"))) {
             assertThat(claimAt(types, now)).allSatisfy(j -> assertThat(j.runAt()).isBeforeOrEqualTo(now));
+            int afterClaim = borrowed.get();
             Optional<Duration> claims = store.jobNextDue(new NextDueParams("default", types, now));
+            assertThat(borrowed.get()).as("answered by the claim, not by next-due.sql").isEqualTo(afterClaim);
             Optional<Duration> nextDueSql = database.jobNextDue(new NextDueParams("default", types, now));
 
             assertThat(claims).as("the claim's answer for %s", types).isEqualTo(nextDueSql);
@@ -129,6 +133,45 @@ class ClaimNextDueTest {
         assertThat(database.jobNextDue(new NextDueParams("default", Set.of("blob"), now))).contains(Duration.ofSeconds(5));
         assertThat(database.jobNextDue(new NextDueParams("default", Set.of("blob", "other"), now))).contains(Duration.ofSeconds(2));
         assertThat(database.jobNextDue(new NextDueParams("default", Set.of("none"), now))).isEmpty();
+    }
+
+    /**
+     * The answer belongs to the claim's snapshot, so only the thread that claimed gets it: a worker's
+     * fetcher must not sleep on what another worker's earlier claim of the same queue saw.
+     */
+    @Test
+    void aClaimsAnswer_goesToTheThreadThatClaimed_only() throws Exception {
+        store.jobInsertMany(new InsertParams(List.of(
+                NewJob.builder(UuidV7.next(), "blob", "{}").runAt(Instant.now().plus(Duration.ofHours(1))).build()), null));
+        NextDueParams question = new NextDueParams("default", Set.of("blob"), null);
+
+        assertThat(claim(10)).isEmpty();
+        onNewThread(() -> {
+            assertThat(claim(10)).isEmpty();
+            int before = borrowed.get();
+            assertThat(store.jobNextDue(question)).isPresent();
+            assertThat(borrowed.get()).as("the other thread's own answer").isEqualTo(before);
+        });
+        int afterClaims = borrowed.get();
+
+        assertThat(store.jobNextDue(question)).isPresent();
+        assertThat(borrowed.get()).as("this thread's own answer, still there").isEqualTo(afterClaims);
+        onNewThread(() -> assertThat(store.jobNextDue(question)).isPresent());
+        assertThat(borrowed.get()).as("a thread that claimed nothing asks the database").isEqualTo(afterClaims + 1);
+    }
+
+    /** Runs {@code body} on a thread of its own and waits for it; its failure fails the caller. */
+    private static void onNewThread(Runnable body) throws Exception {
+        FutureTask<Void> task = new FutureTask<>(body, null);
+        new Thread(task).start();
+        try {
+            task.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
     }
 
     private static NewJob job(String type, String queue, Instant runAt) {
