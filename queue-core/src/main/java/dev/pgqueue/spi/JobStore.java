@@ -1231,9 +1231,10 @@ public interface JobStore {
     /**
      * @param liveRows           live rows of the table, as the statistics estimate them
      * @param deadRows           dead rows of the table not yet removed by vacuum, as the statistics estimate them
-     * @param deadRowsMade       a running count of the row versions the table's updates and deletes have made
-     *                           dead since its statistics were last reset: of two readings, the difference is
-     *                           how many were made in between
+     * @param deadRowsMade       a running count of the row versions the table's writes may have made dead since
+     *                           its statistics were last reset (each update and delete makes one; an insert one
+     *                           if its transaction rolls back, so inserts count too): of two readings, the
+     *                           difference is at least how many were made in between
      * @param insertedSinceVacuum rows inserted into the table since vacuum last ran on it
      * @param lastVacuum         when vacuum (auto or manual) last finished on the table, or null
      * @param oldestTransaction  the session whose snapshot is oldest, described for a log line, or null

@@ -1,12 +1,13 @@
--- Live and dead rows of job_queue, how many row versions its updates and deletes have made dead so far
--- (a running count: the difference of two readings is what was made in between), rows inserted since
+-- Live and dead rows of job_queue, how many row versions its writes may have made dead so far: every
+-- update and delete makes one, an insert one if its transaction rolls back (an upper bound, as a running
+-- count: the difference of two readings is what was made in between, at most), rows inserted since
 -- vacuum last ran on it, when vacuum last finished on it, and the oldest transaction that holds a snapshot or a transaction id (either holds
 -- back what vacuum may remove), if this role may see it: other roles' sessions show neither without
 -- pg_read_all_stats. Only this database's sessions hold back vacuum of its tables (replication slots
 -- and prepared transactions can too, unseen here). No parameters.
 SELECT s.n_live_tup,
        s.n_dead_tup,
-       s.n_tup_upd + s.n_tup_del,
+       s.n_tup_ins + s.n_tup_upd + s.n_tup_del,
        s.n_ins_since_vacuum,
        greatest(s.last_autovacuum, s.last_vacuum),
        h.pid,
