@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Recorder {
 
     private final AtomicInteger started = new AtomicInteger();
+    /** {@code System.nanoTime()} when the first job started; 0 until then. */
+    private final java.util.concurrent.atomic.AtomicLong firstStarted = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicInteger latencyCount = new AtomicInteger();
     private final long[] latencies;
     /** Told of every job as it starts, with its stamp and the time; null for none. */
@@ -47,11 +49,18 @@ final class Recorder {
                 latencies[i] = now - stamp;
             }
         }
-        started.incrementAndGet();
+        if (started.getAndIncrement() == 0) {
+            firstStarted.compareAndSet(0, now);
+        }
     }
 
     int started() {
         return started.get();
+    }
+
+    /** {@code System.nanoTime()} when the first job started, or 0 if none has. */
+    long firstStartedNanos() {
+        return firstStarted.get();
     }
 
     /**

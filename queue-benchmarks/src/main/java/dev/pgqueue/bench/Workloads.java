@@ -43,6 +43,7 @@ final class Workloads {
             Log.info("  CPU by thread before the drain: %s", ThreadCpu.summary());
             long start = System.nanoTime();
             subject.startWorker(recorder);
+            long started = System.nanoTime();
             monitor.awaitDrained(subject, recorder, jobs, start, timeout);
             double drain = seconds(System.nanoTime() - start);
             cpu = Cpu.processNanos() - cpu;
@@ -52,6 +53,8 @@ final class Workloads {
             }
             metrics.add(new Metric("jobs", jobs));
             metrics.add(new Metric("drain_s", drain));
+            metrics.add(new Metric("start_s", seconds(started - start)));
+            metrics.add(new Metric("first_job_s", seconds(recorder.firstStartedNanos() - start)));
             metrics.add(new Metric("drain_jobs_per_s", jobs / drain));
             metrics.addAll(cpuPerJob(cpu, jobs));
             Log.info("  CPU by thread at the end of the drain: %s", ThreadCpu.summary());
