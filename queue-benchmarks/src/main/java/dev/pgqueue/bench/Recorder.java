@@ -2,6 +2,7 @@ package dev.pgqueue.bench;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the no-op handlers record, first thing when they run: that a job started and, if its payload
@@ -11,7 +12,7 @@ final class Recorder {
 
     private final AtomicInteger started = new AtomicInteger();
     /** {@code System.nanoTime()} when the first job started; 0 until then. */
-    private final java.util.concurrent.atomic.AtomicLong firstStarted = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong firstStarted = new AtomicLong();
     private final AtomicInteger latencyCount = new AtomicInteger();
     private final long[] latencies;
     /** Told of every job as it starts, with its stamp and the time; null for none. */
