@@ -111,7 +111,8 @@ final class TableHealthCheck {
     private void judgeVacuum(TableHealth health) {
         boolean vacuumed = health.lastVacuum() != null && lastVacuumSeen != null && health.lastVacuum().isAfter(lastVacuumSeen);
         long made = health.deadRowsMade() - deadRowsMadeBefore;
-        if (!vacuumed || deadRowsMadeBefore < 0 || health.deadRowsMade() < deadRowsMadeSeen || made < 0) {
+        boolean reset = health.deadRowsMade() < deadRowsMadeSeen || deadRowsMadeSeen < deadRowsMadeBefore;
+        if (!vacuumed || deadRowsMadeBefore < 0 || reset) {
             return;
         }
         long leftAtLeast = health.deadRows() - made;

@@ -87,6 +87,15 @@ class TableHealthCheckTest {
     }
 
     @Test
+    void statisticsResetBeforeThePreviousCheck_judgeNothing_evenWhenTheNewCountOvertookTheOld() {
+        checkWith(0, 1_000_000, T0);
+        checkWith(100_000, 200_000, T0); // pg_stat_reset() between these two checks
+        // 4 million made since the reset: measured from the old count, only 3 million would seem made.
+        assertThat(checkWith(3_500_000, 4_200_000, T0.plusSeconds(120))).isNull();
+        assertThat(reports).isEmpty();
+    }
+
+    @Test
     void statisticsResetBetweenChecks_judgeNothing_untilTwoReadingsOfTheNewCount() {
         checkWith(0, 5_000_000, T0);
         // pg_stat_reset(): the running count starts again; what was made since the last check is unknown.
