@@ -34,13 +34,15 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
 
     /** Today's pgqueue in issue 18's storage workloads, pruning its completed jobs after 5 s. */
     private static final String PRUNED_5S = "pgqueue-pruned-5s";
+    /** The raw loop on pgqueue's table with issue 18's claim floor ({@link RawCeiling.Config#withFloor}). */
+    private static final String RAW_FLOOR = "raw-pgqueue-table-k500-floor";
     /**
      * Issue 18's storage workloads' systems: today's pgqueue keeping its completed jobs (the worker's
      * default) and pruning them after 5 s (as the soak in docs/guarantees.md), the raw loop on its
      * table, the prototypes.
      */
     static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", PRUNED_5S, "raw-pgqueue-table-k500",
-            ReceiptRingPrototype.NAME, RotatingPrototype.NAME);
+            RAW_FLOOR, ReceiptRingPrototype.NAME, RotatingPrototype.NAME);
 
     /** W1 without --sweep: the defaults and two tuned points. */
     private static final int[][] TUNED = {{16, 100}, {64, 500}};
@@ -262,6 +264,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                     new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE).pruned(java.time.Duration.ofSeconds(5))));
             case "raw-pgqueue-table-k500" -> StorageWorkloads.of(system,
                     new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST)));
+            case RAW_FLOOR -> StorageWorkloads.of(system,
+                    new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST).withFloor()));
             case ReceiptRingPrototype.NAME -> new PrototypeSubject(url, new ReceiptRingPrototype());
             case RotatingPrototype.NAME -> new PrototypeSubject(url, new RotatingPrototype());
             default -> throw new IllegalArgumentException("no storage subject " + system);

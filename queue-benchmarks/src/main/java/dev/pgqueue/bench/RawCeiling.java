@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.postgresql.copy.CopyManager;
@@ -45,10 +46,26 @@ final class RawCeiling implements Subject {
     static final int WORK_CLAIM_SIZE = 10;
 
     /** How the ceiling is set up: {@code threads} worker threads, each on its own connection. */
-    record Config(RawTable table, int claimSize, Bulk bulk, int threads) {
+    record Config(RawTable table, int claimSize, Bulk bulk, int threads, boolean floor) {
 
         Config(RawTable table, int claimSize, Bulk bulk) {
-            this(table, claimSize, bulk, THREADS);
+            this(table, claimSize, bulk, THREADS, false);
+        }
+
+        Config(RawTable table, int claimSize, Bulk bulk, int threads) {
+            this(table, claimSize, bulk, threads, false);
+        }
+
+        /**
+         * Issue 18's claim floor, on pgqueue's table only: each thread's claim starts its index scan
+         * past the claim order of the last job it claimed, instead of at the index's first entry, and
+         * starts at the first entry (a full claim) at most once every {@link #FULL_CLAIM_NANOS}.
+         */
+        Config withFloor() {
+            if (table != RawTable.PGQUEUE) {
+                throw new IllegalArgumentException("the claim floor is written for pgqueue's table");
+            }
+            return new Config(table, claimSize, bulk, threads, true);
         }
 
         /** W5 and W5R: {@link #WORK_THREADS} threads claiming up to {@link #WORK_CLAIM_SIZE} jobs. */
@@ -154,7 +171,105 @@ final class RawCeiling implements Subject {
         threads.start("raw-listen", () -> listen(notifications));
     }
 
+    /** With {@link Config#floor}: how often a thread's claim starts at the claim index's first entry. */
+    static final long FULL_CLAIM_NANOS = 1_000_000_000L;
+
+    /**
+     * The claim floor: claims past the claim order (priority, run_at, id) of the last job this thread
+     * claimed, so that the index scan never walks the entries that earlier claims left dead (they sort
+     * before it, and a pinned xmin horizon keeps them), and once a second from the first entry, so that
+     * a job that sorts before the floor (a more urgent priority, a job released or made due late) waits
+     * at most that long. The id order is PostgreSQL's (bytewise), compared here as unsigned longs.
+     */
+    private void workWithFloor(Connection c, Recorder recorder) {
+        int limit = config.claimSize();
+        String claimSql = """
+                UPDATE job_queue j
+                   SET status = 'processing',
+                       attempt = j.attempt + 1,
+                       processed_at = now(),
+                       lease_owner = ?,
+                       lease_token = ?,
+                       lease_expires_at = now() + interval '60 seconds'
+                 WHERE j.id IN (SELECT id
+                                  FROM job_queue
+                                 WHERE status = 'pending' AND queue = 'default' AND run_at <= now()
+                                   AND (priority, run_at, id) > (?, ?, ?)
+                                 ORDER BY priority, run_at, id
+                                 LIMIT ?
+                                   FOR UPDATE SKIP LOCKED)
+                RETURNING j.id, CAST(j.payload AS text), j.priority, j.run_at""";
+        int floorPriority = Integer.MIN_VALUE;
+        java.sql.Timestamp floorRunAt = null;
+        UUID floorId = null;
+        long lastFull = 0;
+        try (PreparedStatement claim = c.prepareStatement(claimSql);
+             PreparedStatement complete = c.prepareStatement(config.table().complete)) {
+            Object[] ids = new Object[limit];
+            while (running) {
+                long seen = wakeup.generation();
+                boolean full = floorId == null || System.nanoTime() - lastFull > FULL_CLAIM_NANOS;
+                claim.setString(1, owner);
+                claim.setObject(2, UUID.randomUUID());
+                if (full) {
+                    lastFull = System.nanoTime();
+                    claim.setInt(3, Integer.MIN_VALUE);
+                    claim.setTimestamp(4, java.sql.Timestamp.valueOf("1900-01-01 00:00:00"));
+                    claim.setObject(5, new UUID(0, 0));
+                } else {
+                    claim.setInt(3, floorPriority);
+                    claim.setTimestamp(4, floorRunAt);
+                    claim.setObject(5, floorId);
+                }
+                claim.setInt(6, limit);
+                int claimed = 0;
+                try (ResultSet rs = claim.executeQuery()) {
+                    while (rs.next()) {
+                        UUID id = (UUID) rs.getObject(1);
+                        ids[claimed++] = id;
+                        recorder.jobStarted(Stamp.parse(rs.getString(2))); // the no-op job
+                        int priority = rs.getInt(3);
+                        java.sql.Timestamp runAt = rs.getTimestamp(4);
+                        if (floorId == null || (full && claimed == 1)
+                                || compareKeys(priority, runAt, id, floorPriority, floorRunAt, floorId) > 0) {
+                            floorPriority = priority;
+                            floorRunAt = runAt;
+                            floorId = id;
+                        }
+                    }
+                }
+                if (claimed == 0) {
+                    wakeup.await(seen, IDLE_POLL_MILLIS);
+                    continue;
+                }
+                complete.setArray(1, c.createArrayOf(config.table().idType, Arrays.copyOf(ids, claimed)));
+                complete.executeUpdate();
+            }
+        } catch (SQLException e) {
+            if (running) {
+                threads.fail(e);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int compareKeys(int p1, java.sql.Timestamp r1, UUID i1, int p2, java.sql.Timestamp r2, UUID i2) {
+        int order = Integer.compare(p1, p2);
+        if (order == 0) {
+            order = r1.compareTo(r2);
+        }
+        if (order == 0) {
+            order = Long.compareUnsigned(i1.getMostSignificantBits(), i2.getMostSignificantBits());
+        }
+        return order != 0 ? order : Long.compareUnsigned(i1.getLeastSignificantBits(), i2.getLeastSignificantBits());
+    }
+
     private void work(Connection c, Recorder recorder) {
+        if (config.floor()) {
+            workWithFloor(c, recorder);
+            return;
+        }
         RawTable table = config.table();
         int limit = config.claimSize();
         try (PreparedStatement claim = c.prepareStatement(table.claim);
