@@ -312,6 +312,11 @@ public final class JdbiJobStore implements JobStore {
         return run("claim jobs", c -> policies.claim(c, params, statements, body -> connections.inTransaction(c, body)));
     }
 
+    /** Whether this store's claims of {@code queue} for {@code types} now start past a {@link ClaimFloor} (tests). */
+    boolean claimsPastFloor(String queue, java.util.Set<String> types) {
+        return statements.claimsPastFloor(queue, types);
+    }
+
     @Override
     public List<FinishedJob> jobFinishMany(FinishParams params) {
         // One statement is atomic on its own; several (one per kind, and progress) share a transaction.

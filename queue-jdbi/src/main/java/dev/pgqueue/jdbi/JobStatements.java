@@ -53,6 +53,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the store's SQL statements (one resource file each) on a given connection, binding
@@ -61,6 +63,8 @@ import java.util.stream.Collectors;
  * application's (parsers, template engines, argument factories) can change our statements.
  */
 final class JobStatements {
+
+    private static final Logger log = LoggerFactory.getLogger(JobStatements.class);
 
     /**
      * How many bytes of payload (JSON text) one claim takes at most, unless its first job alone is
@@ -79,7 +83,11 @@ final class JobStatements {
     private final String rowSecurityActive;
     private final String progress;
     private final String progressWithOutcome;
+    /** claim.sql from the claim index's front, and past a {@link ClaimFloor}. */
     private final NamedSql claim;
+    private final NamedSql claimPastFloor;
+    /** Per queue and set of job types: where this store's claims may start (see {@link ClaimFloor}). */
+    private final Map<FloorKey, ClaimFloor> claimFloors = new ConcurrentHashMap<>();
     private final String claimById;
     private final NamedSql list;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
@@ -124,7 +132,16 @@ final class JobStatements {
         rowSecurityActive = SqlFiles.load("row-security-active", schema);
         progress = SqlFiles.load("progress", schema);
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
-        claim = SqlFiles.loadNamed("claim", schema);
+        claim = SqlFiles.loadNamed("claim", schema, Map.of("floor", "", "next_due_floor", ""));
+        claimPastFloor = SqlFiles.loadNamed("claim", schema, Map.of(
+                "floor", """
+
+                            AND (priority, run_at, id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
+                                                          CAST(:floor_id AS uuid))""",
+                "next_due_floor", """
+
+                       AND (p.priority, p.run_at, p.id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
+                                                           CAST(:floor_id AS uuid))"""));
         claimById = SqlFiles.load("claim-by-id", schema);
         list = SqlFiles.loadNamed("list", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
@@ -487,8 +504,30 @@ final class JobStatements {
         }
     }
 
+    /** The key of a {@link ClaimFloor}: one per queue and set of job types claimed together. */
+    private record FloorKey(String queue, Set<String> types) {}
+
+    /**
+     * Claims as claim.sql does, starting past this store's {@link ClaimFloor} for the queue and types
+     * while dead index entries make claims from the index's front slow.
+     */
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
-        return claim(c, params, claimByteBudget);
+        ClaimFloor floor = claimFloors.computeIfAbsent(new FloorKey(params.queue(), params.types()), k -> new ClaimFloor());
+        long start = System.nanoTime();
+        ClaimFloor.Key bound = floor.bound(start);
+        Claimed claimed = claim(c, params, claimByteBudget, bound);
+        boolean wasBounded = floor.isBounded();
+        floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
+        if (floor.isBounded() != wasBounded) {
+            if (wasBounded) {
+                log.info("claims of queue {} start at the front of the claim index again: it is quick to walk again", params.queue());
+            } else {
+                log.info("claims of queue {} now start past the last job claimed (a claim from the front of the claim index "
+                        + "walks many dead entries: something holds back the xmin horizon, or vacuum is behind); jobs that "
+                        + "sort before it wait at most 5 s for a claim from the front", params.queue());
+            }
+        }
+        return claimed.jobs();
     }
 
     /**
@@ -496,8 +535,23 @@ final class JobStatements {
      * if one is due). Jobs over the payload limit are failed by the statement and not returned.
      */
     List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(claim.jdbc())) {
-            claim.bind(ps)
+        return claim(c, params, byteBudget, null).jobs();
+    }
+
+    /** Whether this store's claims of {@code queue} for {@code types} now start past their floor (tests). */
+    boolean claimsPastFloor(String queue, Set<String> types) {
+        ClaimFloor floor = claimFloors.get(new FloorKey(queue, types));
+        return floor != null && floor.isBounded();
+    }
+
+    /** What one claim statement did: the jobs to run, how many rows it took, and the last in claim order. */
+    record Claimed(List<ClaimedJob> jobs, int rows, ClaimFloor.Key highest) {}
+
+    /** Claims as claim.sql does, past {@code floor} in claim order if it is not null. */
+    Claimed claim(Connection c, ClaimParams params, long byteBudget, ClaimFloor.Key floor) throws SQLException {
+        NamedSql sql = floor == null ? claim : claimPastFloor;
+        try (PreparedStatement ps = c.prepareStatement(sql.jdbc())) {
+            NamedSql.Binder binder = sql.bind(ps)
                     .setInstant("now", params.now())
                     .setString("queue", params.queue())
                     .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
@@ -506,10 +560,16 @@ final class JobStatements {
                     .setString("lease_owner", params.workerId())
                     .setObject("lease_token", params.leaseToken())
                     .setLong("lease_micros", micros(params.leaseDuration()));
+            if (floor != null) {
+                binder.setInt("floor_priority", floor.priority())
+                        .setInstant("floor_run_at", floor.runAt())
+                        .setObject("floor_id", floor.id());
+            }
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             int rows = 0;
             long due = 0;
             Long nextDueMicros = null;
+            ClaimFloor.Key highest = null;
             try (ResultSet rs = ps.executeQuery()) {
                 ClaimedRows decoder = new ClaimedRows(16);
                 while (rs.next()) {
@@ -521,8 +581,16 @@ final class JobStatements {
                         continue; // the one row of a claim that took no job
                     }
                     rows++;
+                    ClaimFloor.Key key;
                     if (claimedToRun(status)) {
-                        claimed.add(decoder.read(rs));
+                        ClaimedJob job = decoder.read(rs);
+                        claimed.add(job);
+                        key = new ClaimFloor.Key(job.priority(), job.runAt(), job.id());
+                    } else {
+                        key = new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), uuid(rs, 1)); // failed for its size
+                    }
+                    if (highest == null || key.compareTo(highest) > 0) {
+                        highest = key;
                     }
                 }
             }
@@ -535,7 +603,7 @@ final class JobStatements {
             } else {
                 claimedNextDue.get().remove(params.queue()); // it did not ask: the queue may have more due jobs
             }
-            return claimed;
+            return new Claimed(claimed, rows, highest);
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * Reads the store's statements from {@code dev/pgqueue/jdbi/sql/<name>.sql} and points them at the
@@ -23,6 +24,22 @@ final class SqlFiles {
     /** Loads a statement written with named parameters, turned into {@code ?} once, here. */
     static NamedSql loadNamed(String name, String schema) {
         return NamedSql.parse(load(name, schema));
+    }
+
+    /**
+     * As {@link #loadNamed(String, String)}, with each {@code {placeholder}} of {@code fragments} replaced
+     * by its fixed text (never a value: values are parameters).
+     */
+    static NamedSql loadNamed(String name, String schema, Map<String, String> fragments) {
+        String sql = load(name, schema);
+        for (Map.Entry<String, String> fragment : fragments.entrySet()) {
+            String placeholder = "{" + fragment.getKey() + "}";
+            if (!sql.contains(placeholder)) {
+                throw new IllegalStateException(name + ".sql has no " + placeholder);
+            }
+            sql = sql.replace(placeholder, fragment.getValue());
+        }
+        return NamedSql.parse(sql);
     }
 
     static String read(String resource) {

@@ -21,6 +21,9 @@
 -- The payload limit is job_queue_max_payload_bytes_constant() (V14: a constant PostgreSQL folds into
 -- the plan, rewritten with the limit); a job over it is checked against job_queue_max_payload_bytes()
 -- itself before it fails, and the error names that.
+-- The floor placeholders are empty, or (ClaimFloor, while dead entries of earlier claims slow the index's front down)
+-- a bound that starts the index scan past the claim order of the store's last claimed job, with
+-- parameters :floor_priority, :floor_run_at and :floor_id; the next-due answer is bounded the same way.
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                       {schema}.job_queue_max_payload_bytes_constant() AS max_bytes),
      due AS MATERIALIZED (
@@ -29,7 +32,7 @@ WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_t
           WHERE status = 'pending'
             AND queue = CAST(:queue AS text)
             AND job_type = ANY (CAST(:types AS text[]))
-            AND run_at <= (SELECT now FROM clock)
+            AND run_at <= (SELECT now FROM clock){floor}
           ORDER BY priority, run_at, id
           LIMIT CAST(:limit AS integer)
             FOR UPDATE SKIP LOCKED),
@@ -75,7 +78,7 @@ SELECT c.id, c.job_type, c.queue, c.payload, c.attempt, c.retry_count, c.max_ret
                      WHERE p.status = 'pending'
                        AND p.queue = CAST(:queue AS text)
                        AND p.job_type = ANY (CAST(:types AS text[]))
-                       AND p.run_at > clock.now)
+                       AND p.run_at > clock.now{next_due_floor})
                END AS next_due
           FROM counted) n
   LEFT JOIN claimed c ON true

@@ -1,0 +1,185 @@
+package dev.pgqueue.jdbi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Claims past the floor (issue 18): while a snapshot holds back the xmin horizon, every job a claim
+ * takes leaves its entry in the claim index dead but not removable, and a claim from the index's front
+ * walks them all. A claim bounded by the floor starts past them; a full claim still takes what sorts
+ * before the floor.
+ */
+@PostgresTest
+class ClaimPastFloorTest {
+
+    private static final Set<String> TYPES = Set.of("floor-job");
+    private static final Duration LEASE = Duration.ofMinutes(5);
+
+    private final TestDatabase db;
+    private final JdbiJobStore store;
+
+    ClaimPastFloorTest(TestDatabase db) {
+        this.db = db;
+        this.store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+    }
+
+    @BeforeEach
+    void cleanSlate() {
+        db.execute("DELETE FROM job_queue");
+    }
+
+    /**
+     * Counted, not timed: the index entries each claim's scan returned ({@code pg_stat_get_xact_tuples_returned}
+     * of the claim index, this transaction's own count). The claims run in one transaction, so the
+     * entries of the jobs it claimed stay dead but not removable, as under a pinned horizon.
+     */
+    @Test
+    void aClaimPastTheFloor_walksNoEntryItLeftDead_andAFullClaimStillTakesWhatSortsBeforeIt() throws SQLException {
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            insertJobs(c, 3_000, 0, "now() - interval '1 hour' + g * interval '1 ms'");
+            JobStatements.Claimed first = null;
+            for (int i = 0; i < 4; i++) {
+                first = statements.claim(c, params(500), Long.MAX_VALUE, null);
+                assertThat(first.jobs()).hasSize(500);
+            }
+            ClaimFloor.Key floor = first.highest();
+
+            // Eight times, each past the last: from the sixth on, pgjdbc and the server use a prepared, generic plan.
+            for (int i = 0; i < 8; i++) {
+                long before = entriesReturned(c);
+                JobStatements.Claimed past = statements.claim(c, params(100), Long.MAX_VALUE, floor);
+                long pastReads = entriesReturned(c) - before;
+                assertThat(past.jobs()).hasSize(100);
+                assertThat(past.jobs().get(0).runAt()).isAfter(floor.runAt());
+                assertThat(pastReads).as("index entries claim %s past the floor returned", i + 1).isLessThan(200);
+                floor = past.highest();
+            }
+
+            long before = entriesReturned(c);
+            JobStatements.Claimed full = statements.claim(c, params(100), Long.MAX_VALUE, null);
+            long fullReads = entriesReturned(c) - before;
+            assertThat(full.jobs()).hasSize(100);
+            assertThat(fullReads).as("index entries a full claim returned: the 2,800 claims left dead, then 100").isGreaterThan(2_800);
+
+            // A more urgent job and one due an hour earlier sort before the floor: only a full claim sees them.
+            UUID urgent = insertJob(c, -1, "now()");
+            UUID early = insertJob(c, 0, "now() - interval '2 hours'");
+            JobStatements.Claimed pastAgain = statements.claim(c, params(5), Long.MAX_VALUE, full.highest());
+            assertThat(ids(pastAgain.jobs())).hasSize(5).doesNotContain(urgent, early);
+            JobStatements.Claimed fullAgain = statements.claim(c, params(2), Long.MAX_VALUE, null);
+            assertThat(ids(fullAgain.jobs())).containsExactly(urgent, early);
+            c.rollback();
+        }
+    }
+
+    /**
+     * Through the store, with a real snapshot held open on another connection: the store notices that
+     * full claims walk dead entries and claims past the floor, and still every job is claimed exactly
+     * once, including one more urgent than the floor enqueued half-way (a full claim each period takes
+     * it). The switch is the store's judgment of two claims' speed, so the dead entries are made many:
+     * 120,000 claimed jobs, against a claim of 500.
+     */
+    @Test
+    void underAPinnedHorizon_theStoreClaimsPastTheFloor_andClaimsEveryJobOnce() throws Exception {
+        int jobs = 120_000;
+        try (Connection c = db.dataSource().getConnection()) {
+            insertJobs(c, jobs, 0, "now() - interval '1 hour' + g * interval '10 us'");
+        }
+        Set<UUID> claimed = new HashSet<>();
+        boolean sawPastFloor = false;
+        UUID urgent = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        try (Connection pin = db.dataSource().getConnection()) {
+            pin.setAutoCommit(false);
+            try (Statement st = pin.createStatement()) {
+                st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                st.executeQuery("SELECT 1").close(); // the snapshot is taken: every row claimed from now on stays dead
+            }
+            while (true) {
+                assertThat(System.nanoTime()).as("the claims ended within 90 s (the urgent job was claimed: %s)",
+                        claimed.contains(urgent)).isLessThan(deadline);
+                List<ClaimedJob> batch = store.jobClaim(new ClaimParams("default", TYPES, 500, "floor-test",
+                        UUID.randomUUID(), LEASE, null));
+                sawPastFloor |= store.claimsPastFloor("default", TYPES);
+                if (batch.isEmpty()) {
+                    if (urgent != null && !claimed.contains(urgent)) {
+                        Thread.sleep(100); // waits for the next full claim
+                        continue;
+                    }
+                    break;
+                }
+                for (ClaimedJob job : batch) {
+                    assertThat(claimed.add(job.id())).as("claimed once: %s", job.id()).isTrue();
+                }
+                if (urgent == null && claimed.size() >= jobs * 3 / 4) {
+                    try (Connection c = db.dataSource().getConnection()) {
+                        urgent = insertJob(c, -1, "now()");
+                    }
+                }
+            }
+            pin.rollback();
+        }
+        assertThat(sawPastFloor).as("the store claimed past the floor while the horizon was held").isTrue();
+        assertThat(claimed).hasSize(jobs + 1).contains(urgent);
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + db.schema() + ".job_queue WHERE status = 'pending'")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
+    private ClaimParams params(int limit) {
+        return new ClaimParams("default", TYPES, limit, "floor-test", UUID.randomUUID(), LEASE, null);
+    }
+
+    private void insertJobs(Connection c, int count, int priority, String runAt) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at)"
+                    + " SELECT gen_random_uuid(), 'floor-job', '{}', " + priority + ", " + runAt
+                    + " FROM generate_series(1, " + count + ") g");
+            st.execute("ANALYZE " + db.schema() + ".job_queue");
+        }
+    }
+
+    private UUID insertJob(Connection c, int priority, String runAt) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at)"
+                     + " VALUES (gen_random_uuid(), 'floor-job', '{}', " + priority + ", " + runAt + ") RETURNING id")) {
+            rs.next();
+            return rs.getObject(1, UUID.class);
+        }
+    }
+
+    private long entriesReturned(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT pg_catalog.pg_stat_get_xact_tuples_returned(CAST('" + db.schema() + ".job_queue_claim_idx' AS regclass))")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static List<UUID> ids(List<ClaimedJob> jobs) {
+        List<UUID> ids = new ArrayList<>();
+        jobs.forEach(job -> ids.add(job.id()));
+        return ids;
+    }
+}
