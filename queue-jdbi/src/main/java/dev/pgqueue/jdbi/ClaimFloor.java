@@ -18,11 +18,12 @@ import java.util.UUID;
  * <em>bounded</em> by it start their index scan just past it, where no dead entry of an earlier claim
  * lies. What a bounded claim cannot see is a pending job that sorts before the floor: a more urgent
  * priority, a job released, retried or made due with an earlier run_at, one another claimer locked and
- * then gave back. So bounded claims are used only while a full claim (from the index's front) is
- * measurably slower per job than a bounded one, which is what the dead entries cause, and even then a
- * full claim runs at least every {@link #fullClaimPeriodNanos} (1 s, longer when a full claim itself is
- * slow), so such a job waits at most that long. Otherwise every claim is full, exactly as without
- * this class. Deciding takes one bounded claim after a slow full claim, never a second round trip.
+ * then gave back. So bounded claims are used only while a full claim (from the index's front) takes
+ * at least twice, and 10 ms more than, what its jobs cost a bounded claim: that difference is the walk
+ * over the dead entries. Even then a full claim runs at least every {@link #fullClaimPeriodNanos} (ten
+ * times as long as a full claim takes, 1 s at least, 60 s at most), so such a job waits at most that
+ * long. Otherwise every claim is full, exactly as without this class. Deciding takes one bounded claim
+ * after a slow full claim, never a second round trip.
  *
  * <p>Thread-safe: several workers of one store may claim the same queue.
  */
@@ -30,12 +31,21 @@ final class ClaimFloor {
 
     /** A full claim slower than this may be walking dead entries: the next claim probes with the floor. */
     static final long SLOW_FULL_CLAIM_NANOS = 20_000_000L;
-    /** How much slower per job a full claim must be than a bounded one to keep claiming bounded. */
-    static final int SLOWER_FACTOR = 4;
+    /**
+     * A full claim walks dead entries when it took at least this many times, and at least
+     * {@link #DEAD_WALK_NANOS} longer than, what its jobs cost a bounded claim (at the bounded claim's
+     * time per job): the difference is the walk.
+     */
+    static final int SLOWER_FACTOR = 2;
+    static final long DEAD_WALK_NANOS = 10_000_000L;
     /** The least time between full claims while bounded. */
     static final long MIN_FULL_PERIOD_NANOS = 1_000_000_000L;
-    /** The most time between full claims while bounded: the longest a job before the floor waits. */
-    static final long MAX_FULL_PERIOD_NANOS = 5_000_000_000L;
+    /**
+     * The most time between full claims while bounded: the longest a job before the floor waits. Full
+     * claims grow slower as a pinned horizon lasts (each walks every entry left since), and a period
+     * shorter than ten of them would let them take the claiming over again.
+     */
+    static final long MAX_FULL_PERIOD_NANOS = 60_000_000_000L;
     /** While bounded, full claims take at most about a tenth of the claiming time. */
     static final int FULL_PERIOD_PER_FULL_CLAIM = 10;
 
@@ -60,10 +70,10 @@ final class ClaimFloor {
     /** The next claim is bounded, to compare with the slow full claim just before it. */
     private boolean probe;
     private long lastFullStartNanos;
-    /** The latest full claim's whole time, and its time per job (over jobs + 1, so that an empty claim counts). */
+    /** The latest full claim's time and jobs. */
     private long fullNanos = -1;
-    private long fullNanosPerJob = -1;
-    /** The latest bounded claim's time per job, the same way. */
+    private int fullJobs;
+    /** The latest bounded claim's time per job (over its jobs + 1, so that an empty claim counts). */
     private long boundedNanosPerJob = -1;
 
     /** {@return the key the claim starting at {@code nowNanos} should start past, or null for a full claim} */
@@ -87,7 +97,7 @@ final class ClaimFloor {
         if (bound == null) {
             lastFullStartNanos = startNanos;
             fullNanos = nanos;
-            fullNanosPerJob = perJob;
+            fullJobs = jobs;
             if (highest != null) {
                 floor = highest; // it took what sorted before the old floor, if anything: continue after it
             }
@@ -109,9 +119,13 @@ final class ClaimFloor {
         }
     }
 
-    /** Whether a full claim costs so much more per job than a bounded one that it must be walking dead entries. */
+    /** Whether the latest full claim took so much longer than its jobs cost past the floor that it walked dead entries. */
     private boolean walksDeadEntries() {
-        return boundedNanosPerJob >= 0 && fullNanosPerJob > (long) SLOWER_FACTOR * boundedNanosPerJob;
+        if (boundedNanosPerJob < 0) {
+            return false;
+        }
+        long pastTheFloor = boundedNanosPerJob * (fullJobs + 1L);
+        return fullNanos - pastTheFloor >= DEAD_WALK_NANOS && fullNanos >= SLOWER_FACTOR * pastTheFloor;
     }
 
     /** {@return whether claims start past the floor now} For tests and logging. */
@@ -119,7 +133,7 @@ final class ClaimFloor {
         return bounded;
     }
 
-    /** How long bounded claims go on between full claims: ten times a full claim, within 1 to 5 s. */
+    /** How long bounded claims go on between full claims: ten times a full claim, within 1 to 60 s. */
     private long fullClaimPeriodNanos() {
         return Math.min(MAX_FULL_PERIOD_NANOS, Math.max(MIN_FULL_PERIOD_NANOS, FULL_PERIOD_PER_FULL_CLAIM * fullNanos));
     }

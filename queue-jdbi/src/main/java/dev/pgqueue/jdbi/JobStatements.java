@@ -524,7 +524,7 @@ final class JobStatements {
             } else {
                 log.info("claims of queue {} now start past the last job claimed (a claim from the front of the claim index "
                         + "walks many dead entries: something holds back the xmin horizon, or vacuum is behind); jobs that "
-                        + "sort before it wait at most 5 s for a claim from the front", params.queue());
+                        + "sort before it wait for a claim from the front, one every ten times as long as such a claim takes (1 to 60 s)", params.queue());
             }
         }
         return claimed.jobs();

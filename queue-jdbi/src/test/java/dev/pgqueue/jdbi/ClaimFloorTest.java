@@ -84,7 +84,7 @@ class ClaimFloorTest {
     }
 
     @Test
-    void theFullClaimPeriod_isBetweenOneAndFiveSeconds() {
+    void theFullClaimPeriod_isTenFullClaims_betweenOneAndSixtySeconds() {
         floor.claimed(null, 0, 25 * MS, 500, key(0, 1, 1));
         floor.claimed(floor.bound(30 * MS), 30 * MS, 1 * MS, 500, key(0, 2, 2));
         assertThat(floor.isBounded()).isTrue();
@@ -93,8 +93,13 @@ class ClaimFloorTest {
 
         floor.claimed(null, 1_000 * MS, 2_000 * MS, 500, key(0, 3, 3));
         assertThat(floor.isBounded()).isTrue();
-        assertThat(floor.bound(5_999 * MS)).as("10 x 2 s is more than the longest period, 5 s").isNotNull();
-        assertThat(floor.bound(6_000 * MS)).isNull();
+        assertThat(floor.bound(20_999 * MS)).as("10 x 2 s").isNotNull();
+        assertThat(floor.bound(21_000 * MS)).isNull();
+
+        floor.claimed(null, 21_000 * MS, 9_000 * MS, 500, key(0, 4, 4));
+        assertThat(floor.isBounded()).isTrue();
+        assertThat(floor.bound(80_999 * MS)).as("10 x 9 s is more than the longest period, 60 s").isNotNull();
+        assertThat(floor.bound(81_000 * MS)).isNull();
     }
 
     @Test
