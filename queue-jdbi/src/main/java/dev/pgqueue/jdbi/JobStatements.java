@@ -132,16 +132,8 @@ final class JobStatements {
         rowSecurityActive = SqlFiles.load("row-security-active", schema);
         progress = SqlFiles.load("progress", schema);
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
-        claim = SqlFiles.loadNamed("claim", schema, Map.of("floor", "", "next_due_floor", ""));
-        claimPastFloor = SqlFiles.loadNamed("claim", schema, Map.of(
-                "floor", """
-
-                            AND (priority, run_at, id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
-                                                          CAST(:floor_id AS uuid))""",
-                "next_due_floor", """
-
-                       AND (p.priority, p.run_at, p.id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
-                                                           CAST(:floor_id AS uuid))"""));
+        claim = claimStatement(schema, false);
+        claimPastFloor = claimStatement(schema, true);
         claimById = SqlFiles.load("claim-by-id", schema);
         list = SqlFiles.loadNamed("list", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
@@ -502,6 +494,22 @@ final class JobStatements {
             }
             return written;
         }
+    }
+
+    /** claim.sql from the claim index's front, or ({@code pastFloor}) past a {@link ClaimFloor}'s key. */
+    static NamedSql claimStatement(String schema, boolean pastFloor) {
+        if (!pastFloor) {
+            return SqlFiles.loadNamed("claim", schema, Map.of("floor", "", "next_due_floor", ""));
+        }
+        return SqlFiles.loadNamed("claim", schema, Map.of(
+                "floor", """
+
+                            AND (priority, run_at, id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
+                                                          CAST(:floor_id AS uuid))""",
+                "next_due_floor", """
+
+                       AND (p.priority, p.run_at, p.id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
+                                                           CAST(:floor_id AS uuid))"""));
     }
 
     /** The key of a {@link ClaimFloor}: one per queue and set of job types claimed together. */

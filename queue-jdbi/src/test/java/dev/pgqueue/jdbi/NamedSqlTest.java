@@ -118,7 +118,10 @@ class NamedSqlTest {
                 .contains("'{pending,processing}'::text[]").contains("Parameters: :now"); // comments kept as written
         assertThat(insertFull.jdbc().chars().filter(ch -> ch == '?').count()).isEqualTo(20);
         assertThat(insertFull.names()).hasSize(20); // with V8's trace context
-        assertThat(SqlFiles.loadNamed("claim", "s").names()).hasSize(8);
+        assertThat(JobStatements.claimStatement("s", false).names()).hasSize(8);
+        assertThat(JobStatements.claimStatement("s", false).jdbc()).doesNotContain("{floor}").doesNotContain("{next_due_floor}");
+        assertThat(JobStatements.claimStatement("s", true).names()).hasSize(11);
+        assertThat(JobStatements.claimStatement("s", true).positions("floor_id")).hasSize(2); // the claim's and the next-due's
         assertThat(SqlFiles.loadNamed("claim-fair", "s").names()).hasSize(9);
 
         NamedSql list = SqlFiles.loadNamed("list", "s"); // each filter array is read twice
