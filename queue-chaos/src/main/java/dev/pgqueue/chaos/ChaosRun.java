@@ -242,13 +242,13 @@ public final class ChaosRun {
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before) + " ms");
     }
 
+    /** How long after SIGSTOP the paused worker's held jobs are read: a statement it sent before has committed. */
+    private static final long ZOMBIE_SETTLE_MILLIS = 1_000;
+
     /**
      * SIGSTOPs the worker holding the most slow jobs, waits until other workers have rescued and
      * finished every job it held, then SIGCONTs it: a zombie whose late outcomes must be fenced out.
      */
-    /** How long after SIGSTOP the paused worker's held jobs are read: a statement it sent before has committed. */
-    private static final long ZOMBIE_SETTLE_MILLIS = 1_000;
-
     private void pause() throws Exception {
         String zombie = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -110,7 +110,9 @@ final class ClaimFloor {
             return;
         }
         boundedNanosPerJob = perJob;
-        if (highest != null && highest.compareTo(floor) > 0) {
+        // A full claim that ended while this one ran may have lowered the floor below this claim's bound
+        // (it took jobs that sorted before it): raising the floor again would skip what it left there.
+        if (highest != null && bound.compareTo(floor) <= 0 && highest.compareTo(floor) > 0) {
             floor = highest;
         }
         if (probe) {

@@ -61,6 +61,24 @@ class ClaimFloorTest {
     }
 
     @Test
+    void aBoundedClaimThatEndsAfterAFullClaim_doesNotRaiseTheFloorTheFullClaimLowered() {
+        floor.claimed(null, 0, 300 * MS, 500, key(0, 10, 10));
+        floor.claimed(floor.bound(310 * MS), 310 * MS, 10 * MS, 500, key(0, 20, 20));
+        assertThat(floor.isBounded()).isTrue();
+        // Two claimers of one store: one starts a bounded claim past (0, 20), then the other's full claim
+        // (the period is over) takes jobs that sorted before it, up to (0, 15), and ends first.
+        ClaimFloor.Key stale = floor.bound(1_000 * MS);
+        assertThat(stale).isEqualTo(key(0, 20, 20));
+        floor.claimed(null, 3_100 * MS, 300 * MS, 500, key(0, 15, 15));
+        floor.claimed(stale, 1_000 * MS, 2_500 * MS, 500, key(0, 30, 30));
+        assertThat(floor.bound(3_500 * MS)).as("the next bounded claim goes on after what the full claim took")
+                .isEqualTo(key(0, 15, 15));
+        // A bounded claim that started from that floor raises it as usual.
+        floor.claimed(key(0, 15, 15), 3_500 * MS, 10 * MS, 500, key(0, 16, 16));
+        assertThat(floor.bound(3_600 * MS)).isEqualTo(key(0, 16, 16));
+    }
+
+    @Test
     void whenFullClaimsAreCheapAgain_claimsAreFullAgain() {
         floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
         floor.claimed(floor.bound(310 * MS), 310 * MS, 10 * MS, 500, key(0, 2, 2));
