@@ -520,12 +520,26 @@ final class JobStatements {
      * while dead index entries make claims from the index's front slow.
      */
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
-        ClaimFloor floor = claimFloors.computeIfAbsent(new FloorKey(params.queue(), params.types()), k -> new ClaimFloor());
+        ClaimFloor floor = claimFloor(params.queue(), params.types());
         long start = System.nanoTime();
         ClaimFloor.Key bound = floor.bound(start);
-        Claimed claimed = claim(c, params, claimByteBudget, bound);
         boolean wasBounded = floor.isBounded();
+        Claimed claimed = claim(c, params, claimByteBudget, bound);
         floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
+        long bytesLeft = claimByteBudget - payloadBytes(claimed.jobs());
+        if (bound != null && !wasBounded && claimed.rows() < params.limit() && bytesLeft > 0) {
+            // A probe (one bounded claim to time against the slow full claim before it) must not change what
+            // a claim returns: with room left, what sorts before the floor is taken now, from the front.
+            long fullStart = System.nanoTime();
+            Claimed rest = claim(c, new ClaimParams(params.queue(), params.types(), params.limit() - claimed.rows(),
+                    params.workerId(), params.leaseToken(), params.leaseDuration(), params.now()), bytesLeft, null);
+            floor.claimed(null, fullStart, System.nanoTime() - fullStart, rest.rows(), rest.highest());
+            if (!rest.jobs().isEmpty()) {
+                List<ClaimedJob> both = new ArrayList<>(claimed.jobs());
+                both.addAll(rest.jobs());
+                claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.highest());
+            }
+        }
         if (floor.isBounded() != wasBounded) {
             if (wasBounded) {
                 log.info("claims of queue {} start at the front of the claim index again: it is quick to walk again", params.queue());
@@ -544,6 +558,11 @@ final class JobStatements {
      */
     List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
         return claim(c, params, byteBudget, null).jobs();
+    }
+
+    /** This store's floor for claims of {@code queue} for {@code types}. */
+    ClaimFloor claimFloor(String queue, Set<String> types) {
+        return claimFloors.computeIfAbsent(new FloorKey(queue, types), k -> new ClaimFloor());
     }
 
     /** Whether this store's claims of {@code queue} for {@code types} now start past their floor (tests). */

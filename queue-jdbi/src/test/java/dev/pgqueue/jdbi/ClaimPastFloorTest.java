@@ -92,6 +92,30 @@ class ClaimPastFloorTest {
     }
 
     /**
+     * A probe (the one bounded claim after a slow full claim, to time the two) returns what a full
+     * claim would: with room left, it takes what sorts before the floor too. Here the floor is placed
+     * as a slow full claim that took job {@code b} would leave it, and a more urgent job {@code a} was
+     * locked by another claimer then, so it sorts before the floor (as in JdbiJobStoreTest's
+     * claim_skipsJobsLockedByAnotherWorker, which failed on a loaded machine before this).
+     */
+    @Test
+    void aProbe_stillTakesWhatSortsBeforeTheFloor() throws SQLException {
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        try (Connection c = db.dataSource().getConnection()) {
+            UUID a = insertJob(c, -1, "now() - interval '1 minute'");
+            UUID b = insertJob(c, 0, "now() - interval '1 minute'");
+            JobStatements.Claimed peek = statements.claim(c, params(2), Long.MAX_VALUE, null);
+            assertThat(ids(peek.jobs())).containsExactly(a, b);
+            c.createStatement().executeUpdate("UPDATE " + db.schema() + ".job_queue SET status = 'pending' WHERE id = '" + a + "'");
+            ClaimFloor floor = statements.claimFloor("default", TYPES);
+            floor.claimed(null, 0, 300_000_000L, 1, peek.highest()); // slow: the next claim is a probe past b
+            assertThat(floor.bound(System.nanoTime())).isEqualTo(peek.highest());
+
+            assertThat(ids(statements.claim(c, params(10)))).containsExactly(a);
+        }
+    }
+
+    /**
      * Through the store, with a real snapshot held open on another connection: the store notices that
      * full claims walk dead entries and claims past the floor, and still every job is claimed exactly
      * once, including one more urgent than the floor enqueued half-way (a full claim each period takes
