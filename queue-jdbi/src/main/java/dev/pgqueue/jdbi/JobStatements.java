@@ -526,10 +526,12 @@ final class JobStatements {
         boolean wasBounded = floor.isBounded();
         Claimed claimed = claim(c, params, claimByteBudget, bound);
         floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
-        long bytesLeft = claimByteBudget - payloadBytes(claimed.jobs());
-        if (bound != null && !wasBounded && claimed.rows() < params.limit() && bytesLeft > 0) {
-            // A probe (one bounded claim to time against the slow full claim before it) must not change what
-            // a claim returns: with room left, what sorts before the floor is taken now, from the front.
+        // A probe (one bounded claim to time against the slow full claim before it) must not change what a
+        // claim returns: with room left, what sorts before the floor is taken now, from the front. Payload
+        // bytes are counted for a short probe only, off the path of every other claim.
+        boolean shortProbe = bound != null && !wasBounded && claimed.rows() < params.limit();
+        long bytesLeft = shortProbe ? claimByteBudget - payloadBytes(claimed.jobs()) : 0;
+        if (bytesLeft > 0) {
             long fullStart = System.nanoTime();
             Claimed rest = claim(c, new ClaimParams(params.queue(), params.types(), params.limit() - claimed.rows(),
                     params.workerId(), params.leaseToken(), params.leaseDuration(), params.now()), bytesLeft, null);
