@@ -1,6 +1,9 @@
 package dev.pgqueue.jdbi;
 
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -18,12 +21,21 @@ import java.util.UUID;
  * <em>bounded</em> by it start their index scan just past it, where no dead entry of an earlier claim
  * lies. What a bounded claim cannot see is a pending job that sorts before the floor: a more urgent
  * priority, a job released, retried or made due with an earlier run_at, one another claimer locked and
- * then gave back. So bounded claims are used only while a full claim (from the index's front) takes
- * at least twice, and 10 ms more than, what its jobs cost a bounded claim: that difference is the walk
- * over the dead entries. Even then a full claim runs at least every {@link #fullClaimPeriodNanos} (ten
- * times as long as a full claim takes, 1 s at least, 60 s at most), so such a job waits at most that
- * long. Otherwise every claim is full, exactly as without this class. Deciding takes one bounded claim
+ * then gave back, one whose transaction committed after a later job's. So claims are bounded only while
+ * a claim from the index's front takes at least twice, and 10 ms more than, what its jobs cost a bounded
+ * claim: that difference is the walk over the dead entries. Deciding takes one bounded claim (a probe)
  * after a slow full claim, never a second round trip.
+ *
+ * <p>While claims are bounded, a <em>sweep</em> finds what sorts before the floor (the floor's own key
+ * too): a read-only walk from the index's front, on a thread and a connection of its own, so that no
+ * claim waits for the walk ({@link FrontSweeps}). It wakes the store's workers for the queue if it
+ * found any; the next claims take those jobs by id, before any other. A sweep starts every
+ * {@link #sweepPeriodNanos} (ten times as long as a sweep takes, 1 s at least, 60 s at most), at the
+ * first claim after that, or at once after one that found {@link #SWEEP_JOBS}. So such a job waits
+ * about that long plus a sweep, longer only when sweeps fail (each is logged, and retried a period
+ * later) or queue behind other queues' sweeps of the same store. Each sweep also judges again whether
+ * bounding pays: when the front is quick to walk again, claims start from it again, exactly as without
+ * this class.
  *
  * <p>Thread-safe: several workers of one store may claim the same queue.
  */
@@ -38,16 +50,18 @@ final class ClaimFloor {
      */
     static final int SLOWER_FACTOR = 2;
     static final long DEAD_WALK_NANOS = 10_000_000L;
-    /** The least time between full claims while bounded. */
-    static final long MIN_FULL_PERIOD_NANOS = 1_000_000_000L;
+    /** The least time between the starts of sweeps while bounded. */
+    static final long MIN_SWEEP_PERIOD_NANOS = 1_000_000_000L;
     /**
-     * The most time between full claims while bounded: the longest a job before the floor waits. Full
-     * claims grow slower as a pinned horizon lasts (each walks every entry left since), and a period
-     * shorter than ten of them would let them take the claiming over again.
+     * The most time between the starts of sweeps while bounded: about the longest a job before the floor
+     * waits. Sweeps grow slower as a pinned horizon lasts (each walks every entry left since); they do not
+     * hold up claims, but they cost the server as much as the full claims they replace.
      */
-    static final long MAX_FULL_PERIOD_NANOS = 60_000_000_000L;
-    /** While bounded, full claims take at most about a tenth of the claiming time. */
-    static final int FULL_PERIOD_PER_FULL_CLAIM = 10;
+    static final long MAX_SWEEP_PERIOD_NANOS = 60_000_000_000L;
+    /** While bounded, sweeps take at most about a tenth of the time (of one server backend). */
+    static final int SWEEP_PERIOD_PER_SWEEP = 10;
+    /** The most jobs one sweep finds; one that finds this many is followed by another at once. */
+    static final int SWEEP_JOBS = 1_000;
 
     /** A job's place in claim order, as the claim index sorts it (ids bytewise, as PostgreSQL's uuid). */
     record Key(int priority, Instant runAt, UUID id) implements Comparable<Key> {
@@ -65,51 +79,107 @@ final class ClaimFloor {
     }
 
     private Key floor;
-    /** Claims start past the floor (but for a full claim each period). */
+    /** Claims start past the floor; sweeps find what sorts before it. */
     private boolean bounded;
     /** The next claim is bounded, to compare with the slow full claim just before it. */
     private boolean probe;
-    private long lastFullStartNanos;
-    /** The latest full claim's time and jobs. */
+    /** The latest claim from the index's front (its time and jobs) or sweep of it (its time): the period is ten of them. */
     private long fullNanos = -1;
     private int fullJobs;
-    /** The latest bounded claim's time per job (over its jobs + 1, so that an empty claim counts). */
+    /** The latest bounded claim's time per job (over its jobs + 1, so that an empty claim counts), time and jobs. */
     private long boundedNanosPerJob = -1;
+    private long boundedNanos;
+    private int boundedJobs;
+    private boolean sweeping;
+    /**
+     * When the latest sweep, or claim from the index's front, started; whether the next sweep may start
+     * at once (the latest found a full claim's worth).
+     */
+    private long lastFrontStartNanos;
+    private boolean sweepAgain;
+    /** What the latest sweep found before the floor and no claim has taken yet: the next claims take them by id first. */
+    private ArrayDeque<UUID> found = new ArrayDeque<>();
 
-    /** {@return the key the claim starting at {@code nowNanos} should start past, or null for a full claim} */
-    synchronized Key bound(long nowNanos) {
-        if (floor == null) {
-            return null;
-        }
-        if (probe || bounded && nowNanos - lastFullStartNanos < fullClaimPeriodNanos()) {
-            return floor;
-        }
-        return null;
+    /** {@return the key the next claim should start past, or null for a claim from the index's front} */
+    synchronized Key bound() {
+        return floor != null && (probe || bounded) ? floor : null;
     }
 
     /**
-     * A claim that {@link #bound} told to start past {@code bound} (null: a full claim) ran from
-     * {@code startNanos} for {@code nanos} and took {@code jobs} jobs, the last of them in claim order
-     * at {@code highest} (null if none).
+     * {@return whether a sweep should start at {@code nowNanos}} If so, it is started: the caller runs it
+     * and reports with {@link #swept} or {@link #sweepFailed}.
+     */
+    synchronized boolean startSweep(long nowNanos) {
+        if (!bounded || sweeping || !sweepAgain && nowNanos - lastFrontStartNanos < sweepPeriodNanos()) {
+            return false;
+        }
+        sweeping = true;
+        sweepAgain = false;
+        lastFrontStartNanos = nowNanos;
+        return true;
+    }
+
+    /**
+     * The sweep started by {@link #startSweep} took {@code nanos} and found {@code jobs}: due before the
+     * floor, in claim order, at most {@link #SWEEP_JOBS}. They replace what an earlier sweep found.
+     */
+    synchronized void swept(long nanos, List<UUID> jobs) {
+        sweeping = false;
+        fullNanos = nanos;
+        found = new ArrayDeque<>(jobs);
+        sweepAgain = jobs.size() >= SWEEP_JOBS;
+        if (bounded) {
+            // A claim from the front would walk what the sweep walked, then do what a bounded claim does.
+            long asAFullClaim = nanos + boundedNanos;
+            bounded = asAFullClaim >= SLOW_FULL_CLAIM_NANOS && walksDeadEntries(asAFullClaim, boundedJobs);
+        }
+    }
+
+    /** The sweep started by {@link #startSweep} failed, or could not start: the next starts a period after it. */
+    synchronized void sweepFailed() {
+        sweeping = false;
+    }
+
+    /** {@return up to {@code limit} of the jobs sweeps found, in claim order, to claim by id} Each is handed out once. */
+    synchronized List<UUID> takeFound(int limit) {
+        if (found.isEmpty()) {
+            return List.of();
+        }
+        List<UUID> jobs = new ArrayList<>(Math.min(limit, found.size()));
+        while (jobs.size() < limit && !found.isEmpty()) {
+            jobs.add(found.poll());
+        }
+        return jobs;
+    }
+
+    /** Jobs {@link #takeFound} handed out and not claimed (the claim failed, or its byte budget left them): first again. */
+    synchronized void giveBack(List<UUID> jobs) {
+        for (int i = jobs.size() - 1; i >= 0; i--) {
+            found.addFirst(jobs.get(i));
+        }
+    }
+
+    /**
+     * A claim that {@link #bound} told to start past {@code bound} (null: from the index's front) ran from
+     * {@code startNanos} for {@code nanos} and took {@code jobs} jobs, the last of them in claim order at
+     * {@code highest} (null if none).
      */
     synchronized void claimed(Key bound, long startNanos, long nanos, int jobs, Key highest) {
         long perJob = nanos / (jobs + 1L);
         if (bound == null) {
-            lastFullStartNanos = startNanos;
+            lastFrontStartNanos = startNanos;
             fullNanos = nanos;
             fullJobs = jobs;
             if (highest != null) {
                 floor = highest; // it took what sorted before the old floor, if anything: continue after it
             }
             boolean slow = nanos >= SLOW_FULL_CLAIM_NANOS && floor != null;
-            if (bounded) {
-                bounded = slow && walksDeadEntries();
-            } else {
-                probe = slow;
-            }
+            probe = slow && !bounded;
             return;
         }
         boundedNanosPerJob = perJob;
+        boundedNanos = nanos;
+        boundedJobs = jobs;
         // A full claim that ended while this one ran may have lowered the floor below this claim's bound
         // (it took jobs that sorted before it): raising the floor again would skip what it left there.
         if (highest != null && bound.compareTo(floor) <= 0 && highest.compareTo(floor) > 0) {
@@ -117,17 +187,20 @@ final class ClaimFloor {
         }
         if (probe) {
             probe = false;
-            bounded = walksDeadEntries();
+            bounded = walksDeadEntries(fullNanos, fullJobs);
         }
     }
 
-    /** Whether the latest full claim took so much longer than its jobs cost past the floor that it walked dead entries. */
-    private boolean walksDeadEntries() {
+    /**
+     * Whether a claim from the index's front that took {@code frontNanos} for {@code jobs} jobs took so
+     * much longer than they cost past the floor that it walked dead entries.
+     */
+    private boolean walksDeadEntries(long frontNanos, int jobs) {
         if (boundedNanosPerJob < 0) {
             return false;
         }
-        long pastTheFloor = boundedNanosPerJob * (fullJobs + 1L);
-        return fullNanos - pastTheFloor >= DEAD_WALK_NANOS && fullNanos >= SLOWER_FACTOR * pastTheFloor;
+        long pastTheFloor = boundedNanosPerJob * (jobs + 1L);
+        return frontNanos - pastTheFloor >= DEAD_WALK_NANOS && frontNanos >= SLOWER_FACTOR * pastTheFloor;
     }
 
     /** {@return whether claims start past the floor now} For tests and logging. */
@@ -135,8 +208,8 @@ final class ClaimFloor {
         return bounded;
     }
 
-    /** How long bounded claims go on between full claims: ten times a full claim, within 1 to 60 s. */
-    private long fullClaimPeriodNanos() {
-        return Math.min(MAX_FULL_PERIOD_NANOS, Math.max(MIN_FULL_PERIOD_NANOS, FULL_PERIOD_PER_FULL_CLAIM * fullNanos));
+    /** How long from one sweep's start to the next's: ten times a sweep, within 1 to 60 s. */
+    private long sweepPeriodNanos() {
+        return Math.min(MAX_SWEEP_PERIOD_NANOS, Math.max(MIN_SWEEP_PERIOD_NANOS, SWEEP_PERIOD_PER_SWEEP * fullNanos));
     }
 }

@@ -771,10 +771,12 @@ public final class JdbiJobStore implements JobStore {
                     task.run();
                 }
             };
-            return new JdbiJobStore(jdbi, schema, new JobStatements(schema, copyThreshold, claimByteBudget),
+            Notifications announcements = new Notifications(jdbi, schema, notifications);
+            return new JdbiJobStore(jdbi, schema,
+                    new JobStatements(schema, copyThreshold, claimByteBudget,
+                            FrontSweeps.on(direct, schema, announcements::announceJobsAvailable)),
                     new QueuePolicies(schema, policyRefreshInterval), new RegistryStatements(schema),
-                    new Notifications(jdbi, schema, notifications), pooled,
-                    objectMapper);
+                    announcements, pooled, objectMapper);
         }
     }
 }

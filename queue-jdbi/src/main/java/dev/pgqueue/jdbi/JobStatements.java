@@ -71,6 +71,11 @@ final class JobStatements {
      * bigger: a batch stops before the job that would pass it (claim.sql).
      */
     static final long DEFAULT_CLAIM_BYTE_BUDGET = 16L * 1024 * 1024;
+    /**
+     * A {@link ClaimFloor} sweep that runs longer than this is cancelled (it then counts as failed), so
+     * that one stuck on a dead connection cannot stop the sweeps for good. Five times the longest period.
+     */
+    static final int SWEEP_TIMEOUT_SECONDS = 300;
 
     /** How often an insert of unique jobs is tried again before giving up; each try resolves most. */
     static final int MAX_UNIQUE_TRIES = 10;
@@ -83,9 +88,13 @@ final class JobStatements {
     private final String rowSecurityActive;
     private final String progress;
     private final String progressWithOutcome;
-    /** claim.sql from the claim index's front, and past a {@link ClaimFloor}. */
+    /** claim.sql from the claim index's front, past a {@link ClaimFloor}, and of the jobs its sweep found. */
     private final NamedSql claim;
     private final NamedSql claimPastFloor;
+    private final NamedSql claimFound;
+    /** claim-sweep.sql: what sorts before a {@link ClaimFloor}, and where that walk runs. */
+    private final NamedSql claimSweep;
+    private final FrontSweeps sweeps;
     /** Per queue and set of job types: where this store's claims may start (see {@link ClaimFloor}). */
     private final Map<FloorKey, ClaimFloor> claimFloors = new ConcurrentHashMap<>();
     private final String claimById;
@@ -119,11 +128,12 @@ final class JobStatements {
      */
     private final ThreadLocal<Map<String, ClaimedNextDue>> claimedNextDue = ThreadLocal.withInitial(HashMap::new);
 
+    /** Statements whose claims sweep ({@link ClaimFloor}) inline, on the claim's own connection: for tests. */
     JobStatements(String schema, int copyThreshold) {
-        this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET);
+        this(schema, copyThreshold, DEFAULT_CLAIM_BYTE_BUDGET, FrontSweeps.INLINE);
     }
 
-    JobStatements(String schema, int copyThreshold, long claimByteBudget) {
+    JobStatements(String schema, int copyThreshold, long claimByteBudget, FrontSweeps sweeps) {
         insertOne = SqlFiles.loadNamed("insert-one", schema);
         insertMany = SqlFiles.loadNamed("insert-many", schema);
         insertUnique = SqlFiles.loadNamed("insert-unique", schema);
@@ -132,8 +142,11 @@ final class JobStatements {
         rowSecurityActive = SqlFiles.load("row-security-active", schema);
         progress = SqlFiles.load("progress", schema);
         progressWithOutcome = SqlFiles.load("progress-with-outcome", schema);
-        claim = claimStatement(schema, false);
-        claimPastFloor = claimStatement(schema, true);
+        claim = claimStatement(schema, ClaimFrom.FRONT);
+        claimPastFloor = claimStatement(schema, ClaimFrom.PAST_FLOOR);
+        claimFound = claimStatement(schema, ClaimFrom.FOUND);
+        claimSweep = SqlFiles.loadNamed("claim-sweep", schema);
+        this.sweeps = sweeps;
         claimById = SqlFiles.load("claim-by-id", schema);
         list = SqlFiles.loadNamed("list", schema);
         finish.put(FinishKind.COMPLETE, SqlFiles.load("complete", schema));
@@ -496,62 +509,194 @@ final class JobStatements {
         }
     }
 
-    /** claim.sql from the claim index's front, or ({@code pastFloor}) past a {@link ClaimFloor}'s key. */
-    static NamedSql claimStatement(String schema, boolean pastFloor) {
-        if (!pastFloor) {
-            return SqlFiles.loadNamed("claim", schema, Map.of("floor", "", "next_due_floor", ""));
-        }
-        return SqlFiles.loadNamed("claim", schema, Map.of(
-                "floor", """
+    /** Where a claim.sql starts: see {@link #claimStatement}. */
+    enum ClaimFrom {
+        /** The claim index's front: every due job, in claim order. */
+        FRONT,
+        /** Past a {@link ClaimFloor}'s key (parameters floor_priority, floor_run_at, floor_id). */
+        PAST_FLOOR,
+        /** Only the jobs a {@link ClaimFloor}'s sweep found (parameter found_ids), by primary key; no next-due answer. */
+        FOUND
+    }
+
+    /** claim.sql, claiming from {@code from}. */
+    static NamedSql claimStatement(String schema, ClaimFrom from) {
+        String floor = """
 
                             AND (priority, run_at, id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
-                                                          CAST(:floor_id AS uuid))""",
-                "next_due_floor", """
+                                                          CAST(:floor_id AS uuid))""";
+        String nextDueFloor = """
 
                        AND (p.priority, p.run_at, p.id) > (CAST(:floor_priority AS integer), CAST(:floor_run_at AS timestamptz),
-                                                           CAST(:floor_id AS uuid))"""));
+                                                           CAST(:floor_id AS uuid))""";
+        String pending = "status = 'pending'";
+        return switch (from) {
+            case FRONT -> SqlFiles.loadNamed("claim", schema, Map.of("pending", pending, "floor", "", "next_due_floor", ""));
+            case PAST_FLOOR -> SqlFiles.loadNamed("claim", schema,
+                    Map.of("pending", pending, "floor", floor, "next_due_floor", nextDueFloor));
+            case FOUND -> SqlFiles.loadNamed("claim", schema, Map.of(
+                    "pending", """
+                            id = ANY (CAST(:found_ids AS uuid[]))
+                                        AND pg_catalog.textcat(status, '') = 'pending'""",
+                    "floor", "",
+                    "next_due_floor", "\n                       AND false"));
+        };
     }
 
     /** The key of a {@link ClaimFloor}: one per queue and set of job types claimed together. */
     private record FloorKey(String queue, Set<String> types) {}
 
     /**
-     * Claims as claim.sql does, starting past this store's {@link ClaimFloor} for the queue and types
-     * while dead index entries make claims from the index's front slow.
+     * Claims as claim.sql does: first, by id, what this store's {@link ClaimFloor} for the queue and
+     * types found before the floor (if its claims are bounded and a sweep found any), then the rest
+     * starting past the floor while dead index entries make claims from the index's front slow, from the
+     * front otherwise.
      */
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
         ClaimFloor floor = claimFloor(params.queue(), params.types());
+        List<UUID> found = floor.takeFound(params.limit());
+        if (found.isEmpty()) {
+            return claimPastFloor(c, params, claimByteBudget, floor);
+        }
+        Claimed first;
+        try {
+            first = claimFound(c, params, found);
+        } catch (SQLException | RuntimeException e) {
+            floor.giveBack(found);
+            throw e;
+        }
+        if (first.rows() < first.due()) { // the byte budget left some: the next claim, at once, takes them
+            Set<UUID> taken = first.jobs().stream().map(ClaimedJob::id).collect(Collectors.toSet());
+            floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
+            return first.jobs();
+        }
+        long bytesLeft = claimByteBudget - payloadBytes(first.jobs());
+        if (first.rows() >= params.limit() || bytesLeft <= 0) {
+            if (first.rows() < params.limit()) {
+                markLeftDue(params.queue()); // the found jobs took the byte budget: claim again without waiting
+            }
+            return first.jobs();
+        }
+        List<ClaimedJob> rest;
+        try {
+            rest = claimPastFloor(c, fewer(params, first.rows()), bytesLeft, floor);
+        } catch (SQLException | RuntimeException e) {
+            if (first.jobs().isEmpty() || !c.getAutoCommit()) {
+                throw e;
+            }
+            log.warn("claimed {} job(s) of queue {} that sorted before its claim floor, then the claim past the floor failed; "
+                    + "running those", first.jobs().size(), params.queue(), e);
+            return first.jobs(); // committed already: returned, not left processing until their leases expire
+        }
+        if (first.jobs().isEmpty()) {
+            return rest;
+        }
+        List<ClaimedJob> both = new ArrayList<>(first.jobs());
+        both.addAll(rest);
+        return both;
+    }
+
+    /** {@code params} for {@code taken} fewer jobs. */
+    private static ClaimParams fewer(ClaimParams params, int taken) {
+        return new ClaimParams(params.queue(), params.types(), params.limit() - taken, params.workerId(),
+                params.leaseToken(), params.leaseDuration(), params.now());
+    }
+
+    /** The jobs of {@code found} still due and pending, by id, in claim order; the floor stays where it is. */
+    private Claimed claimFound(Connection c, ClaimParams params, List<UUID> found) throws SQLException {
+        return claim(c, claimFound, params, claimByteBudget, binder -> binder
+                .setArray("found_ids", c.createArrayOf("uuid", found.toArray(UUID[]::new))));
+    }
+
+    /** Claims past {@code floor} while it says so, from the front otherwise; starts a sweep when one is due. */
+    private List<ClaimedJob> claimPastFloor(Connection c, ClaimParams params, long byteBudget, ClaimFloor floor)
+            throws SQLException {
         long start = System.nanoTime();
-        ClaimFloor.Key bound = floor.bound(start);
+        ClaimFloor.Key bound = floor.bound();
         boolean wasBounded = floor.isBounded();
-        Claimed claimed = claim(c, params, claimByteBudget, bound);
+        Claimed claimed = claim(c, params, byteBudget, bound);
         floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
         // A probe (one bounded claim to time against the slow full claim before it) must not change what a
         // claim returns: with room left, what sorts before the floor is taken now, from the front. Payload
         // bytes are counted for a short probe only, off the path of every other claim.
         boolean shortProbe = bound != null && !wasBounded && claimed.rows() < params.limit();
-        long bytesLeft = shortProbe ? claimByteBudget - payloadBytes(claimed.jobs()) : 0;
+        long bytesLeft = shortProbe ? byteBudget - payloadBytes(claimed.jobs()) : 0;
         if (bytesLeft > 0) {
             long fullStart = System.nanoTime();
-            Claimed rest = claim(c, new ClaimParams(params.queue(), params.types(), params.limit() - claimed.rows(),
-                    params.workerId(), params.leaseToken(), params.leaseDuration(), params.now()), bytesLeft, null);
+            Claimed rest;
+            try {
+                rest = claim(c, fewer(params, claimed.rows()), bytesLeft, null);
+            } catch (SQLException | RuntimeException e) {
+                if (claimed.jobs().isEmpty() || !c.getAutoCommit()) {
+                    throw e;
+                }
+                log.warn("claimed {} job(s) of queue {} past its claim floor, then the claim from the front failed; running those",
+                        claimed.jobs().size(), params.queue(), e);
+                return claimed.jobs(); // committed already: returned, not left processing until their leases expire
+            }
             floor.claimed(null, fullStart, System.nanoTime() - fullStart, rest.rows(), rest.highest());
             if (!rest.jobs().isEmpty()) {
                 List<ClaimedJob> both = new ArrayList<>(claimed.jobs());
                 both.addAll(rest.jobs());
-                claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.highest());
+                claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.due() + rest.due(), claimed.highest());
             }
         }
-        if (floor.isBounded() != wasBounded) {
-            if (wasBounded) {
-                log.info("claims of queue {} start at the front of the claim index again: it is quick to walk again", params.queue());
-            } else {
-                log.info("claims of queue {} now start past the last job claimed (a claim from the front of the claim index "
-                        + "walks many dead entries: something holds back the xmin horizon, or vacuum is behind); jobs that "
-                        + "sort before it wait for a claim from the front, one every ten times as long as such a claim takes (1 to 60 s)", params.queue());
-            }
+        logSwitch(params.queue(), wasBounded, floor.isBounded());
+        if (floor.startSweep(System.nanoTime())) {
+            sweep(c, params, floor);
         }
         return claimed.jobs();
+    }
+
+    /**
+     * Starts {@code floor}'s sweep: what sorts before it, found on a connection of the sweep's own (or,
+     * for tests, on {@code claiming}, now), for the next claim to take first.
+     */
+    private void sweep(Connection claiming, ClaimParams params, ClaimFloor floor) throws SQLException {
+        ClaimFloor.Key bound = floor.bound();
+        if (bound == null) {
+            floor.sweepFailed(); // the floor stopped bounding claims since: nothing to sweep
+            return;
+        }
+        String[] types = params.types().toArray(String[]::new);
+        sweeps.run(claiming, params.queue(), floor::sweepFailed, c -> {
+            long start = System.nanoTime();
+            List<UUID> found = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(claimSweep.jdbc())) {
+                ps.setQueryTimeout(SWEEP_TIMEOUT_SECONDS);
+                claimSweep.bind(ps)
+                        .setInstant("now", params.now())
+                        .setString("queue", params.queue())
+                        .setArray("types", c.createArrayOf("text", types))
+                        .setInt("limit", ClaimFloor.SWEEP_JOBS)
+                        .setInt("floor_priority", bound.priority())
+                        .setInstant("floor_run_at", bound.runAt())
+                        .setObject("floor_id", bound.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(rs.getObject(1, UUID.class));
+                    }
+                }
+            }
+            boolean wasBounded = floor.isBounded();
+            floor.swept(System.nanoTime() - start, found);
+            logSwitch(params.queue(), wasBounded, floor.isBounded());
+            return !found.isEmpty();
+        });
+    }
+
+    private void logSwitch(String queue, boolean wasBounded, boolean bounded) {
+        if (bounded == wasBounded) {
+            return;
+        }
+        if (wasBounded) {
+            log.info("claims of queue {} start at the front of the claim index again: it is quick to walk again", queue);
+        } else {
+            log.info("claims of queue {} now start past the last job claimed (a claim from the front of the claim index "
+                    + "walks many dead entries: something holds back the xmin horizon, or vacuum is behind); what sorts "
+                    + "before it is found by a sweep on a connection of its own, every ten times as long as a sweep takes "
+                    + "(1 to 60 s), and claimed first", queue);
+        }
     }
 
     /**
@@ -573,12 +718,32 @@ final class JobStatements {
         return floor != null && floor.isBounded();
     }
 
-    /** What one claim statement did: the jobs to run, how many rows it took, and the last in claim order. */
-    record Claimed(List<ClaimedJob> jobs, int rows, ClaimFloor.Key highest) {}
+    /**
+     * What one claim statement did: the jobs to run, how many rows it took (with those it failed for
+     * their size), how many due jobs it locked (more than rows: the byte budget left some), and the last
+     * in claim order.
+     */
+    record Claimed(List<ClaimedJob> jobs, int rows, int due, ClaimFloor.Key highest) {}
 
     /** Claims as claim.sql does, past {@code floor} in claim order if it is not null. */
     Claimed claim(Connection c, ClaimParams params, long byteBudget, ClaimFloor.Key floor) throws SQLException {
-        NamedSql sql = floor == null ? claim : claimPastFloor;
+        if (floor == null) {
+            return claim(c, claim, params, byteBudget, binder -> {});
+        }
+        return claim(c, claimPastFloor, params, byteBudget, binder -> binder
+                .setInt("floor_priority", floor.priority())
+                .setInstant("floor_run_at", floor.runAt())
+                .setObject("floor_id", floor.id()));
+    }
+
+    /** Sets a claim.sql variant's own parameters. */
+    @FunctionalInterface
+    private interface ClaimBinding {
+        void bind(NamedSql.Binder binder) throws SQLException;
+    }
+
+    private Claimed claim(Connection c, NamedSql sql, ClaimParams params, long byteBudget, ClaimBinding binding)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.jdbc())) {
             NamedSql.Binder binder = sql.bind(ps)
                     .setInstant("now", params.now())
@@ -589,11 +754,7 @@ final class JobStatements {
                     .setString("lease_owner", params.workerId())
                     .setObject("lease_token", params.leaseToken())
                     .setLong("lease_micros", micros(params.leaseDuration()));
-            if (floor != null) {
-                binder.setInt("floor_priority", floor.priority())
-                        .setInstant("floor_run_at", floor.runAt())
-                        .setObject("floor_id", floor.id());
-            }
+            binding.bind(binder);
             List<ClaimedJob> claimed = new ArrayList<>(params.limit());
             int rows = 0;
             long due = 0;
@@ -632,7 +793,7 @@ final class JobStatements {
             } else {
                 claimedNextDue.get().remove(params.queue()); // it did not ask: the queue may have more due jobs
             }
-            return new Claimed(claimed, rows, highest);
+            return new Claimed(claimed, rows, (int) due, highest);
         }
     }
 

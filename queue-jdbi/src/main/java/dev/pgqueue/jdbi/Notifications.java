@@ -105,6 +105,11 @@ final class Notifications {
         queues.forEach(this::jobsAvailable);
     }
 
+    /** This process found due jobs of {@code queue} that a claim may not have seen (a claim floor's sweep): its own subscribers wake. */
+    void announceJobsAvailable(String queue) {
+        jobsAvailable(queue);
+    }
+
     /** This process paused or resumed {@code queue}: its own subscribers re-read, and wake if resumed. */
     void announceQueuesChanged(String queue, boolean resumed) {
         listeners.forEach(StoreListener::queuesChanged);

@@ -3,13 +3,15 @@ package dev.pgqueue.jdbi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * When claims start past the floor: only while a full claim is much slower per job than a bounded
- * one, with a full claim at least every period, so that a job sorting before the floor waits at most
- * that long. The clock is passed in, so each step is exact.
+ * When claims start past the floor: only while a claim from the index's front is much slower per job
+ * than a bounded one; and then a sweep at least every period finds what sorts before the floor, so that
+ * such a job waits at most that long (plus the sweep). The clock is passed in, so each step is exact.
  */
 class ClaimFloorTest {
 
@@ -22,8 +24,9 @@ class ClaimFloorTest {
     void fastFullClaims_neverBound() {
         long now = 0;
         for (int i = 0; i < 100; i++) {
-            assertThat(floor.bound(now)).isNull();
+            assertThat(floor.bound()).isNull();
             floor.claimed(null, now, 5 * MS, 500, key(0, i, i));
+            assertThat(floor.startSweep(now)).isFalse();
             now += 10 * MS;
         }
         assertThat(floor.isBounded()).isFalse();
@@ -33,60 +36,98 @@ class ClaimFloorTest {
     void aSlowFullClaim_thatIsSlowForItsJobsToo_isProbedOnce_thenFullAgain() {
         // 40 ms for 500 jobs, then a bounded probe as slow per job: the jobs, not dead entries, cost the time.
         floor.claimed(null, 0, 40 * MS, 500, key(0, 1, 1));
-        ClaimFloor.Key probe = floor.bound(50 * MS);
+        ClaimFloor.Key probe = floor.bound();
         assertThat(probe).isEqualTo(key(0, 1, 1));
         floor.claimed(probe, 50 * MS, 40 * MS, 500, key(0, 2, 2));
         assertThat(floor.isBounded()).isFalse();
-        assertThat(floor.bound(100 * MS)).isNull();
+        assertThat(floor.bound()).isNull();
+        assertThat(floor.startSweep(100_000 * MS)).isFalse();
     }
 
     @Test
-    void aFullClaimSlowFromDeadEntries_boundsClaims_withAFullClaimEachPeriod() {
+    void aFullClaimSlowFromDeadEntries_boundsClaims_withASweepEachPeriod() {
         // The front of the index is full of dead entries: 300 ms for 500 jobs from the front, 10 ms past the floor.
         floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
-        ClaimFloor.Key probe = floor.bound(310 * MS);
+        ClaimFloor.Key probe = floor.bound();
         floor.claimed(probe, 310 * MS, 10 * MS, 500, key(0, 2, 2));
         assertThat(floor.isBounded()).isTrue();
 
-        // Bounded, each past the last job claimed, until the period (10 x 300 ms = 3 s) since the full claim began.
-        assertThat(floor.bound(400 * MS)).isEqualTo(key(0, 2, 2));
+        // Bounded, each past the last job claimed; no sweep until the period (10 x 300 ms = 3 s) since the full claim began.
+        assertThat(floor.bound()).isEqualTo(key(0, 2, 2));
         floor.claimed(key(0, 2, 2), 400 * MS, 10 * MS, 3, key(0, 3, 3));
-        assertThat(floor.bound(2_999 * MS)).isEqualTo(key(0, 3, 3));
-        assertThat(floor.bound(3_000 * MS)).as("a full claim, 3 s after the last one began").isNull();
+        assertThat(floor.startSweep(2_999 * MS)).isFalse();
+        assertThat(floor.startSweep(3_000 * MS)).as("a sweep, 3 s after the full claim began").isTrue();
+        assertThat(floor.startSweep(3_100 * MS)).as("one sweep at a time").isFalse();
 
-        // That full claim finds a more urgent job that sorted before the floor: the floor follows what it took.
-        floor.claimed(null, 3_000 * MS, 300 * MS, 1, key(-5, 9, 9));
+        // Claims go on past the floor while the sweep walks the front.
+        assertThat(floor.bound()).isEqualTo(key(0, 3, 3));
+        floor.claimed(key(0, 3, 3), 3_100 * MS, 10 * MS, 500, key(0, 4, 4));
+        assertThat(floor.takeFound(500)).isEmpty();
+
+        // The sweep (300 ms) found two more urgent jobs: the next claims take them by id, each once; the floor stays.
+        UUID urgent = new UUID(0, 99);
+        UUID early = new UUID(0, 98);
+        floor.swept(300 * MS, List.of(urgent, early));
         assertThat(floor.isBounded()).isTrue();
-        assertThat(floor.bound(3_400 * MS)).isEqualTo(key(-5, 9, 9));
+        assertThat(floor.takeFound(1)).containsExactly(urgent);
+        floor.giveBack(List.of(urgent)); // that claim failed
+        assertThat(floor.takeFound(500)).containsExactly(urgent, early);
+        assertThat(floor.takeFound(500)).isEmpty();
+        assertThat(floor.bound()).isEqualTo(key(0, 4, 4));
+        assertThat(floor.startSweep(5_999 * MS)).isFalse();
+        assertThat(floor.startSweep(6_000 * MS)).isTrue();
+    }
+
+    @Test
+    void aSweepThatFindsAsManyAsItLooksFor_isFollowedByAnotherAtOnce() {
+        bound();
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        List<UUID> many = new ArrayList<>();
+        for (int i = 0; i < ClaimFloor.SWEEP_JOBS; i++) {
+            many.add(new UUID(0, i));
+        }
+        floor.swept(300 * MS, many);
+        assertThat(floor.startSweep(3_301 * MS)).as("more may sort before the floor").isTrue();
+        floor.swept(300 * MS, List.of(new UUID(0, 3)));
+        assertThat(floor.startSweep(3_602 * MS)).isFalse();
+        assertThat(floor.startSweep(6_301 * MS)).isTrue();
+    }
+
+    @Test
+    void aFailedSweep_isTriedAgainAPeriodAfterIt() {
+        bound();
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        floor.sweepFailed();
+        assertThat(floor.isBounded()).isTrue();
+        assertThat(floor.startSweep(5_999 * MS)).isFalse();
+        assertThat(floor.startSweep(6_000 * MS)).isTrue();
     }
 
     @Test
     void aBoundedClaimThatEndsAfterAFullClaim_doesNotRaiseTheFloorTheFullClaimLowered() {
-        floor.claimed(null, 0, 300 * MS, 500, key(0, 10, 10));
-        floor.claimed(floor.bound(310 * MS), 310 * MS, 10 * MS, 500, key(0, 20, 20));
-        assertThat(floor.isBounded()).isTrue();
-        // Two claimers of one store: one starts a bounded claim past (0, 20), then the other's full claim
-        // (the period is over) takes jobs that sorted before it, up to (0, 15), and ends first.
-        ClaimFloor.Key stale = floor.bound(1_000 * MS);
-        assertThat(stale).isEqualTo(key(0, 20, 20));
-        floor.claimed(null, 3_100 * MS, 300 * MS, 500, key(0, 15, 15));
-        floor.claimed(stale, 1_000 * MS, 2_500 * MS, 500, key(0, 30, 30));
-        assertThat(floor.bound(3_500 * MS)).as("the next bounded claim goes on after what the full claim took")
-                .isEqualTo(key(0, 15, 15));
+        bound();
+        assertThat(floor.bound()).isEqualTo(key(0, 2, 2));
+        // Two claimers of one store: one starts a bounded claim past (0, 2); the other's claim from the
+        // front (it began before claims were bounded) takes jobs that sorted before it, up to (0, 1, 5), and ends first.
+        ClaimFloor.Key stale = floor.bound();
+        floor.claimed(null, 350 * MS, 300 * MS, 500, key(0, 1, 5));
+        floor.claimed(stale, 320 * MS, 2_500 * MS, 500, key(0, 30, 30));
+        assertThat(floor.bound()).as("the next bounded claim goes on after what the full claim took")
+                .isEqualTo(key(0, 1, 5));
         // A bounded claim that started from that floor raises it as usual.
-        floor.claimed(key(0, 15, 15), 3_500 * MS, 10 * MS, 500, key(0, 16, 16));
-        assertThat(floor.bound(3_600 * MS)).isEqualTo(key(0, 16, 16));
+        floor.claimed(key(0, 1, 5), 3_500 * MS, 10 * MS, 500, key(0, 16, 16));
+        assertThat(floor.bound()).isEqualTo(key(0, 16, 16));
     }
 
     @Test
-    void whenFullClaimsAreCheapAgain_claimsAreFullAgain() {
-        floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
-        floor.claimed(floor.bound(310 * MS), 310 * MS, 10 * MS, 500, key(0, 2, 2));
-        assertThat(floor.isBounded()).isTrue();
-        // The reader that held the horizon ended and vacuum ran: the next full claim is quick.
-        floor.claimed(null, 3_500 * MS, 8 * MS, 500, key(0, 4, 4));
+    void whenASweepIsQuickAgain_claimsAreFullAgain() {
+        bound();
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        // The reader that held the horizon ended and vacuum ran: the sweep is quick.
+        floor.swept(8 * MS, List.of());
         assertThat(floor.isBounded()).isFalse();
-        assertThat(floor.bound(3_600 * MS)).isNull();
+        assertThat(floor.bound()).isNull();
+        assertThat(floor.startSweep(100_000 * MS)).isFalse();
     }
 
     @Test
@@ -94,30 +135,37 @@ class ClaimFloorTest {
         // The queue has caught up; the front still costs 200 ms to walk, an empty bounded claim 1 ms.
         floor.claimed(null, 0, 20 * MS, 10, key(0, 5, 5));
         floor.claimed(null, 100 * MS, 200 * MS, 0, null);
-        ClaimFloor.Key probe = floor.bound(400 * MS);
+        ClaimFloor.Key probe = floor.bound();
         assertThat(probe).isEqualTo(key(0, 5, 5));
         floor.claimed(probe, 400 * MS, 1 * MS, 0, null);
         assertThat(floor.isBounded()).isTrue();
-        assertThat(floor.bound(500 * MS)).isEqualTo(key(0, 5, 5));
+        assertThat(floor.bound()).isEqualTo(key(0, 5, 5));
     }
 
     @Test
-    void theFullClaimPeriod_isTenFullClaims_betweenOneAndSixtySeconds() {
+    void theSweepPeriod_isTenSweeps_betweenOneAndSixtySeconds() {
         floor.claimed(null, 0, 25 * MS, 500, key(0, 1, 1));
-        floor.claimed(floor.bound(30 * MS), 30 * MS, 1 * MS, 500, key(0, 2, 2));
+        floor.claimed(floor.bound(), 30 * MS, 1 * MS, 500, key(0, 2, 2));
         assertThat(floor.isBounded()).isTrue();
-        assertThat(floor.bound(999 * MS)).as("10 x 25 ms is less than the least period, 1 s").isNotNull();
-        assertThat(floor.bound(1_000 * MS)).isNull();
+        assertThat(floor.startSweep(999 * MS)).as("10 x 25 ms is less than the least period, 1 s").isFalse();
+        assertThat(floor.startSweep(1_000 * MS)).isTrue();
 
-        floor.claimed(null, 1_000 * MS, 2_000 * MS, 500, key(0, 3, 3));
+        floor.swept(2_000 * MS, List.of());
         assertThat(floor.isBounded()).isTrue();
-        assertThat(floor.bound(20_999 * MS)).as("10 x 2 s").isNotNull();
-        assertThat(floor.bound(21_000 * MS)).isNull();
+        assertThat(floor.startSweep(20_999 * MS)).as("10 x 2 s").isFalse();
+        assertThat(floor.startSweep(21_000 * MS)).isTrue();
 
-        floor.claimed(null, 21_000 * MS, 9_000 * MS, 500, key(0, 4, 4));
+        floor.swept(9_000 * MS, List.of());
         assertThat(floor.isBounded()).isTrue();
-        assertThat(floor.bound(80_999 * MS)).as("10 x 9 s is more than the longest period, 60 s").isNotNull();
-        assertThat(floor.bound(81_000 * MS)).isNull();
+        assertThat(floor.startSweep(80_999 * MS)).as("10 x 9 s is more than the longest period, 60 s").isFalse();
+        assertThat(floor.startSweep(81_000 * MS)).isTrue();
+    }
+
+    /** Bounds the floor at (0, 2, 2): a full claim of 300 ms from the front at 0, then a probe of 10 ms. */
+    private void bound() {
+        floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
+        floor.claimed(floor.bound(), 310 * MS, 10 * MS, 500, key(0, 2, 2));
+        assertThat(floor.isBounded()).isTrue();
     }
 
     @Test

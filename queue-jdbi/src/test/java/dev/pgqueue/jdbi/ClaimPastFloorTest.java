@@ -2,6 +2,7 @@ package dev.pgqueue.jdbi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.testing.postgres.PostgresTest;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,7 @@ class ClaimPastFloorTest {
     @BeforeEach
     void cleanSlate() {
         db.execute("DELETE FROM job_queue");
+        db.execute("VACUUM job_queue"); // the entries earlier tests left (rolled back) would count as walked
     }
 
     /**
@@ -92,6 +95,47 @@ class ClaimPastFloorTest {
     }
 
     /**
+     * While claims are bounded, a sweep finds what sorts before the floor (here inline, on the claim's
+     * connection; a store runs it on a connection of its own), and the next claim takes those jobs by id,
+     * before any other, without walking the claim index: counted as above, eight times, so that the
+     * later ones run on a generic plan.
+     */
+    @Test
+    void aSweep_findsWhatSortsBeforeTheFloor_andTheNextClaimTakesThemFirst_byId() throws SQLException {
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            insertJobs(c, 3_000, 0, "now() - interval '1 hour' + g * interval '1 ms'");
+            JobStatements.Claimed last = null;
+            for (int i = 0; i < 4; i++) {
+                last = statements.claim(c, params(500), Long.MAX_VALUE, null);
+            }
+            ClaimFloor floor = statements.claimFloor("default", TYPES);
+            floor.claimed(null, 0, 300_000_000L, 500, last.highest()); // slow from the front,
+            floor.claimed(floor.bound(), 0, 1_000_000L, 500, last.highest()); // quick past the floor: bounded
+            assertThat(floor.isBounded()).isTrue();
+
+            UUID urgent = insertJob(c, -1, "now()");
+            UUID early = insertJob(c, 0, "now() - interval '2 hours'");
+            List<ClaimedJob> bounded = statements.claim(c, params(5)); // a sweep is due: it runs after this claim
+            assertThat(ids(bounded)).hasSize(5).doesNotContain(urgent, early);
+            List<UUID> found = floor.takeFound(500);
+            assertThat(found).containsExactly(urgent, early);
+
+            for (int i = 0; i < 8; i++) {
+                UUID a = insertJob(c, -1, "now()");
+                UUID b = insertJob(c, -1, "now()");
+                floor.giveBack(List.of(b, a)); // as a sweep would have found them
+                long before = entriesReturned(c);
+                List<ClaimedJob> first = statements.claim(c, params(2));
+                assertThat(entriesReturned(c) - before).as("claim index entries claim %s by id returned", i + 1).isZero();
+                assertThat(ids(first)).containsExactlyInAnyOrder(a, b);
+            }
+            c.rollback();
+        }
+    }
+
+    /**
      * A probe (the one bounded claim after a slow full claim, to time the two) returns what a full
      * claim would: with room left, it takes what sorts before the floor too. Here the floor is placed
      * as a slow full claim that took job {@code b} would leave it, and a more urgent job {@code a} was
@@ -109,7 +153,7 @@ class ClaimPastFloorTest {
             c.createStatement().executeUpdate("UPDATE " + db.schema() + ".job_queue SET status = 'pending' WHERE id = '" + a + "'");
             ClaimFloor floor = statements.claimFloor("default", TYPES);
             floor.claimed(null, 0, 300_000_000L, 1, peek.highest()); // slow: the next claim is a probe past b
-            assertThat(floor.bound(System.nanoTime())).isEqualTo(peek.highest());
+            assertThat(floor.bound()).isEqualTo(peek.highest());
 
             assertThat(ids(statements.claim(c, params(10)))).containsExactly(a);
         }
@@ -121,10 +165,25 @@ class ClaimPastFloorTest {
      * once, including one more urgent than the floor enqueued half-way (a full claim each period takes
      * it). The switch is the store's judgment of two claims' speed, so the dead entries are made many:
      * 120,000 claimed jobs, against claims of 200 (walking 120,000 dead entries costs several times what
-     * claiming 200 jobs does).
+     * claiming 200 jobs does). The sweep that finds the urgent job wakes the store's subscribers.
      */
     @Test
     void underAPinnedHorizon_theStoreClaimsPastTheFloor_andClaimsEveryJobOnce() throws Exception {
+        // No LISTEN: the only wake-ups its subscribers get are this process's own, here the sweeps'.
+        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).notifications(false).build();
+        Set<String> woken = ConcurrentHashMap.newKeySet();
+        JobStore.Subscription subscription = store.subscribe(new JobStore.StoreListener() {
+            @Override
+            public void jobsAvailable(String queue) {
+                woken.add(queue);
+            }
+
+            @Override
+            public void cancelRequested(UUID jobId) {}
+
+            @Override
+            public void reconnected() {}
+        });
         int jobs = 120_000;
         try (Connection c = db.dataSource().getConnection()) {
             insertJobs(c, jobs, 0, "now() - interval '1 hour' + g * interval '10 us'");
@@ -147,7 +206,7 @@ class ClaimPastFloorTest {
                 sawPastFloor |= store.claimsPastFloor("default", TYPES);
                 if (batch.isEmpty()) {
                     if (urgent != null && !claimed.contains(urgent)) {
-                        Thread.sleep(100); // waits for the next full claim
+                        Thread.sleep(100); // waits for the sweep that finds it
                         continue;
                     }
                     break;
@@ -163,7 +222,9 @@ class ClaimPastFloorTest {
             }
             pin.rollback();
         }
+        subscription.close();
         assertThat(sawPastFloor).as("the store claimed past the floor while the horizon was held").isTrue();
+        assertThat(woken).as("the sweep that found the urgent job woke the store's subscribers").containsExactly("default");
         assertThat(claimed).hasSize(jobs + 1).contains(urgent);
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT count(*) FROM " + db.schema() + ".job_queue WHERE status = 'pending'")) {

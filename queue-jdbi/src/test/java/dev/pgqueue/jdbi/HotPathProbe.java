@@ -128,7 +128,7 @@ public final class HotPathProbe {
             st.execute("TRUNCATE " + schema + ".job_queue");
         }
         String insertMany = SqlFiles.loadNamed("insert-many", schema).jdbc(); // each name once: bound by position
-        NamedSql claim = JobStatements.claimStatement(schema, false);
+        NamedSql claim = JobStatements.claimStatement(schema, JobStatements.ClaimFrom.FRONT);
         String complete = SqlFiles.load("complete", schema);
         long t0 = System.nanoTime();
         for (int from = 0; from < jobs; from += 500) {

@@ -3,6 +3,7 @@ package dev.pgqueue.jdbi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgqueue.jdbi.JobStatements.ClaimFrom;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -118,10 +119,12 @@ class NamedSqlTest {
                 .contains("'{pending,processing}'::text[]").contains("Parameters: :now"); // comments kept as written
         assertThat(insertFull.jdbc().chars().filter(ch -> ch == '?').count()).isEqualTo(20);
         assertThat(insertFull.names()).hasSize(20); // with V8's trace context
-        assertThat(JobStatements.claimStatement("s", false).names()).hasSize(8);
-        assertThat(JobStatements.claimStatement("s", false).jdbc()).doesNotContain("{floor}").doesNotContain("{next_due_floor}");
-        assertThat(JobStatements.claimStatement("s", true).names()).hasSize(11);
-        assertThat(JobStatements.claimStatement("s", true).positions("floor_id")).hasSize(2); // the claim's and the next-due's
+        assertThat(JobStatements.claimStatement("s", ClaimFrom.FRONT).names()).hasSize(8);
+        assertThat(JobStatements.claimStatement("s", ClaimFrom.FRONT).jdbc()).doesNotContain("{floor}").doesNotContain("{next_due_floor}");
+        assertThat(JobStatements.claimStatement("s", ClaimFrom.PAST_FLOOR).names()).hasSize(11);
+        assertThat(JobStatements.claimStatement("s", ClaimFrom.PAST_FLOOR).positions("floor_id")).hasSize(2); // the claim's and the next-due's
+        assertThat(JobStatements.claimStatement("s", ClaimFrom.FOUND).names()).hasSize(9);
+        assertThat(JobStatements.claimStatement("s", ClaimFrom.FOUND).jdbc()).doesNotContain("{floor}").doesNotContain("{next_due_floor}");
         assertThat(SqlFiles.loadNamed("claim-fair", "s").names()).hasSize(9);
 
         NamedSql list = SqlFiles.loadNamed("list", "s"); // each filter array is read twice

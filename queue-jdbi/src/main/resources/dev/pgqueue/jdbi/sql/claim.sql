@@ -21,15 +21,19 @@
 -- The payload limit is job_queue_max_payload_bytes_constant() (V14: a constant PostgreSQL folds into
 -- the plan, rewritten with the limit); a job over it is checked against job_queue_max_payload_bytes()
 -- itself before it fails, and the error names that.
--- The floor placeholders are empty, or (ClaimFloor, while dead entries of earlier claims slow the index's front down)
--- a bound that starts the index scan past the claim order of the store's last claimed job, with
--- parameters :floor_priority, :floor_run_at and :floor_id; the next-due answer is bounded the same way.
+-- The placeholders (JobStatements.claimStatement) choose where the claim starts. From the front of the
+-- index: the pending placeholder is status = 'pending', the floor placeholders empty. Past a floor (ClaimFloor, while
+-- dead entries of earlier claims slow the index's front down): the floor placeholders bound the index
+-- scan, and the next-due answer, past the claim order of the store's last claimed job, with parameters
+-- :floor_priority, :floor_run_at and :floor_id. The jobs a ClaimFloor sweep found before the floor:
+-- the pending placeholder takes them by id (:found_ids), through the primary key, in a form of the status test that
+-- no partial index on status matches, so that the claim never walks the claim index; no next-due answer.
 WITH clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                       {schema}.job_queue_max_payload_bytes_constant() AS max_bytes),
      due AS MATERIALIZED (
          SELECT id, priority, run_at, pg_catalog.octet_length(CAST(payload AS text)) AS bytes
            FROM {schema}.job_queue
-          WHERE status = 'pending'
+          WHERE {pending}
             AND queue = CAST(:queue AS text)
             AND job_type = ANY (CAST(:types AS text[]))
             AND run_at <= (SELECT now FROM clock){floor}
