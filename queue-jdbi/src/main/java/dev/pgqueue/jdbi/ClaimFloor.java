@@ -93,7 +93,7 @@ final class ClaimFloor {
     private boolean sweeping;
     /**
      * When the latest sweep, or claim from the index's front, started; whether the next sweep may start
-     * at once (the latest found a full claim's worth).
+     * at once (the latest found {@link #SWEEP_JOBS}).
      */
     private long lastFrontStartNanos;
     private boolean sweepAgain;

@@ -57,13 +57,7 @@ class ClaimPastFloorTest {
     void aClaimPastTheFloor_walksNoEntryItLeftDead_andAFullClaimStillTakesWhatSortsBeforeIt() throws SQLException {
         JobStatements statements = new JobStatements(db.schema(), 1000);
         try (Connection c = db.dataSource().getConnection()) {
-            c.setAutoCommit(false);
-            insertJobs(c, 3_000, 0, "now() - interval '1 hour' + g * interval '1 ms'");
-            JobStatements.Claimed first = null;
-            for (int i = 0; i < 4; i++) {
-                first = statements.claim(c, params(500), Long.MAX_VALUE, null);
-                assertThat(first.jobs()).hasSize(500);
-            }
+            JobStatements.Claimed first = claim2000Of3000(statements, c);
             ClaimFloor.Key floor = first.highest();
 
             // Eight times, each past the last: from the sixth on, pgjdbc and the server use a prepared, generic plan.
@@ -104,12 +98,7 @@ class ClaimPastFloorTest {
     void aSweep_findsWhatSortsBeforeTheFloor_andTheNextClaimTakesThemFirst_byId() throws SQLException {
         JobStatements statements = new JobStatements(db.schema(), 1000);
         try (Connection c = db.dataSource().getConnection()) {
-            c.setAutoCommit(false);
-            insertJobs(c, 3_000, 0, "now() - interval '1 hour' + g * interval '1 ms'");
-            JobStatements.Claimed last = null;
-            for (int i = 0; i < 4; i++) {
-                last = statements.claim(c, params(500), Long.MAX_VALUE, null);
-            }
+            JobStatements.Claimed last = claim2000Of3000(statements, c);
             ClaimFloor floor = statements.claimFloor("default", TYPES);
             floor.claimed(null, 0, 300_000_000L, 500, last.highest()); // slow from the front,
             floor.claimed(floor.bound(), 0, 1_000_000L, 500, last.highest()); // quick past the floor: bounded
@@ -162,7 +151,7 @@ class ClaimPastFloorTest {
     /**
      * Through the store, with a real snapshot held open on another connection: the store notices that
      * full claims walk dead entries and claims past the floor, and still every job is claimed exactly
-     * once, including one more urgent than the floor enqueued half-way (a full claim each period takes
+     * once, including one more urgent than the floor enqueued three quarters of the way (a sweep finds
      * it). The switch is the store's judgment of two claims' speed, so the dead entries are made many:
      * 120,000 claimed jobs, against claims of 200 (walking 120,000 dead entries costs several times what
      * claiming 200 jobs does). The sweep that finds the urgent job wakes the store's subscribers.
@@ -231,6 +220,22 @@ class ClaimPastFloorTest {
             rs.next();
             assertThat(rs.getLong(1)).isZero();
         }
+    }
+
+    /**
+     * Starts a transaction on {@code c}, inserts 3,000 jobs a millisecond apart and claims 2,000 of them
+     * from the front in claims of 500, the last of which it returns: their entries stay dead until the
+     * transaction ends.
+     */
+    private JobStatements.Claimed claim2000Of3000(JobStatements statements, Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        insertJobs(c, 3_000, 0, "now() - interval '1 hour' + g * interval '1 ms'");
+        JobStatements.Claimed last = null;
+        for (int i = 0; i < 4; i++) {
+            last = statements.claim(c, params(500), Long.MAX_VALUE, null);
+            assertThat(last.jobs()).hasSize(500);
+        }
+        return last;
     }
 
     private ClaimParams params(int limit) {
