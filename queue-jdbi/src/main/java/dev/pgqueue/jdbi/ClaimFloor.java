@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where one queue's claims may start their walk of the claim index, so that they do not walk the
@@ -58,10 +59,21 @@ final class ClaimFloor {
      * hold up claims, but they cost the server as much as the full claims they replace.
      */
     static final long MAX_SWEEP_PERIOD_NANOS = 60_000_000_000L;
-    /** While bounded, sweeps take at most about a tenth of the time (of one server backend). */
+    /**
+     * Sweeps start at least ten of their own durations apart (but at most {@link #MAX_SWEEP_PERIOD_NANOS}):
+     * while bounded, they keep one server backend busy about a tenth of the time, while they take under 6 s.
+     */
     static final int SWEEP_PERIOD_PER_SWEEP = 10;
     /** The most jobs one sweep finds; one that finds this many is followed by another at once. */
     static final int SWEEP_JOBS = 1_000;
+    /**
+     * Claims stay bounded only while sweeps succeed: with none for this long since claims were bounded
+     * or a sweep last succeeded (the longest period, plus the longest a sweep may run, plus a minute),
+     * claims start from the index's front again, slow as that is, rather than leave what sorts before the
+     * floor unclaimed (sweeps failing, or one hung on a dead connection).
+     */
+    static final long SWEEPS_STALLED_NANOS = MAX_SWEEP_PERIOD_NANOS
+            + TimeUnit.SECONDS.toNanos(JobStatements.SWEEP_TIMEOUT_SECONDS) + TimeUnit.MINUTES.toNanos(1);
 
     /** A job's place in claim order, as the claim index sorts it (ids bytewise, as PostgreSQL's uuid). */
     record Key(int priority, Instant runAt, UUID id) implements Comparable<Key> {
@@ -97,6 +109,8 @@ final class ClaimFloor {
      */
     private long lastFrontStartNanos;
     private boolean sweepAgain;
+    /** When claims were bounded, or a sweep last succeeded, whichever is later. */
+    private long lastSweptNanos;
     /** What the latest sweep found before the floor and no claim has taken yet: the next claims take them by id first. */
     private ArrayDeque<UUID> found = new ArrayDeque<>();
 
@@ -120,11 +134,25 @@ final class ClaimFloor {
     }
 
     /**
-     * The sweep started by {@link #startSweep} took {@code nanos} and found {@code jobs}: due before the
-     * floor, in claim order, at most {@link #SWEEP_JOBS}. They replace what an earlier sweep found.
+     * {@return whether claims were bounded, and no sweep succeeded for {@link #SWEEPS_STALLED_NANOS} up
+     * to {@code nowNanos}} If so, claims start from the index's front again from now on.
      */
-    synchronized void swept(long nanos, List<UUID> jobs) {
+    synchronized boolean unboundIfSweepsStalled(long nowNanos) {
+        if (!bounded || nowNanos - lastSweptNanos < SWEEPS_STALLED_NANOS) {
+            return false;
+        }
+        bounded = false;
+        return true;
+    }
+
+    /**
+     * The sweep started by {@link #startSweep} ended at {@code endNanos}, took {@code nanos} and found
+     * {@code jobs}: due before the floor, in claim order, at most {@link #SWEEP_JOBS}. They replace what
+     * an earlier sweep found.
+     */
+    synchronized void swept(long endNanos, long nanos, List<UUID> jobs) {
         sweeping = false;
+        lastSweptNanos = endNanos;
         fullNanos = nanos;
         found = new ArrayDeque<>(jobs);
         sweepAgain = jobs.size() >= SWEEP_JOBS;
@@ -188,6 +216,7 @@ final class ClaimFloor {
         if (probe) {
             probe = false;
             bounded = walksDeadEntries(fullNanos, fullJobs);
+            lastSweptNanos = startNanos; // the stall clock starts with the bounding
         }
     }
 

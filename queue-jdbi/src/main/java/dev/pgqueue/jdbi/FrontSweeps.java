@@ -86,8 +86,8 @@ final class FrontSweeps {
                 }
             });
         } catch (RejectedExecutionException e) {
-            failed.run();
-            throw e;
+            failed.run(); // never, with an unbounded queue; the claim's jobs are returned all the same
+            log.warn("a sweep of queue {} for jobs that sort before its claim floor could not start", queue, e);
         }
     }
 }

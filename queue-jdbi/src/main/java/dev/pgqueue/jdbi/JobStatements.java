@@ -72,8 +72,9 @@ final class JobStatements {
      */
     static final long DEFAULT_CLAIM_BYTE_BUDGET = 16L * 1024 * 1024;
     /**
-     * A {@link ClaimFloor} sweep that runs longer than this is cancelled (it then counts as failed), so
-     * that one stuck on a dead connection cannot stop the sweeps for good. Five times the longest period.
+     * A {@link ClaimFloor} sweep that runs longer than this is cancelled (it then counts as failed); its
+     * connection's reads time out 30 s later, so that one hung on a dead connection ends too. Five times
+     * the longest period.
      */
     static final int SWEEP_TIMEOUT_SECONDS = 300;
 
@@ -558,6 +559,7 @@ final class JobStatements {
         if (found.isEmpty()) {
             return claimPastFloor(c, params, claimByteBudget, floor);
         }
+        boolean autoCommit = c.getAutoCommit(); // read now: after a failure the connection may not answer
         Claimed first;
         try {
             first = claimFound(c, params, found);
@@ -581,7 +583,11 @@ final class JobStatements {
         try {
             rest = claimPastFloor(c, fewer(params, first.rows()), bytesLeft, floor);
         } catch (SQLException | RuntimeException e) {
-            if (first.jobs().isEmpty() || !c.getAutoCommit()) {
+            if (!autoCommit) {
+                floor.giveBack(found); // the found jobs' claim rolls back with the transaction
+                throw e;
+            }
+            if (first.jobs().isEmpty()) {
                 throw e;
             }
             log.warn("claimed {} job(s) of queue {} that sorted before its claim floor, then the claim past the floor failed; "
@@ -614,12 +620,14 @@ final class JobStatements {
         long start = System.nanoTime();
         ClaimFloor.Key bound = floor.bound();
         boolean wasBounded = floor.isBounded();
+        boolean probe = bound != null && !wasBounded;
+        boolean autoCommit = probe && c.getAutoCommit(); // read now: after a failure the connection may not answer
         Claimed claimed = claim(c, params, byteBudget, bound);
         floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
         // A probe (one bounded claim to time against the slow full claim before it) must not change what a
         // claim returns: with room left, what sorts before the floor is taken now, from the front. Payload
         // bytes are counted for a short probe only, off the path of every other claim.
-        boolean shortProbe = bound != null && !wasBounded && claimed.rows() < params.limit();
+        boolean shortProbe = probe && claimed.rows() < params.limit();
         long bytesLeft = shortProbe ? byteBudget - payloadBytes(claimed.jobs()) : 0;
         if (bytesLeft > 0) {
             long fullStart = System.nanoTime();
@@ -627,7 +635,7 @@ final class JobStatements {
             try {
                 rest = claim(c, fewer(params, claimed.rows()), bytesLeft, null);
             } catch (SQLException | RuntimeException e) {
-                if (claimed.jobs().isEmpty() || !c.getAutoCommit()) {
+                if (claimed.jobs().isEmpty() || !autoCommit) {
                     throw e;
                 }
                 log.warn("claimed {} job(s) of queue {} past its claim floor, then the claim from the front failed; running those",
@@ -642,7 +650,12 @@ final class JobStatements {
             }
         }
         logSwitch(params.queue(), wasBounded, floor.isBounded());
-        if (floor.startSweep(System.nanoTime())) {
+        long now = System.nanoTime();
+        if (floor.unboundIfSweepsStalled(now)) {
+            log.warn("no sweep of queue {} for jobs that sort before its claim floor succeeded for {} s (see the warnings "
+                    + "before this); its claims start at the front of the claim index again, slow as that is while "
+                    + "dead entries last", params.queue(), TimeUnit.NANOSECONDS.toSeconds(ClaimFloor.SWEEPS_STALLED_NANOS));
+        } else if (floor.startSweep(now)) {
             sweep(c, params, floor);
         }
         return claimed.jobs();
@@ -662,6 +675,9 @@ final class JobStatements {
         sweeps.run(claiming, params.queue(), floor::sweepFailed, c -> {
             long start = System.nanoTime();
             List<UUID> found = new ArrayList<>();
+            int networkTimeout = c.getNetworkTimeout();
+            // A read that never returns (a dead peer) is cut off too, not only a slow statement.
+            c.setNetworkTimeout(Runnable::run, (int) TimeUnit.SECONDS.toMillis(SWEEP_TIMEOUT_SECONDS + 30));
             try (PreparedStatement ps = c.prepareStatement(claimSweep.jdbc())) {
                 ps.setQueryTimeout(SWEEP_TIMEOUT_SECONDS);
                 claimSweep.bind(ps)
@@ -677,9 +693,12 @@ final class JobStatements {
                         found.add(rs.getObject(1, UUID.class));
                     }
                 }
+            } finally {
+                c.setNetworkTimeout(Runnable::run, networkTimeout);
             }
             boolean wasBounded = floor.isBounded();
-            floor.swept(System.nanoTime() - start, found);
+            long end = System.nanoTime();
+            floor.swept(end, end - start, found);
             logSwitch(params.queue(), wasBounded, floor.isBounded());
             return !found.isEmpty();
         });

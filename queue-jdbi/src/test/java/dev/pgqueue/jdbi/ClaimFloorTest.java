@@ -67,7 +67,7 @@ class ClaimFloorTest {
         // The sweep (300 ms) found two more urgent jobs: the next claims take them by id, each once; the floor stays.
         UUID urgent = new UUID(0, 99);
         UUID early = new UUID(0, 98);
-        floor.swept(300 * MS, List.of(urgent, early));
+        floor.swept(3_300 * MS, 300 * MS, List.of(urgent, early));
         assertThat(floor.isBounded()).isTrue();
         assertThat(floor.takeFound(1)).containsExactly(urgent);
         floor.giveBack(List.of(urgent)); // that claim failed
@@ -86,9 +86,9 @@ class ClaimFloorTest {
         for (int i = 0; i < ClaimFloor.SWEEP_JOBS; i++) {
             many.add(new UUID(0, i));
         }
-        floor.swept(300 * MS, many);
+        floor.swept(3_300 * MS, 300 * MS, many);
         assertThat(floor.startSweep(3_301 * MS)).as("more may sort before the floor").isTrue();
-        floor.swept(300 * MS, List.of(new UUID(0, 3)));
+        floor.swept(3_601 * MS, 300 * MS, List.of(new UUID(0, 3)));
         assertThat(floor.startSweep(3_602 * MS)).isFalse();
         assertThat(floor.startSweep(6_301 * MS)).isTrue();
     }
@@ -124,10 +124,36 @@ class ClaimFloorTest {
         bound();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
         // The reader that held the horizon ended and vacuum ran: the sweep is quick.
-        floor.swept(8 * MS, List.of());
+        floor.swept(3_008 * MS, 8 * MS, List.of());
         assertThat(floor.isBounded()).isFalse();
         assertThat(floor.bound()).isNull();
         assertThat(floor.startSweep(100_000 * MS)).isFalse();
+    }
+
+    @Test
+    void aSweepJudgesAsAClaimFromTheFrontWould_itsWalkPlusABoundedClaimsWork() {
+        bound(); // a bounded claim: 10 ms for 500 jobs
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        // 12 ms of walk: a claim from the front would take 22 ms, over twice and 10 ms more than the 10 ms past the floor.
+        floor.swept(3_012 * MS, 12 * MS, List.of());
+        assertThat(floor.isBounded()).isTrue();
+    }
+
+    @Test
+    void whenSweepsKeepFailing_claimsStartFromTheFrontAgain_afterTheStallLimit() {
+        bound(); // bounded by the probe that started at 310 ms
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        floor.sweepFailed();
+        long limit = 310 * MS + ClaimFloor.SWEEPS_STALLED_NANOS;
+        assertThat(floor.unboundIfSweepsStalled(limit - 1)).isFalse();
+        assertThat(floor.startSweep(6_000 * MS)).isTrue();
+        floor.swept(limit - MS, 300 * MS, List.of()); // one succeeds: the stall clock starts again
+        assertThat(floor.unboundIfSweepsStalled(limit + MS)).isFalse();
+        assertThat(floor.startSweep(limit)).isTrue(); // and then none ends: hung, say
+        assertThat(floor.unboundIfSweepsStalled(limit - MS + ClaimFloor.SWEEPS_STALLED_NANOS)).isTrue();
+        assertThat(floor.isBounded()).isFalse();
+        assertThat(floor.bound()).isNull();
+        assertThat(floor.unboundIfSweepsStalled(limit + 2 * ClaimFloor.SWEEPS_STALLED_NANOS)).as("once").isFalse();
     }
 
     @Test
@@ -150,12 +176,12 @@ class ClaimFloorTest {
         assertThat(floor.startSweep(999 * MS)).as("10 x 25 ms is less than the least period, 1 s").isFalse();
         assertThat(floor.startSweep(1_000 * MS)).isTrue();
 
-        floor.swept(2_000 * MS, List.of());
+        floor.swept(3_000 * MS, 2_000 * MS, List.of());
         assertThat(floor.isBounded()).isTrue();
         assertThat(floor.startSweep(20_999 * MS)).as("10 x 2 s").isFalse();
         assertThat(floor.startSweep(21_000 * MS)).isTrue();
 
-        floor.swept(9_000 * MS, List.of());
+        floor.swept(30_000 * MS, 9_000 * MS, List.of());
         assertThat(floor.isBounded()).isTrue();
         assertThat(floor.startSweep(80_999 * MS)).as("10 x 9 s is more than the longest period, 60 s").isFalse();
         assertThat(floor.startSweep(81_000 * MS)).isTrue();

@@ -89,27 +89,40 @@ class ClaimPastFloorTest {
     }
 
     /**
-     * While claims are bounded, a sweep finds what sorts before the floor (here inline, on the claim's
-     * connection; a store runs it on a connection of its own), and the next claim takes those jobs by id,
-     * before any other, without walking the claim index: counted as above, eight times, so that the
-     * later ones run on a generic plan.
+     * While claims are bounded, a sweep finds what sorts before the floor, the floor's own key included
+     * (here inline, on the claim's connection; a store runs it on a connection of its own), and the next
+     * claim takes those jobs first, by id, then claims on past the floor. Claims of found jobs walk no
+     * entry of the claim index: counted as above, eight times, so that the later ones run on a generic plan.
      */
     @Test
     void aSweep_findsWhatSortsBeforeTheFloor_andTheNextClaimTakesThemFirst_byId() throws SQLException {
         JobStatements statements = new JobStatements(db.schema(), 1000);
         try (Connection c = db.dataSource().getConnection()) {
             JobStatements.Claimed last = claim2000Of3000(statements, c);
+            for (int i = 0; i < 2; i++) {
+                last = statements.claim(c, params(500), Long.MAX_VALUE, null); // all 3,000 claimed
+            }
             ClaimFloor floor = statements.claimFloor("default", TYPES);
-            floor.claimed(null, 0, 300_000_000L, 500, last.highest()); // slow from the front,
-            floor.claimed(floor.bound(), 0, 1_000_000L, 500, last.highest()); // quick past the floor: bounded
+            long now = System.nanoTime(); // 10 s ago, slow from the front; 9 s ago, quick past the floor: bounded
+            floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, last.highest());
+            floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, last.highest());
             assertThat(floor.isBounded()).isTrue();
 
+            // The last job claimed is handed back (released at a shutdown, say): its key is the floor's own.
+            UUID atTheFloor = last.highest().id();
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE " + db.schema() + ".job_queue SET status = 'pending' WHERE id = '" + atTheFloor + "'");
+            }
             UUID urgent = insertJob(c, -1, "now()");
             UUID early = insertJob(c, 0, "now() - interval '2 hours'");
-            List<ClaimedJob> bounded = statements.claim(c, params(5)); // a sweep is due: it runs after this claim
-            assertThat(ids(bounded)).hasSize(5).doesNotContain(urgent, early);
-            List<UUID> found = floor.takeFound(500);
-            assertThat(found).containsExactly(urgent, early);
+            assertThat(statements.claim(c, params(5))).as("nothing past the floor").isEmpty(); // a sweep runs after it
+            List<UUID> found = floor.takeFound(10);
+            assertThat(found).as("in claim order").containsExactly(urgent, early, atTheFloor);
+            floor.giveBack(found);
+            assertThat(ids(statements.claim(c, params(10)))).containsExactlyInAnyOrder(urgent, early, atTheFloor);
+            try (Statement st = c.createStatement()) {
+                st.execute("ANALYZE " + db.schema() + ".job_queue"); // few pending jobs: the claim index tempts a planner
+            }
 
             for (int i = 0; i < 8; i++) {
                 UUID a = insertJob(c, -1, "now()");
