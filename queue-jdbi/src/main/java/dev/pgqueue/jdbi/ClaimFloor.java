@@ -98,10 +98,9 @@ final class ClaimFloor {
     /** The latest claim from the index's front (its time and jobs) or sweep of it (its time): the period is ten of them. */
     private long fullNanos = -1;
     private int fullJobs;
-    /** The latest bounded claim's time per job (over its jobs + 1, so that an empty claim counts), time and jobs. */
-    private long boundedNanosPerJob = -1;
+    /** The latest bounded claim's time and jobs; -1 jobs before the first. */
     private long boundedNanos;
-    private int boundedJobs;
+    private int boundedJobs = -1;
     private boolean sweeping;
     /**
      * When the latest sweep, or claim from the index's front, started; whether the next sweep may start
@@ -193,7 +192,6 @@ final class ClaimFloor {
      * {@code highest} (null if none).
      */
     synchronized void claimed(Key bound, long startNanos, long nanos, int jobs, Key highest) {
-        long perJob = nanos / (jobs + 1L);
         if (bound == null) {
             lastFrontStartNanos = startNanos;
             fullNanos = nanos;
@@ -205,7 +203,6 @@ final class ClaimFloor {
             probe = slow && !bounded;
             return;
         }
-        boundedNanosPerJob = perJob;
         boundedNanos = nanos;
         boundedJobs = jobs;
         // A full claim that ended while this one ran may have lowered the floor below this claim's bound
@@ -225,10 +222,11 @@ final class ClaimFloor {
      * much longer than they cost past the floor that it walked dead entries.
      */
     private boolean walksDeadEntries(long frontNanos, int jobs) {
-        if (boundedNanosPerJob < 0) {
+        if (boundedJobs < 0) {
             return false;
         }
-        long pastTheFloor = boundedNanosPerJob * (jobs + 1L);
+        // At the bounded claim's time per job, over its jobs + 1, so that an empty claim counts.
+        long pastTheFloor = boundedNanos / (boundedJobs + 1L) * (jobs + 1L);
         return frontNanos - pastTheFloor >= DEAD_WALK_NANOS && frontNanos >= SLOWER_FACTOR * pastTheFloor;
     }
 
