@@ -3,7 +3,11 @@
 -- it and still processing under the same lease token: jobs that finished, or were rescued and
 -- claimed again, no longer count) and the starts within its rate period, with the time at which the
 -- window has room again if it is full. Also deletes the start rows no longer needed (older than the
--- period and no longer running). Uses job_queue_policy_pkey and job_queue_policy_start_pkey.
+-- period and no longer running). Uses job_queue_policy_pkey and job_queue_policy_start_pkey; each
+-- start's job is looked up by job_queue_pkey in a scalar subquery, which the planner cannot turn into
+-- a join: as a join it may instead walk the whole of job_queue_lease_idx (every processing job, and
+-- the dead entries of finished ones) once per start, when the table's statistics say it holds few
+-- starts (measured: 2.5 s per claim with 1,000 starts and a held xmin horizon, against 15 ms).
 -- Parameters: now (null = database clock), queues (text[]), job types (text[], '*' = the whole
 -- queue), pairwise. Returns per limit: queue, job_type, max_running, running, max_starts, started,
 -- the time the rate window has room again (null if it has), now.
@@ -18,14 +22,15 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_time
           USING p, clock
           WHERE s.queue = p.queue AND s.job_type = p.job_type
             AND s.started_at <= clock.now - coalesce(p.starts_period, interval '0')
-            AND NOT EXISTS (SELECT 1 FROM {schema}.job_queue j
-                             WHERE j.id = s.job_id AND j.lease_token = s.lease_token AND j.status = 'processing'))
+            AND (SELECT j.status FROM {schema}.job_queue j
+                  WHERE j.id = s.job_id AND j.lease_token = s.lease_token) IS DISTINCT FROM 'processing')
 SELECT p.queue, p.job_type, p.max_running,
        CASE WHEN p.max_running IS NOT NULL THEN
            (SELECT pg_catalog.count(*)
               FROM {schema}.job_queue_policy_start s
-              JOIN {schema}.job_queue j ON j.id = s.job_id AND j.lease_token = s.lease_token AND j.status = 'processing'
-             WHERE s.queue = p.queue AND s.job_type = p.job_type) END AS running,
+             WHERE s.queue = p.queue AND s.job_type = p.job_type
+               AND (SELECT j.status FROM {schema}.job_queue j
+                     WHERE j.id = s.job_id AND j.lease_token = s.lease_token) = 'processing') END AS running,
        p.max_starts,
        w.started,
        CASE WHEN w.started >= p.max_starts THEN
