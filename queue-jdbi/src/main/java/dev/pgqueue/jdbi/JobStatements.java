@@ -547,22 +547,30 @@ final class JobStatements {
     /** The key of a {@link ClaimFloor}: one per queue and set of job types claimed together. */
     private record FloorKey(String queue, Set<String> types) {}
 
-    /**
-     * Claims as claim.sql does: first, by id, what this store's {@link ClaimFloor} for the queue and
-     * types found before the floor (if its claims are bounded and a sweep found any), then the rest
-     * starting past the floor while dead index entries make claims from the index's front slow, from the
-     * front otherwise.
-     */
+    /** {@link #claim(Connection, ClaimParams, long)} with this store's byte budget. */
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {
+        return claim(c, params, claimByteBudget);
+    }
+
+    /**
+     * Claims as claim.sql does, with at most {@code byteBudget} bytes of payload (but at least one job
+     * if one is due; jobs over the payload limit are failed by the statement and not returned): first,
+     * by id, what this store's {@link ClaimFloor} for the queue and types found before the floor (if its
+     * claims are bounded and a sweep found any), then the rest starting past the floor while dead index
+     * entries make claims from the index's front slow, from the front otherwise. Every claim of
+     * claim.sql's order goes through here: unlimited, within a limit's room (in the limit's transaction)
+     * and filling up a fair claim.
+     */
+    List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
         ClaimFloor floor = claimFloor(params.queue(), params.types());
         List<UUID> found = floor.takeFound(params.limit());
         if (found.isEmpty()) {
-            return claimPastFloor(c, params, claimByteBudget, floor);
+            return claimPastFloor(c, params, byteBudget, floor);
         }
         boolean autoCommit = c.getAutoCommit(); // read now: after a failure the connection may not answer
         Claimed first;
         try {
-            first = claimFound(c, params, found);
+            first = claimFound(c, params, byteBudget, found);
         } catch (SQLException | RuntimeException e) {
             floor.giveBack(found);
             throw e;
@@ -572,7 +580,7 @@ final class JobStatements {
             floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
             return first.jobs();
         }
-        long bytesLeft = claimByteBudget - payloadBytes(first.jobs());
+        long bytesLeft = byteBudget - payloadBytes(first.jobs());
         if (first.rows() >= params.limit() || bytesLeft <= 0) {
             if (first.rows() < params.limit()) {
                 markLeftDue(params.queue()); // the found jobs took the byte budget: claim again without waiting
@@ -609,8 +617,8 @@ final class JobStatements {
     }
 
     /** The jobs of {@code found} still due and pending, by id, in claim order; the floor stays where it is. */
-    private Claimed claimFound(Connection c, ClaimParams params, List<UUID> found) throws SQLException {
-        return claim(c, claimFound, params, claimByteBudget, binder -> binder
+    private Claimed claimFound(Connection c, ClaimParams params, long byteBudget, List<UUID> found) throws SQLException {
+        return claim(c, claimFound, params, byteBudget, binder -> binder
                 .setArray("found_ids", c.createArrayOf("uuid", found.toArray(UUID[]::new))));
     }
 
@@ -716,14 +724,6 @@ final class JobStatements {
                     + "before it is found by a sweep on a connection of its own, every ten times as long as a sweep takes "
                     + "(1 to 60 s), and claimed first", queue);
         }
-    }
-
-    /**
-     * Claims as claim.sql does, with at most {@code byteBudget} bytes of payload (but at least one job
-     * if one is due). Jobs over the payload limit are failed by the statement and not returned.
-     */
-    List<ClaimedJob> claim(Connection c, ClaimParams params, long byteBudget) throws SQLException {
-        return claim(c, params, byteBudget, null).jobs();
     }
 
     /** This store's floor for claims of {@code queue} for {@code types}. */

@@ -46,6 +46,13 @@ import java.util.concurrent.TimeUnit;
  * keys, starting after the key where this store's previous fair claim of the queue stopped, and
  * what that leaves of the batch is filled by the ordinary claim (jobs without a key, or more of the
  * keys that have many when there are few keys).
+ *
+ * <p><b>Under a pinned horizon.</b> Every claim in claim.sql's order, a limited one within its room and
+ * a fair claim's fill included, starts past the store's {@link ClaimFloor} for its queue and types
+ * while dead entries make claims from the index's front slow ({@link JobStatements#claim(Connection,
+ * ClaimParams, long)}). A limited claim whose transaction rolls back leaves its jobs before the floor,
+ * where the next sweep finds them. claim-fair.sql's own walk of {@code job_queue_fair_idx} is not
+ * bounded: it walks the dead entries of the keys it visits.
  */
 final class QueuePolicies {
 

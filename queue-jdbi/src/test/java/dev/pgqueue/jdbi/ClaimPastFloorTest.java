@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgqueue.spi.JobStore;
 import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.spi.JobStore.PolicyParams;
+import dev.pgqueue.spi.JobStore.QueuePolicy;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -21,6 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Claims past the floor (issue 18): while a snapshot holds back the xmin horizon, every job a claim
@@ -161,18 +166,41 @@ class ClaimPastFloorTest {
         }
     }
 
+    /** The queue's policy in {@link #underAPinnedHorizon_theStoreClaimsPastTheFloor_andClaimsEveryJobOnce}. */
+    enum Policy {
+        /** No policy: claim.sql alone. */
+        NONE,
+        /**
+         * A concurrency limit of 1,000 (claims ask for 1,200): each claim is a limited one, in the limit's
+         * transaction. Claims of 1,000, because the limit's own bookkeeping (job_queue_policy_start) walks the
+         * rows it deleted while the horizon is held, once per claim.
+         */
+        LIMITED,
+        /** Fair: claim-fair.sql takes the keyed jobs round-robin, claim.sql fills up with the rest. */
+        FAIR
+    }
+
     /**
      * Through the store, with a real snapshot held open on another connection: the store notices that
      * full claims walk dead entries and claims past the floor, and still every job is claimed exactly
-     * once, including one more urgent than the floor enqueued three quarters of the way (a sweep finds
-     * it). The switch is the store's judgment of two claims' speed, so the dead entries are made many:
+     * once, including one more urgent than the floor enqueued once claims are bounded, three quarters of
+     * the way or later (a sweep finds it). The switch is the store's judgment of two claims' speed, so the dead entries are made many:
      * 120,000 claimed jobs, against claims of 200 (walking 120,000 dead entries costs several times what
-     * claiming 200 jobs does). The sweep that finds the urgent job wakes the store's subscribers.
+     * claiming 200 jobs does). The sweep that finds the urgent job wakes the store's subscribers. The same
+     * for a limited queue (its claims within the limit's room) and a fair one (its fill, behind 1,000 keyed
+     * jobs the fair claim takes first); each batch is completed, so that the limit has room again.
      */
-    @Test
-    void underAPinnedHorizon_theStoreClaimsPastTheFloor_andClaimsEveryJobOnce() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void underAPinnedHorizon_theStoreClaimsPastTheFloor_andClaimsEveryJobOnce(Policy policy) throws Exception {
         // No LISTEN: the only wake-ups its subscribers get are this process's own, here the sweeps'.
         JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).notifications(false).build();
+        db.execute("DELETE FROM job_queue_policy");
+        switch (policy) {
+            case LIMITED -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", 1_000, null, null, false))));
+            case FAIR -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
+            case NONE -> { }
+        }
         Set<String> woken = ConcurrentHashMap.newKeySet();
         JobStore.Subscription subscription = store.subscribe(new JobStore.StoreListener() {
             @Override
@@ -187,23 +215,38 @@ class ClaimPastFloorTest {
             public void reconnected() {}
         });
         int jobs = 120_000;
+        int keyed = policy == Policy.FAIR ? 1_000 : 0;
+        int ask = policy == Policy.LIMITED ? 1_200 : 200;
+        Set<UUID> keyedIds = new HashSet<>();
         try (Connection c = db.dataSource().getConnection()) {
-            insertJobs(c, jobs, 0, "now() - interval '1 hour' + g * interval '10 us'");
+            insertJobs(c, jobs - keyed, 0, "now() - interval '1 hour' + g * interval '10 us'");
+            if (keyed > 0) { // last in claim order, ten keys: only a fair claim takes them first
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("INSERT INTO " + db.schema()
+                        + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
+                        + " SELECT gen_random_uuid(), 'floor-job', '{}', 0, now() - interval '1 minute', 'key-' || (g % 10)"
+                        + " FROM generate_series(1, " + keyed + ") g RETURNING id")) {
+                    while (rs.next()) {
+                        keyedIds.add(rs.getObject(1, UUID.class));
+                    }
+                }
+            }
         }
         Set<UUID> claimed = new HashSet<>();
         boolean sawPastFloor = false;
         UUID urgent = null;
+        int claims = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        try (Connection pin = db.dataSource().getConnection()) {
+        try (Connection pin = db.dataSource().getConnection();
+             Connection done = db.dataSource().getConnection()) {
             pin.setAutoCommit(false);
             try (Statement st = pin.createStatement()) {
                 st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
                 st.executeQuery("SELECT 1").close(); // the snapshot is taken: every row claimed from now on stays dead
             }
             while (true) {
-                assertThat(System.nanoTime()).as("the claims ended within 90 s (the urgent job was claimed: %s)",
-                        claimed.contains(urgent)).isLessThan(deadline);
-                List<ClaimedJob> batch = store.jobClaim(new ClaimParams("default", TYPES, 200, "floor-test",
+                assertThat(System.nanoTime()).as("the claims ended within 90 s (claimed %s jobs in %s claims; the urgent job: %s)",
+                        claimed.size(), claims, claimed.contains(urgent)).isLessThan(deadline);
+                List<ClaimedJob> batch = store.jobClaim(new ClaimParams("default", TYPES, ask, "floor-test",
                         UUID.randomUUID(), LEASE, null));
                 sawPastFloor |= store.claimsPastFloor("default", TYPES);
                 if (batch.isEmpty()) {
@@ -213,10 +256,18 @@ class ClaimPastFloorTest {
                     }
                     break;
                 }
+                if (claims++ == 0 && policy == Policy.FAIR) {
+                    assertThat(keyedIds).as("the first fair claim: 20 keyed jobs of each of the ten keys")
+                            .containsAll(ids(batch));
+                }
+                if (policy == Policy.LIMITED) {
+                    assertThat(batch).as("a claim within the limit's room").hasSizeLessThanOrEqualTo(1_000);
+                }
                 for (ClaimedJob job : batch) {
                     assertThat(claimed.add(job.id())).as("claimed once: %s", job.id()).isTrue();
                 }
-                if (urgent == null && claimed.size() >= jobs * 3 / 4) {
+                complete(done, batch);
+                if (urgent == null && claimed.size() >= jobs * 3 / 4 && store.claimsPastFloor("default", TYPES)) {
                     try (Connection c = db.dataSource().getConnection()) {
                         urgent = insertJob(c, -1, "now()");
                     }
@@ -229,9 +280,19 @@ class ClaimPastFloorTest {
         assertThat(woken).as("the sweep that found the urgent job woke the store's subscribers").containsExactly("default");
         assertThat(claimed).hasSize(jobs + 1).contains(urgent);
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + db.schema() + ".job_queue WHERE status = 'pending'")) {
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + db.schema() + ".job_queue WHERE status <> 'completed'")) {
             rs.next();
             assertThat(rs.getLong(1)).isZero();
+        }
+        db.execute("DELETE FROM job_queue_policy");
+    }
+
+    /** Marks {@code batch} completed, as a worker's completions would (a plain update: the limit counts processing jobs). */
+    private void complete(Connection c, List<ClaimedJob> batch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + db.schema()
+                + ".job_queue SET status = 'completed', completed_at = now() WHERE id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("uuid", ids(batch).toArray()));
+            ps.executeUpdate();
         }
     }
 
