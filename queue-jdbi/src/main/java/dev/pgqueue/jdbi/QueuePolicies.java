@@ -58,6 +58,13 @@ final class QueuePolicies {
 
     /** How often the cache of {@code job_queue_policy} is reloaded by default. */
     static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * How often the walk of a limit's starts begins at its first start rather than where the previous
+     * walk said (then it walks the entries of every start deleted since, which a held xmin horizon keeps).
+     */
+    static final long FULL_STARTS_WALK_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How far before where the previous walk said a walk of a limit's starts begins. */
+    static final Duration STARTS_CLOCK_SLACK = Duration.ofSeconds(1);
     /** How soon a worker whose claim a concurrency limit held back looks again. */
     static final Duration LIMITED_RETRY = Duration.ofMillis(100);
     private static final String WHOLE_QUEUE = "*";
@@ -73,6 +80,8 @@ final class QueuePolicies {
     private volatile Cache cache;
     /** Per fair queue: the partition key where this store's previous fair claim stopped. */
     private final Map<String, String> cursors = new ConcurrentHashMap<>();
+    /** Per limit (queue and type key): where the walk of its starts begins (see policy-capacity.sql). */
+    private final Map<String, StartsWalk> startsWalks = new ConcurrentHashMap<>();
     /** Per queue whose latest claim a limit held back: when to look again (System.nanoTime). */
     private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
 
@@ -123,6 +132,9 @@ final class QueuePolicies {
 
     /** What one limit allows now, read under its lock. */
     private record Room(int room, boolean rateBound, Instant roomAt) {}
+
+    /** Where a walk of a limit's starts may begin, and when this store last walked them from the first (System.nanoTime). */
+    private record StartsWalk(Instant since, long fullWalkNanos) {}
 
     /** The room of each limit of a claim, by type ({@link #WHOLE_QUEUE} for the queue's), and the database's now. */
     private record Capacity(Map<String, Room> rooms, Instant now) {}
@@ -198,18 +210,43 @@ final class QueuePolicies {
     private Capacity readCapacity(Connection c, Instant at, List<QueuePolicy> limits) throws SQLException {
         Map<String, Room> rooms = new HashMap<>();
         Instant now = null;
+        long nowNanos = System.nanoTime();
         try (PreparedStatement ps = c.prepareStatement(capacity)) {
             setInstant(ps, 1, at);
             ps.setArray(2, c.createArrayOf("text", limits.stream().map(QueuePolicy::queue).toArray(String[]::new)));
             ps.setArray(3, c.createArrayOf("text", limits.stream().map(QueuePolicies::typeKey).toArray(String[]::new)));
+            ps.setArray(4, c.createArrayOf("text", limits.stream() // ISO-8601 instants: no time zone of the JVM's involved
+                    .map(limit -> startsSince(limit, nowNanos)).toArray(String[]::new)));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     rooms.put(rs.getString(2), room(rs));
                     now = instant(rs, 8);
+                    keptSince(rs.getString(1), rs.getString(2), instant(rs, 9), nowNanos);
                 }
             }
         }
         return now == null ? null : new Capacity(rooms, now);
+    }
+
+    /**
+     * Where the walk of {@code limit}'s starts begins: where the previous one said, less a second (a
+     * database clock stepped back a little), or from the first start once a minute (and when not known),
+     * so that a start out of step with the clock is not left out for longer.
+     */
+    private String startsSince(QueuePolicy limit, long nowNanos) {
+        StartsWalk walk = startsWalks.get(limit.queue() + "\u0000" + typeKey(limit));
+        if (walk == null || nowNanos - walk.fullWalkNanos() >= FULL_STARTS_WALK_NANOS) {
+            return null;
+        }
+        return walk.since().minus(STARTS_CLOCK_SLACK).toString();
+    }
+
+    /** Remembers where the next walk of a limit's starts may begin; a walk from the first start restarts the minute. */
+    private void keptSince(String queue, String type, Instant since, long nowNanos) {
+        String key = queue + "\u0000" + type;
+        StartsWalk previous = startsWalks.get(key);
+        boolean full = previous == null || nowNanos - previous.fullWalkNanos() >= FULL_STARTS_WALK_NANOS;
+        startsWalks.put(key, new StartsWalk(since, full ? nowNanos : previous.fullWalkNanos()));
     }
 
     /** One row of policy-capacity.sql: the smaller room of the concurrency limit and the rate limit. */

@@ -171,9 +171,8 @@ class ClaimPastFloorTest {
         /** No policy: claim.sql alone. */
         NONE,
         /**
-         * A concurrency limit of 1,000 (claims ask for 1,200): each claim is a limited one, in the limit's
-         * transaction. Claims of 1,000, because the limit's own bookkeeping (job_queue_policy_start) walks the
-         * rows it deleted while the horizon is held, once per claim.
+         * A concurrency limit of 150 (claims ask for 200): each claim is a limited one, in the limit's
+         * transaction, and its count of the starts running under the limit begins past those it deleted.
          */
         LIMITED,
         /** Fair: claim-fair.sql takes the keyed jobs round-robin, claim.sql fills up with the rest. */
@@ -197,7 +196,7 @@ class ClaimPastFloorTest {
         JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).notifications(false).build();
         db.execute("DELETE FROM job_queue_policy");
         switch (policy) {
-            case LIMITED -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", 1_000, null, null, false))));
+            case LIMITED -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", 150, null, null, false))));
             case FAIR -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
             case NONE -> { }
         }
@@ -216,7 +215,6 @@ class ClaimPastFloorTest {
         });
         int jobs = 120_000;
         int keyed = policy == Policy.FAIR ? 1_000 : 0;
-        int ask = policy == Policy.LIMITED ? 1_200 : 200;
         Set<UUID> keyedIds = new HashSet<>();
         try (Connection c = db.dataSource().getConnection()) {
             insertJobs(c, jobs - keyed, 0, "now() - interval '1 hour' + g * interval '10 us'");
@@ -246,7 +244,7 @@ class ClaimPastFloorTest {
             while (true) {
                 assertThat(System.nanoTime()).as("the claims ended within 90 s (claimed %s jobs in %s claims; the urgent job: %s)",
                         claimed.size(), claims, claimed.contains(urgent)).isLessThan(deadline);
-                List<ClaimedJob> batch = store.jobClaim(new ClaimParams("default", TYPES, ask, "floor-test",
+                List<ClaimedJob> batch = store.jobClaim(new ClaimParams("default", TYPES, 200, "floor-test",
                         UUID.randomUUID(), LEASE, null));
                 sawPastFloor |= store.claimsPastFloor("default", TYPES);
                 if (batch.isEmpty()) {
@@ -261,7 +259,7 @@ class ClaimPastFloorTest {
                             .containsAll(ids(batch));
                 }
                 if (policy == Policy.LIMITED) {
-                    assertThat(batch).as("a claim within the limit's room").hasSizeLessThanOrEqualTo(1_000);
+                    assertThat(batch).as("a claim within the limit's room").hasSizeLessThanOrEqualTo(150);
                 }
                 for (ClaimedJob job : batch) {
                     assertThat(claimed.add(job.id())).as("claimed once: %s", job.id()).isTrue();

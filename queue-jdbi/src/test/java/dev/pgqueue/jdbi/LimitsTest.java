@@ -25,6 +25,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Duration;
@@ -204,6 +205,7 @@ class LimitsTest {
                     ps.setNull(1, Types.TIMESTAMP_WITH_TIMEZONE);
                     ps.setArray(2, c.createArrayOf("text", new String[] {"limited"}));
                     ps.setArray(3, c.createArrayOf("text", new String[] {"*"}));
+                    ps.setArray(4, c.createArrayOf("text", new String[] {null}));
                     try (ResultSet rs = ps.executeQuery()) {
                         assertThat(rs.next()).isTrue();
                         assertThat(rs.getLong(4)).as("running under the limit").isEqualTo(1_000);
@@ -212,6 +214,67 @@ class LimitsTest {
                 assertThat(entriesReturned(c, "job_queue_lease_idx") - before)
                         .as("entries of job_queue_lease_idx read to count 1,000 starts").isLessThan(100);
                 c.rollback();
+            }
+        }
+
+        /**
+         * Counted, not timed: while a snapshot holds back the xmin horizon, each start the count deletes
+         * stays in job_queue_policy_start_pkey, dead. Walked from the first start, counting the room reads
+         * them all; from where the previous count said (the first start still running), none of them.
+         */
+        @Test
+        void underAHeldHorizon_countingTheRoomFromWhereThePreviousCountSaid_walksNoStartItDeleted() throws Exception {
+            enqueue(WORK, "limited", 2_001);
+            limit(new QueuePolicy("limited", null, 5, null, null, null));
+            try (Connection pin = db.dataSource().getConnection()) {
+                pin.setAutoCommit(false);
+                try (Statement st = pin.createStatement()) {
+                    st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                    st.executeQuery("SELECT 1").close(); // from now on, nothing deleted can be removed
+                }
+                for (int i = 0; i < 400; i++) {
+                    List<ClaimedJob> five = claim("limited", 10, null);
+                    assertThat(five).hasSize(5);
+                    complete(five);
+                }
+                ClaimedJob running = claim("limited", 1, null).get(0); // the 2,001st: the one start still running
+                long startedMicros = db.queryForLong("SELECT CAST(extract(epoch FROM started_at) * 1000000 AS bigint)"
+                        + " FROM job_queue_policy_start WHERE job_id = ?", running.id());
+                Instant started = Instant.EPOCH.plus(startedMicros, java.time.temporal.ChronoUnit.MICROS);
+
+                Counted fromFirst = countRoom(null);
+                assertThat(fromFirst.running()).isEqualTo(1);
+                assertThat(fromFirst.keptSince()).as("where the next count may begin").isEqualTo(started);
+                assertThat(fromFirst.entries()).as("start index entries walked from the first start").isGreaterThan(2_000);
+
+                Counted fromKept = countRoom(fromFirst.keptSince());
+                assertThat(fromKept.running()).isEqualTo(1);
+                assertThat(fromKept.entries()).as("start index entries walked from where the previous count said").isLessThan(10);
+                pin.rollback();
+            }
+        }
+
+        private record Counted(long running, Instant keptSince, long entries) {}
+
+        /** policy-capacity.sql for the queue "limited", walking its starts from {@code since}, in a transaction rolled back after. */
+        private Counted countRoom(Instant since) throws SQLException {
+            try (Connection c = db.dataSource().getConnection()) {
+                c.setAutoCommit(false);
+                long before = entriesReturned(c, "job_queue_policy_start_pkey");
+                try (PreparedStatement ps = c.prepareStatement(SqlFiles.load("policy-capacity", db.schema()))) {
+                    ps.setNull(1, Types.TIMESTAMP_WITH_TIMEZONE);
+                    ps.setArray(2, c.createArrayOf("text", new String[] {"limited"}));
+                    ps.setArray(3, c.createArrayOf("text", new String[] {"*"}));
+                    ps.setArray(4, c.createArrayOf("text", new String[] {since == null ? null : since.toString()}));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertThat(rs.next()).isTrue();
+                        Counted counted = new Counted(rs.getLong(4), JdbcTime.instant(rs, 9), 0);
+                        rs.close();
+                        long entries = entriesReturned(c, "job_queue_policy_start_pkey") - before;
+                        c.rollback();
+                        return new Counted(counted.running(), counted.keptSince(), entries);
+                    }
+                }
             }
         }
 
