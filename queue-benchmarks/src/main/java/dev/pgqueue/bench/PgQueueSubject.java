@@ -55,28 +55,34 @@ final class PgQueueSubject implements Subject {
      * @param poolSize    connections of the worker's (and shared producer's) pool
      * @param retention   how long the worker keeps completed jobs before its pruner deletes them (every
      *                    {@link #PRUNE_INTERVAL}); null: kept, no pruner (the worker's default)
+     * @param globalLimit a global concurrency limit on the default queue ({@link Worker.Builder#globalConcurrency});
+     *                    0 for none
      */
-    record Config(int concurrency, int batchSize, Producer producer, int poolSize, Duration retention) {
+    record Config(int concurrency, int batchSize, Producer producer, int poolSize, Duration retention, int globalLimit) {
 
         /** Worker defaults throughout; enqueues through the worker's store. */
         static Config defaults() {
-            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null);
+            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null, 0);
         }
 
         Config concurrencyAndBatch(int concurrency, int batchSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit);
         }
 
         Config producer(Producer producer) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit);
         }
 
         Config poolSize(int poolSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit);
         }
 
         Config pruned(Duration keepFor) {
-            return new Config(concurrency, batchSize, producer, poolSize, keepFor);
+            return new Config(concurrency, batchSize, producer, poolSize, keepFor, globalLimit);
+        }
+
+        Config globalLimit(int max) {
+            return new Config(concurrency, batchSize, producer, poolSize, retention, max);
         }
     }
 
@@ -171,6 +177,9 @@ final class PgQueueSubject implements Subject {
         }
         if (config.retention() != null) {
             builder.retention(JobStatus.COMPLETED, config.retention()).pruneInterval(PRUNE_INTERVAL);
+        }
+        if (config.globalLimit() > 0) {
+            builder.globalConcurrency(Worker.DEFAULT_QUEUE, config.globalLimit());
         }
         worker = builder.build();
         resources.add(worker);

@@ -34,6 +34,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
 
     /** Today's pgqueue in issue 18's storage workloads, pruning its completed jobs after 5 s. */
     private static final String PRUNED_5S = "pgqueue-pruned-5s";
+    /**
+     * {@link #PRUNED_5S} with a global concurrency limit on its queue far above what it ever runs: every
+     * claim is a limited one (the limit's lock, its count of running starts, the starts recorded).
+     */
+    private static final String LIMITED_5S = "pgqueue-limited-5s";
     /** The raw loop on pgqueue's table with issue 18's claim floor ({@link RawCeiling.Config#withFloor}). */
     private static final String RAW_FLOOR = "raw-pgqueue-table-k500-floor";
     /**
@@ -41,7 +46,7 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
      * default) and pruning them after 5 s (as the soak in docs/guarantees.md), the raw loop on its
      * table, the prototypes.
      */
-    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", PRUNED_5S, "raw-pgqueue-table-k500",
+    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", PRUNED_5S, LIMITED_5S, "raw-pgqueue-table-k500",
             RAW_FLOOR, ReceiptRingPrototype.NAME, RotatingPrototype.NAME);
 
     /** W1 without --sweep: the defaults and two tuned points. */
@@ -264,6 +269,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                     new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE).pruned(java.time.Duration.ofSeconds(5))));
             case "raw-pgqueue-table-k500" -> StorageWorkloads.of(system,
                     new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST)));
+            case LIMITED_5S -> StorageWorkloads.of(system, new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE)
+                    .pruned(java.time.Duration.ofSeconds(5)).globalLimit(100_000)));
             case RAW_FLOOR -> StorageWorkloads.of(system,
                     new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST).withFloor()));
             case ReceiptRingPrototype.NAME -> new PrototypeSubject(url, new ReceiptRingPrototype());
