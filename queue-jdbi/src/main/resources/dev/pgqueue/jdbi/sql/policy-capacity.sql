@@ -41,7 +41,8 @@ WITH clock AS (SELECT coalesce(CAST(? AS timestamptz), pg_catalog.statement_time
                                   WHERE j.id = s.job_id AND j.lease_token = s.lease_token) = 'processing', false) AS running
                   FROM {schema}.job_queue_policy_start s
                  WHERE s.queue = p.queue AND s.job_type = p.job_type AND s.started_at >= p.since
-                   AND (p.max_running IS NOT NULL OR s.started_at <= p.window_start)
+                   AND s.started_at <= CASE WHEN p.max_running IS NOT NULL THEN CAST('infinity' AS timestamptz)
+                                            ELSE p.window_start END -- both ends index conditions
                 OFFSET 0) l),
      -- Deleted by their row ids (a TID scan): no second walk of the index.
      forgotten AS (
