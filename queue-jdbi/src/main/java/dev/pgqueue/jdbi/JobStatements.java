@@ -98,6 +98,8 @@ final class JobStatements {
     private final FrontSweeps sweeps;
     /** Per queue and set of job types: where this store's claims may start (see {@link ClaimFloor}). */
     private final Map<FloorKey, ClaimFloor> claimFloors = new ConcurrentHashMap<>();
+    /** Per set of statuses pruned: where the previous prune stopped (see {@link #prune}). */
+    private final Map<Set<JobStatus>, PruneFloor> pruneFloors = new ConcurrentHashMap<>();
     private final String claimById;
     private final NamedSql list;
     private final Map<FinishKind, String> finish = new EnumMap<>(FinishKind.class);
@@ -543,6 +545,14 @@ final class JobStatements {
                     "next_due_floor", "\n                       AND false"));
         };
     }
+
+    /** How often a prune walks from the oldest finished job rather than from where the previous one stopped. */
+    static final long FULL_PRUNE_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How far before where the previous prune stopped the next one begins: a database clock stepped back a little. */
+    static final Duration PRUNE_CLOCK_SLACK = Duration.ofSeconds(1);
+
+    /** Where a prune of some statuses stopped (the latest completed_at it deleted), and when one last walked from the oldest. */
+    private record PruneFloor(Instant since, long fullAtNanos) {}
 
     /** The key of a {@link ClaimFloor}: one per queue and set of job types claimed together. */
     private record FloorKey(String queue, Set<String> types) {}
@@ -1141,13 +1151,41 @@ final class JobStatements {
         }
     }
 
+    /**
+     * Deletes up to {@code params.limit()} finished jobs, oldest first (prune.sql). On the database's
+     * clock, the walk of job_queue_finished_idx begins where this store's previous prune of the same
+     * statuses stopped (less {@link #PRUNE_CLOCK_SLACK}), not over the entries of every row pruned since
+     * vacuum last ran, which a held xmin horizon keeps there: at 14,000 jobs/s with a snapshot held two
+     * minutes, prunes took 28 ms each on average, 131 s of server time in a 335 s run. Once every
+     * {@link #FULL_PRUNE_NANOS} (and on a given clock: tests) it walks from the oldest, for what that
+     * skips: a job whose completion committed more than its retention after its completed_at, or one
+     * another session held locked when a prune passed it.
+     */
     int prune(Connection c, PruneParams params) throws SQLException {
+        long nowNanos = System.nanoTime();
+        PruneFloor floor = params.now() == null ? pruneFloors.get(params.statuses()) : null;
+        boolean full = floor == null || nowNanos - floor.fullAtNanos() >= FULL_PRUNE_NANOS;
         try (PreparedStatement ps = c.prepareStatement(prune)) {
             setInstant(ps, 1, params.now());
             ps.setArray(2, c.createArrayOf("text", params.statuses().stream().map(JobStatus::sqlValue).toArray(String[]::new)));
-            ps.setLong(3, micros(params.olderThan()));
-            ps.setInt(4, params.limit());
-            return ps.executeUpdate();
+            setInstant(ps, 3, full ? null : floor.since().minus(PRUNE_CLOCK_SLACK));
+            ps.setLong(4, micros(params.olderThan()));
+            ps.setInt(5, params.limit());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                int deleted = rs.getInt(1);
+                Instant latest = instant(rs, 2);
+                if (params.now() == null) {
+                    pruneFloors.compute(params.statuses(), (statuses, previous) -> {
+                        Instant since = previous == null ? null : previous.since();
+                        if (latest != null && (since == null || latest.isAfter(since))) {
+                            since = latest;
+                        }
+                        return since == null ? null : new PruneFloor(since, full ? nowNanos : previous.fullAtNanos());
+                    });
+                }
+                return deleted;
+            }
         }
     }
 

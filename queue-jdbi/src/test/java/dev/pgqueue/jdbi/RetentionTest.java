@@ -11,6 +11,7 @@ import dev.pgqueue.spi.JobStore.PruneParams;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
@@ -115,6 +116,58 @@ class RetentionTest {
         assertThat(deleted).isEqualTo(1_000);
         assertThat(countsByStatus()).containsEntry("completed", 1_500L);
         assertThat(db.queryForList("SELECT min(completed_at) AS m FROM job_queue").get(0).get("m")).isEqualTo(oldestKept);
+    }
+
+    /**
+     * Counted, not timed: the entries of job_queue_finished_idx a prune's walk returned
+     * ({@code pg_stat_get_xact_tuples_returned}, this transaction's own). The prunes run in one
+     * transaction, so the rows they deleted stay in the index, dead, as under a held xmin horizon. A
+     * store's prune begins where its previous prune of the same statuses stopped (a second before it:
+     * 100 rows here, 10 ms apart); a store that has not pruned yet walks from the oldest.
+     */
+    @Test
+    void prune_beginsWhereTheStoresPreviousPruneStopped_notAtTheEntriesItLeftDead() throws Exception {
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        PruneParams hundred = new PruneParams(Set.of(JobStatus.COMPLETED), Duration.ofMinutes(1), 100, null);
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (job_type, status, completed_at)"
+                        + " SELECT 'noop', 'completed', now() - interval '1 hour' + g * interval '10 ms'"
+                        + " FROM generate_series(1, 3000) g");
+            }
+            for (int i = 0; i < 25; i++) {
+                assertThat(statements.prune(c, hundred)).isEqualTo(100);
+            }
+
+            long before = entriesReturned(c);
+            assertThat(statements.prune(c, hundred)).isEqualTo(100);
+            assertThat(entriesReturned(c) - before).as("entries walked from where the previous prune stopped").isLessThan(300);
+
+            before = entriesReturned(c);
+            assertThat(new JobStatements(db.schema(), 1000).prune(c, hundred)).isEqualTo(100);
+            assertThat(entriesReturned(c) - before).as("entries walked from the oldest: the 2,600 pruned, then 100")
+                    .isGreaterThan(2_600);
+            assertThat(pruned(c)).isEqualTo(2_700);
+            c.rollback();
+        }
+    }
+
+    private long entriesReturned(Connection c) throws Exception {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT pg_catalog.pg_stat_get_xact_tuples_returned(CAST('" + db.schema() + ".job_queue_finished_idx' AS regclass))")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Completed jobs pruned so far, as {@code c}'s transaction sees them. */
+    private long pruned(Connection c) throws Exception {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT 3000 - count(*) FROM " + db.schema() + ".job_queue WHERE status = 'completed'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     @Test
