@@ -25,6 +25,8 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Claims under the queues' policies (migration V3): global concurrency limits, rate limits and
@@ -55,6 +57,8 @@ import java.util.concurrent.TimeUnit;
  * bounded: it walks the dead entries of the keys it visits.
  */
 final class QueuePolicies {
+
+    private static final Logger log = LoggerFactory.getLogger(QueuePolicies.class);
 
     /** How often the cache of {@code job_queue_policy} is reloaded by default. */
     static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(5);
@@ -440,9 +444,19 @@ final class QueuePolicies {
             statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
         }
         if (claimed.size() < params.limit() && bytesLeft > 0) {
-            claimed.addAll(statements.claim(c, new ClaimParams(params.queue(), params.types(),
-                    params.limit() - claimed.size(), params.workerId(), params.leaseToken(), params.leaseDuration(),
-                    params.now()), bytesLeft));
+            boolean autoCommit = c.getAutoCommit(); // read now: after a failure the connection may not answer
+            try {
+                claimed.addAll(statements.claim(c, new ClaimParams(params.queue(), params.types(),
+                        params.limit() - claimed.size(), params.workerId(), params.leaseToken(), params.leaseDuration(),
+                        params.now()), bytesLeft));
+            } catch (SQLException | RuntimeException e) {
+                if (claimed.isEmpty() || !autoCommit) {
+                    throw e; // nothing claimed yet, or the fair claim rolls back with the transaction
+                }
+                log.warn("claimed {} job(s) of fair queue {}, then the claim that fills the rest failed; running those",
+                        claimed.size(), params.queue(), e);
+                // committed already: returned, not left processing until their leases expire
+            }
         }
         return claimed;
     }

@@ -90,6 +90,35 @@ class FairnessTest {
                     Map.of("big", 3L, "small", 2L, "tiny", 1L));
         }
 
+        /**
+         * The fair claim commits on its own (autocommit) before the claim that fills the rest runs; if
+         * that one fails (here a trigger rejects the unkeyed job), the jobs the fair claim took are
+         * returned to run, not left processing under a lease nobody holds until it expires.
+         */
+        @Test
+        void whenTheFillFails_theJobsTheFairClaimTookAreReturned_notLeftProcessing() {
+            fair("fair");
+            enqueue("fair", "a", 1, EnqueueOptions.defaults().partitionKey("a"));
+            enqueue("fair", "b", 1, EnqueueOptions.defaults().partitionKey("b"));
+            enqueue("fair", "none", 1, EnqueueOptions.defaults());
+            db.execute("CREATE FUNCTION fill_fails() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    + " BEGIN RAISE EXCEPTION 'the fill fails'; END $$");
+            db.execute("CREATE TRIGGER fill_fails BEFORE UPDATE ON job_queue FOR EACH ROW"
+                    + " WHEN (OLD.partition_key IS NULL AND OLD.user_id IS NULL AND NEW.status = 'processing')"
+                    + " EXECUTE FUNCTION fill_fails()");
+            try {
+                List<ClaimedJob> claimed = claim(store, "fair", 10);
+
+                assertThat(byTenant(claimed)).containsExactlyInAnyOrderEntriesOf(Map.of("a", 1L, "b", 1L));
+                assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'processing'")).isEqualTo(2);
+                assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'pending' AND partition_key IS NULL"))
+                        .isEqualTo(1);
+            } finally {
+                db.execute("DROP TRIGGER fill_fails ON job_queue");
+                db.execute("DROP FUNCTION fill_fails()");
+            }
+        }
+
         @Test
         void aQueueThatIsNotFair_isClaimedInClaimOrder_soTheFirstBacklogGoesFirst() {
             enqueue("plain", "big", 100, EnqueueOptions.defaults().partitionKey("big"));
