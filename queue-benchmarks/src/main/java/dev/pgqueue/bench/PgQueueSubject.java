@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jdbi.v3.core.Jdbi;
 
@@ -57,32 +58,40 @@ final class PgQueueSubject implements Subject {
      *                    {@link #PRUNE_INTERVAL}); null: kept, no pruner (the worker's default)
      * @param globalLimit a global concurrency limit on the default queue ({@link Worker.Builder#globalConcurrency});
      *                    0 for none
+     * @param fairKeys    0: the default queue is not fair; otherwise it is ({@link Worker.Builder#fairness}),
+     *                    and each {@link #enqueueStamped} call's jobs get the next of this many partition keys,
+     *                    round-robin
      */
-    record Config(int concurrency, int batchSize, Producer producer, int poolSize, Duration retention, int globalLimit) {
+    record Config(int concurrency, int batchSize, Producer producer, int poolSize, Duration retention, int globalLimit,
+                  int fairKeys) {
 
         /** Worker defaults throughout; enqueues through the worker's store. */
         static Config defaults() {
-            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null, 0);
+            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null, 0, 0);
         }
 
         Config concurrencyAndBatch(int concurrency, int batchSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys);
         }
 
         Config producer(Producer producer) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys);
         }
 
         Config poolSize(int poolSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys);
         }
 
         Config pruned(Duration keepFor) {
-            return new Config(concurrency, batchSize, producer, poolSize, keepFor, globalLimit);
+            return new Config(concurrency, batchSize, producer, poolSize, keepFor, globalLimit, fairKeys);
         }
 
         Config globalLimit(int max) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, max);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, max, fairKeys);
+        }
+
+        Config fair(int keys) {
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, keys);
         }
     }
 
@@ -93,6 +102,8 @@ final class PgQueueSubject implements Subject {
     private final JdbiJobQueue producerQueue;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private Worker worker;
+    /** How many {@link #enqueueStamped} calls came before: the next call's partition key, with {@link Config#fairKeys}. */
+    private final AtomicLong stampedCalls = new AtomicLong();
 
     PgQueueSubject(String url, Config config) throws InterruptedException {
         this.config = config;
@@ -115,7 +126,11 @@ final class PgQueueSubject implements Subject {
 
     @Override
     public void enqueueStamped(int jobs, long stamp) {
-        producerQueue.enqueueAll(NOOP, Collections.nCopies(jobs, new Stamp(stamp)), EnqueueOptions.defaults());
+        EnqueueOptions options = EnqueueOptions.defaults();
+        if (config.fairKeys() > 0) {
+            options = options.partitionKey("tenant-" + stampedCalls.getAndIncrement() % config.fairKeys());
+        }
+        producerQueue.enqueueAll(NOOP, Collections.nCopies(jobs, new Stamp(stamp)), options);
     }
 
     @Override
@@ -180,6 +195,9 @@ final class PgQueueSubject implements Subject {
         }
         if (config.globalLimit() > 0) {
             builder.globalConcurrency(Worker.DEFAULT_QUEUE, config.globalLimit());
+        }
+        if (config.fairKeys() > 0) {
+            builder.fairness(Worker.DEFAULT_QUEUE);
         }
         worker = builder.build();
         resources.add(worker);

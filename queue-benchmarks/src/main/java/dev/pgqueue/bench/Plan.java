@@ -39,6 +39,12 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
      * claim is a limited one (the limit's lock, its count of running starts, the starts recorded).
      */
     private static final String LIMITED_5S = "pgqueue-limited-5s";
+    /**
+     * The pruned subject with its queue fair over {@link #FAIR_KEYS} partition keys (each producer call's
+     * jobs get the next key): every claim is claim-fair.sql's, filled up by the ordinary claim.
+     */
+    private static final String FAIR_5S = "pgqueue-fair-5s";
+    private static final int FAIR_KEYS = 100;
     /** The raw loop on pgqueue's table with issue 18's claim floor ({@link RawCeiling.Config#withFloor}). */
     private static final String RAW_FLOOR = "raw-pgqueue-table-k500-floor";
     /**
@@ -46,7 +52,7 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
      * default) and pruning them after 5 s (as the soak in docs/guarantees.md), the raw loop on its
      * table, the prototypes.
      */
-    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", PRUNED_5S, LIMITED_5S, "raw-pgqueue-table-k500",
+    static final List<String> STORAGE_SYSTEMS = List.of("pgqueue-default", PRUNED_5S, LIMITED_5S, FAIR_5S, "raw-pgqueue-table-k500",
             RAW_FLOOR, ReceiptRingPrototype.NAME, RotatingPrototype.NAME);
 
     /** W1 without --sweep: the defaults and two tuned points. */
@@ -271,6 +277,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                     new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST)));
             case LIMITED_5S -> StorageWorkloads.of(system, new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE)
                     .pruned(java.time.Duration.ofSeconds(5)).globalLimit(100_000)));
+            case FAIR_5S -> StorageWorkloads.of(system, new PgQueueSubject(url, Config.defaults().producer(Producer.SEPARATE)
+                    .pruned(java.time.Duration.ofSeconds(5)).fair(FAIR_KEYS)));
             case RAW_FLOOR -> StorageWorkloads.of(system,
                     new RawCeiling(url, new RawCeiling.Config(RawTable.PGQUEUE, Worker.DEFAULT_BATCH_SIZE, Bulk.UNNEST).withFloor()));
             case ReceiptRingPrototype.NAME -> new PrototypeSubject(url, new ReceiptRingPrototype());
