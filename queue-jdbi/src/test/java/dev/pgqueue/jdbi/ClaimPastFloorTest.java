@@ -185,8 +185,9 @@ class ClaimPastFloorTest {
      * once, including one more urgent than the floor enqueued at the first claim bounded by the floor once a
      * quarter of the jobs are claimed (a sweep finds it). Not later: the store judges again at each sweep
      * whether bounding pays, and on a quick machine it may go back to the front for the last part of the
-     * run (seen: 38 s into a 46 s run), where a job more urgent than all is simply claimed first. The switch is the store's judgment of two claims' speed, so the dead entries are made many:
-     * 120,000 claimed jobs, against claims of 200 (walking 120,000 dead entries costs several times what
+     * run (seen: 38 s into a 46 s run), where a job more urgent than all is simply claimed first. The
+     * switch is the store's judgment of two claims' speed, so the dead entries are made many: 120,000
+     * claimed jobs, against claims of 200 (walking 120,000 dead entries costs several times what
      * claiming 200 jobs does). The sweep that finds the urgent job wakes the store's subscribers. The same
      * for a limited queue (its claims within the limit's room) and a fair one (its fill, behind 1,000 keyed
      * jobs the fair claim takes first); each batch is completed, so that the limit has room again.
