@@ -338,11 +338,7 @@ class ClaimPastFloorTest {
     }
 
     private long entriesReturned(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT pg_catalog.pg_stat_get_xact_tuples_returned(CAST('" + db.schema() + ".job_queue_claim_idx' AS regclass))")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return IndexEntries.returned(c, db.schema(), "job_queue_claim_idx");
     }
 
     private static List<UUID> ids(List<ClaimedJob> jobs) {

@@ -268,13 +268,7 @@ class LimitsTest {
         }
 
         private long entriesReturned(Connection c, String index) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_stat_get_xact_tuples_returned(CAST(? AS regclass))")) {
-                ps.setString(1, db.schema() + "." + index);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
+            return IndexEntries.returned(c, db.schema(), index);
         }
 
         @Test

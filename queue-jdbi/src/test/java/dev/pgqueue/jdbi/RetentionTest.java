@@ -154,11 +154,7 @@ class RetentionTest {
     }
 
     private long entriesReturned(Connection c) throws Exception {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT pg_catalog.pg_stat_get_xact_tuples_returned(CAST('" + db.schema() + ".job_queue_finished_idx' AS regclass))")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return IndexEntries.returned(c, db.schema(), "job_queue_finished_idx");
     }
 
     /** Completed jobs pruned so far, as {@code c}'s transaction sees them. */
