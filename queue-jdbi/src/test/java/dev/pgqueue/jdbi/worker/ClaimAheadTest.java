@@ -126,7 +126,11 @@ class ClaimAheadTest extends WorkerFixture {
         AtomicInteger warmUpsDone = new AtomicInteger();
         Worker worker = Worker.builder(store)
                 .queue("default", 1)
-                .claimAhead(Duration.ofSeconds(5))
+                // The allowance is the claim-ahead time over the handlers' average run time: at 5 s, one
+                // warm-up stalled for 2.5 s (a loaded CI machine) made it fewer than the 20 jobs below.
+                // At 5 minutes only a stall of minutes would.
+                .leaseDuration(Duration.ofMinutes(10))
+                .claimAhead(Duration.ofMinutes(5))
                 .shutdownTimeout(Duration.ofSeconds(30))
                 .handler(TASK, (job, context) -> {
                     if (job.payload().n() < 0) {
