@@ -541,7 +541,13 @@ public final class WorkerRuntime {
         }
         completer.stop(deadline + FLUSH_GRACE.toNanos());
         join(completerThread, deadline + JOIN_GRACE.toNanos());
-        presence.unregister();
+        // After the outcomes, so that no other worker takes this one for gone while they are written; on a
+        // thread of its own, so that a registry row another session holds locked (or a database that does
+        // not answer) cannot hold close() past its margin: left behind, it deletes the row later, or the
+        // row ages out.
+        Thread unregister = threads("pgqueue-unregister-" + config.workerId(), true).newThread(presence::unregister);
+        unregister.start();
+        join(unregister, deadline + JOIN_GRACE.toNanos());
         join(unsubscribe, deadline + JOIN_GRACE.toNanos());
         stopThreads();
         log.info("worker {} stopped in {} ms", config.workerId(),
