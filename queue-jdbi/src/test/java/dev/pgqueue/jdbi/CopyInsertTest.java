@@ -487,7 +487,8 @@ class CopyInsertTest {
                 List<UUID> ids = JdbiJobQueue.create(store).enqueueAll(NOTE, notes, EnqueueOptions.defaults().queue("bulk"));
 
                 assertThat(copies.count()).isEqualTo(1);
-                await().atMost(Duration.ofSeconds(2)).until(() -> started.contains(ids.get(0)));
+                // Far below the worker's poll, above what a loaded CI machine stalls.
+                await().atMost(Duration.ofSeconds(10)).until(() -> started.contains(ids.get(0)));
             } finally {
                 worker.close();
                 workerPool.close();

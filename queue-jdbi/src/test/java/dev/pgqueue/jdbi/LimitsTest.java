@@ -32,8 +32,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
@@ -170,10 +172,13 @@ class LimitsTest {
         void aClaimHeldBackByTheLimit_tellsTheWorkerToLookAgainSoon_once() {
             enqueue(WORK, "limited", 5);
             limit(new QueuePolicy("limited", null, 1, null, null, null));
+            long before = System.nanoTime();
             claim("limited", 5, null);
 
-            assertThat(store.jobNextDue(new NextDueParams("limited", Set.of(WORK.name()), null)))
-                    .hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ZERO, Duration.ofMillis(100)));
+            Optional<Duration> hint = store.jobNextDue(new NextDueParams("limited", Set.of(WORK.name()), null));
+            if (System.nanoTime() - before < TimeUnit.MILLISECONDS.toNanos(100)) { // else the hint has passed (a stalled machine)
+                assertThat(hint).hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ZERO, Duration.ofMillis(100)));
+            }
             assertThat(store.jobNextDue(new NextDueParams("unlimited", Set.of(WORK.name()), null))).isEmpty();
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).untilAsserted(() ->
                     assertThat(store.jobNextDue(new NextDueParams("limited", Set.of(WORK.name()), null)))

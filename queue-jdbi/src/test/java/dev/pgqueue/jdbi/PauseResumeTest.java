@@ -98,10 +98,15 @@ class PauseResumeTest {
         return databaseNow();
     }
 
+    /**
+     * "Within about a second" (docs/operations.md) gets 2 s here, for a loaded CI machine that delays
+     * the once-a-second read; the 2,900 jobs left take the twelve handlers about 5 s, so a pause that
+     * is not honoured still claims well past that.
+     */
     private void assertNothingClaimedAfter(Object pausedAt) throws InterruptedException {
-        Thread.sleep(2_500);
-        assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE processed_at > CAST(? AS timestamptz) + interval '1 second'", pausedAt))
-                .as("jobs claimed more than 1 s after pause() returned").isZero();
+        Thread.sleep(4_000);
+        assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE processed_at > CAST(? AS timestamptz) + interval '2 seconds'", pausedAt))
+                .as("jobs claimed more than 2 s after pause() returned").isZero();
         assertThat(count("status = 'processing'")).as("running jobs finished").isZero();
         long pending = count("status = 'pending'");
         assertThat(pending).as("the rest stay pending").isPositive();
@@ -173,7 +178,7 @@ class PauseResumeTest {
     void pauseAndResume_asSqlFunctions_areHonouredToo() throws Exception {
         startWorker(store, "sql");
         db.execute("SELECT job_queue_pause('default')");
-        Thread.sleep(1_200);
+        Thread.sleep(2_500); // the once-a-second read, should the NOTIFY come before the worker listens
         enqueue(10);
         Thread.sleep(1_000);
         assertThat(count("status = 'pending'")).isEqualTo(10);

@@ -36,6 +36,11 @@ class WorkerLifecycleTest {
 
     static final JobType<String> SLOW = JobType.of("slow", String.class);
     static final Duration PHASE = Duration.ofSeconds(4);
+    /**
+     * Added to upper bounds of wall time: a loaded CI machine stalls threads for a second or two. A worker
+     * that waited for the endless job, or used the default 30 s shutdown timeout, still fails them.
+     */
+    static final Duration MACHINE_ALLOWANCE = Duration.ofSeconds(2);
 
     /** How long the handler works, per payload. */
     static final Map<String, Duration> WORK = Map.of("short", Duration.ofMillis(1_500), "endless", Duration.ofMinutes(5));
@@ -102,7 +107,7 @@ class WorkerLifecycleTest {
         Duration closing = Duration.ofNanos(System.nanoTime() - begin);
 
         assertThat(finished.get()).isEqualTo("short");
-        assertThat(closing).isLessThan(PHASE);
+        assertThat(closing).isLessThan(PHASE.plus(MACHINE_ALLOWANCE));
         assertThat(status(job)).isEqualTo("completed");
     }
 
@@ -117,7 +122,7 @@ class WorkerLifecycleTest {
         Duration closing = Duration.ofNanos(System.nanoTime() - begin);
 
         // The derived shutdown timeout is the phase less 1.5 s: 2.5 s of grace, then the interrupt.
-        assertThat(closing).isGreaterThanOrEqualTo(Duration.ofMillis(2_500)).isLessThan(PHASE);
+        assertThat(closing).isGreaterThanOrEqualTo(Duration.ofMillis(2_500)).isLessThan(PHASE.plus(MACHINE_ALLOWANCE));
         assertThat(finished.get()).isNull();
         await().atMost(Duration.ofSeconds(5)).until(() -> status(job).equals("pending"));
         // Handed back: the interrupted run is not counted as an attempt.

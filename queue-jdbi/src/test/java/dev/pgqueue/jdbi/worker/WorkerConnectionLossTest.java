@@ -85,7 +85,7 @@ class WorkerConnectionLossTest {
             long fresh = System.nanoTime();
             UUID afterRecovery = (UUID) db.queryForList(
                     "INSERT INTO job_queue (job_type, payload) VALUES ('step', '{\"n\": -2}') RETURNING id").get(0).get("id");
-            await().atMost(Duration.ofSeconds(3)).until(() -> startedAt.containsKey(afterRecovery));
+            await().atMost(Duration.ofSeconds(10)).until(() -> startedAt.containsKey(afterRecovery)); // not the 30 s poll
             log.info("after recovery, a NOTIFY-woken job started {} ms after insert",
                     Duration.ofNanos(startedAt.get(afterRecovery) - fresh).toMillis());
         } finally {
