@@ -104,7 +104,7 @@ class FetcherTest {
         assertThat(first.types()).containsExactly("task");
         assertThat(leases.all()).hasSize(2);
 
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
                 .until(() -> store.claims.size() == 1); // nothing new: no claim until the poll interval
         store.available.set(5);
         fetcher.jobsAvailable("a");
@@ -120,12 +120,12 @@ class FetcherTest {
         start(store, 2);
 
         await().until(() -> store.claims.size() == 2);
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> store.claims.size() == 2);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> store.claims.size() == 2);
 
         assertThat(store.limits()).as("batch size, then the one slot left").containsExactly(2, 1);
         assertThat(store.nextDueAsked).as("full claims: more work is waiting, no need to ask").hasValue(0);
         fetcher.jobsAvailable("a");
-        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(10))
                 .until(() -> store.claims.size() == 2); // a full queue is not claimed for, whatever the hint
     }
 }

@@ -157,6 +157,7 @@ class DashboardBrowserTest {
             browser.press("#queues tr[data-queue='emails'] button[data-action='pause']");
             browser.awaitScript("return (document.querySelector('#flash') || {}).textContent === 'Paused queue emails.'", Duration.ofSeconds(10));
             assertThat(browser.text("#queues tr[data-queue='emails'] .badge")).isEqualTo("paused");
+            Thread.sleep(2_500); // workers stop claiming within about a second of a pause; a loaded machine, more
 
             UUID job = seed.queue.enqueue(Seed.EMAIL, new Seed.Msg("while paused"), EnqueueOptions.defaults().queue("emails"));
             Thread.sleep(3_000); // 15 of the worker's polls

@@ -225,12 +225,15 @@ class FairnessTest {
                     .map(row -> ((Number) row.get("ms")).doubleValue()).toList();
             double p50 = waits.get(4);
             double p95 = waits.get(9); // nearest rank: ceil(0.95 * 10) = the 10th of 10
-            long bigMeanwhile = db.queryForLong("SELECT count(*) FROM job_queue WHERE user_id = ? AND status <> 'pending'", big)
-                    - bigBefore;
+            // Claimed by the time the small tenant's last job was, not by the time the test thread got here.
+            long bigMeanwhile = db.queryForLong("SELECT count(*) FROM job_queue WHERE user_id = ? AND processed_at <= "
+                    + "(SELECT max(processed_at) FROM job_queue WHERE user_id = ?)", big, small) - bigBefore;
             log.info("fairness, 100,000 vs 10 jobs: the small tenant's wait p50 {} ms, p95 {} ms (max of 10); "
                     + "jobs of the big tenant started before it arrived {}, while its 10 ran {}",
                     String.format("%.1f", p50), String.format("%.1f", p95), bigBefore, bigMeanwhile);
-            assertThat(p95).as("the small tenant's p95 wait in ms").isLessThan(1_000);
+            // Behind the backlog it would wait at least 12 s (99,000 jobs of 2 ms on 16 slots); 5 s leaves a
+            // loaded machine room.
+            assertThat(p95).as("the small tenant's p95 wait in ms").isLessThan(5_000);
             assertThat(bigBefore + bigMeanwhile).as("the small tenant did not wait for the big backlog").isLessThan(20_000);
         }
 

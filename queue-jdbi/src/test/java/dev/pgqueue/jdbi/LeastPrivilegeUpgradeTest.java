@@ -125,9 +125,9 @@ class LeastPrivilegeUpgradeTest {
             // The worker sees a pause: a job enqueued into the paused queue waits until it is resumed.
             JdbiJobAdmin ownerAdmin = JdbiJobAdmin.create(roles.store(owner, schema));
             ownerAdmin.pause("default");
-            Thread.sleep(1_500); // workers stop claiming within a second of a pause (docs/operations.md)
+            Thread.sleep(2_500); // workers stop claiming within about a second of a pause (docs/operations.md); more on a loaded machine
             UUID paused = JdbiJobQueue.create(producerStore).enqueue(WORK, new Work(2));
-            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                     assertThat(status(paused)).isEqualTo(JobStatus.PENDING.sqlValue()));
             ownerAdmin.resume("default");
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->

@@ -98,7 +98,7 @@ class RetentionTest {
                 .pruneInterval(Duration.ofMillis(50)).build();
         worker.start();
         try {
-            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> countsByStatus().get("completed") == 3);
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10)).until(() -> countsByStatus().get("completed") == 3);
         } finally {
             worker.close();
         }

@@ -107,7 +107,7 @@ class HandlerMisbehaviourTest extends WorkerFixture {
         CountDownLatch secondStarted = new CountDownLatch(1);
         Worker worker = Worker.builder(store)
                 .queue("default", 2)
-                .leaseDuration(Duration.ofMillis(1500))
+                .leaseDuration(Duration.ofMillis(3000)) // ten beats: a loaded machine may delay a few
                 .heartbeatInterval(Duration.ofMillis(300))
                 .rescueInterval(Duration.ofMillis(100))
                 .pollInterval(Duration.ofMillis(100))

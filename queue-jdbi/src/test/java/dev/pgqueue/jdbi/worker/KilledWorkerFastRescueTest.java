@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A worker JVM with default timings is SIGKILLed while its jobs run. With the registry (V7), the
  * surviving worker (defaults too) finds it dead after 3 missed presence renewals and takes its jobs
- * back: pending again within 15 s of the kill, not after the 60 s lease plus up to 30 s of rescue
- * interval. Nothing is lost, and every job completes exactly once.
+ * back: pending again within 25 s of the kill (about 12 s at worst), not after the 60 s lease plus
+ * up to 30 s of rescue interval. Nothing is lost, and every job completes exactly once.
  */
 @PostgresTest
 class KilledWorkerFastRescueTest {
@@ -72,14 +72,16 @@ class KilledWorkerFastRescueTest {
             assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
             Object killedAt = db.queryForList("SELECT clock_timestamp() AS at").get(0).get("at");
 
-            await().atMost(Duration.ofSeconds(30)).until(() ->
+            await().atMost(Duration.ofSeconds(45)).until(() ->
                     db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'completed'") == CHILD_CONCURRENCY);
 
             Map<String, Object> timing = db.queryForList(
                     "SELECT extract(epoch FROM max(processed_at) - ?) AS slowest FROM job_queue", killedAt).get(0);
             double seconds = ((Number) timing.get("slowest")).doubleValue();
             System.err.println("a killed worker's jobs were claimed again " + seconds + " s after the kill at the latest");
-            assertThat(seconds).as("seconds from the kill until the last job was claimed again").isLessThan(15.0);
+            // About 12 s at worst by the registry (3 missed 3 s beats, then the survivor's next); 25 s leaves a loaded
+            // machine room, and is still far from the 60 s lease.
+            assertThat(seconds).as("seconds from the kill until the last job was claimed again").isLessThan(25.0);
         } finally {
             child.destroyForcibly();
             if (survivor != null) {

@@ -255,7 +255,7 @@ class WorkerOutcomesTest extends WorkerFixture {
             UUID id = enqueue(3);
             await().atMost(Duration.ofSeconds(10)).until(() -> worker.runningJobs() == 0 && "other".equals(row(id).get("lease_owner")));
             Thread.yield();
-            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
                     .until(() -> "processing".equals(row(id).get("status")));
             assertThat(db.queryForLong("SELECT count(*) FROM ledger")).isZero();
         }

@@ -56,7 +56,7 @@ class WorkerResilienceTest extends WorkerFixture {
         AtomicInteger secondAttempts = new AtomicInteger();
         worker = Worker.builder(store)
                 .pollInterval(Duration.ofMillis(100))
-                .leaseDuration(Duration.ofSeconds(1))
+                .leaseDuration(Duration.ofSeconds(2)) // ten beats: a loaded machine may delay a few
                 .heartbeatInterval(Duration.ofMillis(200))
                 .rescueInterval(Duration.ofMillis(200))
                 .handler(TASK, (job, context) -> {
