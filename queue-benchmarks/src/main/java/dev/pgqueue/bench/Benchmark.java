@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
@@ -21,6 +22,10 @@ import jdk.jfr.Recording;
  */
 public final class Benchmark {
 
+    /** Warm-up rounds end once the JIT compilers take less than this share of a round's CPU. */
+    static final double JIT_SETTLED_SHARE = 0.05;
+    /** The most warm-up rounds, settled or not. */
+    static final int MAX_WARM_UP_ROUNDS = 6;
     private static final DateTimeFormatter FILE_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -64,7 +69,7 @@ public final class Benchmark {
                 Log.info("note: autovacuum is OFF on this server: figures not for publishing; long drains (memory) "
                         + "will slow down as dead rows pile up");
             }
-            String mode = options.warm() ? "warm: every measurement in this JVM" + (options.warmup() ? ", after a warm-up round" : "")
+            String mode = options.warm() ? "warm: every measurement in this JVM" + (options.warmup() ? ", after warm-up rounds until the JIT settled" : "")
                     : "fresh JVM per measurement (start-up inside the clock)";
             List<String> comments = List.of(
                     "pgqueue-benchmarks started " + started,
@@ -115,12 +120,35 @@ public final class Benchmark {
         }
     }
 
+    /**
+     * Warm-up rounds, not recorded, until the JIT compilers took less than {@link #JIT_SETTLED_SHARE}
+     * of a round's CPU (at most {@link #MAX_WARM_UP_ROUNDS}): one round of 2,000 jobs left pgqueue's
+     * W5 still compiling through the next two measured runs (3.3 and 1.3 s of compiler CPU in 17 and
+     * 14 s), so a "warm" median was part JIT.
+     */
     private static void warmUp(Server server, Plan warmup) {
-        Log.info("warm-up round (quick sizes, not recorded): %d configurations", warmup.cases().size());
-        for (Plan.Case c : warmup.cases()) {
-            Log.info("[warm-up] %s %s", c.workload(), c.system());
-            measure(server, c, 0, null);
+        for (int round = 1; round <= MAX_WARM_UP_ROUNDS; round++) {
+            Log.info("warm-up round %d (not recorded): %d configurations", round, warmup.cases().size());
+            Map<String, Double> before = ThreadCpu.byGroup();
+            long processBefore = Cpu.processNanos();
+            for (Plan.Case c : warmup.cases()) {
+                Log.info("[warm-up] %s %s", c.workload(), c.system());
+                measure(server, c, 0, null);
+            }
+            // The process's CPU, since the workers' threads have ended; the compilers' threads live on.
+            double all = (Cpu.processNanos() - processBefore) / 1e9;
+            double compilers = 0;
+            for (Map.Entry<String, Double> group : ThreadCpu.byGroup().entrySet()) {
+                if (group.getKey().contains("CompilerThre")) {
+                    compilers += group.getValue() - before.getOrDefault(group.getKey(), 0.0);
+                }
+            }
+            Log.info("warm-up round %d: the JIT compilers took %.2f of %.2f s of CPU", round, compilers, all);
+            if (all == 0 || compilers < JIT_SETTLED_SHARE * all) {
+                return; // settled (or no /proc to tell)
+            }
         }
+        Log.info("note: the JIT had not settled after %d warm-up rounds", MAX_WARM_UP_ROUNDS);
     }
 
     /** One measurement in a fresh database; empty if it failed (logged). */

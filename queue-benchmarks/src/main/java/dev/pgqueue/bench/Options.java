@@ -15,8 +15,8 @@ import java.util.Locale;
  * @param quick     small sizes, for smoke tests
  * @param sweep     W1 also over concurrency × batch size
  * @param jfrDir    record every measurement with JFR into this folder; null for none
- * @param warmup    run a warm-up round first (quick sizes, not recorded); only with {@code warm}
- * @param warm      every measurement in this JVM, after a warm-up round; otherwise (the default) each
+ * @param warmup    run warm-up rounds first (not recorded) until the JIT settles; only with {@code warm}
+ * @param warm      every measurement in this JVM, after the warm-up rounds; otherwise (the default) each
  *                  in a fresh child JVM
  * @param systems   only the systems whose names are in this list; empty for all
  * @param rate      W5R's offered rate, jobs per second
@@ -46,9 +46,10 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
               --runs N            rounds; each configuration runs once per round (default 3)
               --csv FILE          where the CSV lines go (default target/bench-results/<UTC time>.csv)
               --quick             small sizes for a smoke test (figures not comparable); no warm-up
-              --warm              every measurement in this JVM after a warm-up round (a warmed-up
+              --warm              every measurement in this JVM after warm-up rounds, until the JIT
+                                  compilers take under 5%% of a round's CPU (at most 6; a warmed-up
                                   service); default: each in a fresh child JVM, start-up in the clock
-              --no-warmup         with --warm: skip the warm-up round (quick sizes, not recorded)
+              --no-warmup         with --warm: skip the warm-up rounds
               --systems LIST      only these systems (comma-separated names as in the output)
               --rate N            W5R's offered rate, jobs/s (default 500)
               --rates FROM,STEP,MAX  w5max: offered rates tried, FROM up by STEP to MAX (default 200,100,4000)

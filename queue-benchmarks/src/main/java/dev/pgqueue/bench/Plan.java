@@ -70,9 +70,10 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
     }
 
     /**
-     * The warm-up round, not recorded: the chosen workloads at quick sizes (W4 warms up as W1, whose
-     * code it runs; the memory run has a JVM of its own), so that the first recorded measurement does
-     * not pay for class loading and JIT compilation that the later ones are spared.
+     * A warm-up round, not recorded: the chosen workloads at the measured sizes (W4 warms up as W1,
+     * whose code it runs; the memory run has a JVM of its own), repeated until the JIT settles (see
+     * Benchmark.warmUp), so that no recorded measurement pays for class loading and JIT compilation
+     * that the later ones are spared.
      */
     static Plan warmup(Options options) {
         List<String> workloads = new ArrayList<>();
@@ -81,7 +82,7 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }
         options.workloads().stream().filter(w -> w.equals("w2") || w.equals("w3")).forEach(workloads::add);
         options.workloads().stream().filter(w -> w.equals("w5") || w.equals("w5r")).forEach(workloads::add);
-        return of(workloads, Sizes.quick(), false, null, options);
+        return of(workloads, options.sizes(), false, null, options);
     }
 
     private static Plan of(List<String> workloads, Sizes sizes, boolean sweep, Path jfrBase, Options options) {
