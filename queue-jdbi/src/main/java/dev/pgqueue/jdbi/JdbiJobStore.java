@@ -309,7 +309,8 @@ public final class JdbiJobStore implements JobStore {
         // What an earlier claim said of the queue's next due job is out of date once this one begins,
         // even if this one does not reach claim.sql (a limit with no room left).
         statements.forgetClaimedNextDue(params.queue());
-        return run("claim jobs", c -> policies.claim(c, params, statements, body -> connections.inTransaction(c, body)));
+        return run("claim jobs", c -> policies.claim(c, params, statements,
+                body -> statements.claimTransaction(() -> connections.inTransaction(c, body))));
     }
 
     /** Whether this store's claims of {@code queue} for {@code types} now start past a {@link ClaimFloor} (tests). */

@@ -130,6 +130,12 @@ final class JobStatements {
      * claim of the same queue saw, earlier (a job due soon, committed in between, would wait for the poll).
      */
     private final ThreadLocal<Map<String, ClaimedNextDue>> claimedNextDue = ThreadLocal.withInitial(HashMap::new);
+    /**
+     * Per thread, inside a {@link #claimTransaction} (a limited claim's): the jobs each claim in it took
+     * past or before a floor, to hand back to that floor if the transaction rolls back. The floor moved
+     * past them, so they would otherwise wait before it for the next sweep (1–60 s).
+     */
+    private final ThreadLocal<List<Runnable>> giveBackOnRollback = new ThreadLocal<>();
 
     /** Statements whose claims sweep ({@link ClaimFloor}) inline, on the claim's own connection: for tests. */
     JobStatements(String schema, int copyThreshold) {
@@ -226,6 +232,33 @@ final class JobStatements {
     /** Forgets what this thread's earlier claims of {@code queue} said of its next due job: a new claim begins. */
     void forgetClaimedNextDue(String queue) {
         claimedNextDue.get().remove(queue);
+    }
+
+    /**
+     * Runs {@code transaction}, a claim's transaction, and if it fails (it rolled back, or its commit
+     * did not answer) hands the jobs its claims took back to their {@link ClaimFloor}s, for the next
+     * claim to take by id. A job that is not pending by then (its claim did commit) is skipped there.
+     */
+    <T> T claimTransaction(JdbiJobStore.SqlWork.Body<T> transaction) throws SQLException {
+        List<Runnable> giveBacks = new ArrayList<>();
+        giveBackOnRollback.set(giveBacks);
+        try {
+            return transaction.get();
+        } catch (SQLException | RuntimeException e) {
+            giveBacks.forEach(Runnable::run);
+            throw e;
+        } finally {
+            giveBackOnRollback.remove();
+        }
+    }
+
+    /** Inside a {@link #claimTransaction}: {@code jobs}, claimed by id or past {@code floor}, go back to it should it roll back. */
+    private void giveBackOnRollback(ClaimFloor floor, List<ClaimedJob> jobs) {
+        List<Runnable> giveBacks = giveBackOnRollback.get();
+        if (giveBacks != null && !jobs.isEmpty()) {
+            List<UUID> ids = jobs.stream().map(ClaimedJob::id).toList();
+            giveBacks.add(() -> floor.giveBack(ids));
+        }
     }
 
     /** The bytes of payload one claim takes at most (see {@link #DEFAULT_CLAIM_BYTE_BUDGET}). */
@@ -585,6 +618,7 @@ final class JobStatements {
             floor.giveBack(found);
             throw e;
         }
+        giveBackOnRollback(floor, first.jobs());
         if (first.rows() < first.due()) { // the byte budget left some: the next claim, at once, takes them
             Set<UUID> taken = first.jobs().stream().map(ClaimedJob::id).collect(Collectors.toSet());
             floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
@@ -602,7 +636,9 @@ final class JobStatements {
             rest = claimPastFloor(c, fewer(params, first.rows()), bytesLeft, floor);
         } catch (SQLException | RuntimeException e) {
             if (!autoCommit) {
-                floor.giveBack(found); // the found jobs' claim rolls back with the transaction
+                if (giveBackOnRollback.get() == null) { // else the claim transaction hands them back if it rolls back
+                    floor.giveBack(found); // the found jobs' claim rolls back with the transaction
+                }
                 throw e;
             }
             if (first.jobs().isEmpty()) {
@@ -667,6 +703,7 @@ final class JobStatements {
                 claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.due() + rest.due(), claimed.highest());
             }
         }
+        giveBackOnRollback(floor, claimed.jobs());
         logSwitch(params.queue(), wasBounded, floor.isBounded());
         long now = System.nanoTime();
         if (floor.unboundIfSweepsStalled(now)) {
