@@ -636,8 +636,13 @@ final class JobStatements {
             rest = claimPastFloor(c, fewer(params, first.rows()), bytesLeft, floor);
         } catch (SQLException | RuntimeException e) {
             if (!autoCommit) {
-                if (giveBackOnRollback.get() == null) { // else the claim transaction hands them back if it rolls back
-                    floor.giveBack(found); // the found jobs' claim rolls back with the transaction
+                // The found jobs' claim rolls back with the transaction. Inside a claim transaction, that
+                // hands back the ones it claimed; the rest (locked elsewhere, say) go back now.
+                if (giveBackOnRollback.get() == null) {
+                    floor.giveBack(found);
+                } else {
+                    Set<UUID> taken = first.jobs().stream().map(ClaimedJob::id).collect(Collectors.toSet());
+                    floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
                 }
                 throw e;
             }
@@ -678,6 +683,7 @@ final class JobStatements {
         boolean autoCommit = probe && c.getAutoCommit(); // read now: after a failure the connection may not answer
         Claimed claimed = claim(c, params, byteBudget, bound);
         floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
+        giveBackOnRollback(floor, claimed.jobs()); // now: a probe's claim from the front below may still fail
         // A probe (one bounded claim to time against the slow full claim before it) must not change what a
         // claim returns: with room left, what sorts before the floor is taken now, from the front. Payload
         // bytes are counted for a short probe only, off the path of every other claim.
@@ -697,13 +703,13 @@ final class JobStatements {
                 return claimed.jobs(); // committed already: returned, not left processing until their leases expire
             }
             floor.claimed(null, fullStart, System.nanoTime() - fullStart, rest.rows(), rest.highest());
+            giveBackOnRollback(floor, rest.jobs());
             if (!rest.jobs().isEmpty()) {
                 List<ClaimedJob> both = new ArrayList<>(claimed.jobs());
                 both.addAll(rest.jobs());
                 claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.due() + rest.due(), claimed.highest());
             }
         }
-        giveBackOnRollback(floor, claimed.jobs());
         logSwitch(params.queue(), wasBounded, floor.isBounded());
         long now = System.nanoTime();
         if (floor.unboundIfSweepsStalled(now)) {
