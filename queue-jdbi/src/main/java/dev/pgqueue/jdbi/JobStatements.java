@@ -620,8 +620,7 @@ final class JobStatements {
         }
         giveBackOnRollback(floor, first.jobs());
         if (first.rows() < first.due()) { // the byte budget left some: the next claim, at once, takes them
-            Set<UUID> taken = first.jobs().stream().map(ClaimedJob::id).collect(Collectors.toSet());
-            floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
+            giveBackUnclaimed(floor, found, first.jobs());
             return first.jobs();
         }
         long bytesLeft = byteBudget - payloadBytes(first.jobs());
@@ -641,8 +640,7 @@ final class JobStatements {
                 if (giveBackOnRollback.get() == null) {
                     floor.giveBack(found);
                 } else {
-                    Set<UUID> taken = first.jobs().stream().map(ClaimedJob::id).collect(Collectors.toSet());
-                    floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
+                    giveBackUnclaimed(floor, found, first.jobs());
                 }
                 throw e;
             }
@@ -659,6 +657,12 @@ final class JobStatements {
         List<ClaimedJob> both = new ArrayList<>(first.jobs());
         both.addAll(rest);
         return both;
+    }
+
+    /** Hands back to {@code floor} the jobs of {@code found} that {@code claimed} does not hold. */
+    private static void giveBackUnclaimed(ClaimFloor floor, List<UUID> found, List<ClaimedJob> claimed) {
+        Set<UUID> taken = claimed.stream().map(ClaimedJob::id).collect(Collectors.toSet());
+        floor.giveBack(found.stream().filter(id -> !taken.contains(id)).toList());
     }
 
     /** {@code params} for {@code taken} fewer jobs. */
