@@ -158,7 +158,7 @@ final class ClaimFloor {
         if (bounded) {
             // A claim from the front would walk what the sweep walked, then do what a bounded claim does.
             long asAFullClaim = nanos + boundedNanos;
-            bounded = asAFullClaim >= SLOW_FULL_CLAIM_NANOS && walksDeadEntries(asAFullClaim, boundedJobs);
+            bounded = asAFullClaim >= SLOW_FULL_CLAIM_NANOS && walksDeadEntries(asAFullClaim, boundedJobs, boundedNanos, boundedJobs);
         }
     }
 
@@ -212,16 +212,17 @@ final class ClaimFloor {
         }
         if (probe) {
             probe = false;
-            bounded = walksDeadEntries(fullNanos, fullJobs);
+            bounded = walksDeadEntries(fullNanos, fullJobs, boundedNanos, boundedJobs);
             lastSweptNanos = startNanos; // the stall clock starts with the bounding
         }
     }
 
     /**
      * Whether a claim from the index's front that took {@code frontNanos} for {@code jobs} jobs took so
-     * much longer than they cost past the floor that it walked dead entries.
+     * much longer than they cost past the floor, where a claim took {@code boundedNanos} for
+     * {@code boundedJobs} jobs (-1: none yet), that it walked dead entries.
      */
-    private boolean walksDeadEntries(long frontNanos, int jobs) {
+    static boolean walksDeadEntries(long frontNanos, int jobs, long boundedNanos, int boundedJobs) {
         if (boundedJobs < 0) {
             return false;
         }

@@ -318,6 +318,11 @@ public final class JdbiJobStore implements JobStore {
         return statements.claimsPastFloor(queue, types);
     }
 
+    /** Whether this store's fair claims of {@code queue} for {@code types} now start past their keys' {@link FairFloor} (tests). */
+    boolean fairClaimsPastFloors(String queue, java.util.Set<String> types) {
+        return policies.fairClaimsPastFloors(queue, types);
+    }
+
     @Override
     public List<FinishedJob> jobFinishMany(FinishParams params) {
         // One statement is atomic on its own; several (one per kind, and progress) share a transaction.

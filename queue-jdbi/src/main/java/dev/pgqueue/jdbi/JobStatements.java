@@ -254,10 +254,17 @@ final class JobStatements {
 
     /** Inside a {@link #claimTransaction}: {@code jobs}, claimed by id or past {@code floor}, go back to it should it roll back. */
     private void giveBackOnRollback(ClaimFloor floor, List<ClaimedJob> jobs) {
-        List<Runnable> giveBacks = giveBackOnRollback.get();
-        if (giveBacks != null && !jobs.isEmpty()) {
+        if (!jobs.isEmpty()) {
             List<UUID> ids = jobs.stream().map(ClaimedJob::id).toList();
-            giveBacks.add(() -> floor.giveBack(ids));
+            onClaimRollback(() -> floor.giveBack(ids));
+        }
+    }
+
+    /** Inside a {@link #claimTransaction}: runs {@code giveBack} should the transaction fail; outside one, nothing. */
+    void onClaimRollback(Runnable giveBack) {
+        List<Runnable> giveBacks = giveBackOnRollback.get();
+        if (giveBacks != null) {
+            giveBacks.add(giveBack);
         }
     }
 
@@ -587,8 +594,8 @@ final class JobStatements {
     /** Where a prune of some statuses stopped (the latest completed_at it deleted), and when one last walked from the oldest. */
     private record PruneFloor(Instant since, long fullAtNanos) {}
 
-    /** The key of a {@link ClaimFloor}: one per queue and set of job types claimed together. */
-    private record FloorKey(String queue, Set<String> types) {}
+    /** The key of a {@link ClaimFloor} or {@link FairFloor}: one per queue and set of job types claimed together. */
+    record FloorKey(String queue, Set<String> types) {}
 
     /** {@link #claim(Connection, ClaimParams, long)} with this store's byte budget. */
     List<ClaimedJob> claim(Connection c, ClaimParams params) throws SQLException {

@@ -81,9 +81,12 @@ final class QueuePolicies {
     private final String capacity;
     private final String recordStarts;
     private final NamedSql claimFair;
+    private final NamedSql claimFairPastFloors;
     private volatile Cache cache;
     /** Per fair queue: the partition key where this store's previous fair claim stopped. */
     private final Map<String, String> cursors = new ConcurrentHashMap<>();
+    /** Per fair queue and set of job types: where this store's fair claims may start each key's walk. */
+    private final Map<JobStatements.FloorKey, FairFloor> fairFloors = new ConcurrentHashMap<>();
     /** Per limit (queue and type key): where the walk of its starts begins (see policy-capacity.sql). */
     private final Map<String, StartsWalk> startsWalks = new ConcurrentHashMap<>();
     /** Per queue whose latest claim a limit held back: when to look again (System.nanoTime). */
@@ -97,7 +100,17 @@ final class QueuePolicies {
         this.lock = SqlFiles.load("policy-lock", schema);
         this.capacity = SqlFiles.load("policy-capacity", schema);
         this.recordStarts = SqlFiles.load("policy-record-starts", schema);
-        this.claimFair = SqlFiles.loadNamed("claim-fair", schema);
+        this.claimFair = claimFairStatement(schema, false);
+        this.claimFairPastFloors = claimFairStatement(schema, true);
+    }
+
+    /** claim-fair.sql, finding its keys from the front of the fair index or past their {@link FairFloor}. */
+    static NamedSql claimFairStatement(String schema, boolean pastFloors) {
+        return SqlFiles.loadNamed("claim-fair", schema, Map.of(
+                "keys", SqlFiles.load(pastFloors ? "claim-fair-keys-past-floors" : "claim-fair-keys", schema),
+                "key_floor", pastFloors ? """
+
+                            AND (j.priority, j.run_at, j.id) > (k.floor_priority, k.floor_run_at, k.floor_id)""" : ""));
     }
 
     /** Runs a claim of a limited queue as one transaction. */
@@ -407,35 +420,62 @@ final class QueuePolicies {
     private List<ClaimedJob> claimFair(Connection c, ClaimParams params, JobStatements statements, long byteBudget)
             throws SQLException {
         List<ClaimedJob> claimed = new ArrayList<>(params.limit());
+        FairFloor floor = fairFloors.computeIfAbsent(new JobStatements.FloorKey(params.queue(), params.types()),
+                k -> new FairFloor());
         String cursor = cursors.get(params.queue());
+        long start = System.nanoTime();
+        FairFloor.Bounds bounds = floor.bound(cursor, start);
+        boolean wasBounded = floor.isBounded();
         String last = null;
         int lastPosition = 0;
-        try (PreparedStatement ps = c.prepareStatement(claimFair.jdbc())) {
-            claimFair.bind(ps)
+        int rows = 0;
+        Map<String, ClaimFloor.Key> highest = new HashMap<>();
+        NamedSql statement = bounds == null ? claimFair : claimFairPastFloors;
+        try (PreparedStatement ps = c.prepareStatement(statement.jdbc())) {
+            NamedSql.Binder binder = statement.bind(ps)
                     .setInstant("now", params.now())
                     .setString("queue", params.queue())
                     .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
                     .setInt("limit", params.limit())
-                    .setString("cursor", cursor)
                     .setLong("byte_budget", byteBudget)
                     .setString("lease_owner", params.workerId())
                     .setObject("lease_token", params.leaseToken())
                     .setLong("lease_micros", TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
+            if (bounds == null) {
+                binder.setString("cursor", cursor);
+            } else {
+                binder.setArray("keys", c.createArrayOf("text", bounds.keys().toArray(String[]::new)))
+                        .setArray("floor_priorities", c.createArrayOf("int4",
+                                bounds.floors().stream().map(ClaimFloor.Key::priority).toArray(Integer[]::new)))
+                        .setArray("floor_run_ats", c.createArrayOf("text", // ISO-8601 in UTC, read as timestamptz
+                                bounds.floors().stream().map(k -> k.runAt().toString()).toArray(String[]::new)))
+                        .setArray("floor_ids", c.createArrayOf("uuid", bounds.floors().stream().map(ClaimFloor.Key::id).toArray(UUID[]::new)));
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
+                    rows++;
+                    String key = rs.getString(14);
+                    ClaimFloor.Key order = new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), rs.getObject(1, UUID.class));
+                    highest.merge(key, order, (a, b) -> a.compareTo(b) >= 0 ? a : b);
                     if (!JobStatements.claimedToRun(rs.getString(16))) {
-                        continue;
+                        continue; // failed for its size: past it all the same
                     }
                     claimed.add(decoder.read(rs));
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
                         lastPosition = position;
-                        last = rs.getString(14);
+                        last = key;
                     }
                 }
             }
+        } catch (SQLException | RuntimeException e) {
+            floor.claimFailed(bounds);
+            throw e;
         }
+        floor.claimed(bounds, start, System.nanoTime() - start, rows, highest);
+        statements.onClaimRollback(() -> floor.rolledBack(bounds));
+        logFairSwitch(params.queue(), wasBounded, floor.isBounded());
         if (last != null) {
             cursors.put(params.queue(), last);
         }
@@ -459,6 +499,26 @@ final class QueuePolicies {
             }
         }
         return claimed;
+    }
+
+    private static void logFairSwitch(String queue, boolean wasBounded, boolean bounded) {
+        if (bounded == wasBounded) {
+            return;
+        }
+        if (wasBounded) {
+            log.info("fair claims of queue {} walk each partition key from its first job again: the fair index is quick to walk again", queue);
+        } else {
+            log.info("fair claims of queue {} now start each partition key past the last job claimed from it (a fair claim from "
+                    + "the front of the fair index walks many dead entries: something holds back the xmin horizon, or vacuum is "
+                    + "behind); new keys and jobs that sort before their key's last claimed job wait for a claim from the front, "
+                    + "every ten times as long as one takes (1 to 60 s), or for a claim that leaves room", queue);
+        }
+    }
+
+    /** Whether this store's fair claims of {@code queue} for {@code types} now start past their keys' floors (tests). */
+    boolean fairClaimsPastFloors(String queue, Set<String> types) {
+        FairFloor floor = fairFloors.get(new JobStatements.FloorKey(queue, types));
+        return floor != null && floor.isBounded();
     }
 
     // ---- the table -------------------------------------------------------------------------------

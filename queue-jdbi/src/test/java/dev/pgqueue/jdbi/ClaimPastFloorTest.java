@@ -219,7 +219,16 @@ class ClaimPastFloorTest {
          */
         LIMITED,
         /** Fair: claim-fair.sql takes the keyed jobs round-robin, claim.sql fills up with the rest. */
-        FAIR
+        FAIR,
+        /**
+         * Fair, every job under one of 100 partition keys: every claim is claim-fair.sql's, whose walks of
+         * each key start past the key's floor ({@link FairFloor}); the urgent job is one more of a key.
+         */
+        FAIR_KEYED;
+
+        boolean fair() {
+            return this == FAIR || this == FAIR_KEYED;
+        }
     }
 
     /**
@@ -244,7 +253,7 @@ class ClaimPastFloorTest {
         db.execute("DELETE FROM job_queue_policy");
         switch (policy) {
             case LIMITED -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", 150, null, null, false))));
-            case FAIR -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
+            case FAIR, FAIR_KEYED -> store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
             case NONE -> { }
         }
         Set<String> woken = ConcurrentHashMap.newKeySet();
@@ -264,7 +273,11 @@ class ClaimPastFloorTest {
         int keyed = policy == Policy.FAIR ? 1_000 : 0;
         Set<UUID> keyedIds = new HashSet<>();
         try (Connection c = db.dataSource().getConnection()) {
-            insertJobs(c, jobs - keyed, 0, "now() - interval '1 hour' + g * interval '10 us'");
+            if (policy == Policy.FAIR_KEYED) {
+                insertJobs(c, jobs, 0, "now() - interval '1 hour' + g * interval '10 us'", "'key-' || (g % 100)");
+            } else {
+                insertJobs(c, jobs - keyed, 0, "now() - interval '1 hour' + g * interval '10 us'", "NULL");
+            }
             if (keyed > 0) { // last in claim order, ten keys: only a fair claim takes them first
                 try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("INSERT INTO " + db.schema()
                         + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
@@ -293,12 +306,12 @@ class ClaimPastFloorTest {
             while (true) {
                 assertThat(System.nanoTime()).as("the claims ended within 90 s (claimed %s jobs in %s claims; the urgent job: %s)",
                         claimed.size(), claims, claimed.contains(urgent)).isLessThan(deadline);
-                boolean boundedBefore = store.claimsPastFloor("default", TYPES);
+                boolean boundedBefore = pastFloor(store, policy);
                 long claimStart = System.nanoTime();
                 List<ClaimedJob> batch = store.jobClaim(new ClaimParams("default", TYPES, 200, "floor-test",
                         UUID.randomUUID(), LEASE, null));
                 slowestClaimMillis = Math.max(slowestClaimMillis, (System.nanoTime() - claimStart) / 1_000_000);
-                sawPastFloor |= store.claimsPastFloor("default", TYPES);
+                sawPastFloor |= pastFloor(store, policy);
                 if (urgent != null && ids(batch).contains(urgent)) {
                     urgentClaimedPastFloor = boundedBefore;
                 }
@@ -320,9 +333,9 @@ class ClaimPastFloorTest {
                     assertThat(claimed.add(job.id())).as("claimed once: %s", job.id()).isTrue();
                 }
                 complete(done, batch);
-                if (urgent == null && claimed.size() >= jobs / 4 && store.claimsPastFloor("default", TYPES)) {
+                if (urgent == null && claimed.size() >= jobs / 4 && pastFloor(store, policy)) {
                     try (Connection c = db.dataSource().getConnection()) {
-                        urgent = insertJob(c, -1, "now()");
+                        urgent = insertJob(c, -1, "now()", policy == Policy.FAIR_KEYED ? "'key-7'" : "NULL");
                     }
                 }
             }
@@ -336,7 +349,7 @@ class ClaimPastFloorTest {
         // Else a sweep found the front quick to walk again first (the store's judgment, seen on a quick
         // machine), and a claim from the front took the urgent job: no wake-up was needed. That every job,
         // the urgent one included, was claimed once is checked below either way.
-        if (urgentClaimedPastFloor) {
+        if (urgentClaimedPastFloor && policy != Policy.FAIR_KEYED) { // a fair queue's keys: by a claim from the front, no sweep
             assertThat(woken).as("the sweep that found the urgent job woke the store's subscribers").containsExactly("default");
         }
         assertThat(claimed).hasSize(jobs + 1).contains(urgent);
@@ -346,6 +359,11 @@ class ClaimPastFloorTest {
             assertThat(rs.getLong(1)).isZero();
         }
         db.execute("DELETE FROM job_queue_policy");
+    }
+
+    /** Whether {@code store}'s claims of the queue start past their floor: for fair keyed jobs, their keys' floors. */
+    private static boolean pastFloor(JdbiJobStore store, Policy policy) {
+        return policy == Policy.FAIR_KEYED ? store.fairClaimsPastFloors("default", TYPES) : store.claimsPastFloor("default", TYPES);
     }
 
     /** Marks {@code batch} completed, as a worker's completions would (a plain update: the limit counts processing jobs). */
@@ -378,18 +396,26 @@ class ClaimPastFloorTest {
     }
 
     private void insertJobs(Connection c, int count, int priority, String runAt) throws SQLException {
+        insertJobs(c, count, priority, runAt, "NULL");
+    }
+
+    private void insertJobs(Connection c, int count, int priority, String runAt, String partitionKey) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at)"
-                    + " SELECT gen_random_uuid(), 'floor-job', '{}', " + priority + ", " + runAt
+            st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
+                    + " SELECT gen_random_uuid(), 'floor-job', '{}', " + priority + ", " + runAt + ", " + partitionKey
                     + " FROM generate_series(1, " + count + ") g");
             st.execute("ANALYZE " + db.schema() + ".job_queue");
         }
     }
 
     private UUID insertJob(Connection c, int priority, String runAt) throws SQLException {
+        return insertJob(c, priority, runAt, "NULL");
+    }
+
+    private UUID insertJob(Connection c, int priority, String runAt, String partitionKey) throws SQLException {
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at)"
-                     + " VALUES (gen_random_uuid(), 'floor-job', '{}', " + priority + ", " + runAt + ") RETURNING id")) {
+             ResultSet rs = st.executeQuery("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
+                     + " VALUES (gen_random_uuid(), 'floor-job', '{}', " + priority + ", " + runAt + ", " + partitionKey + ") RETURNING id")) {
             rs.next();
             return rs.getObject(1, UUID.class);
         }

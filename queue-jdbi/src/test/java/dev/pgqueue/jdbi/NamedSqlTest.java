@@ -125,7 +125,9 @@ class NamedSqlTest {
         assertThat(JobStatements.claimStatement("s", ClaimFrom.PAST_FLOOR).positions("floor_id")).hasSize(2); // the claim's and the next-due's
         assertThat(JobStatements.claimStatement("s", ClaimFrom.FOUND).names()).hasSize(9);
         assertThat(JobStatements.claimStatement("s", ClaimFrom.FOUND).jdbc()).doesNotContain("{floor}").doesNotContain("{next_due_floor}");
-        assertThat(SqlFiles.loadNamed("claim-fair", "s").names()).hasSize(9);
+        assertThat(QueuePolicies.claimFairStatement("s", false).names()).hasSize(9).contains("cursor");
+        assertThat(QueuePolicies.claimFairStatement("s", true).names()).hasSize(12).doesNotContain("cursor")
+                .contains("keys", "floor_priorities", "floor_run_ats", "floor_ids");
 
         NamedSql list = SqlFiles.loadNamed("list", "s"); // each filter array is read twice
         assertThat(list.positions("types")).containsExactly(1, 2);

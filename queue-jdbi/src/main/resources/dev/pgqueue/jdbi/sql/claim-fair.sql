@@ -1,78 +1,31 @@
 -- The claim of a fair queue: up to `limit` due pending jobs of one queue and the given job types,
 -- taken round-robin across partition keys (coalesce(partition_key, user_id)) rather than in claim
--- order, so that one key's backlog cannot starve the others. It visits the keys that have a due job,
--- in key order from just after `cursor` (where this store's previous fair claim of the queue
--- stopped) around to the cursor, at most `limit` keys, with one descent of job_queue_fair_idx each
--- (a loose index scan: it never reads a key's backlog); takes the first ceil(limit / keys) due jobs
--- of each key in claim order (priority, run_at, id), skipping rows other claimers hold locked; and
--- keeps the first `limit` of those by round (each key's first job, then each key's second, ...), in
--- key order within a round. Each gets this claim's lease, as in claim.sql. Jobs with neither key are
--- not taken here: the caller fills what is left with claim.sql. Returns claim.sql's columns, then
--- the job's partition key and the key's position in this round (the caller's next cursor is the key
--- with the greatest position), the status, the claim's time (processed_at) and the producer's trace
--- context (V8; null for none).
+-- order, so that one key's backlog cannot starve the others. It visits keys that have a due job, at
+-- most `limit` of them, in key order from where this store's previous fair claim of the queue stopped
+-- around to there; a placeholder (QueuePolicies.claimFairStatement) chooses how it finds them:
+-- claim-fair-keys.sql from the front of job_queue_fair_idx, or claim-fair-keys-past-floors.sql past
+-- each key's floor (FairFloor, while something holds back the xmin horizon), with a second placeholder
+-- bounding each key's walk below in the same way. It takes the first ceil(limit / keys) due jobs of each key in
+-- claim order (priority, run_at, id), skipping rows other claimers hold locked; and keeps the first
+-- `limit` of those by round (each key's first job, then each key's second, ...), in key order within a
+-- round. Each gets this claim's lease, as in claim.sql. Jobs with neither key are not taken here: the
+-- caller fills what is left with claim.sql. Returns claim.sql's columns, then the job's partition key
+-- and the key's position in this round (the caller's next cursor is the key with the greatest
+-- position), the status, the claim's time (processed_at) and the producer's trace context (V8; null
+-- for none).
 -- The byte budget and the payload limit apply as in claim.sql: the jobs kept stop before the one that
 -- would take their payloads past the budget (in the order above; the first always fits), and a job
 -- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
 -- no payload, for the caller to leave out (the last column is the status).
--- Parameters: :now (null = database clock), :queue, :types (job types), :limit, :cursor (null = from
--- the first key), :byte_budget, :lease_owner, :lease_token, :lease_micros (lease duration in microseconds).
+-- Parameters: :now (null = database clock), :queue, :types (job types), :limit, :byte_budget,
+-- :lease_owner, :lease_token, :lease_micros (lease duration in microseconds), and those of the keys'
+-- fragment.
 WITH RECURSIVE
      clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now,
                       {schema}.job_queue_max_payload_bytes_constant() AS max_bytes),
      arg AS (SELECT CAST(:queue AS text) AS queue, CAST(:types AS text[]) AS types, CAST(:limit AS int) AS lim,
-                    CAST(:cursor AS text) AS cursor, CAST(:byte_budget AS bigint) AS budget),
-     after_cursor (key, pos) AS (
-         SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
-                   FROM {schema}.job_queue j
-                  WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                    AND j.queue = arg.queue
-                    AND (arg.cursor IS NULL OR coalesce(j.partition_key, CAST(j.user_id AS text)) > arg.cursor)
-                    AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                  ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
-                  LIMIT 1), 1
-           FROM arg, clock
-         UNION ALL
-         SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
-                   FROM {schema}.job_queue j
-                  WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                    AND j.queue = arg.queue
-                    AND coalesce(j.partition_key, CAST(j.user_id AS text)) > a.key
-                    AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                  ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
-                  LIMIT 1), a.pos + 1
-           FROM after_cursor a, arg, clock
-          WHERE a.key IS NOT NULL AND a.pos < arg.lim),
-     wrapped (key, pos) AS (
-         SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
-                   FROM {schema}.job_queue j
-                  WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                    AND j.queue = arg.queue
-                    AND coalesce(j.partition_key, CAST(j.user_id AS text)) <= arg.cursor
-                    AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                  ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
-                  LIMIT 1),
-                (SELECT pg_catalog.count(*) FROM after_cursor WHERE key IS NOT NULL) + 1
-           FROM arg, clock
-          WHERE arg.cursor IS NOT NULL
-            AND (SELECT pg_catalog.count(*) FROM after_cursor WHERE key IS NOT NULL) < arg.lim
-         UNION ALL
-         SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
-                   FROM {schema}.job_queue j
-                  WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                    AND j.queue = arg.queue
-                    AND coalesce(j.partition_key, CAST(j.user_id AS text)) > w.key
-                    AND coalesce(j.partition_key, CAST(j.user_id AS text)) <= arg.cursor
-                    AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                  ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
-                  LIMIT 1), w.pos + 1
-           FROM wrapped w, arg, clock
-          WHERE w.key IS NOT NULL AND w.pos < arg.lim),
-     keys AS MATERIALIZED (
-         SELECT key, pos FROM after_cursor WHERE key IS NOT NULL
-         UNION ALL
-         SELECT key, pos FROM wrapped WHERE key IS NOT NULL),
-     per_key AS (SELECT CAST(pg_catalog.ceil(CAST(arg.lim AS numeric) / CAST(greatest(pg_catalog.count(*), 1) AS numeric)) AS int) AS n FROM keys, arg GROUP BY arg.lim),
+                    CAST(:byte_budget AS bigint) AS budget),
+{keys}     per_key AS (SELECT CAST(pg_catalog.ceil(CAST(arg.lim AS numeric) / CAST(greatest(pg_catalog.count(*), 1) AS numeric)) AS int) AS n FROM keys, arg GROUP BY arg.lim),
      candidates AS MATERIALIZED (
          SELECT c.id, c.priority, c.run_at, c.bytes, k.key, k.pos
            FROM keys k, arg, clock, per_key,
@@ -80,7 +33,7 @@ WITH RECURSIVE
                            FROM {schema}.job_queue j
                           WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
                             AND j.queue = arg.queue
-                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) = k.key
+                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) = k.key{key_floor}
                             AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
                           ORDER BY j.priority, j.run_at, j.id
                           LIMIT per_key.n

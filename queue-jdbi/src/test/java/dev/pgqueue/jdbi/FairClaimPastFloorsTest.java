@@ -1,0 +1,171 @@
+package dev.pgqueue.jdbi;
+
+import static dev.pgqueue.jdbi.JdbcTime.instant;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgqueue.testing.postgres.PostgresTest;
+import dev.pgqueue.testing.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A fair claim past its keys' floors (claim-fair.sql with claim-fair-keys-past-floors.sql, issue 18):
+ * counted, not timed, as in {@link ClaimPastFloorTest}. The claims run in one transaction, so the
+ * entries of the jobs it claimed stay dead but not removable, as under a pinned horizon.
+ */
+@PostgresTest
+class FairClaimPastFloorsTest {
+
+    private static final int KEYS = 10;
+
+    private final TestDatabase db;
+
+    FairClaimPastFloorsTest(TestDatabase db) {
+        this.db = db;
+        JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build(); // migrates the schema
+    }
+
+    @BeforeEach
+    void cleanSlate() {
+        db.execute("DELETE FROM job_queue");
+        db.execute("VACUUM job_queue"); // entries earlier tests left would count as walked
+    }
+
+    /** One fair claim's jobs, in the order returned: their keys, positions and claim orders. */
+    private record Claim(List<UUID> ids, List<String> keys, List<Integer> positions, Map<String, ClaimFloor.Key> highest) {}
+
+    @Test
+    void aClaimPastTheFloors_walksNoEntryItLeftDead_visitsTheKeysInTheOrderGiven_andAClaimFromTheFrontStillTakesWhatSortsBefore()
+            throws SQLException {
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) { // 300 jobs of each of ten keys, a millisecond apart
+                st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
+                        + " SELECT gen_random_uuid(), 'fair-job', '{}', 0, now() - interval '1 hour' + g * interval '1 ms',"
+                        + " 'key-' || (g % " + KEYS + ") FROM generate_series(1, 3000) g");
+                st.execute("ANALYZE " + db.schema() + ".job_queue");
+            }
+            // From the front, four claims of 500: 200 of each key's 300 jobs claimed, their entries dead.
+            TreeMap<String, ClaimFloor.Key> floors = new TreeMap<>();
+            String cursor = null;
+            for (int i = 0; i < 4; i++) {
+                Claim front = claimFromTheFront(c, 500, cursor);
+                assertThat(front.ids()).hasSize(500);
+                front.highest().forEach(floors::put);
+                cursor = front.keys().get(front.keys().size() - 1);
+            }
+            assertThat(floors).hasSize(KEYS);
+
+            // Eight claims past the floors, each of 50 (five of each key); from the sixth on, a generic plan.
+            for (int i = 0; i < 8; i++) {
+                long before = entriesReturned(c);
+                Claim past = claimPastFloors(c, 50, new ArrayList<>(floors.keySet()), floors);
+                long walked = entriesReturned(c) - before;
+                assertThat(past.ids()).hasSize(50);
+                assertThat(new LinkedHashSet<>(past.keys())).hasSize(KEYS);
+                past.highest().forEach((key, last) -> assertThat(last).isGreaterThan(floors.get(key)));
+                assertThat(walked).as("fair index entries claim %s past the floors returned (2,000 + %s left dead)", i + 1, 50 * i)
+                        .isLessThan(200);
+                floors.putAll(past.highest());
+            }
+
+            // Visited in the order given, from the cursor round to it: a claim of three jobs from three keys.
+            List<String> rotated = new ArrayList<>(floors.tailMap("key-7", true).keySet());
+            rotated.addAll(floors.headMap("key-7", false).keySet());
+            Claim three = claimPastFloors(c, 3, rotated, floors);
+            assertThat(three.keys()).containsExactly("key-7", "key-8", "key-9");
+            assertThat(three.positions()).containsExactly(1, 2, 3);
+            floors.putAll(three.highest());
+
+            // A key not given is not visited; neither is a job more urgent than its key's floor.
+            UUID urgent = insertJob(c, "key-3", -1);
+            Claim withoutKey3 = claimPastFloors(c, 100, new ArrayList<>(floors.headMap("key-3", false).keySet()), floors);
+            assertThat(withoutKey3.keys()).isNotEmpty().allMatch(key -> key.compareTo("key-3") < 0);
+            floors.putAll(withoutKey3.highest());
+            Claim past = claimPastFloors(c, 10, new ArrayList<>(floors.keySet()), floors);
+            assertThat(past.ids()).hasSize(10).doesNotContain(urgent);
+
+            long before = entriesReturned(c);
+            Claim front = claimFromTheFront(c, 10, null);
+            assertThat(front.ids()).contains(urgent);
+            assertThat(entriesReturned(c) - before).as("a claim from the front walks the dead entries").isGreaterThan(2_000);
+            c.rollback();
+        }
+    }
+
+    private Claim claimFromTheFront(Connection c, int limit, String cursor) throws SQLException {
+        NamedSql sql = QueuePolicies.claimFairStatement(db.schema(), false);
+        try (PreparedStatement ps = c.prepareStatement(sql.jdbc())) {
+            bindCommon(c, sql.bind(ps), limit).setString("cursor", cursor);
+            return read(ps);
+        }
+    }
+
+    private Claim claimPastFloors(Connection c, int limit, List<String> keys, Map<String, ClaimFloor.Key> floors)
+            throws SQLException {
+        NamedSql sql = QueuePolicies.claimFairStatement(db.schema(), true);
+        try (PreparedStatement ps = c.prepareStatement(sql.jdbc())) {
+            bindCommon(c, sql.bind(ps), limit)
+                    .setArray("keys", c.createArrayOf("text", keys.toArray(String[]::new)))
+                    .setArray("floor_priorities", c.createArrayOf("int4", keys.stream().map(k -> floors.get(k).priority()).toArray(Integer[]::new)))
+                    .setArray("floor_run_ats", c.createArrayOf("text", keys.stream().map(k -> floors.get(k).runAt().toString()).toArray(String[]::new)))
+                    .setArray("floor_ids", c.createArrayOf("uuid", keys.stream().map(k -> floors.get(k).id()).toArray(UUID[]::new)));
+            return read(ps);
+        }
+    }
+
+    private static NamedSql.Binder bindCommon(Connection c, NamedSql.Binder binder, int limit) throws SQLException {
+        return binder.setInstant("now", null)
+                .setString("queue", "default")
+                .setArray("types", c.createArrayOf("text", new String[] {"fair-job"}))
+                .setInt("limit", limit)
+                .setLong("byte_budget", Long.MAX_VALUE)
+                .setString("lease_owner", "fair-test")
+                .setObject("lease_token", UUID.randomUUID())
+                .setLong("lease_micros", 300_000_000L);
+    }
+
+    private static Claim read(PreparedStatement ps) throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
+        Map<String, ClaimFloor.Key> highest = new HashMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                UUID id = rs.getObject(1, UUID.class);
+                ids.add(id);
+                keys.add(rs.getString(14));
+                positions.add(rs.getInt(15));
+                highest.merge(rs.getString(14), new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), id),
+                        (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            }
+        }
+        return new Claim(ids, keys, positions, highest);
+    }
+
+    private UUID insertJob(Connection c, String key, int priority) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
+                     + " VALUES (gen_random_uuid(), 'fair-job', '{}', " + priority + ", now() - interval '2 hours', '" + key + "') RETURNING id")) {
+            rs.next();
+            return rs.getObject(1, UUID.class);
+        }
+    }
+
+    private long entriesReturned(Connection c) throws SQLException {
+        return IndexEntries.returned(c, db.schema(), "job_queue_fair_idx");
+    }
+}
