@@ -95,21 +95,13 @@ final class ClaimFloor {
     private boolean bounded;
     /** The next claim is bounded, to compare with the slow full claim just before it. */
     private boolean probe;
-    /** The latest claim from the index's front (its time and jobs) or sweep of it (its time): the period is ten of them. */
+    /** The latest claim from the index's front: its time and jobs. */
     private long fullNanos = -1;
     private int fullJobs;
     /** The latest bounded claim's time and jobs; -1 jobs before the first. */
     private long boundedNanos;
     private int boundedJobs = -1;
-    private boolean sweeping;
-    /**
-     * When the latest sweep, or claim from the index's front, started; whether the next sweep may start
-     * at once (the latest found {@link #SWEEP_JOBS}).
-     */
-    private long lastFrontStartNanos;
-    private boolean sweepAgain;
-    /** When claims were bounded, or a sweep last succeeded, whichever is later. */
-    private long lastSweptNanos;
+    private final SweepSchedule sweeps = new SweepSchedule();
     /** What the latest sweep found before the floor and no claim has taken yet: the next claims take them by id first. */
     private ArrayDeque<UUID> found = new ArrayDeque<>();
 
@@ -123,13 +115,7 @@ final class ClaimFloor {
      * and reports with {@link #swept} or {@link #sweepFailed}.
      */
     synchronized boolean startSweep(long nowNanos) {
-        if (!bounded || sweeping || !sweepAgain && nowNanos - lastFrontStartNanos < sweepPeriodNanos()) {
-            return false;
-        }
-        sweeping = true;
-        sweepAgain = false;
-        lastFrontStartNanos = nowNanos;
-        return true;
+        return bounded && sweeps.start(nowNanos);
     }
 
     /**
@@ -137,7 +123,7 @@ final class ClaimFloor {
      * to {@code nowNanos}} If so, claims start from the index's front again from now on.
      */
     synchronized boolean unboundIfSweepsStalled(long nowNanos) {
-        if (!bounded || nowNanos - lastSweptNanos < SWEEPS_STALLED_NANOS) {
+        if (!bounded || !sweeps.stalled(nowNanos)) {
             return false;
         }
         bounded = false;
@@ -150,11 +136,8 @@ final class ClaimFloor {
      * an earlier sweep found.
      */
     synchronized void swept(long endNanos, long nanos, List<UUID> jobs) {
-        sweeping = false;
-        lastSweptNanos = endNanos;
-        fullNanos = nanos;
+        sweeps.swept(endNanos, nanos, jobs.size() >= SWEEP_JOBS);
         found = new ArrayDeque<>(jobs);
-        sweepAgain = jobs.size() >= SWEEP_JOBS;
         if (bounded) {
             // A claim from the front would walk what the sweep walked, then do what a bounded claim does.
             long asAFullClaim = nanos + boundedNanos;
@@ -164,7 +147,7 @@ final class ClaimFloor {
 
     /** The sweep started by {@link #startSweep} failed, or could not start: the next starts a period after it. */
     synchronized void sweepFailed() {
-        sweeping = false;
+        sweeps.failed();
     }
 
     /** {@return up to {@code limit} of the jobs sweeps found, in claim order, to claim by id} Each is handed out once. */
@@ -193,7 +176,7 @@ final class ClaimFloor {
      */
     synchronized void claimed(Key bound, long startNanos, long nanos, int jobs, Key highest) {
         if (bound == null) {
-            lastFrontStartNanos = startNanos;
+            sweeps.frontClaimed(startNanos, nanos);
             fullNanos = nanos;
             fullJobs = jobs;
             if (highest != null) {
@@ -213,7 +196,7 @@ final class ClaimFloor {
         if (probe) {
             probe = false;
             bounded = walksDeadEntries(fullNanos, fullJobs, boundedNanos, boundedJobs);
-            lastSweptNanos = startNanos; // the stall clock starts with the bounding
+            sweeps.bounded(startNanos); // the stall clock starts with the bounding
         }
     }
 
@@ -236,8 +219,4 @@ final class ClaimFloor {
         return bounded;
     }
 
-    /** How long from one sweep's start to the next's: ten times a sweep, within 1 to 60 s. */
-    private long sweepPeriodNanos() {
-        return Math.min(MAX_SWEEP_PERIOD_NANOS, Math.max(MIN_SWEEP_PERIOD_NANOS, SWEEP_PERIOD_PER_SWEEP * fullNanos));
-    }
 }

@@ -78,7 +78,7 @@ final class FrontSweeps {
                     }
                 } catch (SQLException | RuntimeException e) {
                     failed.run();
-                    log.warn("a sweep of queue {} for jobs that sort before its claim floor failed; the next starts a period later",
+                    log.warn("a sweep of queue {} for jobs that sort before its claim floors failed; the next starts a period later",
                             queue, e);
                 } catch (Error e) {
                     failed.run();
@@ -87,7 +87,7 @@ final class FrontSweeps {
             });
         } catch (RejectedExecutionException e) {
             failed.run(); // never, with an unbounded queue; the claim's jobs are returned all the same
-            log.warn("a sweep of queue {} for jobs that sort before its claim floor could not start", queue, e);
+            log.warn("a sweep of queue {} for jobs that sort before its claim floors could not start", queue, e);
         }
     }
 }

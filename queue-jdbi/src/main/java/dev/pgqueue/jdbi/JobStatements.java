@@ -744,12 +744,9 @@ final class JobStatements {
             return;
         }
         String[] types = params.types().toArray(String[]::new);
-        sweeps.run(claiming, params.queue(), floor::sweepFailed, c -> {
+        sweep(claiming, params.queue(), floor::sweepFailed, c -> {
             long start = System.nanoTime();
             List<UUID> found = new ArrayList<>();
-            int networkTimeout = c.getNetworkTimeout();
-            // A read that never returns (a dead peer) is cut off too, not only a slow statement.
-            c.setNetworkTimeout(Runnable::run, (int) TimeUnit.SECONDS.toMillis(SWEEP_TIMEOUT_SECONDS + 30));
             try (PreparedStatement ps = c.prepareStatement(claimSweep.jdbc())) {
                 ps.setQueryTimeout(SWEEP_TIMEOUT_SECONDS);
                 claimSweep.bind(ps)
@@ -765,14 +762,30 @@ final class JobStatements {
                         found.add(rs.getObject(1, UUID.class));
                     }
                 }
-            } finally {
-                c.setNetworkTimeout(Runnable::run, networkTimeout);
             }
             boolean wasBounded = floor.isBounded();
             long end = System.nanoTime();
             floor.swept(end, end - start, found);
             logSwitch(params.queue(), wasBounded, floor.isBounded());
             return !found.isEmpty();
+        });
+    }
+
+    /**
+     * Runs {@code sweep}, a read of an index's front for a floor of {@code queue} (true: it found jobs, and
+     * the store's subscribers for the queue are woken), on a connection of the sweeps' own (or, for tests,
+     * on {@code claiming}, now); if it fails or cannot run, {@code failed} is run. Its statements should
+     * time out after {@link #SWEEP_TIMEOUT_SECONDS}; a read that never returns (a dead peer) is cut off too.
+     */
+    void sweep(Connection claiming, String queue, Runnable failed, JdbiJobStore.SqlWork<Boolean> sweep) throws SQLException {
+        sweeps.run(claiming, queue, failed, c -> {
+            int networkTimeout = c.getNetworkTimeout();
+            c.setNetworkTimeout(Runnable::run, (int) TimeUnit.SECONDS.toMillis(SWEEP_TIMEOUT_SECONDS + 30));
+            try {
+                return sweep.apply(c);
+            } finally {
+                c.setNetworkTimeout(Runnable::run, networkTimeout);
+            }
         });
     }
 

@@ -52,9 +52,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Under a pinned horizon.</b> Every claim in claim.sql's order, a limited one within its room and
  * a fair claim's fill included, starts past the store's {@link ClaimFloor} for its queue and types
  * while dead entries make claims from the index's front slow ({@link JobStatements#claim(Connection,
- * ClaimParams, long)}). A limited claim whose transaction rolls back leaves its jobs before the floor,
- * where the next sweep finds them. claim-fair.sql's own walk of {@code job_queue_fair_idx} is not
- * bounded: it walks the dead entries of the keys it visits.
+ * ClaimParams, long)}); a limited claim whose transaction rolls back hands its jobs back to the floor.
+ * A fair claim's own walk of {@code job_queue_fair_idx} starts each key past the last job this store
+ * claimed from it while claims from the index's front are slow ({@link FairFloor}).
  */
 final class QueuePolicies {
 
@@ -82,6 +82,7 @@ final class QueuePolicies {
     private final String recordStarts;
     private final NamedSql claimFair;
     private final NamedSql claimFairPastFloors;
+    private final NamedSql claimFairSweep;
     private volatile Cache cache;
     /** Per fair queue: the partition key where this store's previous fair claim stopped. */
     private final Map<String, String> cursors = new ConcurrentHashMap<>();
@@ -102,6 +103,7 @@ final class QueuePolicies {
         this.recordStarts = SqlFiles.load("policy-record-starts", schema);
         this.claimFair = claimFairStatement(schema, false);
         this.claimFairPastFloors = claimFairStatement(schema, true);
+        this.claimFairSweep = SqlFiles.loadNamed("claim-fair-sweep", schema);
     }
 
     /** claim-fair.sql, finding its keys from the front of the fair index or past their {@link FairFloor}. */
@@ -413,72 +415,40 @@ final class QueuePolicies {
         }
     }
 
+    /** What one fair claim statement did: the jobs to run, its rows (with jobs failed for their size), the last job of each key, the next cursor. */
+    private record FairClaim(List<ClaimedJob> jobs, int rows, Map<String, ClaimFloor.Key> highest, String cursor) {}
+
     /**
      * A fair claim (claim-fair.sql), filled up by the ordinary claim when it took fewer than asked and
-     * left some of the byte budget.
+     * left some of the byte budget. Each key's walk starts past its {@link FairFloor} while claims from the
+     * fair index's front walk dead entries.
      */
     private List<ClaimedJob> claimFair(Connection c, ClaimParams params, JobStatements statements, long byteBudget)
             throws SQLException {
-        List<ClaimedJob> claimed = new ArrayList<>(params.limit());
         FairFloor floor = fairFloors.computeIfAbsent(new JobStatements.FloorKey(params.queue(), params.types()),
                 k -> new FairFloor());
         String cursor = cursors.get(params.queue());
         long start = System.nanoTime();
-        FairFloor.Bounds bounds = floor.bound(cursor, start);
+        FairFloor.Bounds bounds = floor.bound(cursor);
         boolean wasBounded = floor.isBounded();
-        String last = null;
-        int lastPosition = 0;
-        int rows = 0;
-        Map<String, ClaimFloor.Key> highest = new HashMap<>();
-        NamedSql statement = bounds == null ? claimFair : claimFairPastFloors;
-        try (PreparedStatement ps = c.prepareStatement(statement.jdbc())) {
-            NamedSql.Binder binder = statement.bind(ps)
-                    .setInstant("now", params.now())
-                    .setString("queue", params.queue())
-                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
-                    .setInt("limit", params.limit())
-                    .setLong("byte_budget", byteBudget)
-                    .setString("lease_owner", params.workerId())
-                    .setObject("lease_token", params.leaseToken())
-                    .setLong("lease_micros", TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
-            if (bounds == null) {
-                binder.setString("cursor", cursor);
-            } else {
-                binder.setArray("keys", c.createArrayOf("text", bounds.keys().toArray(String[]::new)))
-                        .setArray("floor_priorities", c.createArrayOf("int4",
-                                bounds.floors().stream().map(ClaimFloor.Key::priority).toArray(Integer[]::new)))
-                        .setArray("floor_run_ats", c.createArrayOf("text", // ISO-8601 in UTC, read as timestamptz
-                                bounds.floors().stream().map(k -> k.runAt().toString()).toArray(String[]::new)))
-                        .setArray("floor_ids", c.createArrayOf("uuid", bounds.floors().stream().map(ClaimFloor.Key::id).toArray(UUID[]::new)));
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
-                while (rs.next()) {
-                    rows++;
-                    String key = rs.getString(14);
-                    ClaimFloor.Key order = new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), rs.getObject(1, UUID.class));
-                    highest.merge(key, order, (a, b) -> a.compareTo(b) >= 0 ? a : b);
-                    if (!JobStatements.claimedToRun(rs.getString(16))) {
-                        continue; // failed for its size: past it all the same
-                    }
-                    claimed.add(decoder.read(rs));
-                    int position = rs.getInt(15);
-                    if (position > lastPosition) {
-                        lastPosition = position;
-                        last = key;
-                    }
-                }
-            }
-        } catch (SQLException | RuntimeException e) {
-            floor.claimFailed(bounds);
-            throw e;
+        FairClaim fair = claimFair(c, params, byteBudget, cursor, bounds);
+        floor.claimed(bounds, start, System.nanoTime() - start, fair.rows(), fair.highest());
+        if (bounds != null) {
+            statements.onClaimRollback(() -> floor.rolledBack(bounds));
         }
-        floor.claimed(bounds, start, System.nanoTime() - start, rows, highest);
-        statements.onClaimRollback(() -> floor.rolledBack(bounds));
         logFairSwitch(params.queue(), wasBounded, floor.isBounded());
-        if (last != null) {
-            cursors.put(params.queue(), last);
+        long now = System.nanoTime();
+        if (floor.unboundIfSweepsStalled(now)) {
+            log.warn("no sweep of fair queue {} for keys and jobs its claims past each key's floor miss succeeded for {} s (see "
+                    + "the warnings before this); its fair claims walk each key from its first job again, slow as that is while "
+                    + "dead entries last", params.queue(), TimeUnit.NANOSECONDS.toSeconds(ClaimFloor.SWEEPS_STALLED_NANOS));
+        } else if (floor.startSweep(now)) {
+            sweepFair(c, params, floor, statements);
         }
+        if (fair.cursor() != null) {
+            cursors.put(params.queue(), fair.cursor());
+        }
+        List<ClaimedJob> claimed = fair.jobs();
         long bytesLeft = byteBudget - JobStatements.payloadBytes(claimed);
         if (claimed.size() < params.limit() && bytesLeft <= 0) {
             statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
@@ -501,6 +471,88 @@ final class QueuePolicies {
         return claimed;
     }
 
+    /** claim-fair.sql from the fair index's front after {@code cursor}, or past {@code bounds}. */
+    private FairClaim claimFair(Connection c, ClaimParams params, long byteBudget, String cursor, FairFloor.Bounds bounds)
+            throws SQLException {
+        NamedSql statement = bounds == null ? claimFair : claimFairPastFloors;
+        try (PreparedStatement ps = c.prepareStatement(statement.jdbc())) {
+            NamedSql.Binder binder = statement.bind(ps)
+                    .setInstant("now", params.now())
+                    .setString("queue", params.queue())
+                    .setArray("types", c.createArrayOf("text", params.types().toArray(String[]::new)))
+                    .setInt("limit", params.limit())
+                    .setLong("byte_budget", byteBudget)
+                    .setString("lease_owner", params.workerId())
+                    .setObject("lease_token", params.leaseToken())
+                    .setLong("lease_micros", TimeUnit.MICROSECONDS.convert(params.leaseDuration()));
+            if (bounds == null) {
+                binder.setString("cursor", cursor);
+            } else {
+                binder.setArray("keys", c.createArrayOf("text", bounds.keys().toArray(String[]::new)))
+                        .setArray("floor_priorities", c.createArrayOf("int4",
+                                bounds.floors().stream().map(ClaimFloor.Key::priority).toArray(Integer[]::new)))
+                        .setArray("floor_run_ats", c.createArrayOf("text", // ISO-8601 in UTC, read as timestamptz
+                                bounds.floors().stream().map(k -> k.runAt().toString()).toArray(String[]::new)))
+                        .setArray("floor_ids", c.createArrayOf("uuid", bounds.floors().stream().map(ClaimFloor.Key::id).toArray(UUID[]::new)));
+            }
+            List<ClaimedJob> jobs = new ArrayList<>(params.limit());
+            Map<String, ClaimFloor.Key> highest = new HashMap<>();
+            String last = null;
+            int lastPosition = 0;
+            int rows = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
+                while (rs.next()) {
+                    rows++;
+                    String key = rs.getString(14);
+                    highest.merge(key, new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), rs.getObject(1, UUID.class)),
+                            (a, b) -> a.compareTo(b) >= 0 ? a : b);
+                    if (!JobStatements.claimedToRun(rs.getString(16))) {
+                        continue; // failed for its size: past it all the same
+                    }
+                    jobs.add(decoder.read(rs));
+                    int position = rs.getInt(15);
+                    if (position > lastPosition) {
+                        lastPosition = position;
+                        last = key;
+                    }
+                }
+            }
+            return new FairClaim(jobs, rows, highest, last);
+        }
+    }
+
+    /**
+     * Starts {@code floor}'s sweep: each key's first due job, found on a connection of the sweeps' own (or,
+     * for tests, on {@code claiming}, now); keys whose floors it moves back are claimed past them next.
+     */
+    private void sweepFair(Connection claiming, ClaimParams params, FairFloor floor, JobStatements statements)
+            throws SQLException {
+        String[] types = params.types().toArray(String[]::new);
+        statements.sweep(claiming, params.queue(), floor::sweepFailed, c -> {
+            long start = System.nanoTime();
+            Map<String, ClaimFloor.Key> first = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(claimFairSweep.jdbc())) {
+                ps.setQueryTimeout(JobStatements.SWEEP_TIMEOUT_SECONDS);
+                claimFairSweep.bind(ps)
+                        .setInstant("now", params.now())
+                        .setString("queue", params.queue())
+                        .setArray("types", c.createArrayOf("text", types))
+                        .setInt("limit", FairFloor.MAX_KEYS);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));
+                    }
+                }
+            }
+            boolean wasBounded = floor.isBounded();
+            long end = System.nanoTime();
+            boolean moved = floor.swept(end, end - start, first);
+            logFairSwitch(params.queue(), wasBounded, floor.isBounded());
+            return moved;
+        });
+    }
+
     private static void logFairSwitch(String queue, boolean wasBounded, boolean bounded) {
         if (bounded == wasBounded) {
             return;
@@ -510,8 +562,8 @@ final class QueuePolicies {
         } else {
             log.info("fair claims of queue {} now start each partition key past the last job claimed from it (a fair claim from "
                     + "the front of the fair index walks many dead entries: something holds back the xmin horizon, or vacuum is "
-                    + "behind); new keys and jobs that sort before their key's last claimed job wait for a claim from the front, "
-                    + "every ten times as long as one takes (1 to 60 s), or for a claim that leaves room", queue);
+                    + "behind); new keys and jobs that sort before their key's last claimed job are found by a sweep on a "
+                    + "connection of its own, every ten times as long as a sweep takes (1 to 60 s)", queue);
         }
     }
 
