@@ -103,7 +103,12 @@ final class QueuePolicies {
         this.recordStarts = SqlFiles.load("policy-record-starts", schema);
         this.claimFair = claimFairStatement(schema, false);
         this.claimFairPastFloors = claimFairStatement(schema, true);
-        this.claimFairSweep = SqlFiles.loadNamed("claim-fair-sweep", schema);
+        this.claimFairSweep = claimFairSweepStatement(schema);
+    }
+
+    /** claim-fair-sweep.sql, finding its keys as a fair claim from the front of the fair index does. */
+    static NamedSql claimFairSweepStatement(String schema) {
+        return SqlFiles.loadNamed("claim-fair-sweep", schema, Map.of("keys", SqlFiles.load("claim-fair-keys", schema)));
     }
 
     /** claim-fair.sql, finding its keys from the front of the fair index or past their {@link FairFloor}. */
@@ -538,7 +543,8 @@ final class QueuePolicies {
                         .setInstant("now", params.now())
                         .setString("queue", params.queue())
                         .setArray("types", c.createArrayOf("text", types))
-                        .setInt("limit", FairFloor.MAX_KEYS);
+                        .setInt("limit", FairFloor.MAX_KEYS)
+                        .setString("cursor", null);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));

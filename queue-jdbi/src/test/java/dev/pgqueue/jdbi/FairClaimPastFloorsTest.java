@@ -98,6 +98,16 @@ class FairClaimPastFloorsTest {
             Claim past = claimPastFloors(c, 10, new ArrayList<>(floors.keySet()), floors);
             assertThat(past.ids()).hasSize(10).doesNotContain(urgent);
 
+            // A sweep (read only) answers each key's first due job: key-3's is the urgent one, before its floor.
+            Map<String, ClaimFloor.Key> first = sweep(c);
+            assertThat(first).hasSize(KEYS);
+            assertThat(first.get("key-3").id()).isEqualTo(urgent);
+            first.forEach((key, job) -> {
+                if (!key.equals("key-3")) {
+                    assertThat(job).as("%s's first due job: past its floor", key).isGreaterThan(floors.get(key));
+                }
+            });
+
             long before = entriesReturned(c);
             Claim front = claimFromTheFront(c, 10, null);
             assertThat(front.ids()).contains(urgent);
@@ -125,6 +135,24 @@ class FairClaimPastFloorsTest {
                     .setArray("floor_ids", c.createArrayOf("uuid", keys.stream().map(k -> floors.get(k).id()).toArray(UUID[]::new)));
             return read(ps);
         }
+    }
+
+    private Map<String, ClaimFloor.Key> sweep(Connection c) throws SQLException {
+        NamedSql sql = QueuePolicies.claimFairSweepStatement(db.schema());
+        Map<String, ClaimFloor.Key> first = new TreeMap<>();
+        try (PreparedStatement ps = c.prepareStatement(sql.jdbc())) {
+            sql.bind(ps).setInstant("now", null)
+                    .setString("queue", "default")
+                    .setArray("types", c.createArrayOf("text", new String[] {"fair-job"}))
+                    .setInt("limit", 100)
+                    .setString("cursor", null);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));
+                }
+            }
+        }
+        return first;
     }
 
     private static NamedSql.Binder bindCommon(Connection c, NamedSql.Binder binder, int limit) throws SQLException {

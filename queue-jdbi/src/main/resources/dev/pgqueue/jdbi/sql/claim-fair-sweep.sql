@@ -1,42 +1,24 @@
 -- FairFloor's sweep (issue 18): while a fair queue's claims start each partition key past its floor,
 -- the first due pending job in claim order (priority, run_at, id) of each key that has one, for up to
--- `limit` keys in key order, of one queue and job types: the store moves a key's floor back to just
--- before that job when it sorts at or before the floor, and learns keys it has no floor for. Read only,
+-- `limit` keys in key order (found as claim-fair-keys.sql finds them, from the first key: :cursor is
+-- null), of one queue and job types. The store moves a key's floor back to just before that job when
+-- it sorts at or before the floor, and learns keys it has no floor for. Read only,
 -- and run on a connection of its own: its walk from the front of job_queue_fair_idx, over the entries
 -- that earlier claims left dead, holds up no claim. Rows that other claimers hold locked are not
 -- skipped here; the claims skip them. Returns the key, then the job's priority, run_at and id.
--- Parameters: :now (null = database clock), :queue, :types, :limit.
+-- Parameters: :now (null = database clock), :queue, :types, :limit, :cursor (null).
 WITH RECURSIVE
      clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now),
      arg AS (SELECT CAST(:queue AS text) AS queue, CAST(:types AS text[]) AS types, CAST(:limit AS int) AS lim),
-     keyed (key, n) AS (
-         SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
-                   FROM {schema}.job_queue j
-                  WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                    AND j.queue = arg.queue
-                    AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                  ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
-                  LIMIT 1), 1
-           FROM arg, clock
-         UNION ALL
-         SELECT (SELECT coalesce(j.partition_key, CAST(j.user_id AS text))
-                   FROM {schema}.job_queue j
-                  WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                    AND j.queue = arg.queue
-                    AND coalesce(j.partition_key, CAST(j.user_id AS text)) > k.key
-                    AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                  ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text))
-                  LIMIT 1), k.n + 1
-           FROM keyed k, arg, clock
-          WHERE k.key IS NOT NULL AND k.n < arg.lim)
-SELECT k.key, f.priority, f.run_at, f.id
-  FROM keyed k, arg, clock,
-       LATERAL (SELECT j.priority, j.run_at, j.id
-                  FROM {schema}.job_queue j
-                 WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
-                   AND j.queue = arg.queue
-                   AND coalesce(j.partition_key, CAST(j.user_id AS text)) = k.key
-                   AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                 ORDER BY j.priority, j.run_at, j.id
-                 LIMIT 1) f
- WHERE k.key IS NOT NULL
+{keys}     firsts AS (
+         SELECT k.key, f.priority, f.run_at, f.id
+           FROM keys k, arg, clock,
+                LATERAL (SELECT j.priority, j.run_at, j.id
+                           FROM {schema}.job_queue j
+                          WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
+                            AND j.queue = arg.queue
+                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) = k.key
+                            AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
+                          ORDER BY j.priority, j.run_at, j.id
+                          LIMIT 1) f)
+SELECT key, priority, run_at, id FROM firsts
