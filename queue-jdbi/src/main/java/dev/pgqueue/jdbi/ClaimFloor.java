@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * too): a read-only walk from the index's front, on a thread and a connection of its own, so that no
  * claim waits for the walk ({@link FrontSweeps}). It wakes the store's workers for the queue if it
  * found any; the next claims take those jobs by id, before any other. A sweep starts every
- * {@link #sweepPeriodNanos} (ten times as long as a sweep takes, 1 s at least, 60 s at most), at the
+ * period ({@link SweepSchedule}: ten times as long as a sweep takes, 1 s at least, 60 s at most), at the
  * first claim after that, or at once after one that found {@link #SWEEP_JOBS}. So such a job waits
  * about that long plus a sweep, longer only when sweeps fail (each is logged, and retried a period
  * later) or queue behind other queues' sweeps of the same store. Each sweep also judges again whether
@@ -170,6 +170,17 @@ final class ClaimFloor {
     }
 
     /**
+     * Another claim of the queue, out of claim order (a fair claim's, round-robin over keys), took jobs up
+     * to {@code highest}: while bounded, claims go on past it, so that they do not walk the entries it left
+     * dead. What it left pending before it is found by sweeps, as what sorts before the floor always is.
+     */
+    synchronized void claimedElsewhere(Key highest) {
+        if (bounded && floor != null && highest.compareTo(floor) > 0) {
+            floor = highest;
+        }
+    }
+
+    /**
      * A claim that {@link #bound} told to start past {@code bound} (null: from the index's front) ran from
      * {@code startNanos} for {@code nanos} and took {@code jobs} jobs, the last of them in claim order at
      * {@code highest} (null if none).
@@ -218,5 +229,4 @@ final class ClaimFloor {
     synchronized boolean isBounded() {
         return bounded;
     }
-
 }

@@ -459,6 +459,10 @@ final class QueuePolicies {
             statements.markLeftDue(params.queue()); // the budget, not the queue, ended this claim
         }
         if (claimed.size() < params.limit() && bytesLeft > 0) {
+            // The fill goes on past what the fair claim took, not over the entries it left dead. (Only when it
+            // runs: while fair claims are full, its floor's sweeps would keep finding the backlog before it.)
+            fair.highest().values().stream().max(Comparator.naturalOrder())
+                    .ifPresent(statements.claimFloor(params.queue(), params.types())::claimedElsewhere);
             boolean autoCommit = c.getAutoCommit(); // read now: after a failure the connection may not answer
             try {
                 claimed.addAll(statements.claim(c, new ClaimParams(params.queue(), params.types(),

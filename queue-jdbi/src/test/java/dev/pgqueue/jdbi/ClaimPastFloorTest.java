@@ -244,8 +244,9 @@ class ClaimPastFloorTest {
      * store's subscribers, unless a sweep judged the front quick again before (the store then claims it
      * from the front). The same for a limited queue (its claims within the limit's room), a fair one (its
      * fill, behind 1,000 keyed jobs the fair claim takes first) and a fair one whose jobs all have a key
-     * (its fair claims start each key past its floor; the urgent job, of one key, is taken by the
-     * periodic claim from the front); each batch is completed, so that the limit has room again.
+     * (its fair claims start each key past its floor; the urgent job, of one key, is found by the fair
+     * floor's sweep, or taken by the claim that fills a short fair claim); each batch is completed, so
+     * that the limit has room again.
      */
     @ParameterizedTest
     @EnumSource(Policy.class)
@@ -358,7 +359,7 @@ class ClaimPastFloorTest {
         // Else a sweep found the front quick to walk again first (the store's judgment, seen on a quick
         // machine), and a claim from the front took the urgent job: no wake-up was needed. That every job,
         // the urgent one included, was claimed once is checked below either way.
-        if (urgentClaimedPastFloor && policy != Policy.FAIR_KEYED) { // a fair queue's keys: by a claim from the front, no sweep
+        if (urgentClaimedPastFloor && policy != Policy.FAIR_KEYED) { // keyed: the fill may take it, with no wake-up
             assertThat(woken).as("the sweep that found the urgent job woke the store's subscribers").containsExactly("default");
         }
         assertThat(claimed).hasSize(jobs + 1).contains(urgent);
