@@ -2,6 +2,8 @@ package dev.pgqueue.jdbi;
 
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -26,27 +28,44 @@ import java.util.TreeMap;
  * an earlier run_at, given back by another claimer). A <em>sweep</em> finds those: a read-only walk of
  * the index's front (claim-fair-sweep.sql) on a thread and a connection of its own, which answers each
  * key's first due job; a key's floor goes back to just before it, and a new key is known from then on
- * ({@link #swept}). Sweeps run on {@link ClaimFloor}'s schedule ({@link SweepSchedule}): so such a job
- * waits about ten times as long as a sweep takes (1 to 60 s). The fill (claim.sql, bounded by its own
- * {@link ClaimFloor}) may take it sooner, when a fair claim leaves room. Each sweep also judges again
- * whether bounding pays; if sweeps stall, claims start from the front again.
+ * ({@link #swept}). Sweeps run on {@link ClaimFloor}'s schedule ({@link SweepSchedule}), each over
+ * {@link #SWEEP_KEYS} keys from where the previous one stopped, the next at once while they find that
+ * many: so such a job waits about ten times as long as a sweep takes (1 to 60 s), plus the sweeps
+ * before its key's turn. The fill (claim.sql, bounded by its own {@link ClaimFloor}) may take it sooner,
+ * when a fair claim leaves room. Each sweep also judges again whether bounding pays; if sweeps stall,
+ * claims start from the front again.
  *
  * <p>Claims are bounded only while a claim from the front takes at least twice, and 10 ms more than,
  * what its jobs cost a bounded claim ({@link ClaimFloor#walksDeadEntries}); deciding takes one bounded
- * claim (a probe) after a slow claim from the front. It keeps the floors of at most {@link #MAX_KEYS}
- * keys; keys beyond are claimed from the front only.
+ * claim (a probe) after a slow claim from the front, which the caller tops up from the front if it
+ * comes back short. A key's floor is forgotten when no claim or sweep has touched it for
+ * {@link #FORGET_NANOS} (its jobs ran out; a sweep learns it again when it has due jobs). At most
+ * {@link #MAX_KEYS} keys are kept: a sweep that finds a key it cannot keep makes claims start from the
+ * front again, so that no key is left out while claims are bounded.
  *
  * <p>Thread-safe: several workers of one store may claim the same queue.
  */
 final class FairFloor {
 
-    /** The most keys whose floors are kept, and that one sweep finds: a claim past the floors may visit them all. */
+    /** The most keys whose floors are kept: a claim past the floors may visit them all. */
     static final int MAX_KEYS = 10_000;
+    /** The most keys one sweep finds; one that finds this many is followed by another, from its last key, at once. */
+    static final int SWEEP_KEYS = 1_000;
+    /**
+     * A key no claim took a job from, and no sweep found a due job of, for this long is forgotten: twice
+     * the longest sweep period, so that sweeps keep every key that has due jobs.
+     */
+    static final long FORGET_NANOS = 2 * ClaimFloor.MAX_SWEEP_PERIOD_NANOS;
 
     /** A claim past the floors: the keys to visit, in this order, and the floor of each. */
     record Bounds(List<String> keys, List<ClaimFloor.Key> floors) {}
 
     private final TreeMap<String, ClaimFloor.Key> floors = new TreeMap<>();
+    /** When a claim or a sweep last touched each key of {@link #floors}. */
+    private final Map<String, Long> touched = new HashMap<>();
+    private long lastForgetNanos;
+    /** Where the next sweep starts: after this key (null: from the first). */
+    private String sweepFrom;
     private boolean bounded;
     /** The next claim is bounded, to compare with the slow claim from the front just before it. */
     private boolean probe;
@@ -88,12 +107,14 @@ final class FairFloor {
      * took of each key, in claim order.
      */
     synchronized void claimed(Bounds bounds, long startNanos, long nanos, int jobs, Map<String, ClaimFloor.Key> highest) {
+        long endNanos = startNanos + nanos;
+        forgetUntouched(endNanos);
         if (bounds == null) {
             sweeps.frontClaimed(startNanos, nanos);
             fullNanos = nanos;
             fullJobs = jobs;
             // It took what sorted before the old floors, if anything: continue after it.
-            highest.forEach(this::putFloor);
+            highest.forEach((key, last) -> putFloor(key, last, endNanos));
             probe = nanos >= ClaimFloor.SLOW_FULL_CLAIM_NANOS && !bounded && !floors.isEmpty();
             return;
         }
@@ -106,7 +127,7 @@ final class FairFloor {
             // A sweep, or a claim from the front, that ended while this claim ran may have lowered the
             // floor below where this one started: raising it again would skip what it left there.
             if (floor == null || from != null && from.compareTo(floor) <= 0 && last.compareTo(floor) > 0) {
-                putFloor(key, last);
+                putFloor(key, last, endNanos);
             }
         });
         if (probe) {
@@ -147,22 +168,44 @@ final class FairFloor {
         return true;
     }
 
+    /** {@return the key the next sweep starts after (null: from the first)} */
+    synchronized String sweepFrom() {
+        return sweepFrom;
+    }
+
     /**
      * The sweep started by {@link #startSweep} ended at {@code endNanos}, took {@code nanos} and found
-     * {@code first}: each key's first due job in claim order, for at most {@link #MAX_KEYS} keys. A key
-     * whose first job sorts at or before its floor gets a floor just before that job; a key without a
-     * floor gets one. {@return whether any floor went back or was added: the store's workers should claim}
+     * {@code first}: each key's first due job in claim order, for at most {@link #SWEEP_KEYS} keys in the
+     * order it visited them (from after {@link #sweepFrom}, round to it). A key whose first job sorts at
+     * or before its floor gets a floor just before that job; a key without a floor gets one, or, if no
+     * more keys can be kept, claims start from the front again. {@return whether any floor went back or
+     * was added: the store's workers should claim}
      */
-    synchronized boolean swept(long endNanos, long nanos, Map<String, ClaimFloor.Key> first) {
-        sweeps.swept(endNanos, nanos, first.size() >= MAX_KEYS);
+    synchronized boolean swept(long endNanos, long nanos, LinkedHashMap<String, ClaimFloor.Key> first) {
+        boolean full = first.size() >= SWEEP_KEYS;
+        sweeps.swept(endNanos, nanos, full);
+        String last = null;
+        for (String key : first.keySet()) {
+            last = key;
+        }
+        sweepFrom = full ? last : null;
+        forgetUntouched(endNanos);
         boolean moved = false;
+        boolean leftOut = false;
         for (Map.Entry<String, ClaimFloor.Key> entry : first.entrySet()) {
-            ClaimFloor.Key floor = floors.get(entry.getKey());
-            if (floor == null || entry.getValue().compareTo(floor) <= 0) {
-                ClaimFloor.Key job = entry.getValue();
-                putFloor(entry.getKey(), new ClaimFloor.Key(job.priority(), job.runAt().minus(1, ChronoUnit.MICROS), job.id()));
-                moved |= floors.containsKey(entry.getKey());
+            String key = entry.getKey();
+            ClaimFloor.Key job = entry.getValue();
+            ClaimFloor.Key floor = floors.get(key);
+            if (floor == null || job.compareTo(floor) <= 0) {
+                moved |= putFloor(key, new ClaimFloor.Key(job.priority(), job.runAt().minus(1, ChronoUnit.MICROS), job.id()), endNanos);
+                leftOut |= !floors.containsKey(key);
+            } else {
+                touched.put(key, endNanos);
             }
+        }
+        if (leftOut) {
+            bounded = false; // a key with due jobs that claims past the floors could not visit
+            return true;
         }
         if (bounded) {
             // A claim from the front would walk what the sweep walked, then do what a bounded claim does.
@@ -183,10 +226,29 @@ final class FairFloor {
         return bounded;
     }
 
-    private void putFloor(String key, ClaimFloor.Key floor) {
-        if (floors.size() < MAX_KEYS || floors.containsKey(key)) {
-            floors.put(key, floor);
+    /** {@return whether the floor was kept: not when {@link #MAX_KEYS} other keys are} */
+    private boolean putFloor(String key, ClaimFloor.Key floor, long nowNanos) {
+        if (floors.size() >= MAX_KEYS && !floors.containsKey(key)) {
+            return false;
         }
+        floors.put(key, floor);
+        touched.put(key, nowNanos);
+        return true;
+    }
+
+    /** Forgets the keys untouched for {@link #FORGET_NANOS}, looking at most once a minimum sweep period. */
+    private void forgetUntouched(long nowNanos) {
+        if (nowNanos - lastForgetNanos < ClaimFloor.MIN_SWEEP_PERIOD_NANOS) {
+            return;
+        }
+        lastForgetNanos = nowNanos;
+        touched.entrySet().removeIf(entry -> {
+            boolean stale = nowNanos - entry.getValue() >= FORGET_NANOS;
+            if (stale) {
+                floors.remove(entry.getKey());
+            }
+            return stale;
+        });
     }
 
     private static Map<String, ClaimFloor.Key> startedPast(Bounds bounds) {

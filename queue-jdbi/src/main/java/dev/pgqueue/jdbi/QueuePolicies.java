@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * while dead entries make claims from the index's front slow ({@link JobStatements#claim(Connection,
  * ClaimParams, long)}); a limited claim whose transaction rolls back hands its jobs back to the floor.
  * A fair claim's own walk of {@code job_queue_fair_idx} starts each key past the last job this store
- * claimed from it while claims from the index's front are slow ({@link FairFloor}).
+ * claimed from it while claims from the index's front are slow ({@link FairFloor}); the claim that fills
+ * its room starts past the last job it took while the fill's own floor bounds it
+ * ({@link ClaimFloor#claimedElsewhere}).
  */
 final class QueuePolicies {
 
@@ -436,10 +439,15 @@ final class QueuePolicies {
         long start = System.nanoTime();
         FairFloor.Bounds bounds = floor.bound(cursor);
         boolean wasBounded = floor.isBounded();
+        boolean probe = bounds != null && !wasBounded;
+        boolean probeAutoCommit = probe && c.getAutoCommit(); // read now: after a failure the connection may not answer
         FairClaim fair = claimFair(c, params, byteBudget, cursor, bounds);
         floor.claimed(bounds, start, System.nanoTime() - start, fair.rows(), fair.highest());
         if (bounds != null) {
             statements.onClaimRollback(() -> floor.rolledBack(bounds));
+        }
+        if (probe && fair.jobs().size() < params.limit()) {
+            fair = topUpProbe(c, params, byteBudget, cursor, floor, fair, probeAutoCommit);
         }
         logFairSwitch(params.queue(), wasBounded, floor.isBounded());
         long now = System.nanoTime();
@@ -480,6 +488,39 @@ final class QueuePolicies {
         return claimed;
     }
 
+    /**
+     * A probe (one claim past the floors, to time against the slow claim from the front before it) must not
+     * change what a claim returns: with room left, a claim from the front, from the same cursor, takes what
+     * the floors hid (a new key, a more urgent job).
+     */
+    private FairClaim topUpProbe(Connection c, ClaimParams params, long byteBudget, String cursor, FairFloor floor,
+            FairClaim probe, boolean autoCommit) throws SQLException {
+        long bytesLeft = byteBudget - JobStatements.payloadBytes(probe.jobs());
+        if (bytesLeft <= 0) {
+            return probe;
+        }
+        ClaimParams rest = new ClaimParams(params.queue(), params.types(), params.limit() - probe.jobs().size(),
+                params.workerId(), params.leaseToken(), params.leaseDuration(), params.now());
+        long start = System.nanoTime();
+        FairClaim front;
+        try {
+            front = claimFair(c, rest, bytesLeft, cursor, null);
+        } catch (SQLException | RuntimeException e) {
+            if (probe.jobs().isEmpty() || !autoCommit) {
+                throw e;
+            }
+            log.warn("claimed {} job(s) of fair queue {} past its keys' floors, then the claim from the front failed; running those",
+                    probe.jobs().size(), params.queue(), e);
+            return probe; // committed already: returned, not left processing until their leases expire
+        }
+        floor.claimed(null, start, System.nanoTime() - start, front.rows(), front.highest());
+        List<ClaimedJob> jobs = new ArrayList<>(probe.jobs());
+        jobs.addAll(front.jobs());
+        Map<String, ClaimFloor.Key> highest = new HashMap<>(probe.highest());
+        front.highest().forEach((key, last) -> highest.merge(key, last, (a, b) -> a.compareTo(b) >= 0 ? a : b));
+        return new FairClaim(jobs, probe.rows() + front.rows(), highest, front.cursor() != null ? front.cursor() : probe.cursor());
+    }
+
     /** claim-fair.sql from the fair index's front after {@code cursor}, or past {@code bounds}. */
     private FairClaim claimFair(Connection c, ClaimParams params, long byteBudget, String cursor, FairFloor.Bounds bounds)
             throws SQLException {
@@ -513,13 +554,14 @@ final class QueuePolicies {
                 JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
                     rows++;
-                    String key = rs.getString(14);
-                    highest.merge(key, new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), rs.getObject(1, UUID.class)),
-                            (a, b) -> a.compareTo(b) >= 0 ? a : b);
                     if (!JobStatements.claimedToRun(rs.getString(16))) {
-                        continue; // failed for its size: past it all the same
+                        // Failed for its size; not a floor: the byte budget may have left a job of its key before it.
+                        continue;
                     }
-                    jobs.add(decoder.read(rs));
+                    ClaimedJob job = decoder.read(rs);
+                    jobs.add(job);
+                    String key = rs.getString(14);
+                    highest.merge(key, new ClaimFloor.Key(job.priority(), job.runAt(), job.id()), (a, b) -> a.compareTo(b) >= 0 ? a : b);
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
                         lastPosition = position;
@@ -540,15 +582,15 @@ final class QueuePolicies {
         String[] types = params.types().toArray(String[]::new);
         statements.sweep(claiming, params.queue(), floor::sweepFailed, c -> {
             long start = System.nanoTime();
-            Map<String, ClaimFloor.Key> first = new HashMap<>();
+            LinkedHashMap<String, ClaimFloor.Key> first = new LinkedHashMap<>();
             try (PreparedStatement ps = c.prepareStatement(claimFairSweep.jdbc())) {
                 ps.setQueryTimeout(JobStatements.SWEEP_TIMEOUT_SECONDS);
                 claimFairSweep.bind(ps)
                         .setInstant("now", params.now())
                         .setString("queue", params.queue())
                         .setArray("types", c.createArrayOf("text", types))
-                        .setInt("limit", FairFloor.MAX_KEYS)
-                        .setString("cursor", null);
+                        .setInt("limit", FairFloor.SWEEP_KEYS)
+                        .setString("cursor", floor.sweepFrom());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));

@@ -187,7 +187,6 @@ class ClaimFloorTest {
         assertThat(floor.startSweep(81_000 * MS)).isTrue();
     }
 
-    /** Bounds the floor at (0, 2, 2): a full claim of 300 ms from the front at 0, then a probe of 10 ms. */
     @Test
     void jobsAFairClaimTookPastTheFloor_raiseIt_onlyWhileBounded() {
         floor.claimed(null, 0, 5 * MS, 500, key(0, 1, 1));
@@ -201,6 +200,7 @@ class ClaimFloorTest {
         assertThat(floor.bound()).as("never lowered: the sweeps find what sorts before it").isEqualTo(key(0, 9, 9));
     }
 
+    /** Bounds the floor at (0, 2, 2): a full claim of 300 ms from the front at 0, then a probe of 10 ms. */
     private void bound() {
         floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
         floor.claimed(floor.bound(), 310 * MS, 10 * MS, 500, key(0, 2, 2));

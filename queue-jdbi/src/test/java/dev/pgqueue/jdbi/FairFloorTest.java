@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -61,7 +62,7 @@ class FairFloorTest {
         assertThat(floor.startSweep(3_000 * MS)).as("a sweep, 3 s after the claim from the front began").isTrue();
         assertThat(floor.startSweep(3_100 * MS)).as("one sweep at a time").isFalse();
         // It found a more urgent job of a, b's next job (past its floor) and a new key d.
-        boolean moved = floor.swept(3_300 * MS, 300 * MS, Map.of("a", key(-1, 9, 9), "b", key(0, 8, 8), "d", key(0, 5, 5)));
+        boolean moved = floor.swept(3_300 * MS, 300 * MS, found("a", key(-1, 9, 9), "b", key(0, 8, 8), "d", key(0, 5, 5)));
         assertThat(moved).isTrue();
         assertThat(floor.isBounded()).isTrue();
         FairFloor.Bounds after = floor.bound(null);
@@ -70,14 +71,14 @@ class FairFloorTest {
                 .containsExactly(justBefore(key(-1, 9, 9)), key(0, 2, 2), key(0, 4, 3), justBefore(key(0, 5, 5)));
         assertThat(floor.startSweep(5_999 * MS)).isFalse();
         assertThat(floor.startSweep(6_000 * MS)).isTrue();
-        assertThat(floor.swept(6_300 * MS, 300 * MS, Map.of("b", key(0, 8, 8)))).as("nothing before a floor: nothing moved").isFalse();
+        assertThat(floor.swept(6_300 * MS, 300 * MS, found("b", key(0, 8, 8)))).as("nothing before a floor: nothing moved").isFalse();
     }
 
     @Test
     void aSweepFindingTheLastClaimedJobPendingAgain_movesItsKeysFloorBackBeforeIt() {
         bound();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
-        assertThat(floor.swept(3_300 * MS, 300 * MS, Map.of("b", key(0, 2, 2)))).isTrue(); // released, or its claim rolled back
+        assertThat(floor.swept(3_300 * MS, 300 * MS, found("b", key(0, 2, 2)))).isTrue(); // released, or its claim rolled back
         assertThat(floor.bound(null).floors()).containsExactly(key(0, 2, 1), justBefore(key(0, 2, 2)), key(0, 3, 3));
     }
 
@@ -100,7 +101,7 @@ class FairFloorTest {
         bound();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
         // The reader that held the horizon ended and vacuum ran: the sweep is quick.
-        floor.swept(3_008 * MS, 8 * MS, Map.of());
+        floor.swept(3_008 * MS, 8 * MS, found());
         assertThat(floor.isBounded()).isFalse();
         assertThat(floor.bound(null)).isNull();
         assertThat(floor.startSweep(100_000 * MS)).isFalse();
@@ -111,7 +112,7 @@ class FairFloorTest {
         bound();
         FairFloor.Bounds stale = floor.bound(null); // a: past (0, 2, 1)
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
-        floor.swept(3_300 * MS, 300 * MS, Map.of("a", key(0, 1, 7))); // ends first: a job of a before its floor
+        floor.swept(3_300 * MS, 300 * MS, found("a", key(0, 1, 7))); // ends first: a job of a before its floor
         floor.claimed(stale, 2_900 * MS, 500 * MS, 500, Map.of("a", key(0, 30, 30), "b", key(0, 31, 31)));
         assertThat(floor.bound(null).floors()).as("a goes on from before the job the sweep found; b after the bounded claim")
                 .containsExactly(justBefore(key(0, 1, 7)), key(0, 31, 31), key(0, 3, 3));
@@ -124,6 +125,50 @@ class FairFloorTest {
         floor.claimed(bounds, 400 * MS, 10 * MS, 500, Map.of("a", key(0, 10, 10), "c", key(0, 11, 11)));
         floor.rolledBack(bounds);
         assertThat(floor.bound(null).floors()).containsExactly(key(0, 2, 1), key(0, 2, 2), key(0, 3, 3));
+    }
+
+    @Test
+    void aSweepThatFindsAsManyKeysAsItLooksFor_isFollowedByAnother_afterItsLastKey() {
+        bound();
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        assertThat(floor.sweepFrom()).isNull();
+        LinkedHashMap<String, ClaimFloor.Key> page = new LinkedHashMap<>();
+        for (int i = 0; i < FairFloor.SWEEP_KEYS; i++) {
+            page.put(String.format("p%04d", i), key(0, 9, i));
+        }
+        floor.swept(3_300 * MS, 300 * MS, page);
+        assertThat(floor.sweepFrom()).isEqualTo(String.format("p%04d", FairFloor.SWEEP_KEYS - 1));
+        assertThat(floor.startSweep(3_301 * MS)).as("more keys may follow").isTrue();
+        floor.swept(3_600 * MS, 300 * MS, found("a", key(0, 9, 9)));
+        assertThat(floor.sweepFrom()).as("round to the first key again").isNull();
+        assertThat(floor.startSweep(3_601 * MS)).isFalse();
+    }
+
+    @Test
+    void aKeyNoClaimOrSweepTouchedForTwoSweepPeriods_isForgotten() {
+        bound(); // a, b, c, touched at 300 and 320 ms
+        long later = 320 * MS + FairFloor.FORGET_NANOS;
+        floor.claimed(floor.bound(null), later, 10 * MS, 500, Map.of("b", key(0, 50, 50)));
+        assertThat(floor.bound(null).keys()).as("a and c forgotten; b claimed from just now").containsExactly("b");
+        // A sweep that finds a due job of a forgotten key learns it again, just before that job.
+        assertThat(floor.startSweep(later + 20 * MS)).isTrue();
+        assertThat(floor.swept(later + 320 * MS, 300 * MS, found("a", key(0, 60, 60)))).isTrue();
+        assertThat(floor.bound(null).floors()).containsExactly(justBefore(key(0, 60, 60)), key(0, 50, 50));
+    }
+
+    @Test
+    void aSweepFindingAKeyThatCannotBeKept_makesClaimsStartFromTheFrontAgain() {
+        Map<String, ClaimFloor.Key> many = new HashMap<>();
+        for (int i = 0; i < FairFloor.MAX_KEYS; i++) {
+            many.put(String.format("k%06d", i), key(0, 1, i));
+        }
+        floor.claimed(null, 0, 300 * MS, 500, many);
+        floor.claimed(floor.bound(null), 310 * MS, 10 * MS, 500, Map.of());
+        assertThat(floor.isBounded()).isTrue();
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        assertThat(floor.swept(3_300 * MS, 300 * MS, found("new-tenant", key(0, 2, 1)))).isTrue();
+        assertThat(floor.isBounded()).as("claims past the floors would never visit it").isFalse();
+        assertThat(floor.bound(null)).isNull();
     }
 
     @Test
@@ -145,6 +190,15 @@ class FairFloorTest {
         assertThat(floor.isBounded()).isTrue();
         List<ClaimFloor.Key> floors = floor.bound(null).floors();
         assertThat(floors).containsExactly(key(0, 2, 1), key(0, 2, 2), key(0, 3, 3));
+    }
+
+    /** A sweep's answer: keys and their first due jobs, in the order given. */
+    private static LinkedHashMap<String, ClaimFloor.Key> found(Object... keysAndJobs) {
+        LinkedHashMap<String, ClaimFloor.Key> found = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndJobs.length; i += 2) {
+            found.put((String) keysAndJobs[i], (ClaimFloor.Key) keysAndJobs[i + 1]);
+        }
+        return found;
     }
 
     private static ClaimFloor.Key justBefore(ClaimFloor.Key job) {
