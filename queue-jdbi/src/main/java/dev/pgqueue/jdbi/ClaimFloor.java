@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
  * first claim after that, or at once after one that found {@link #SWEEP_JOBS}. So such a job waits
  * about that long plus a sweep, longer only when sweeps fail (each is logged, and retried a period
  * later) or queue behind other queues' sweeps of the same store. Each sweep also judges again whether
- * bounding pays: when the front is quick to walk again, claims start from it again, exactly as without
- * this class.
+ * bounding pays: when two sweeps in a row find the front quick to walk again, claims start from it
+ * again, exactly as without this class.
  *
  * <p>Thread-safe: several workers of one store may claim the same queue.
  */
@@ -139,9 +139,7 @@ final class ClaimFloor {
         sweeps.swept(endNanos, nanos, jobs.size() >= SWEEP_JOBS);
         found = new ArrayDeque<>(jobs);
         if (bounded) {
-            // A claim from the front would walk what the sweep walked, then do what a bounded claim does.
-            long asAFullClaim = nanos + boundedNanos;
-            bounded = asAFullClaim >= SLOW_FULL_CLAIM_NANOS && walksDeadEntries(asAFullClaim, boundedJobs, boundedNanos, boundedJobs);
+            bounded = sweeps.stillPays(nanos, boundedNanos, boundedJobs);
         }
     }
 

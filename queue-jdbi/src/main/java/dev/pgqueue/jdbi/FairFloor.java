@@ -208,10 +208,7 @@ final class FairFloor {
             return true;
         }
         if (bounded) {
-            // A claim from the front would walk what the sweep walked, then do what a bounded claim does.
-            long asAFullClaim = nanos + boundedNanos;
-            bounded = asAFullClaim >= ClaimFloor.SLOW_FULL_CLAIM_NANOS
-                    && ClaimFloor.walksDeadEntries(asAFullClaim, boundedJobs, boundedNanos, boundedJobs);
+            bounded = sweeps.stillPays(nanos, boundedNanos, boundedJobs);
         }
         return moved;
     }

@@ -19,6 +19,8 @@ final class SweepSchedule {
     private long frontNanos = -1;
     /** When claims were bounded, or a sweep last succeeded, whichever is later. */
     private long lastSweptNanos;
+    /** Sweeps in a row, since claims were bounded, that judged the front quick to walk again. */
+    private int quickSweeps;
 
     /** A claim from the index's front started at {@code startNanos} and took {@code nanos}. */
     void frontClaimed(long startNanos, long nanos) {
@@ -29,6 +31,26 @@ final class SweepSchedule {
     /** Claims were bounded at {@code nowNanos}: the stall clock starts. */
     void bounded(long nowNanos) {
         lastSweptNanos = nowNanos;
+        quickSweeps = 0;
+    }
+
+    /**
+     * {@return whether claims stay bounded after a sweep that took {@code sweepNanos}, the latest bounded
+     * claim having taken {@code boundedNanos} for {@code boundedJobs} jobs} A claim from the front would
+     * walk what the sweep walked, then do what a bounded claim does; bounding stops paying when that is
+     * under {@link ClaimFloor#SLOW_FULL_CLAIM_NANOS} or no longer walks dead entries
+     * ({@link ClaimFloor#walksDeadEntries}), judged so by two sweeps in a row: one bounded claim slowed by
+     * something else (a pause, the sweep itself on a small machine) must not send every claim back over
+     * the dead entries.
+     */
+    boolean stillPays(long sweepNanos, long boundedNanos, int boundedJobs) {
+        long asAFullClaim = sweepNanos + boundedNanos;
+        if (asAFullClaim >= ClaimFloor.SLOW_FULL_CLAIM_NANOS
+                && ClaimFloor.walksDeadEntries(asAFullClaim, boundedJobs, boundedNanos, boundedJobs)) {
+            quickSweeps = 0;
+            return true;
+        }
+        return ++quickSweeps < 2;
     }
 
     /** {@return whether a sweep starts at {@code nowNanos}} If so, it is started: report it with {@link #swept} or {@link #failed}. */

@@ -120,14 +120,29 @@ class ClaimFloorTest {
     }
 
     @Test
-    void whenASweepIsQuickAgain_claimsAreFullAgain() {
+    void whenTwoSweepsInARowAreQuickAgain_claimsAreFullAgain() {
         bound();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
-        // The reader that held the horizon ended and vacuum ran: the sweep is quick.
+        // The reader that held the horizon ended and vacuum ran: the sweeps are quick.
         floor.swept(3_008 * MS, 8 * MS, List.of());
+        assertThat(floor.isBounded()).as("one quick sweep: perhaps a bounded claim was slowed by something else").isTrue();
+        assertThat(floor.startSweep(4_000 * MS)).isTrue();
+        floor.swept(4_008 * MS, 8 * MS, List.of());
         assertThat(floor.isBounded()).isFalse();
         assertThat(floor.bound()).isNull();
         assertThat(floor.startSweep(100_000 * MS)).isFalse();
+    }
+
+    @Test
+    void aQuickSweepBetweenSlowOnes_keepsClaimsBounded() {
+        bound();
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        floor.swept(3_008 * MS, 8 * MS, List.of()); // quick once
+        assertThat(floor.startSweep(4_000 * MS)).isTrue();
+        floor.swept(4_300 * MS, 300 * MS, List.of()); // slow again: the count starts over
+        assertThat(floor.startSweep(7_300 * MS)).isTrue();
+        floor.swept(7_308 * MS, 8 * MS, List.of());
+        assertThat(floor.isBounded()).isTrue();
     }
 
     @Test

@@ -97,11 +97,14 @@ class FairFloorTest {
     }
 
     @Test
-    void whenASweepIsQuickAgain_claimsAreFromTheFrontAgain() {
+    void whenTwoSweepsInARowAreQuickAgain_claimsAreFromTheFrontAgain() {
         bound();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
-        // The reader that held the horizon ended and vacuum ran: the sweep is quick.
+        // The reader that held the horizon ended and vacuum ran: the sweeps are quick.
         floor.swept(3_008 * MS, 8 * MS, found());
+        assertThat(floor.isBounded()).isTrue();
+        assertThat(floor.startSweep(4_000 * MS)).isTrue();
+        floor.swept(4_008 * MS, 8 * MS, found());
         assertThat(floor.isBounded()).isFalse();
         assertThat(floor.bound(null)).isNull();
         assertThat(floor.startSweep(100_000 * MS)).isFalse();
