@@ -138,7 +138,7 @@ final class ClaimFloor {
     synchronized void swept(long endNanos, long nanos, List<UUID> jobs) {
         sweeps.swept(endNanos, nanos, jobs.size() >= SWEEP_JOBS);
         found = new ArrayDeque<>(jobs);
-        if (bounded) {
+        if (bounded && jobs.size() < SWEEP_JOBS) { // one that stopped at SWEEP_JOBS did not walk to the floor: no judge
             bounded = sweeps.stillPays(nanos, boundedNanos, boundedJobs);
         }
     }

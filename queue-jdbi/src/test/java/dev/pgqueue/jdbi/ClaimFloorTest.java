@@ -134,6 +134,20 @@ class ClaimFloorTest {
     }
 
     @Test
+    void sweepsThatStopAtTheJobsTheyLookFor_doNotJudge_theyDidNotWalkToTheFloor() {
+        bound();
+        List<UUID> many = new ArrayList<>();
+        for (int i = 0; i < ClaimFloor.SWEEP_JOBS; i++) {
+            many.add(new UUID(0, i));
+        }
+        for (long at = 3_000; at < 6_000; at += 1_000) {
+            assertThat(floor.startSweep(at * MS)).isTrue();
+            floor.swept((at + 8) * MS, 8 * MS, many); // quick, but only because the backlog before the floor is near the front
+        }
+        assertThat(floor.isBounded()).isTrue();
+    }
+
+    @Test
     void aQuickSweepBetweenSlowOnes_keepsClaimsBounded() {
         bound();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
