@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
@@ -57,8 +56,18 @@ final class FairFloor {
      */
     static final long FORGET_NANOS = 2 * ClaimFloor.MAX_SWEEP_PERIOD_NANOS;
 
-    /** A claim past the floors: the keys to visit, in this order, and the floor of each. */
-    record Bounds(List<String> keys, List<ClaimFloor.Key> floors) {}
+    /** A claim past the floors: the keys to visit, in this order, each with its floor. */
+    record Bounds(LinkedHashMap<String, ClaimFloor.Key> startPast) {
+        /** The keys to visit, in order. */
+        List<String> keys() {
+            return new ArrayList<>(startPast.keySet());
+        }
+
+        /** The floor of each key, in the order of {@link #keys}. */
+        List<ClaimFloor.Key> floors() {
+            return new ArrayList<>(startPast.values());
+        }
+    }
 
     private final TreeMap<String, ClaimFloor.Key> floors = new TreeMap<>();
     /** When a claim or a sweep last touched each key of {@link #floors}. */
@@ -85,20 +94,12 @@ final class FairFloor {
         if (floors.isEmpty() || !bounded && !probe) {
             return null;
         }
-        List<String> keys = new ArrayList<>(floors.size());
-        List<ClaimFloor.Key> keyFloors = new ArrayList<>(floors.size());
-        NavigableMap<String, ClaimFloor.Key> after = cursor == null ? floors : floors.tailMap(cursor, false);
-        after.forEach((key, floor) -> {
-            keys.add(key);
-            keyFloors.add(floor);
-        });
+        LinkedHashMap<String, ClaimFloor.Key> startPast = new LinkedHashMap<>();
+        (cursor == null ? floors : floors.tailMap(cursor, false)).forEach(startPast::put);
         if (cursor != null) {
-            floors.headMap(cursor, true).forEach((key, floor) -> {
-                keys.add(key);
-                keyFloors.add(floor);
-            });
+            floors.headMap(cursor, true).forEach(startPast::put);
         }
-        return new Bounds(keys, keyFloors);
+        return new Bounds(startPast);
     }
 
     /**
@@ -120,10 +121,9 @@ final class FairFloor {
         }
         boundedNanos = nanos;
         boundedJobs = jobs;
-        Map<String, ClaimFloor.Key> startedPast = startedPast(bounds);
         highest.forEach((key, last) -> {
             ClaimFloor.Key floor = floors.get(key);
-            ClaimFloor.Key from = startedPast.get(key);
+            ClaimFloor.Key from = bounds.startPast().get(key);
             // A sweep, or a claim from the front, that ended while this claim ran may have lowered the
             // floor below where this one started: raising it again would skip what it left there.
             if (floor == null || from != null && from.compareTo(floor) <= 0 && last.compareTo(floor) > 0) {
@@ -145,7 +145,7 @@ final class FairFloor {
      * the next claims take the jobs again.
      */
     synchronized void rolledBack(Bounds bounds) {
-        startedPast(bounds).forEach((key, from) -> floors.computeIfPresent(key, (k, floor) -> from.compareTo(floor) < 0 ? from : floor));
+        bounds.startPast().forEach((key, from) -> floors.computeIfPresent(key, (k, floor) -> from.compareTo(floor) < 0 ? from : floor));
     }
 
     /**
@@ -246,13 +246,5 @@ final class FairFloor {
             }
             return stale;
         });
-    }
-
-    private static Map<String, ClaimFloor.Key> startedPast(Bounds bounds) {
-        Map<String, ClaimFloor.Key> from = new TreeMap<>();
-        for (int i = 0; i < bounds.keys().size(); i++) {
-            from.put(bounds.keys().get(i), bounds.floors().get(i));
-        }
-        return from;
     }
 }

@@ -538,12 +538,13 @@ final class QueuePolicies {
             if (bounds == null) {
                 binder.setString("cursor", cursor);
             } else {
+                List<ClaimFloor.Key> floors = bounds.floors();
                 binder.setArray("keys", c.createArrayOf("text", bounds.keys().toArray(String[]::new)))
                         .setArray("floor_priorities", c.createArrayOf("int4",
-                                bounds.floors().stream().map(ClaimFloor.Key::priority).toArray(Integer[]::new)))
+                                floors.stream().map(ClaimFloor.Key::priority).toArray(Integer[]::new)))
                         .setArray("floor_run_ats", c.createArrayOf("text", // ISO-8601 in UTC, read as timestamptz
-                                bounds.floors().stream().map(k -> k.runAt().toString()).toArray(String[]::new)))
-                        .setArray("floor_ids", c.createArrayOf("uuid", bounds.floors().stream().map(ClaimFloor.Key::id).toArray(UUID[]::new)));
+                                floors.stream().map(k -> k.runAt().toString()).toArray(String[]::new)))
+                        .setArray("floor_ids", c.createArrayOf("uuid", floors.stream().map(ClaimFloor.Key::id).toArray(UUID[]::new)));
             }
             List<ClaimedJob> jobs = new ArrayList<>(params.limit());
             Map<String, ClaimFloor.Key> highest = new HashMap<>();
