@@ -433,8 +433,7 @@ final class QueuePolicies {
      */
     private List<ClaimedJob> claimFair(Connection c, ClaimParams params, JobStatements statements, long byteBudget)
             throws SQLException {
-        FairFloor floor = fairFloors.computeIfAbsent(new JobStatements.FloorKey(params.queue(), params.types()),
-                k -> new FairFloor());
+        FairFloor floor = fairFloor(params.queue(), params.types());
         String cursor = cursors.get(params.queue());
         long start = System.nanoTime();
         FairFloor.Bounds bounds = floor.bound(cursor);
@@ -618,6 +617,11 @@ final class QueuePolicies {
                     + "behind); new keys and jobs that sort before their key's last claimed job are found by a sweep on a "
                     + "connection of its own, every ten times as long as a sweep takes (1 to 60 s)", queue);
         }
+    }
+
+    /** This store's floors for fair claims of {@code queue} for {@code types}. */
+    FairFloor fairFloor(String queue, Set<String> types) {
+        return fairFloors.computeIfAbsent(new JobStatements.FloorKey(queue, types), k -> new FairFloor());
     }
 
     /** Whether this store's fair claims of {@code queue} for {@code types} now start past their keys' floors (tests). */

@@ -415,6 +415,24 @@ class LeastPrivilegeTest {
         }
     }
 
+    /**
+     * The claims a store makes while a held-back xmin horizon bounds them (issue 18) need no right the
+     * worker role lacks: past the claim floor, its sweep and the claim of what the sweep found; a fair
+     * queue's claim past each key's floor and its sweep ({@link BoundedClaims}).
+     */
+    @Test
+    void aWorkerRole_claimsPastTheFloors_andRunsTheirSweeps() throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                new BoundedClaims(schema, () -> st.execute("SET LOCAL ROLE " + workerGroup), () -> st.execute("RESET ROLE"))
+                        .run(c);
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
     private static long count(Statement st, String sql) throws SQLException {
         try (ResultSet rs = st.executeQuery(sql)) {
             rs.next();

@@ -272,6 +272,20 @@ class SearchPathHijackTest {
         assertNoAttackerCodeRan();
     }
 
+    /** The claims and sweeps of a store whose claims a held-back xmin horizon bounds (issue 18). */
+    @Test
+    void boundedClaimsAndTheirSweeps_runNoCodeOfAnotherRole() throws SQLException {
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                new BoundedClaims(schema, () -> {}, () -> {}).run(c);
+            } finally {
+                c.rollback();
+            }
+        }
+        assertNoAttackerCodeRan();
+    }
+
     @Test
     void adminOperations_runNoCodeOfAnotherRole() {
         List<NewJob> jobs = new ArrayList<>();
