@@ -61,7 +61,8 @@ public final class SchemaMigrator {
             "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql",
             "V12__history_append_function.sql",
             "V13__cheaper_insert_notify.sql",
-            "V14__inlined_payload_limit_for_claims.sql");
+            "V14__inlined_payload_limit_for_claims.sql",
+            "V15__inlined_history_append.sql");
     static final String LOCATION = "/db/pgqueue/migration/";
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);

@@ -76,12 +76,12 @@ class MigrationV14Test {
         db.execute("UPDATE " + schema + ".job_queue_setting SET max_payload_bytes = 500"); // lowered after the insert
         List<Map<String, Object>> before = rows(schema);
 
-        assertThat(migrator.migrate()).containsExactly(14);
+        assertThat(migrator.migrateTo(14)).containsExactly(14);
 
         assertThat(rows(schema)).isEqualTo(before);
         assertThat(db.queryForLong("SELECT " + schema + ".job_queue_max_payload_bytes_constant()")).isEqualTo(500);
         migrator.verify(13); // an older pgqueue accepts the schema (rolling upgrade)
-        migrator.verify();
+        migrator.verify(14);
         // The worker role claims, and the job over the limit fails with the limit's message.
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);

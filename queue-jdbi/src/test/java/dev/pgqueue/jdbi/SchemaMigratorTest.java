@@ -86,7 +86,8 @@ class SchemaMigratorTest {
                             Map.of("version", 11, "script", "V11__rights_on_v6_and_v7_objects_for_existing_roles.sql"),
                             Map.of("version", 12, "script", "V12__history_append_function.sql"),
                             Map.of("version", 13, "script", "V13__cheaper_insert_notify.sql"),
-                            Map.of("version", 14, "script", "V14__inlined_payload_limit_for_claims.sql"));
+                            Map.of("version", 14, "script", "V14__inlined_payload_limit_for_claims.sql"),
+                            Map.of("version", 15, "script", "V15__inlined_history_append.sql"));
             assertThat(count("select count(*) from pg_tables where schemaname = ? and tablename = 'job_queue'", schema))
                     .isEqualTo(1);
         }
