@@ -411,12 +411,19 @@ public final class JdbiJobStore implements JobStore {
             return Optional.of(Duration.ZERO); // the latest claim stopped at its byte budget: more are due now
         }
         JobStatements.ClaimedNextDue claimed = statements.takeClaimedNextDue(params.queue());
-        Optional<Duration> due = claimed != null && claimed.answers(params)
-                ? claimed.delay() // the claim that came back short said it: no second round trip
-                : run("find the next due job", c -> statements.nextDue(c, params));
-        Optional<Duration> retry = policies.retryHint(params.queue()); // a limit held the last claim back
-        if (retry.isPresent() && (due.isEmpty() || retry.get().compareTo(due.get()) < 0)) {
-            return retry;
+        Optional<QueuePolicies.RetryHint> retry = policies.retryHint(params.queue(), params.types()); // a limit held the last claim back
+        Optional<Duration> due;
+        if (claimed != null && claimed.answers(params)) {
+            due = claimed.delay(); // the claim that came back short said it: no second round trip
+        } else if (retry.isPresent() && retry.get().sameTypes()) {
+            // Nothing of these types can be claimed before the limit frees up, so when the next job becomes due
+            // does not matter; and next-due.sql would walk every due job of the queue to find the first one not due.
+            return Optional.of(retry.get().delay());
+        } else {
+            due = run("find the next due job", c -> statements.nextDue(c, params));
+        }
+        if (retry.isPresent() && (due.isEmpty() || retry.get().delay().compareTo(due.get()) < 0)) {
+            return Optional.of(retry.get().delay());
         }
         return due;
     }

@@ -202,7 +202,8 @@ final class JobStatements {
     /**
      * What a claim that locked fewer due jobs than asked learned of the queue's next due job, as
      * next-due.sql would have answered in the claim's snapshot: {@code micros} until it is due, or null
-     * if none is waiting; {@code now} the claim's "now" parameter, {@code atNanos} when the claim returned.
+     * if none is waiting; {@code now} the claim's "now" parameter (null: the database's clock), {@code atNanos}
+     * when the claim returned, or, for a claim on the database's clock, when the time it ran at was read.
      */
     record ClaimedNextDue(Set<String> types, Instant now, long atNanos, Long micros) {
 
@@ -227,6 +228,21 @@ final class JobStatements {
      */
     ClaimedNextDue takeClaimedNextDue(String queue) {
         return claimedNextDue.get().remove(queue);
+    }
+
+    /**
+     * Makes what this thread's latest claim of {@code queue} said of its next due job answer on the database's
+     * clock, if that claim ran at {@code databaseNow}, a time read from the database's clock at
+     * {@code readAtNanos} (a limited claim runs at the time its limits' room was counted at). Without it, a
+     * worker that asks on the database's clock would send next-due.sql after every short limited claim: a walk
+     * from the claim index's front, over every dead entry while something holds back the xmin horizon.
+     */
+    void claimedOnDatabaseClock(String queue, Instant databaseNow, long readAtNanos) {
+        Map<String, ClaimedNextDue> claims = claimedNextDue.get();
+        ClaimedNextDue claimed = claims.get(queue);
+        if (claimed != null && databaseNow.equals(claimed.now())) {
+            claims.put(queue, new ClaimedNextDue(claimed.types(), null, readAtNanos, claimed.micros()));
+        }
     }
 
     /** Forgets what this thread's earlier claims of {@code queue} said of its next due job: a new claim begins. */

@@ -93,8 +93,8 @@ final class QueuePolicies {
     private final Map<JobStatements.FloorKey, FairFloor> fairFloors = new ConcurrentHashMap<>();
     /** Per limit (queue and type key): where the walk of its starts begins (see policy-capacity.sql). */
     private final Map<String, StartsWalk> startsWalks = new ConcurrentHashMap<>();
-    /** Per queue whose latest claim a limit held back: when to look again (System.nanoTime). */
-    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
+    /** Per queue whose latest claim a limit held back: when to look again, and the types that claim asked for. */
+    private final Map<String, Retry> retryAt = new ConcurrentHashMap<>();
 
     QueuePolicies(String schema, Duration refreshInterval) {
         this.schema = schema;
@@ -157,14 +157,29 @@ final class QueuePolicies {
 
     private record Cache(Map<String, ForQueue> byQueue, long loadedAtNanos) {}
 
+    /** When to look at a queue again (System.nanoTime) because a limit held back a claim of {@code types}. */
+    private record Retry(long atNanos, Set<String> types) {}
+
+    /**
+     * When a worker should look at a queue again because its latest claim was held back by a limit.
+     *
+     * @param delay     how long from now
+     * @param sameTypes whether that claim asked for the types asked about now: then nothing of them can be
+     *                  claimed before the limit frees up, whatever becomes due meanwhile
+     */
+    record RetryHint(Duration delay, boolean sameTypes) {}
+
     /** What one limit allows now, read under its lock. */
     private record Room(int room, boolean rateBound, Instant roomAt) {}
 
     /** Where a walk of a limit's starts may begin, and when this store last walked them from the first (System.nanoTime). */
     private record StartsWalk(Instant since, long fullWalkNanos) {}
 
-    /** The room of each limit of a claim, by type ({@link #WHOLE_QUEUE} for the queue's), and the database's now. */
-    private record Capacity(Map<String, Room> rooms, Instant now) {}
+    /**
+     * The room of each limit of a claim, by type ({@link #WHOLE_QUEUE} for the queue's), and the database's now,
+     * read at {@code readAtNanos} (System.nanoTime, just before the statement).
+     */
+    private record Capacity(Map<String, Room> rooms, Instant now, long readAtNanos) {}
 
     // ---- claims ----------------------------------------------------------------------------------
 
@@ -188,19 +203,19 @@ final class QueuePolicies {
 
     /**
      * When the worker should look at {@code queue} again because its latest claim was held back by
-     * a limit; empty if it was not.
+     * a limit, asked about {@code types}; empty if it was not.
      */
-    Optional<Duration> retryHint(String queue) {
-        Long at = retryAt.get(queue);
-        if (at == null) {
+    Optional<RetryHint> retryHint(String queue, Set<String> types) {
+        Retry retry = retryAt.get(queue);
+        if (retry == null) {
             return Optional.empty();
         }
-        long wait = at - System.nanoTime();
+        long wait = retry.atNanos() - System.nanoTime();
         if (wait <= 0) {
-            retryAt.remove(queue, at); // past: a claim since would have left a new one
+            retryAt.remove(queue, retry); // past: a claim since would have left a new one
             return Optional.empty();
         }
-        return Optional.of(Duration.ofNanos(wait));
+        return Optional.of(new RetryHint(Duration.ofNanos(wait), retry.types().equals(types)));
     }
 
     private List<ClaimedJob> claimLimited(Connection c, ClaimParams params, ForQueue policy, List<QueuePolicy> limits,
@@ -217,7 +232,12 @@ final class QueuePolicies {
         if (!groups.claimed.isEmpty()) {
             recordStarts(c, groups.claimed, left.rooms(), params.queue(), left.now());
         }
-        rememberRetry(params.queue(), groups.heldBackBy, groups.roomLeft, left.now());
+        if (params.now() == null) {
+            // The groups claimed at the database's now that the limits were counted at; what a short claim
+            // learnt of the next due job then answers a worker that asks on the database's clock.
+            statements.claimedOnDatabaseClock(params.queue(), left.now(), left.readAtNanos());
+        }
+        rememberRetry(params, groups.heldBackBy, groups.roomLeft, left.now());
         return groups.claimed;
     }
 
@@ -254,7 +274,7 @@ final class QueuePolicies {
                 }
             }
         }
-        return now == null ? null : new Capacity(rooms, now);
+        return now == null ? null : new Capacity(rooms, now, nowNanos);
     }
 
     /**
@@ -376,16 +396,17 @@ final class QueuePolicies {
 
     /**
      * Tells the worker when to look at the queue again: when the limit that held this claim back frees
-     * up (a rate limit knows when; a concurrency limit is polled), unless due jobs ran out first.
+     * up (a rate limit knows when; a concurrency limit is polled), unless due jobs ran out first (every
+     * group of the claim took all its limits allowed, so due jobs may wait behind them).
      */
-    private void rememberRetry(String queue, Room heldBackBy, boolean roomLeft, Instant now) {
+    private void rememberRetry(ClaimParams params, Room heldBackBy, boolean roomLeft, Instant now) {
         if (heldBackBy != null && !roomLeft) {
             Duration wait = heldBackBy.rateBound() && heldBackBy.roomAt() != null
                     ? Duration.between(now, heldBackBy.roomAt())
                     : LIMITED_RETRY;
-            retryAt.put(queue, System.nanoTime() + Math.max(0, wait.toNanos()));
+            retryAt.put(params.queue(), new Retry(System.nanoTime() + Math.max(0, wait.toNanos()), Set.copyOf(params.types())));
         } else {
-            retryAt.remove(queue);
+            retryAt.remove(params.queue());
         }
     }
 

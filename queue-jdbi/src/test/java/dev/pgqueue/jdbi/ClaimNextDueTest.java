@@ -8,6 +8,8 @@ import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.InsertParams;
 import dev.pgqueue.spi.JobStore.NewJob;
 import dev.pgqueue.spi.JobStore.NextDueParams;
+import dev.pgqueue.spi.JobStore.PolicyParams;
+import dev.pgqueue.spi.JobStore.QueuePolicy;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.lang.reflect.InvocationTargetException;
@@ -75,6 +77,57 @@ class ClaimNextDueTest {
         assertThat(store.jobNextDue(new NextDueParams("default", Set.of("blob"), null)))
                 .hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofMinutes(59), Duration.ofHours(1)));
         assertThat(borrowed.get()).isEqualTo(afterClaim + 1);
+    }
+
+    /**
+     * A limited claim runs at the database's time its limits' room was counted at: its answer serves a
+     * worker that asks on the database's clock, as an unlimited claim's does (before, every short limited
+     * claim was followed by next-due.sql, a walk of the claim index from its front).
+     */
+    @Test
+    void aShortLimitedClaim_answersTheNextDueTime_withoutAnotherRoundTrip() {
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("limited", "*", 100, null, null, false))));
+        NewJob now = NewJob.builder(UuidV7.next(), "blob", "{}").queue("limited").build();
+        NewJob later = NewJob.builder(UuidV7.next(), "blob", "{}").queue("limited").runAt(Instant.now().plus(Duration.ofHours(1))).build();
+        store.jobInsertMany(new InsertParams(List.of(now, later), null));
+
+        assertThat(claim("limited", 10)).extracting(ClaimedJob::id).containsExactly(now.id());
+        int afterClaim = borrowed.get();
+        Optional<Duration> due = store.jobNextDue(new NextDueParams("limited", Set.of("blob"), null));
+
+        assertThat(borrowed.get()).as("connections borrowed by jobNextDue").isEqualTo(afterClaim);
+        assertThat(due).hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofMinutes(59), Duration.ofHours(1)));
+        assertThat(claim("limited", 10)).isEmpty();
+        assertThat(store.jobNextDue(new NextDueParams("limited", Set.of("blob", "other"), null))).isPresent();
+        assertThat(borrowed.get()).as("other types: the database answers").isEqualTo(afterClaim + 2);
+    }
+
+    /**
+     * A claim held back by a limit, with due jobs left behind it, leaves a hint to look again when the
+     * limit frees up; for the same types that is the answer, whatever becomes due before: nothing more can
+     * be claimed. No next-due.sql, which would walk every due job of the queue to find the first not due.
+     */
+    @Test
+    void aLimitedClaimHeldBack_answersWithItsHint_withoutAnotherRoundTrip() {
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("held", "*", 1, null, null, false))));
+        List<NewJob> jobs = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            jobs.add(NewJob.builder(UuidV7.next(), "blob", "{}").queue("held").build());
+        }
+        jobs.add(NewJob.builder(UuidV7.next(), "blob", "{}").queue("held").runAt(Instant.now().plusMillis(20)).build());
+        store.jobInsertMany(new InsertParams(jobs, null));
+
+        long before = System.nanoTime();
+        assertThat(claim("held", 10)).hasSize(1);
+        int afterClaim = borrowed.get();
+        Optional<Duration> hint = store.jobNextDue(new NextDueParams("held", Set.of("blob"), null));
+        if (System.nanoTime() - before < QueuePolicies.LIMITED_RETRY.toNanos()) { // else the hint has passed (a stalled machine)
+            assertThat(borrowed.get()).as("connections borrowed by jobNextDue").isEqualTo(afterClaim);
+            assertThat(hint).hasValueSatisfying(d -> assertThat(d).isPositive().isLessThanOrEqualTo(QueuePolicies.LIMITED_RETRY));
+        }
+        int beforeOtherTypes = borrowed.get();
+        store.jobNextDue(new NextDueParams("held", Set.of("blob", "other"), null));
+        assertThat(borrowed.get()).as("other types: the database answers").isEqualTo(beforeOtherTypes + 1);
     }
 
     @Test
@@ -183,7 +236,11 @@ class ClaimNextDueTest {
     }
 
     private List<ClaimedJob> claim(int limit) {
-        return store.jobClaim(new ClaimParams("default", Set.of("blob"), limit, "w", UUID.randomUUID(),
+        return claim("default", limit);
+    }
+
+    private List<ClaimedJob> claim(String queue, int limit) {
+        return store.jobClaim(new ClaimParams(queue, Set.of("blob"), limit, "w", UUID.randomUUID(),
                 Duration.ofMinutes(5), null));
     }
 }
