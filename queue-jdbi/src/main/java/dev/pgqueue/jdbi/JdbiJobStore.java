@@ -416,8 +416,9 @@ public final class JdbiJobStore implements JobStore {
         if (claimed != null && claimed.answers(params)) {
             due = claimed.delay(); // the claim that came back short said it: no second round trip
         } else if (retry.isPresent() && retry.get().sameTypes()) {
-            // Nothing of these types can be claimed before the limit frees up, so when the next job becomes due
-            // does not matter; and next-due.sql would walk every due job of the queue to find the first one not due.
+            // Nothing of these types can be claimed before the first limit that held the claim back frees up, so when
+            // the next job becomes due does not matter; and next-due.sql would walk every due job of the queue to find
+            // the first one not due.
             return Optional.of(retry.get().delay());
         } else {
             due = run("find the next due job", c -> statements.nextDue(c, params));

@@ -165,7 +165,7 @@ final class QueuePolicies {
      *
      * @param delay     how long from now
      * @param sameTypes whether that claim asked for the types asked about now: then nothing of them can be
-     *                  claimed before the limit frees up, whatever becomes due meanwhile
+     *                  claimed before the first limit that held it back frees up, whatever becomes due meanwhile
      */
     record RetryHint(Duration delay, boolean sameTypes) {}
 
@@ -237,7 +237,7 @@ final class QueuePolicies {
             // learnt of the next due job then answers a worker that asks on the database's clock.
             statements.claimedOnDatabaseClock(params.queue(), left.now(), left.readAtNanos());
         }
-        rememberRetry(params, groups.heldBackBy, groups.roomLeft, left.now());
+        rememberRetry(params, groups.retryAfter, groups.roomLeft);
         return groups.claimed;
     }
 
@@ -337,7 +337,8 @@ final class QueuePolicies {
         private long bytesLeft;
         /** A group got fewer jobs than it was allowed: no more are due. */
         boolean roomLeft;
-        Room heldBackBy;
+        /** How soon the first of the limits that held this claim back frees up; null if none did. */
+        Duration retryAfter;
 
         GroupClaims(Connection c, ClaimParams params, boolean fair, JobStatements statements, Capacity left) {
             this.c = c;
@@ -347,7 +348,9 @@ final class QueuePolicies {
             this.left = left;
             Room queueRoom = left.rooms().get(WHOLE_QUEUE);
             remaining = Math.min(params.limit(), queueRoom == null ? Integer.MAX_VALUE : queueRoom.room());
-            heldBackBy = queueRoom != null && queueRoom.room() < params.limit() ? queueRoom : null;
+            if (queueRoom != null && queueRoom.room() < params.limit()) {
+                heldBack(queueRoom);
+            }
             bytesLeft = statements.claimByteBudget();
         }
 
@@ -374,8 +377,8 @@ final class QueuePolicies {
         private void claimLimitedType(String type) throws SQLException {
             Room typeRoom = left.rooms().get(type);
             int allowed = Math.min(remaining, typeRoom.room());
-            if (allowed < remaining && heldBackBy == null) {
-                heldBackBy = typeRoom;
+            if (allowed < remaining) {
+                heldBack(typeRoom);
             }
             List<ClaimedJob> got = allowed == 0 ? List.of()
                     : claimGroup(c, params, Set.of(type), allowed, left.now(), fair, statements, bytesLeft);
@@ -392,19 +395,28 @@ final class QueuePolicies {
             roomLeft |= got.size() < remaining;
             claimed.addAll(got);
         }
+
+        /**
+         * {@code room}'s limit held this claim back: it frees up when its rate window has room (a rate
+         * limit knows when), or is polled after {@link #LIMITED_RETRY} (a concurrency limit). Of several
+         * such limits the earliest counts, so that no job that another one lets through waits for a later one.
+         */
+        private void heldBack(Room room) {
+            Duration wait = room.rateBound() && room.roomAt() != null ? Duration.between(left.now(), room.roomAt()) : LIMITED_RETRY;
+            if (retryAfter == null || wait.compareTo(retryAfter) < 0) {
+                retryAfter = wait;
+            }
+        }
     }
 
     /**
-     * Tells the worker when to look at the queue again: when the limit that held this claim back frees
-     * up (a rate limit knows when; a concurrency limit is polled), unless due jobs ran out first (every
-     * group of the claim took all its limits allowed, so due jobs may wait behind them).
+     * Tells the worker when to look at the queue again: after {@code retryAfter}, when the first limit that
+     * held this claim back frees up, unless due jobs ran out first (a group got fewer jobs than its limits
+     * allowed). Otherwise every group took all its limits allowed, so due jobs may wait behind them.
      */
-    private void rememberRetry(ClaimParams params, Room heldBackBy, boolean roomLeft, Instant now) {
-        if (heldBackBy != null && !roomLeft) {
-            Duration wait = heldBackBy.rateBound() && heldBackBy.roomAt() != null
-                    ? Duration.between(now, heldBackBy.roomAt())
-                    : LIMITED_RETRY;
-            retryAt.put(params.queue(), new Retry(System.nanoTime() + Math.max(0, wait.toNanos()), Set.copyOf(params.types())));
+    private void rememberRetry(ClaimParams params, Duration retryAfter, boolean roomLeft) {
+        if (retryAfter != null && !roomLeft) {
+            retryAt.put(params.queue(), new Retry(System.nanoTime() + Math.max(0, retryAfter.toNanos()), Set.copyOf(params.types())));
         } else {
             retryAt.remove(params.queue());
         }

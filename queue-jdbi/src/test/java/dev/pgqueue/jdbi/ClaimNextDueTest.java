@@ -130,6 +130,32 @@ class ClaimNextDueTest {
         assertThat(borrowed.get()).as("other types: the database answers").isEqualTo(beforeOtherTypes + 1);
     }
 
+    /**
+     * Held back by two limits at once, a claim's hint is the one that frees up first: a full hour-long rate
+     * window of one type (first in name order, as the limits are claimed) must not keep a worker from the
+     * other type, whose concurrency limit is polled.
+     */
+    @Test
+    void aClaimHeldBackByTwoLimits_hintsAtTheFirstToFreeUp() {
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("two", "hourly", null, 1, Duration.ofHours(1), false),
+                new QueuePolicy("two", "polled", 1, null, null, false))));
+        List<NewJob> jobs = new java.util.ArrayList<>();
+        for (String type : List.of("hourly", "hourly", "polled", "polled")) {
+            jobs.add(NewJob.builder(UuidV7.next(), type, "{}").queue("two").build());
+        }
+        store.jobInsertMany(new InsertParams(jobs, null));
+        Set<String> types = Set.of("hourly", "polled");
+        assertThat(store.jobClaim(new ClaimParams("two", types, 10, "w", UUID.randomUUID(), Duration.ofMinutes(5), null)))
+                .extracting(ClaimedJob::type).containsExactlyInAnyOrder("hourly", "polled");
+
+        assertThat(store.jobClaim(new ClaimParams("two", types, 10, "w", UUID.randomUUID(), Duration.ofMinutes(5), null)))
+                .as("the rate window is full for an hour; the one polled job still runs").isEmpty();
+        Optional<Duration> hint = store.jobNextDue(new NextDueParams("two", types, null));
+        // Empty once the hint has passed (on a stalled machine): then nothing is due later either.
+        assertThat(hint.orElse(Duration.ZERO)).as("the concurrency limit's poll, not the rate window's hour")
+                .isLessThanOrEqualTo(QueuePolicies.LIMITED_RETRY);
+    }
+
     @Test
     void aClaimThatTakesNoJob_answersToo_alsoThatNothingWaits() {
         assertThat(claim(10)).isEmpty();
