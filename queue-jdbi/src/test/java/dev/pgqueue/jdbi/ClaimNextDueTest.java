@@ -16,6 +16,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -110,7 +111,7 @@ class ClaimNextDueTest {
     @Test
     void aLimitedClaimHeldBack_answersWithItsHint_withoutAnotherRoundTrip() {
         store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("held", "*", 1, null, null, false))));
-        List<NewJob> jobs = new java.util.ArrayList<>();
+        List<NewJob> jobs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             jobs.add(NewJob.builder(UuidV7.next(), "blob", "{}").queue("held").build());
         }
@@ -139,7 +140,7 @@ class ClaimNextDueTest {
     void aClaimHeldBackByTwoLimits_hintsAtTheFirstToFreeUp() {
         store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("two", "hourly", null, 1, Duration.ofHours(1), false),
                 new QueuePolicy("two", "polled", 1, null, null, false))));
-        List<NewJob> jobs = new java.util.ArrayList<>();
+        List<NewJob> jobs = new ArrayList<>();
         for (String type : List.of("hourly", "hourly", "polled", "polled")) {
             jobs.add(NewJob.builder(UuidV7.next(), type, "{}").queue("two").build());
         }
