@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -125,7 +126,7 @@ class MigrationV15Test {
 
     /** What the function returns for no history, a short one, and a full one (20 entries, the oldest dropped). */
     private List<String> histories(String schema) {
-        String full = "[" + String.join(", ", java.util.Collections.nCopies(20, "{\"attempt\": 1}")) + "]";
+        String full = "[" + String.join(", ", Collections.nCopies(20, "{\"attempt\": 1}")) + "]";
         List<String> histories = new ArrayList<>();
         for (String history : new String[] {null, "[{\"attempt\": 1}]", full}) {
             histories.add((String) db.queryForList("SELECT CAST(" + schema + ".job_queue_history_append(CAST(? AS jsonb), 2,"
