@@ -88,6 +88,11 @@ final class ClaimFloor {
             }
             return order != 0 ? order : Long.compareUnsigned(id.getLeastSignificantBits(), other.id.getLeastSignificantBits());
         }
+
+        /** {@return whichever of {@code a} and {@code b} comes later in claim order} For merging the last job claimed of each key. */
+        static Key later(Key a, Key b) {
+            return a.compareTo(b) >= 0 ? a : b;
+        }
     }
 
     private Key floor;

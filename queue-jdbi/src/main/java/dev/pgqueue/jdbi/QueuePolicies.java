@@ -549,7 +549,7 @@ final class QueuePolicies {
         List<ClaimedJob> jobs = new ArrayList<>(probe.jobs());
         jobs.addAll(front.jobs());
         Map<String, ClaimFloor.Key> highest = new HashMap<>(probe.highest());
-        front.highest().forEach((key, last) -> highest.merge(key, last, (a, b) -> a.compareTo(b) >= 0 ? a : b));
+        front.highest().forEach((key, last) -> highest.merge(key, last, ClaimFloor.Key::later));
         return new FairClaim(jobs, probe.rows() + front.rows(), highest, front.cursor() != null ? front.cursor() : probe.cursor());
     }
 
@@ -594,7 +594,7 @@ final class QueuePolicies {
                     ClaimedJob job = decoder.read(rs);
                     jobs.add(job);
                     String key = rs.getString(14);
-                    highest.merge(key, new ClaimFloor.Key(job.priority(), job.runAt(), job.id()), (a, b) -> a.compareTo(b) >= 0 ? a : b);
+                    highest.merge(key, new ClaimFloor.Key(job.priority(), job.runAt(), job.id()), ClaimFloor.Key::later);
                     int position = rs.getInt(15);
                     if (position > lastPosition) {
                         lastPosition = position;

@@ -136,7 +136,7 @@ final class BoundedClaims {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     last.merge(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), JdbcTime.instant(rs, 3), rs.getObject(4, UUID.class)),
-                            (a, b) -> a.compareTo(b) >= 0 ? a : b);
+                            ClaimFloor.Key::later);
                 }
             }
         }

@@ -178,7 +178,7 @@ class FairClaimPastFloorsTest {
                 keys.add(rs.getString(14));
                 positions.add(rs.getInt(15));
                 highest.merge(rs.getString(14), new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), id),
-                        (a, b) -> a.compareTo(b) >= 0 ? a : b);
+                        ClaimFloor.Key::later);
             }
         }
         return new Claim(ids, keys, positions, highest);
