@@ -12,6 +12,7 @@ import dev.pgqueue.Worker;
 import dev.pgqueue.WorkerListener;
 import dev.pgqueue.jdbi.JdbiJobQueue;
 import dev.pgqueue.jdbi.JdbiJobStore;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +35,8 @@ final class PgQueueSubject implements Subject {
     static final int WORK_CONCURRENCY = 10;
     /** The worker's pool: its LISTEN connection and the up to three it borrows at once, with room to spare. */
     static final int WORKER_POOL_SIZE = 10;
+    /** W5's result row: one per job done. */
+    private static final String INSERT_RESULT = "INSERT INTO bench_result (job_id) VALUES (?)";
     /** W4's retention: shorter than the age of the prefilled completed jobs. */
     static final Duration RETENTION = Duration.ofHours(1);
     /** Prune interval of the pruning configurations: the first prune runs within half of it. */
@@ -61,37 +64,43 @@ final class PgQueueSubject implements Subject {
      * @param fairKeys    0: the default queue is not fair; otherwise it is ({@link Worker.Builder#fairness}),
      *                    and each {@link #enqueueStamped} call's jobs get the next of this many partition keys,
      *                    round-robin
+     * @param handlerUsesJdbc W5: the transactional handler writes its result row through the JDBC connection of
+     *                    its JDBI handle ({@code handle.getConnection()}) instead of {@code handle.execute}
      */
     record Config(int concurrency, int batchSize, Producer producer, int poolSize, Duration retention, int globalLimit,
-                  int fairKeys) {
+                  int fairKeys, boolean handlerUsesJdbc) {
 
         /** Worker defaults throughout; enqueues through the worker's store. */
         static Config defaults() {
-            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null, 0, 0);
+            return new Config(0, 0, Producer.SHARED, WORKER_POOL_SIZE, null, 0, 0, false);
         }
 
         Config concurrencyAndBatch(int concurrency, int batchSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys, handlerUsesJdbc);
         }
 
         Config producer(Producer producer) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys, handlerUsesJdbc);
         }
 
         Config poolSize(int poolSize) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys, handlerUsesJdbc);
         }
 
         Config pruned(Duration keepFor) {
-            return new Config(concurrency, batchSize, producer, poolSize, keepFor, globalLimit, fairKeys);
+            return new Config(concurrency, batchSize, producer, poolSize, keepFor, globalLimit, fairKeys, handlerUsesJdbc);
         }
 
         Config globalLimit(int max) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, max, fairKeys);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, max, fairKeys, handlerUsesJdbc);
         }
 
         Config fair(int keys) {
-            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, keys);
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, keys, handlerUsesJdbc);
+        }
+
+        Config jdbcInHandler() {
+            return new Config(concurrency, batchSize, producer, poolSize, retention, globalLimit, fairKeys, true);
         }
     }
 
@@ -147,7 +156,14 @@ final class PgQueueSubject implements Subject {
         JobHandler<Work> transactional = store.transactional((job, context, handle) -> {
             completions.attempted();
             Work.spin();
-            handle.execute("INSERT INTO bench_result (job_id) VALUES (?)", job.id());
+            if (config.handlerUsesJdbc()) {
+                try (PreparedStatement insert = handle.getConnection().prepareStatement(INSERT_RESULT)) {
+                    insert.setObject(1, job.id());
+                    insert.executeUpdate();
+                }
+            } else {
+                handle.execute(INSERT_RESULT, job.id());
+            }
             if (job.payload().failsOn(job.attempt())) {
                 throw new Work.PlannedFailure();
             }

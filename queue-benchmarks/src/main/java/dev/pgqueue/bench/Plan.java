@@ -155,6 +155,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
      * pool of 10 costs.
      */
     static final String PGQUEUE_POOL14 = "pgqueue-pool14";
+    /** pgqueue-default whose transactional handler writes through its handle's JDBC connection, not JDBI's statement. */
+    static final String PGQUEUE_JDBC_HANDLER = "pgqueue-jdbc-handler";
 
     private static Config workConfigPool14() {
         return workConfig().poolSize(PgQueueSubject.WORK_CONCURRENCY + 4);
@@ -172,6 +174,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }));
         cases.add(new Case("w5", PGQUEUE_POOL14, (url, run) -> {
             try (Subject subject = new PgQueueSubject(url, workConfigPool14())) {
+                return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
+            }
+        }));
+        cases.add(new Case("w5", PGQUEUE_JDBC_HANDLER, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfig().jdbcInHandler())) {
                 return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
             }
         }));
@@ -194,6 +201,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         }));
         cases.add(new Case(workload, PGQUEUE_POOL14, (url, run) -> {
             try (Subject subject = new PgQueueSubject(url, workConfigPool14())) {
+                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
+            }
+        }));
+        cases.add(new Case(workload, PGQUEUE_JDBC_HANDLER, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, workConfig().jdbcInHandler())) {
                 return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
             }
         }));
@@ -288,11 +300,16 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         };
     }
 
-    /** pgqueue ÷ each raw reference: {@code metric}, then CPU per job over the timed phase and over the whole JVM. */
+    /**
+     * pgqueue ÷ each raw reference: {@code metric}, then CPU per job over the timed phase and over the whole
+     * JVM; for the README's handler and for {@link #PGQUEUE_JDBC_HANDLER}'s.
+     */
     private static void cpuRatios(List<Results.Ratio> ratios, String workload, String metric) {
-        for (String m : List.of(metric, "cpu_ms_per_job", "process_cpu_ms_per_job")) {
-            for (RawTable table : WORK_TABLES) {
-                ratios.add(new Results.Ratio(workload, "pgqueue-default", rawName(table), m));
+        for (String system : List.of("pgqueue-default", PGQUEUE_JDBC_HANDLER)) {
+            for (String m : List.of(metric, "cpu_ms_per_job", "process_cpu_ms_per_job")) {
+                for (RawTable table : WORK_TABLES) {
+                    ratios.add(new Results.Ratio(workload, system, rawName(table), m));
+                }
             }
         }
     }
