@@ -6,8 +6,10 @@ import dev.pgqueue.bench.PgQueueSubject.Producer;
 import dev.pgqueue.bench.RawCeiling.Bulk;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What one round measures: every configuration (a system on a workload) in order, and which medians
@@ -162,26 +164,25 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
         return workConfig().poolSize(PgQueueSubject.WORK_CONCURRENCY + 4);
     }
 
+    /** W5's and W5R's pgqueue systems, in the order they run: the README's setup, then its two variants. */
+    private static Map<String, Config> workSystems() {
+        Map<String, Config> systems = new LinkedHashMap<>();
+        systems.put("pgqueue-default", workConfig());
+        systems.put(PGQUEUE_POOL14, workConfigPool14());
+        systems.put(PGQUEUE_JDBC_HANDLER, workConfig().jdbcInHandler());
+        return systems;
+    }
+
     private static String rawName(RawTable table) {
         return table == RawTable.MINIMAL ? "raw-minimal-table" : "raw-pgqueue-table";
     }
 
     private static void work(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes) {
-        cases.add(new Case("w5", "pgqueue-default", (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, workConfig())) {
+        workSystems().forEach((system, config) -> cases.add(new Case("w5", system, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, config)) {
                 return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
             }
-        }));
-        cases.add(new Case("w5", PGQUEUE_POOL14, (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, workConfigPool14())) {
-                return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
-            }
-        }));
-        cases.add(new Case("w5", PGQUEUE_JDBC_HANDLER, (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, workConfig().jdbcInHandler())) {
-                return Workloads.work(subject, url, sizes.workJobs(), sizes.drainTimeout());
-            }
-        }));
+        })));
         for (RawTable table : WORK_TABLES) {
             cases.add(new Case("w5", rawName(table), (url, run) -> {
                 try (Subject subject = new RawCeiling(url, RawCeiling.Config.work(table))) {
@@ -194,21 +195,11 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
 
     private static void steady(List<Case> cases, List<Results.Ratio> ratios, Sizes sizes, int rate) {
         String workload = "w5r";
-        cases.add(new Case(workload, "pgqueue-default", (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, workConfig())) {
+        workSystems().forEach((system, config) -> cases.add(new Case(workload, system, (url, run) -> {
+            try (Subject subject = new PgQueueSubject(url, config)) {
                 return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
             }
-        }));
-        cases.add(new Case(workload, PGQUEUE_POOL14, (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, workConfigPool14())) {
-                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
-            }
-        }));
-        cases.add(new Case(workload, PGQUEUE_JDBC_HANDLER, (url, run) -> {
-            try (Subject subject = new PgQueueSubject(url, workConfig().jdbcInHandler())) {
-                return Workloads.steady(subject, url, rate, sizes.steadyWarmup(), sizes.steadyDuration(), sizes.drainTimeout());
-            }
-        }));
+        })));
         for (RawTable table : WORK_TABLES) {
             cases.add(new Case(workload, rawName(table), (url, run) -> {
                 try (Subject subject = new RawCeiling(url, RawCeiling.Config.work(table))) {
