@@ -98,6 +98,18 @@ final class JobStatements {
     private final FrontSweeps sweeps;
     /** Per queue and set of job types: where this store's claims may start (see {@link ClaimFloor}). */
     private final Map<FloorKey, ClaimFloor> claimFloors = new ConcurrentHashMap<>();
+    /** What this store says about its claim floors. */
+    private final FloorLog floorLog = new FloorLog(log, new FloorLog.Messages(
+            "claims of queue {} now start past the last job claimed: a claim from the front of the claim index walked "
+                    + "many dead entries",
+            "claims of queue {} start at the front of the claim index again after {} ms",
+            "claims of queue {} have started past the last job claimed for {} s: a claim from the front of the claim "
+                    + "index walks many dead entries, so something holds back the xmin horizon, or vacuum is behind (the "
+                    + "worker's table-health check names a transaction that holds it); what sorts before that job is found "
+                    + "by a sweep on a connection of its own, every ten times as long as a sweep takes (1 to 60 s), and "
+                    + "claimed first",
+            "claims of queue {} start at the front of the claim index again, after {} s past the last job claimed: it is "
+                    + "quick to walk again"));
     /** Per set of statuses pruned: where the previous prune stopped (see {@link #prune}). */
     private final Map<Set<JobStatus>, PruneFloor> pruneFloors = new ConcurrentHashMap<>();
     private final String claimById;
@@ -737,9 +749,13 @@ final class JobStatements {
                 claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.due() + rest.due(), claimed.highest());
             }
         }
-        logSwitch(params.queue(), wasBounded, floor.isBounded());
         long now = System.nanoTime();
+        boolean bounded = floor.isBounded();
+        if (bounded != wasBounded) {
+            floorLog.report(params.queue(), floor, wasBounded, bounded, now);
+        }
         if (floor.unboundIfSweepsStalled(now)) {
+            floorLog.observe(floor, true, false, now);
             log.warn("no sweep of queue {} for jobs that sort before its claim floor succeeded for {} s (see the warnings "
                     + "before this); its claims start at the front of the claim index again, slow as that is while "
                     + "dead entries last", params.queue(), TimeUnit.NANOSECONDS.toSeconds(ClaimFloor.SWEEPS_STALLED_NANOS));
@@ -782,7 +798,7 @@ final class JobStatements {
             boolean wasBounded = floor.isBounded();
             long end = System.nanoTime();
             floor.swept(end, end - start, found);
-            logSwitch(params.queue(), wasBounded, floor.isBounded());
+            floorLog.report(params.queue(), floor, wasBounded, floor.isBounded(), end);
             return !found.isEmpty();
         });
     }
@@ -803,20 +819,6 @@ final class JobStatements {
                 c.setNetworkTimeout(Runnable::run, networkTimeout);
             }
         });
-    }
-
-    private void logSwitch(String queue, boolean wasBounded, boolean bounded) {
-        if (bounded == wasBounded) {
-            return;
-        }
-        if (wasBounded) {
-            log.info("claims of queue {} start at the front of the claim index again: it is quick to walk again", queue);
-        } else {
-            log.info("claims of queue {} now start past the last job claimed (a claim from the front of the claim index "
-                    + "walks many dead entries: something holds back the xmin horizon, or vacuum is behind); what sorts "
-                    + "before it is found by a sweep on a connection of its own, every ten times as long as a sweep takes "
-                    + "(1 to 60 s), and claimed first", queue);
-        }
     }
 
     /** This store's floor for claims of {@code queue} for {@code types}. */

@@ -91,6 +91,17 @@ final class QueuePolicies {
     private final Map<String, String> cursors = new ConcurrentHashMap<>();
     /** Per fair queue and set of job types: where this store's fair claims may start each key's walk. */
     private final Map<JobStatements.FloorKey, FairFloor> fairFloors = new ConcurrentHashMap<>();
+    /** What this store says about its fair floors. */
+    private final FloorLog floorLog = new FloorLog(log, new FloorLog.Messages(
+            "fair claims of queue {} now start each partition key past the last job claimed from it: a fair claim from "
+                    + "the front of the fair index walked many dead entries",
+            "fair claims of queue {} walk each partition key from its first job again after {} ms",
+            "fair claims of queue {} have started each partition key past the last job claimed from it for {} s: a fair "
+                    + "claim from the front of the fair index walks many dead entries, so something holds back the xmin "
+                    + "horizon, or vacuum is behind; new keys and jobs that sort before their key's last claimed job are "
+                    + "found by a sweep on a connection of its own, every ten times as long as a sweep takes (1 to 60 s)",
+            "fair claims of queue {} walk each partition key from its first job again, after {} s past each key's last "
+                    + "claimed job: the fair index is quick to walk again"));
     /** Per limit (queue and type key): where the walk of its starts begins (see policy-capacity.sql). */
     private final Map<String, StartsWalk> startsWalks = new ConcurrentHashMap<>();
     /** Per queue whose latest claim a limit held back: when to look again, and the types that claim asked for. */
@@ -481,9 +492,13 @@ final class QueuePolicies {
         if (probe && fair.jobs().size() < params.limit()) {
             fair = topUpProbe(c, params, byteBudget, cursor, floor, fair, probeAutoCommit);
         }
-        logFairSwitch(params.queue(), wasBounded, floor.isBounded());
         long now = System.nanoTime();
+        boolean bounded = floor.isBounded();
+        if (bounded != wasBounded) {
+            floorLog.report(params.queue(), floor, wasBounded, bounded, now);
+        }
         if (floor.unboundIfSweepsStalled(now)) {
+            floorLog.observe(floor, true, false, now);
             log.warn("no sweep of fair queue {} for keys and jobs its claims past each key's floor miss succeeded for {} s (see "
                     + "the warnings before this); its fair claims walk each key from its first job again, slow as that is while "
                     + "dead entries last", params.queue(), TimeUnit.NANOSECONDS.toSeconds(ClaimFloor.SWEEPS_STALLED_NANOS));
@@ -633,23 +648,9 @@ final class QueuePolicies {
             boolean wasBounded = floor.isBounded();
             long end = System.nanoTime();
             boolean moved = floor.swept(end, end - start, first);
-            logFairSwitch(params.queue(), wasBounded, floor.isBounded());
+            floorLog.report(params.queue(), floor, wasBounded, floor.isBounded(), end);
             return moved;
         });
-    }
-
-    private static void logFairSwitch(String queue, boolean wasBounded, boolean bounded) {
-        if (bounded == wasBounded) {
-            return;
-        }
-        if (wasBounded) {
-            log.info("fair claims of queue {} walk each partition key from its first job again: the fair index is quick to walk again", queue);
-        } else {
-            log.info("fair claims of queue {} now start each partition key past the last job claimed from it (a fair claim from "
-                    + "the front of the fair index walks many dead entries: something holds back the xmin horizon, or vacuum is "
-                    + "behind); new keys and jobs that sort before their key's last claimed job are found by a sweep on a "
-                    + "connection of its own, every ten times as long as a sweep takes (1 to 60 s)", queue);
-        }
     }
 
     /** This store's floors for fair claims of {@code queue} for {@code types}. */
