@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 /**
  * When a store's floors ({@link ClaimFloor}, {@link FairFloor}) are worth an operator's attention
  * (issue 18). A floor that switches on and stays on means something holds back the xmin horizon, or
- * vacuum is far behind: that is said at INFO, once, when it has stayed on for {@link #HELD}, and
- * again when it goes off. Shorter spells are only DEBUG: with no horizon held, a busy queue under
+ * vacuum is far behind: that is said at INFO, once, at the first sweep after it has stayed on for
+ * {@link #HELD}, and again when it goes off. Shorter spells are only DEBUG: with no horizon held, a busy queue under
  * PostgreSQL's default autovacuum switches its floors on and off every few seconds (dead entries pile up
  * between vacuum runs; a sweep's walk marks them dead for every later walk, so the next sweeps find the
  * front quick again), and an INFO line each time would drown the one that matters.
@@ -38,7 +38,7 @@ final class FloorLog {
         OFF,
         /** The floor has now been on for {@link #HELD} (INFO, once per spell). */
         HELD,
-        /** The floor went off after a spell said at INFO (INFO). */
+        /** The floor went off after a spell of {@link #HELD} or longer (INFO). */
         RELEASED
     }
 
@@ -73,7 +73,8 @@ final class FloorLog {
     }
 
     /**
-     * Records floor {@code key}'s state after a claim that may have switched it, or after a sweep.
+     * Records floor {@code key}'s state after a claim that switched it on, or after a sweep (which may
+     * have switched it off). A minute on is seen at the first sweep after it, or at the off.
      *
      * @param wasBounded whether it was on before the claim or sweep
      * @param bounded whether it is on now
@@ -88,9 +89,11 @@ final class FloorLog {
         if (!bounded && wasBounded) {
             Spell spell = spells.remove(key);
             if (spell == null) {
-                return new Note(Event.OFF, Duration.ZERO);
+                return Note.NONE; // said already, by whoever saw this off first
             }
-            return new Note(spell.said() ? Event.RELEASED : Event.OFF, Duration.ofNanos(nowNanos - spell.sinceNanos()));
+            long on = nowNanos - spell.sinceNanos();
+            boolean held = spell.said() || on >= HELD.toNanos(); // no sweep in between said it: said now
+            return new Note(held ? Event.RELEASED : Event.OFF, Duration.ofNanos(on));
         }
         if (!bounded) {
             return Note.NONE;

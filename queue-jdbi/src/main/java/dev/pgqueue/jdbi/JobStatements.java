@@ -750,9 +750,8 @@ final class JobStatements {
             }
         }
         long now = System.nanoTime();
-        boolean bounded = floor.isBounded();
-        if (bounded != wasBounded) {
-            floorLog.report(params.queue(), floor, wasBounded, bounded, now);
+        if (!wasBounded && floor.isBounded()) { // a claim (a probe) only switches it on; sweeps switch it off
+            floorLog.report(params.queue(), floor, false, true, now);
         }
         if (floor.unboundIfSweepsStalled(now)) {
             floorLog.observe(floor, true, false, now);

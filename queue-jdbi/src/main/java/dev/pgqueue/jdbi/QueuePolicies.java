@@ -98,8 +98,9 @@ final class QueuePolicies {
             "fair claims of queue {} walk each partition key from its first job again after {} ms",
             "fair claims of queue {} have started each partition key past the last job claimed from it for {} s: a fair "
                     + "claim from the front of the fair index walks many dead entries, so something holds back the xmin "
-                    + "horizon, or vacuum is behind; new keys and jobs that sort before their key's last claimed job are "
-                    + "found by a sweep on a connection of its own, every ten times as long as a sweep takes (1 to 60 s)",
+                    + "horizon, or vacuum is behind (the worker's table-health check names a transaction that holds it); new "
+                    + "keys and jobs that sort before their key's last claimed job are found by a sweep on a connection of its "
+                    + "own, every ten times as long as a sweep takes (1 to 60 s)",
             "fair claims of queue {} walk each partition key from its first job again, after {} s past each key's last "
                     + "claimed job: the fair index is quick to walk again"));
     /** Per limit (queue and type key): where the walk of its starts begins (see policy-capacity.sql). */
@@ -493,9 +494,8 @@ final class QueuePolicies {
             fair = topUpProbe(c, params, byteBudget, cursor, floor, fair, probeAutoCommit);
         }
         long now = System.nanoTime();
-        boolean bounded = floor.isBounded();
-        if (bounded != wasBounded) {
-            floorLog.report(params.queue(), floor, wasBounded, bounded, now);
+        if (!wasBounded && floor.isBounded()) { // a claim (a probe) only switches it on; sweeps switch it off
+            floorLog.report(params.queue(), floor, false, true, now);
         }
         if (floor.unboundIfSweepsStalled(now)) {
             floorLog.observe(floor, true, false, now);

@@ -36,7 +36,7 @@ class FloorLogTest {
             events.add(log.observe(floor, true, true, t + 2 * S).event()); // a sweep while on
             events.add(log.observe(floor, true, false, t + 4 * S).event());
         }
-        assertThat(events).containsOnly(Event.ON, Event.NONE, Event.OFF).doesNotContain(Event.HELD, Event.RELEASED);
+        assertThat(events).containsOnly(Event.ON, Event.NONE, Event.OFF);
     }
 
     @Test
@@ -66,9 +66,33 @@ class FloorLogTest {
     }
 
     @Test
+    void aFloorOnForExactlyAMinute_isHeld() {
+        log.observe(floor, false, true, 0);
+        assertThat(log.observe(floor, true, true, 60 * S).event()).isEqualTo(Event.HELD);
+    }
+
+    @Test
+    void aMinuteOn_thatNoSweepSaw_isSaidAtTheOff() {
+        // Sweeps up to a minute apart: the first one after the switch on may be the one that ends it.
+        log.observe(floor, false, true, 0);
+        FloorLog.Note off = log.observe(floor, true, false, 70 * S);
+        assertThat(off.event()).isEqualTo(Event.RELEASED);
+        assertThat(off.on()).isEqualTo(Duration.ofSeconds(70));
+    }
+
+    @Test
+    void anOffSeenTwice_isSaidOnce() {
+        // A sweep's off, then the same off reported again by a claim that was running meanwhile.
+        log.observe(floor, false, true, 0);
+        log.observe(floor, true, true, 61 * S);
+        assertThat(log.observe(floor, true, false, 62 * S).event()).isEqualTo(Event.RELEASED);
+        assertThat(log.observe(floor, true, false, 62 * S)).isEqualTo(FloorLog.Note.NONE);
+    }
+
+    @Test
     void aSwitchOn_startsANewSpell_evenIfTheOffWasNeverSeen() {
-        // Claims and sweeps report from different threads; an off lost between them must not make the next
-        // spell look a minute old at its first sweep.
+        // Claims and sweeps report from different threads: a second report of the same on, or one whose off
+        // was never reported, must not make the spell look older than its latest start.
         log.observe(floor, false, true, 0);
         assertThat(log.observe(floor, false, true, 100 * S).event()).isEqualTo(Event.ON);
         assertThat(log.observe(floor, true, true, 110 * S).event()).isEqualTo(Event.NONE);
