@@ -9,10 +9,11 @@ import org.slf4j.Logger;
  * When a store's floors ({@link ClaimFloor}, {@link FairFloor}) are worth an operator's attention
  * (issue 18). A floor that switches on and stays on means something holds back the xmin horizon, or
  * vacuum is far behind: that is said at INFO, once, at the first sweep after it has stayed on for
- * {@link #HELD}, and again when it goes off. Shorter spells are only DEBUG: with no horizon held, a busy queue under
- * PostgreSQL's default autovacuum switches its floors on and off every few seconds (dead entries pile up
- * between vacuum runs; a sweep's walk marks them dead for every later walk, so the next sweeps find the
- * front quick again), and an INFO line each time would drown the one that matters.
+ * {@link #HELD}, and again when it goes off. Shorter spells are only DEBUG: with no horizon held, a
+ * busy queue under PostgreSQL's default autovacuum switches its floors on and off every few seconds
+ * (dead entries pile up between vacuum runs; a sweep's walk marks them dead for every later walk, so
+ * the next sweeps find the front quick again), and an INFO line each time would drown the one that
+ * matters.
  *
  * <p>Callers report each switch, and each sweep while a floor stays on; one instance per kind of floor.
  * Thread-safe.
