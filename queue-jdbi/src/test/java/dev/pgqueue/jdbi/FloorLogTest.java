@@ -4,14 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgqueue.jdbi.FloorLog.Event;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
-import org.slf4j.Marker;
-import org.slf4j.event.Level;
-import org.slf4j.helpers.AbstractLogger;
+import org.slf4j.event.EventRecordingLogger;
+import org.slf4j.event.SubstituteLoggingEvent;
 import org.slf4j.helpers.MessageFormatter;
+import org.slf4j.helpers.SubstituteLogger;
 
 /**
  * What a store says about its floors: every switch at DEBUG, and INFO only for a floor that stayed on for
@@ -117,8 +119,8 @@ class FloorLogTest {
 
     @Test
     void report_saysAFlapAtDebug_andAHeldFloorAtInfo_withTheirArguments() {
-        Recording recording = new Recording();
-        FloorLog reporting = new FloorLog(recording, MESSAGES);
+        Queue<SubstituteLoggingEvent> events = new ArrayDeque<>();
+        FloorLog reporting = new FloorLog(new EventRecordingLogger(new SubstituteLogger("floors", events, false), events), MESSAGES);
 
         reporting.report("q", floor, false, true, 0);
         reporting.report("q", floor, true, false, 9 * S);
@@ -128,73 +130,8 @@ class FloorLogTest {
         reporting.report("q", floor, true, true, 100 * S);
         reporting.report("q", floor, true, false, 130 * S);
 
-        assertThat(recording.lines).containsExactly(
-                "DEBUG on q", "DEBUG off q after 9000 ms", "DEBUG on q", "INFO held q for 61 s", "INFO released q after 120 s");
-    }
-
-    /** A logger that keeps what it is told, formatted, with its level. */
-    private static final class Recording extends AbstractLogger {
-        final List<String> lines = new ArrayList<>();
-
-        @Override
-        protected String getFullyQualifiedCallerName() {
-            return null;
-        }
-
-        @Override
-        protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] arguments,
-                Throwable throwable) {
-            lines.add(level + " " + MessageFormatter.basicArrayFormat(pattern, arguments));
-        }
-
-        @Override
-        public boolean isTraceEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isTraceEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isDebugEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isDebugEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isInfoEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isInfoEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isWarnEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isWarnEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
-        public boolean isErrorEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isErrorEnabled(Marker marker) {
-            return true;
-        }
+        assertThat(events).extracting(e -> e.getLevel() + " " + MessageFormatter.basicArrayFormat(e.getMessage(), e.getArgumentArray()))
+                .containsExactly("DEBUG on q", "DEBUG off q after 9000 ms", "DEBUG on q", "INFO held q for 61 s",
+                        "INFO released q after 120 s");
     }
 }
