@@ -2,7 +2,6 @@ package dev.pgqueue.jdbi;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 
 /**
@@ -66,8 +65,8 @@ final class FloorLog {
         switch (note.event()) {
             case ON -> log.debug(messages.on(), queue);
             case OFF -> log.debug(messages.off(), queue, note.on().toMillis());
-            case HELD -> log.info(messages.held(), queue, seconds(note.on()));
-            case RELEASED -> log.info(messages.released(), queue, seconds(note.on()));
+            case HELD -> log.info(messages.held(), queue, note.on().toSeconds());
+            case RELEASED -> log.info(messages.released(), queue, note.on().toSeconds());
             case NONE -> {
             }
         }
@@ -114,7 +113,8 @@ final class FloorLog {
         return note[0];
     }
 
-    private static long seconds(Duration duration) {
-        return TimeUnit.NANOSECONDS.toSeconds(duration.toNanos());
+    /** Forgets floor {@code key}'s spell, unsaid: it went off in a way its caller reports itself (a warning). */
+    void forget(Object key) {
+        spells.remove(key);
     }
 }

@@ -754,7 +754,7 @@ final class JobStatements {
             floorLog.report(params.queue(), floor, false, true, now);
         }
         if (floor.unboundIfSweepsStalled(now)) {
-            floorLog.observe(floor, true, false, now);
+            floorLog.forget(floor);
             log.warn("no sweep of queue {} for jobs that sort before its claim floor succeeded for {} s (see the warnings "
                     + "before this); its claims start at the front of the claim index again, slow as that is while "
                     + "dead entries last", params.queue(), TimeUnit.NANOSECONDS.toSeconds(ClaimFloor.SWEEPS_STALLED_NANOS));

@@ -498,7 +498,7 @@ final class QueuePolicies {
             floorLog.report(params.queue(), floor, false, true, now);
         }
         if (floor.unboundIfSweepsStalled(now)) {
-            floorLog.observe(floor, true, false, now);
+            floorLog.forget(floor);
             log.warn("no sweep of fair queue {} for keys and jobs its claims past each key's floor miss succeeded for {} s (see "
                     + "the warnings before this); its fair claims walk each key from its first job again, slow as that is while "
                     + "dead entries last", params.queue(), TimeUnit.NANOSECONDS.toSeconds(ClaimFloor.SWEEPS_STALLED_NANOS));

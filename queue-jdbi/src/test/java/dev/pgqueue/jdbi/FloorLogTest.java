@@ -84,7 +84,7 @@ class FloorLogTest {
 
     @Test
     void anOffSeenTwice_isSaidOnce() {
-        // A sweep's off, then the same off reported again by a claim that was running meanwhile.
+        // An off reported twice (two reporters racing) is one off.
         log.observe(floor, false, true, 0);
         log.observe(floor, true, true, 61 * S);
         assertThat(log.observe(floor, true, false, 62 * S).event()).isEqualTo(Event.RELEASED);
