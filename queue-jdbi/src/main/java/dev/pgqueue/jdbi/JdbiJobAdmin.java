@@ -290,7 +290,7 @@ public final class JdbiJobAdmin implements JobAdmin {
         if (payload == null || !payload.isObject()) {
             throw new ValidationException("payloadJson", "a JSON object", payloadJson);
         }
-        return run("retry job " + id + " with a new payload", c -> inTransaction(c, () -> {
+        return run("retry job " + id + " with a new payload", c -> Transactions.inOne(c, () -> {
             String type;
             JobStatus status;
             try (PreparedStatement ps = c.prepareStatement(sql.lockJob)) {
@@ -671,21 +671,6 @@ public final class JdbiJobAdmin implements JobAdmin {
         } catch (SQLException e) {
             throw new StoreException("could not " + what + " in " + schema + ".job_queue [" + e.getSQLState() + "]: "
                     + e.getMessage(), e, JdbiJobStore.isTransient(e.getSQLState()));
-        }
-    }
-
-    private static <T> T inTransaction(Connection c, JdbiJobStore.SqlWork.Body<T> work) throws SQLException {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            T result = work.get();
-            c.commit();
-            return result;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
         }
     }
 

@@ -272,7 +272,7 @@ public final class JdbiJobStore implements JobStore {
     @Override
     public List<EnqueueResult> jobInsertMany(InsertParams params) {
         List<EnqueueResult> results = statements.insertNeedsTransaction(params)
-                ? run("enqueue jobs", c -> connections.inTransaction(c, () -> statements.insert(c, params)))
+                ? run("enqueue jobs", c -> Transactions.inOne(c, () -> statements.insert(c, params)))
                 : run("enqueue jobs", c -> statements.insert(c, params));
         for (EnqueueResult result : results) {
             if (!result.duplicate()) {
@@ -310,7 +310,7 @@ public final class JdbiJobStore implements JobStore {
         // even if this one does not reach claim.sql (a limit with no room left).
         statements.forgetClaimedNextDue(params.queue());
         return run("claim jobs", c -> policies.claim(c, params, statements,
-                body -> statements.claimTransaction(() -> connections.inTransaction(c, body))));
+                body -> statements.claimTransaction(() -> Transactions.inOne(c, body))));
     }
 
     /** Whether this store's claims of {@code queue} for {@code types} now start past a {@link ClaimFloor} (tests). */
@@ -328,7 +328,7 @@ public final class JdbiJobStore implements JobStore {
         // One statement is atomic on its own; several (one per kind, and progress) share a transaction.
         return JobStatements.finishStatements(params) <= 1
                 ? run("record job outcomes", c -> statements.finish(c, params))
-                : run("record job outcomes", c -> connections.inTransaction(c, () -> statements.finish(c, params)));
+                : run("record job outcomes", c -> Transactions.inOne(c, () -> statements.finish(c, params)));
     }
 
     @Override
@@ -593,29 +593,10 @@ public final class JdbiJobStore implements JobStore {
     private interface Connections {
         <T> T run(SqlWork<T> work) throws SQLException;
 
-        /** Runs {@code work} on {@code c} as one transaction, unless it is already inside the caller's. */
-        default <T> T inTransaction(Connection c, SqlWork.Body<T> work) throws SQLException {
-            if (!c.getAutoCommit()) {
-                return work.get();
-            }
-            c.setAutoCommit(false);
-            try {
-                T result = work.get();
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
-
         /** Runs {@code task} once the work done so far has committed. */
         void afterCommit(Runnable task);
     }
 
-    /** Options for {@link JdbiJobStore}. */
     /**
      * Logs a warning, once per store, naming the roles that may create objects in the store's schema
      * although they are neither superusers nor members of its owner or of job_queue's: any of them
