@@ -121,18 +121,46 @@ final class QueuePolicies {
         this.claimFairSweep = claimFairSweepStatement(schema);
     }
 
-    /** claim-fair-sweep.sql, finding its keys as a fair claim from the front of the fair index does. */
+    /**
+     * claim-fair-sweep.sql, finding its keys as a fair claim from the front of the fair index does, between
+     * fair-plan-begin.sql and fair-plan-end.sql ({@link #fairPlan}).
+     */
     static NamedSql claimFairSweepStatement(String schema) {
-        return SqlFiles.loadNamed("claim-fair-sweep", schema, Map.of("keys", SqlFiles.load("claim-fair-keys", schema)));
+        return fairPlan(schema, SqlFiles.load("claim-fair-sweep", schema,
+                Map.of("keys", SqlFiles.load("claim-fair-keys", schema))));
     }
 
-    /** claim-fair.sql, finding its keys from the front of the fair index or past their {@link FairFloor}. */
+    /**
+     * claim-fair.sql, finding its keys from the front of the fair index or past their {@link FairFloor},
+     * between fair-plan-begin.sql and fair-plan-end.sql ({@link #fairPlan}).
+     */
     static NamedSql claimFairStatement(String schema, boolean pastFloors) {
-        return SqlFiles.loadNamed("claim-fair", schema, Map.of(
+        return fairPlan(schema, SqlFiles.load("claim-fair", schema, Map.of(
                 "keys", SqlFiles.load(pastFloors ? "claim-fair-keys-past-floors" : "claim-fair-keys", schema),
                 "key_floor", pastFloors ? """
 
-                            AND (j.priority, j.run_at, j.id) > (k.floor_priority, k.floor_run_at, k.floor_id)""" : ""));
+                            AND (j.priority, j.run_at, j.id) > (k.floor_priority, k.floor_run_at, k.floor_id)""" : "")));
+    }
+
+    /**
+     * {@code statement} sent with sorting and JIT off for it alone, so that only job_queue_fair_idx can answer
+     * its scans (fair-plan-begin.sql says why): three statements in one call, run with {@link #fairRows}
+     * inside {@link Transactions#inOne}: the settings last for the transaction, and in autocommit pgjdbc may
+     * end the implicit transaction between the statements of one call (a Sync, to describe a statement or
+     * bound its replies), so an autocommit call gets a transaction of its own (one round trip more, the commit).
+     */
+    static NamedSql fairPlan(String schema, String statement) {
+        return NamedSql.parse(SqlFiles.load("fair-plan-begin", schema) + ";\n" + statement + ";\n"
+                + SqlFiles.load("fair-plan-end", schema));
+    }
+
+    /** Executes a statement of {@link #fairPlan}: the rows of the fair statement, past fair-plan-begin.sql's. */
+    static ResultSet fairRows(PreparedStatement ps) throws SQLException {
+        ps.execute(); // fair-plan-begin.sql's row
+        if (!ps.getMoreResults()) {
+            throw new SQLException("expected the rows of a fair statement after fair-plan-begin.sql's");
+        }
+        return ps.getResultSet();
     }
 
     /** Runs a claim of a limited queue as one transaction. */
@@ -571,6 +599,11 @@ final class QueuePolicies {
     /** claim-fair.sql from the fair index's front after {@code cursor}, or past {@code bounds}. */
     private FairClaim claimFair(Connection c, ClaimParams params, long byteBudget, String cursor, FairFloor.Bounds bounds)
             throws SQLException {
+        return Transactions.inOne(c, () -> claimFairRows(c, params, byteBudget, cursor, bounds));
+    }
+
+    private FairClaim claimFairRows(Connection c, ClaimParams params, long byteBudget, String cursor, FairFloor.Bounds bounds)
+            throws SQLException {
         NamedSql statement = bounds == null ? claimFair : claimFairPastFloors;
         try (PreparedStatement ps = c.prepareStatement(statement.jdbc())) {
             NamedSql.Binder binder = statement.bind(ps)
@@ -598,7 +631,7 @@ final class QueuePolicies {
             String last = null;
             int lastPosition = 0;
             int rows = 0;
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = fairRows(ps)) {
                 JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
                     rows++;
@@ -630,27 +663,34 @@ final class QueuePolicies {
         String[] types = params.types().toArray(String[]::new);
         statements.sweep(claiming, params.queue(), floor::sweepFailed, c -> {
             long start = System.nanoTime();
-            LinkedHashMap<String, ClaimFloor.Key> first = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(claimFairSweep.jdbc())) {
-                ps.setQueryTimeout(JobStatements.SWEEP_TIMEOUT_SECONDS);
-                claimFairSweep.bind(ps)
-                        .setInstant("now", params.now())
-                        .setString("queue", params.queue())
-                        .setArray("types", c.createArrayOf("text", types))
-                        .setInt("limit", FairFloor.SWEEP_KEYS)
-                        .setString("cursor", floor.sweepFrom());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));
-                    }
-                }
-            }
+            LinkedHashMap<String, ClaimFloor.Key> first = Transactions.inOne(c, () -> sweepRows(c, params, types, floor));
             boolean wasBounded = floor.isBounded();
             long end = System.nanoTime();
             boolean moved = floor.swept(end, end - start, first);
             floorLog.report(params.queue(), floor, wasBounded, floor.isBounded(), end);
             return moved;
         });
+    }
+
+    /** Each key's first due job, as claim-fair-sweep.sql finds them, on {@code c}. */
+    private LinkedHashMap<String, ClaimFloor.Key> sweepRows(Connection c, ClaimParams params, String[] types, FairFloor floor)
+            throws SQLException {
+        LinkedHashMap<String, ClaimFloor.Key> first = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(claimFairSweep.jdbc())) {
+            ps.setQueryTimeout(JobStatements.SWEEP_TIMEOUT_SECONDS);
+            claimFairSweep.bind(ps)
+                    .setInstant("now", params.now())
+                    .setString("queue", params.queue())
+                    .setArray("types", c.createArrayOf("text", types))
+                    .setInt("limit", FairFloor.SWEEP_KEYS)
+                    .setString("cursor", floor.sweepFrom());
+            try (ResultSet rs = fairRows(ps)) {
+                while (rs.next()) {
+                    first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));
+                }
+            }
+        }
+        return first;
     }
 
     /** This store's floors for fair claims of {@code queue} for {@code types}. */

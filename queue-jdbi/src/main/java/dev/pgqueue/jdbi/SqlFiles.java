@@ -31,6 +31,11 @@ final class SqlFiles {
      * by its fixed text (never a value: values are parameters).
      */
     static NamedSql loadNamed(String name, String schema, Map<String, String> fragments) {
+        return NamedSql.parse(load(name, schema, fragments));
+    }
+
+    /** As {@link #load(String, String)}, with each {@code {placeholder}} of {@code fragments} replaced by its text. */
+    static String load(String name, String schema, Map<String, String> fragments) {
         String sql = load(name, schema);
         for (Map.Entry<String, String> fragment : fragments.entrySet()) {
             String placeholder = "{" + fragment.getKey() + "}";
@@ -39,7 +44,7 @@ final class SqlFiles {
             }
             sql = sql.replace(placeholder, fragment.getValue());
         }
-        return NamedSql.parse(sql);
+        return sql;
     }
 
     static String read(String resource) {

@@ -146,7 +146,7 @@ class FairClaimPastFloorsTest {
                     .setArray("types", c.createArrayOf("text", new String[] {"fair-job"}))
                     .setInt("limit", 100)
                     .setString("cursor", null);
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = QueuePolicies.fairRows(ps)) {
                 while (rs.next()) {
                     first.put(rs.getString(1), new ClaimFloor.Key(rs.getInt(2), instant(rs, 3), rs.getObject(4, UUID.class)));
                 }
@@ -171,7 +171,7 @@ class FairClaimPastFloorsTest {
         List<String> keys = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
         Map<String, ClaimFloor.Key> highest = new HashMap<>();
-        try (ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = QueuePolicies.fairRows(ps)) {
             while (rs.next()) {
                 UUID id = rs.getObject(1, UUID.class);
                 ids.add(id);

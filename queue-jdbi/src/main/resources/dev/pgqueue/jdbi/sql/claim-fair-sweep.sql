@@ -7,6 +7,7 @@
 -- and run on a connection of its own: its walk from the front of job_queue_fair_idx, over the entries
 -- that earlier claims left dead, holds up no claim. Rows that other claimers hold locked are not
 -- skipped here; the claims skip them. Returns the key, then the job's priority, run_at and id.
+-- Sent between fair-plan-begin.sql and fair-plan-end.sql, its scans shaped as claim-fair.sql's.
 -- Parameters: :now (null = database clock), :queue, :types, :limit, :cursor.
 WITH RECURSIVE
      clock AS (SELECT coalesce(CAST(:now AS timestamptz), pg_catalog.statement_timestamp()) AS now),
@@ -18,8 +19,9 @@ WITH RECURSIVE
                            FROM {schema}.job_queue j
                           WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
                             AND j.queue = arg.queue
-                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) = k.key
+                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) >= k.key
+                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) <= k.key
                             AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                          ORDER BY j.priority, j.run_at, j.id
+                          ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text)), j.priority, j.run_at, j.id
                           LIMIT 1) f)
 SELECT key, priority, run_at, id FROM firsts ORDER BY pos

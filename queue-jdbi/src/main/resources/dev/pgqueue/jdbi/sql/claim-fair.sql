@@ -17,6 +17,10 @@
 -- would take their payloads past the budget (in the order above; the first always fits), and a job
 -- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
 -- no payload, for the caller to leave out (the last column is the status).
+-- Every scan of job_queue for pending jobs here (the keys' fragment's too) is ordered by the key first,
+-- and one key's jobs are matched as a range (>= and <=), not with =: sent between fair-plan-begin.sql
+-- and fair-plan-end.sql, which turn sorting off, only job_queue_fair_idx can then answer those scans
+-- (fair-plan-begin.sql says why).
 -- Parameters: :now (null = database clock), :queue, :types (job types), :limit, :byte_budget,
 -- :lease_owner, :lease_token, :lease_micros (lease duration in microseconds), and those of the keys'
 -- fragment.
@@ -33,9 +37,10 @@ WITH RECURSIVE
                            FROM {schema}.job_queue j
                           WHERE j.status = 'pending' AND (j.partition_key IS NOT NULL OR j.user_id IS NOT NULL)
                             AND j.queue = arg.queue
-                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) = k.key{key_floor}
+                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) >= k.key
+                            AND coalesce(j.partition_key, CAST(j.user_id AS text)) <= k.key{key_floor}
                             AND j.job_type = ANY (arg.types) AND j.run_at <= clock.now
-                          ORDER BY j.priority, j.run_at, j.id
+                          ORDER BY coalesce(j.partition_key, CAST(j.user_id AS text)), j.priority, j.run_at, j.id
                           LIMIT per_key.n
                             FOR UPDATE SKIP LOCKED) c),
      ranked AS (
