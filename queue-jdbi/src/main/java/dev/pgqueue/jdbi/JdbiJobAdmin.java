@@ -29,7 +29,6 @@ import dev.pgqueue.internal.PayloadCodec;
 import dev.pgqueue.spi.JobStore.TableHealth;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
