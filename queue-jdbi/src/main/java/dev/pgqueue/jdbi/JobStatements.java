@@ -834,7 +834,7 @@ final class JobStatements {
     /**
      * What one claim statement did: the jobs to run, how many rows it took (with those it failed for
      * their size), how many due jobs it locked (more than rows: the byte budget left some), and the last
-     * in claim order.
+     * job to run in claim order (null if none), where claims past the floor may start.
      */
     record Claimed(List<ClaimedJob> jobs, int rows, int due, ClaimFloor.Key highest) {}
 
@@ -884,14 +884,14 @@ final class JobStatements {
                         continue; // the one row of a claim that took no job
                     }
                     rows++;
-                    ClaimFloor.Key key;
-                    if (claimedToRun(status)) {
-                        ClaimedJob job = decoder.read(rs);
-                        claimed.add(job);
-                        key = new ClaimFloor.Key(job.priority(), job.runAt(), job.id());
-                    } else {
-                        key = new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), uuid(rs, 1)); // failed for its size
+                    if (!claimedToRun(status)) {
+                        // Failed for its size; not a floor: it is taken wherever it sorts, so the byte budget may
+                        // have left due jobs before it, and claims past it would skip them until a sweep.
+                        continue;
                     }
+                    ClaimedJob job = decoder.read(rs);
+                    claimed.add(job);
+                    ClaimFloor.Key key = new ClaimFloor.Key(job.priority(), job.runAt(), job.id());
                     if (highest == null || key.compareTo(highest) > 0) {
                         highest = key;
                     }

@@ -336,6 +336,37 @@ class PayloadLimitTest {
                     + " AND retry_count = 0")).isEqualTo(40);
         }
 
+        /**
+         * A job failed for its size is taken wherever it sorts in the claim, past the byte budget's cut too, so
+         * it must not become the claim floor: claims past the floor would skip the due jobs the budget left
+         * before it until a sweep found them. (A worker's claims skipped them so, and with a poll of five
+         * minutes it never ran them: aWorker_runsEveryJobOfBudgetCutBatches_… timed out on a loaded machine,
+         * where the slow first claim made the next one a probe past the floor.)
+         */
+        @Test
+        void aJobFailedForItsSize_pastTheByteBudgetsCut_isNotTheFloor() throws SQLException {
+            List<NewJob> jobs = new ArrayList<>();
+            for (int k = 0; k < 8; k++) {
+                jobs.add(job("default", k, json(3000)));
+            }
+            NewJob big = job("default", 5, json(50_000)); // sorts after the priority-4 job that the budget leaves
+            jobs.add(big);
+            store.jobInsertMany(new InsertParams(jobs, null));
+            db.execute("UPDATE job_queue_setting SET max_payload_bytes = 20000");
+            JobStatements statements = new JobStatements(db.schema(), 1000);
+            ClaimParams params = new ClaimParams("default", Set.of("blob"), 10, "w", UUID.randomUUID(), Duration.ofMinutes(5), null);
+            try (Connection c = db.dataSource().getConnection()) {
+                JobStatements.Claimed first = statements.claim(c, params, 10_000, null);
+                assertThat(first.jobs()).extracting(ClaimedJob::priority).containsExactly(0, 1, 2, 3);
+                assertThat(first.rows()).as("with the job failed for its size").isEqualTo(5);
+                assertThat(first.highest().id()).as("the floor: the last job the claim runs").isEqualTo(jobs.get(3).id());
+
+                JobStatements.Claimed past = statements.claim(c, params, 10_000, first.highest());
+                assertThat(past.jobs()).extracting(ClaimedJob::priority).containsExactly(4, 5, 6, 7);
+            }
+            assertThat(db.queryForLong("SELECT count(*) FROM job_queue WHERE status = 'pending'")).isZero();
+        }
+
         @Test
         void aJobBiggerThanTheByteBudget_isStillClaimed_alone() {
             JdbiJobStore budgeted = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema())
