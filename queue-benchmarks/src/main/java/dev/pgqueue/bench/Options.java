@@ -23,13 +23,14 @@ import java.util.Locale;
  * @param rateFrom  the highest-steady-rate search's first rate
  * @param rateStep  its increment
  * @param rateMax   its last rate (also {@code sustained}'s steps)
- * @param pinSeconds     {@code pinned}: how long the snapshot is held, and the baseline before it
+ * @param pinSeconds     {@code pinned}: how long the snapshot is held
+ * @param baselineSeconds {@code pinned}: the baseline interval before the snapshot is taken
  * @param autovacMinutes {@code autovac}: the measured run's length
  * @param storageRate    {@code pinned} and {@code autovac}: the offered rate, jobs/s
  */
 record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boolean quick, boolean sweep, Path jfrDir,
                boolean warmup, boolean warm, List<String> systems, int rate, int rateFrom, int rateStep, int rateMax,
-               int pinSeconds, int autovacMinutes, int storageRate) {
+               int pinSeconds, int baselineSeconds, int autovacMinutes, int storageRate) {
 
     static final String JDBC_URL_ENV = "PGQUEUE_BENCH_JDBC_URL";
     static final List<String> ALL_WORKLOADS = List.of("w1", "w2", "w3", "w3parts", "w4", "w5", "w5r", "w5max", "memory",
@@ -54,7 +55,8 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
               --rate N            W5R's offered rate, jobs/s (default 500)
               --rates FROM,STEP,MAX  w5max: offered rates tried, FROM up by STEP to MAX (default 200,100,4000)
               --storage-rate N    pinned, autovac: offered rate, jobs/s (default 2000)
-              --pin-seconds N     pinned: how long the REPEATABLE READ snapshot is held, and the baseline before it (default 120)
+              --pin-seconds N     pinned: how long the REPEATABLE READ snapshot is held (default 120)
+              --baseline-seconds N  pinned: the baseline interval before the snapshot (default: --pin-seconds)
               --autovac-minutes N autovac: the measured run's length (default 30)
               --sweep             W1 also for concurrency 4,16,64 x batch size 50,100,500
               --jfr DIR           record each measurement with JFR into DIR/<system>-<workload>-run<N>.jfr
@@ -75,6 +77,7 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
         int rate = 500;
         int[] rates = {200, 100, 4000};
         int pinSeconds = 120;
+        Integer baselineSeconds = null;
         int autovacMinutes = 30;
         int storageRate = 2000;
         for (int i = 0; i < args.length; i++) {
@@ -93,6 +96,7 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
                 case "--rate" -> rate = positive(value(args, ++i, arg), arg);
                 case "--rates" -> rates = rates(value(args, ++i, arg));
                 case "--pin-seconds" -> pinSeconds = positive(value(args, ++i, arg), arg);
+                case "--baseline-seconds" -> baselineSeconds = positive(value(args, ++i, arg), arg);
                 case "--autovac-minutes" -> autovacMinutes = positive(value(args, ++i, arg), arg);
                 case "--storage-rate" -> storageRate = positive(value(args, ++i, arg), arg);
                 default -> throw new IllegalArgumentException("unknown option: " + arg);
@@ -100,7 +104,7 @@ record Options(String jdbcUrl, List<String> workloads, int runs, Path csv, boole
         }
         return new Options(url == null || url.isBlank() ? null : url.strip(), workloads, runs, csv, quick, sweep, jfrDir,
                 warm && (warmup != null ? warmup : !quick), warm, systems, rate, rates[0], rates[1], rates[2],
-                pinSeconds, autovacMinutes, storageRate);
+                pinSeconds, baselineSeconds != null ? baselineSeconds : pinSeconds, autovacMinutes, storageRate);
     }
 
     Sizes sizes() {

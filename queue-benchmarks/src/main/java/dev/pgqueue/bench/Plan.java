@@ -261,7 +261,8 @@ record Plan(List<Plan.Case> cases, List<Results.Ratio> ratios) {
                         case "sustained" -> StorageWorkloads.sustained(subject, url, options.rateFrom(), options.rateStep(),
                                 options.rateMax(), java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(20));
                         case "pinned" -> StorageWorkloads.pinned(subject, url, options.storageRate(), java.time.Duration.ofSeconds(30),
-                                java.time.Duration.ofSeconds(options.pinSeconds()), java.time.Duration.ofSeconds(60));
+                                java.time.Duration.ofSeconds(options.baselineSeconds()), java.time.Duration.ofSeconds(options.pinSeconds()),
+                                java.time.Duration.ofSeconds(60));
                         case "autovac" -> StorageWorkloads.autovac(subject, url, options.storageRate(), java.time.Duration.ofSeconds(60),
                                 java.time.Duration.ofMinutes(options.autovacMinutes()));
                         default -> throw new IllegalArgumentException(workload);

@@ -117,16 +117,16 @@ final class StorageWorkloads {
     // ---------------------------------------------------------------- workloads
 
     /**
-     * Warm-up, then {@code pin} of baseline, then {@code pin} with a {@code REPEATABLE READ} snapshot
-     * held idle in transaction, then {@code after}; then the producer stops and the backlog drains.
+     * Warm-up, then {@code baseline}, then {@code pin} with a {@code REPEATABLE READ} snapshot held idle
+     * in transaction, then {@code after}; then the producer stops and the backlog drains.
      */
-    static List<Metric> pinned(StorageSubject subject, String url, int rate, Duration warmup, Duration pin, Duration after)
-            throws Exception {
+    static List<Metric> pinned(StorageSubject subject, String url, int rate, Duration warmup, Duration baseline, Duration pin,
+            Duration after) throws Exception {
         try (Run run = new Run(subject, url)) {
             run.producer.rate = rate;
             int w0 = run.secondsToWindowEdge(warmup);
             int pinSeconds = (int) pin.toSeconds();
-            int pinFrom = w0 + pinSeconds;
+            int pinFrom = w0 + (int) baseline.toSeconds();
             int pinTo = pinFrom + pinSeconds;
             int end = pinTo + (int) after.toSeconds();
             run.until(pinFrom);
