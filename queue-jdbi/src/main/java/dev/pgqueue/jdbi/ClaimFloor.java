@@ -22,7 +22,11 @@ import java.util.concurrent.TimeUnit;
  * <em>bounded</em> by it start their index scan just past it, where no dead entry of an earlier claim
  * lies. What a bounded claim cannot see is a pending job that sorts before the floor: a more urgent
  * priority, a job released, retried or made due with an earlier run_at, one another claimer locked and
- * then gave back, one whose transaction committed after a later job's. So claims are bounded only while
+ * then gave back, one whose transaction committed after a later job's. When two threads of one store
+ * claim the same queue at once, that includes the jobs one claim locked and then left, which the other
+ * skipped as locked while it moved the shared floor past them: a claim whose byte budget left jobs hands
+ * their ids to {@link #giveBack} once its locks are gone, for the next claim to take first. (A fair
+ * claim that locked more of a key than it kept does not yet: {@link FairFloor}.) So claims are bounded only while
  * a claim from the index's front takes at least twice, and 10 ms more than, what its jobs cost a bounded
  * claim: that difference is the walk over the dead entries. Deciding takes one bounded claim (a probe)
  * after a slow full claim, never a second round trip.

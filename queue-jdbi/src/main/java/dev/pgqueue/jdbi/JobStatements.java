@@ -148,6 +148,11 @@ final class JobStatements {
      * past them, so they would otherwise wait before it for the next sweep (1–60 s).
      */
     private final ThreadLocal<List<Runnable>> giveBackOnRollback = new ThreadLocal<>();
+    /**
+     * Per thread, inside a {@link #claimTransaction}: the due jobs its claims locked and left (their byte
+     * budget cut the batch), to hand to their floors once it ends and its locks are gone (see {@link #handBackLeft}).
+     */
+    private final ThreadLocal<List<Runnable>> handBackAtEnd = new ThreadLocal<>();
 
     /** Statements whose claims sweep ({@link ClaimFloor}) inline, on the claim's own connection: for tests. */
     JobStatements(String schema, int copyThreshold) {
@@ -269,7 +274,9 @@ final class JobStatements {
      */
     <T> T claimTransaction(JdbiJobStore.SqlWork.Body<T> transaction) throws SQLException {
         List<Runnable> giveBacks = new ArrayList<>();
+        List<Runnable> atEnd = new ArrayList<>();
         giveBackOnRollback.set(giveBacks);
+        handBackAtEnd.set(atEnd);
         try {
             return transaction.get();
         } catch (SQLException | RuntimeException e) {
@@ -277,6 +284,29 @@ final class JobStatements {
             throw e;
         } finally {
             giveBackOnRollback.remove();
+            handBackAtEnd.remove();
+            atEnd.forEach(Runnable::run);
+        }
+    }
+
+    /**
+     * Hands {@code left}, due jobs a claim locked and did not take (its byte budget cut the batch), to
+     * {@code floor}, for the next claim to take by id: while the claim held them locked, a claim of
+     * another thread of this store skipped them and may have moved the floor past them, where claims
+     * bounded by it would not see them until a sweep. At the end of the claim transaction if inside one
+     * (its locks last until then), now otherwise (a claim in autocommit holds them for its statement
+     * only; in a caller's own transaction until that ends, which this cannot wait for: a claim by id
+     * that finds them still locked drops them, and the next sweep finds them).
+     */
+    private void handBackLeft(ClaimFloor floor, List<UUID> left) {
+        if (left.isEmpty()) {
+            return;
+        }
+        List<Runnable> atEnd = handBackAtEnd.get();
+        if (atEnd != null) {
+            atEnd.add(() -> floor.giveBack(left));
+        } else {
+            floor.giveBack(left);
         }
     }
 
@@ -722,6 +752,7 @@ final class JobStatements {
         boolean autoCommit = probe && c.getAutoCommit(); // read now: after a failure the connection may not answer
         Claimed claimed = claim(c, params, byteBudget, bound);
         floor.claimed(bound, start, System.nanoTime() - start, claimed.rows(), claimed.highest());
+        handBackLeft(floor, claimed.left());
         giveBackOnRollback(floor, claimed.jobs()); // now: a probe's claim from the front below may still fail
         // A probe (one bounded claim to time against the slow full claim before it) must not change what a
         // claim returns: with room left, what sorts before the floor is taken now, from the front. Payload
@@ -742,11 +773,13 @@ final class JobStatements {
                 return claimed.jobs(); // committed already: returned, not left processing until their leases expire
             }
             floor.claimed(null, fullStart, System.nanoTime() - fullStart, rest.rows(), rest.highest());
+            handBackLeft(floor, rest.left());
             giveBackOnRollback(floor, rest.jobs());
             if (!rest.jobs().isEmpty()) {
                 List<ClaimedJob> both = new ArrayList<>(claimed.jobs());
                 both.addAll(rest.jobs());
-                claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.due() + rest.due(), claimed.highest());
+                claimed = new Claimed(both, claimed.rows() + rest.rows(), claimed.due() + rest.due(), claimed.highest(),
+                        List.of()); // both claims' left jobs are handed back above
             }
         }
         long now = System.nanoTime();
@@ -834,9 +867,10 @@ final class JobStatements {
     /**
      * What one claim statement did: the jobs to run, how many rows it took (with those it failed for
      * their size), how many due jobs it locked (more than rows: the byte budget left some), and the last
-     * job to run in claim order (null if none), where claims past the floor may start.
+     * job to run in claim order (null if none), where claims past the floor may start; and the due jobs
+     * it locked and did not take, in claim order (see {@link #handBackLeft}).
      */
-    record Claimed(List<ClaimedJob> jobs, int rows, int due, ClaimFloor.Key highest) {}
+    record Claimed(List<ClaimedJob> jobs, int rows, int due, ClaimFloor.Key highest, List<UUID> left) {}
 
     /** Claims as claim.sql does, past {@code floor} in claim order if it is not null. */
     Claimed claim(Connection c, ClaimParams params, long byteBudget, ClaimFloor.Key floor) throws SQLException {
@@ -873,12 +907,17 @@ final class JobStatements {
             long due = 0;
             Long nextDueMicros = null;
             ClaimFloor.Key highest = null;
+            List<UUID> left = null;
             try (ResultSet rs = ps.executeQuery()) {
                 ClaimedRows decoder = new ClaimedRows(16);
                 while (rs.next()) {
                     due = rs.getLong(15);
                     long micros = rs.getLong(18);
                     nextDueMicros = rs.wasNull() ? null : micros;
+                    if (left == null) { // the same in every row
+                        java.sql.Array leftIds = rs.getArray(19);
+                        left = leftIds == null ? List.of() : List.of((UUID[]) leftIds.getArray());
+                    }
                     String status = rs.getString(14);
                     if (status == null) {
                         continue; // the one row of a claim that took no job
@@ -906,7 +945,7 @@ final class JobStatements {
             } else {
                 claimedNextDue.get().remove(params.queue()); // it did not ask: the queue may have more due jobs
             }
-            return new Claimed(claimed, rows, (int) due, highest);
+            return new Claimed(claimed, rows, (int) due, highest, left == null ? List.of() : left);
         }
     }
 

@@ -22,6 +22,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -182,6 +185,53 @@ class ClaimPastFloorTest {
             assertThat(committed).hasSize(10).doesNotContainAnyElementsOf(rolledBack);
             assertThat(ids(statements.claim(c, params(10)))).as("a claim transaction that commits hands nothing back")
                     .hasSize(10).doesNotContainAnyElementsOf(committed);
+        }
+    }
+
+    /**
+     * Two threads of one store claim the queue at once while claims are bounded. A's claim, inside a claim
+     * transaction, locks ten due jobs and its byte budget takes four; B's claim, before A's transaction
+     * ends, skips all ten as locked, takes the four after them and moves the shared floor past A's other six.
+     * When A's transaction ends, the claim hands those six to the floor, and the next claim takes them
+     * first, by id. Before, it started past the floor, and they waited for a sweep (1–60 s, started only by
+     * a claim), or, in a worker whose claims then found nothing, for its next poll.
+     */
+    @Test
+    void jobsAClaimLockedAndLeft_areTakenNext_thoughAnotherThreadsClaimMovedTheFloorPastThem() throws Exception {
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        ExecutorService threadB = Executors.newSingleThreadExecutor();
+        try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
+            insertJobs(a, 100, 0, "now() - interval '1 hour' + g * interval '1 ms'");
+            JobStatements.Claimed first = statements.claim(a, params(50), Long.MAX_VALUE, null);
+            ClaimFloor floor = statements.claimFloor("default", TYPES);
+            long now = System.nanoTime(); // 10 s ago, slow from the front; 9 s ago, quick past the floor: bounded
+            floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, first.highest());
+            floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, first.highest());
+            assertThat(floor.isBounded()).isTrue();
+            assertThat(floor.startSweep(System.nanoTime())).isTrue(); // as if one ran elsewhere: none runs inline here
+            List<UUID> nextTen = pendingInClaimOrder(a, 10);
+
+            List<UUID> byB = new ArrayList<>();
+            List<UUID> byA = statements.claimTransaction(() -> {
+                a.setAutoCommit(false);
+                try {
+                    List<UUID> taken = ids(statements.claim(a, params(10), 8)); // '{}' is 2 bytes: 4 of the 10 it locks
+                    byB.addAll(threadB.submit(() -> ids(statements.claim(b, params(10), 8))).get());
+                    a.commit();
+                    return taken;
+                } catch (InterruptedException | ExecutionException e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    a.setAutoCommit(true);
+                }
+            });
+            assertThat(byA).containsExactlyInAnyOrderElementsOf(nextTen.subList(0, 4));
+            assertThat(byB).hasSize(4).doesNotContainAnyElementsOf(nextTen);
+
+            assertThat(ids(statements.claim(a, params(6), Long.MAX_VALUE))).as("the next claim: the six A left")
+                    .containsExactlyInAnyOrderElementsOf(nextTen.subList(4, 10));
+        } finally {
+            threadB.shutdownNow();
         }
     }
 
@@ -440,6 +490,17 @@ class ClaimPastFloorTest {
 
     private long entriesReturned(Connection c) throws SQLException {
         return IndexEntries.returned(c, db.schema(), "job_queue_claim_idx");
+    }
+
+    private List<UUID> pendingInClaimOrder(Connection c, int limit) throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM " + db.schema()
+                + ".job_queue WHERE status = 'pending' ORDER BY priority, run_at, id LIMIT " + limit)) {
+            while (rs.next()) {
+                ids.add(rs.getObject(1, UUID.class));
+            }
+        }
+        return ids;
     }
 
     private static List<UUID> ids(List<ClaimedJob> jobs) {

@@ -17,7 +17,11 @@
 -- due jobs than `limit`, what next-due.sql would answer now: microseconds until the earliest
 -- not-yet-due pending job of the queue and types becomes due (null if none, or if the claim was full),
 -- so that a worker whose claim came back short needs no second round trip to know how long to sleep.
--- A claim that takes no job returns one row of nulls but for `due` and that last column.
+-- Last, the ids of the due jobs it locked and did not take (the byte budget left them), in claim order,
+-- or null if it took every one: it held them locked until its transaction ended, so a concurrent claim
+-- of the same store skipped them and may have moved the claim floor past them; the caller hands them to
+-- the floor, for the next claim to take by id once those locks are gone.
+-- A claim that takes no job returns one row of nulls but for `due` and the last two columns.
 -- The payload limit is job_queue_max_payload_bytes_constant() (V14: a constant PostgreSQL folds into
 -- the plan, rewritten with the limit); a job over it is checked against job_queue_max_payload_bytes()
 -- itself before it fails, and the error names that.
@@ -74,7 +78,7 @@ RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST
      counted AS (SELECT pg_catalog.count(*) AS due FROM due)
 SELECT c.id, c.job_type, c.queue, c.payload, c.attempt, c.retry_count, c.max_retries, c.priority, c.run_at,
        c.created_at, c.user_id, c.lease_token, c.lease_expires_at, c.status, n.due, c.processed_at, c.trace_context,
-       n.next_due
+       n.next_due, n.left_ids
   FROM (SELECT counted.due,
                CASE WHEN counted.due < CAST(:limit AS integer) THEN
                    (SELECT CAST(extract(epoch FROM pg_catalog.min(p.run_at) - pg_catalog.min(clock.now)) * CAST(1000000 AS numeric) AS bigint)
@@ -83,6 +87,11 @@ SELECT c.id, c.job_type, c.queue, c.payload, c.attempt, c.retry_count, c.max_ret
                        AND p.queue = CAST(:queue AS text)
                        AND p.job_type = ANY (CAST(:types AS text[]))
                        AND p.run_at > clock.now{next_due_floor})
-               END AS next_due
+               END AS next_due,
+               CASE WHEN counted.due > (SELECT pg_catalog.count(*) FROM taken) THEN
+                   ARRAY(SELECT d.id FROM due d
+                          WHERE d.id <> ALL (ARRAY(SELECT t.id FROM taken t))
+                          ORDER BY d.priority, d.run_at, d.id)
+               END AS left_ids
           FROM counted) n
   LEFT JOIN claimed c ON true
