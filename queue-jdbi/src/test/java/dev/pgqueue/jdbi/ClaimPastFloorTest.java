@@ -111,11 +111,7 @@ class ClaimPastFloorTest {
             for (int i = 0; i < 2; i++) {
                 last = statements.claim(c, params(500), Long.MAX_VALUE, null); // all 3,000 claimed
             }
-            ClaimFloor floor = statements.claimFloor("default", TYPES);
-            long now = System.nanoTime(); // 10 s ago, slow from the front; 9 s ago, quick past the floor: bounded
-            floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, last.highest());
-            floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, last.highest());
-            assertThat(floor.isBounded()).isTrue();
+            ClaimFloor floor = boundedFloor(statements, last.highest());
 
             // The last job claimed is handed back (released at a shutdown, say): its key is the floor's own.
             UUID atTheFloor = last.highest().id();
@@ -159,11 +155,7 @@ class ClaimPastFloorTest {
         try (Connection c = db.dataSource().getConnection()) {
             insertJobs(c, 100, 0, "now() - interval '1 hour' + g * interval '1 ms'");
             JobStatements.Claimed first = statements.claim(c, params(50), Long.MAX_VALUE, null);
-            ClaimFloor floor = statements.claimFloor("default", TYPES);
-            long now = System.nanoTime(); // 10 s ago, slow from the front; 9 s ago, quick past the floor: bounded
-            floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, first.highest());
-            floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, first.highest());
-            assertThat(floor.isBounded()).isTrue();
+            ClaimFloor floor = boundedFloor(statements, first.highest());
             // As if a sweep ran on the store's own connection meanwhile: none runs inline in this test, so
             // none finds the jobs below (and none finds the front quick and unbounds the claims).
             assertThat(floor.startSweep(System.nanoTime())).isTrue();
@@ -203,11 +195,7 @@ class ClaimPastFloorTest {
         try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
             insertJobs(a, 100, 0, "now() - interval '1 hour' + g * interval '1 ms'");
             JobStatements.Claimed first = statements.claim(a, params(50), Long.MAX_VALUE, null);
-            ClaimFloor floor = statements.claimFloor("default", TYPES);
-            long now = System.nanoTime(); // 10 s ago, slow from the front; 9 s ago, quick past the floor: bounded
-            floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, first.highest());
-            floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, first.highest());
-            assertThat(floor.isBounded()).isTrue();
+            ClaimFloor floor = boundedFloor(statements, first.highest());
             assertThat(floor.startSweep(System.nanoTime())).isTrue(); // as if one ran elsewhere: none runs inline here
             List<UUID> nextTen = pendingInClaimOrder(a, 10);
 
@@ -490,6 +478,16 @@ class ClaimPastFloorTest {
 
     private long entriesReturned(Connection c) throws SQLException {
         return IndexEntries.returned(c, db.schema(), "job_queue_claim_idx");
+    }
+
+    /** The queue's floor, at {@code highest} and bounding claims: as if a slow claim from the front 10 s ago, then a quick probe. */
+    private static ClaimFloor boundedFloor(JobStatements statements, ClaimFloor.Key highest) {
+        ClaimFloor floor = statements.claimFloor("default", TYPES);
+        long now = System.nanoTime();
+        floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, highest);
+        floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, highest);
+        assertThat(floor.isBounded()).isTrue();
+        return floor;
     }
 
     private List<UUID> pendingInClaimOrder(Connection c, int limit) throws SQLException {
