@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * then gave back, one whose transaction committed after a later job's. When two threads of one store
  * claim the same queue at once, that includes the jobs one claim locked and then left, which the other
  * skipped as locked while it moved the shared floor past them: a claim whose byte budget left jobs hands
- * their ids to {@link #giveBack} once its locks are gone, for the next claim to take first. (A fair
- * claim that locked more of a key than it kept does not yet: {@link FairFloor}.) So claims are bounded only while
+ * their ids to {@link #giveBack} once its locks are gone, for the next claim to take first ({@link FairFloor}
+ * owes a fair claim's to their keys' floors). So claims are bounded only while
  * a claim from the index's front takes at least twice, and 10 ms more than, what its jobs cost a bounded
  * claim: that difference is the walk over the dead entries. Deciding takes one bounded claim (a probe)
  * after a slow full claim, never a second round trip.
@@ -96,6 +96,11 @@ final class ClaimFloor {
         /** {@return whichever of {@code a} and {@code b} comes later in claim order} For merging the last job claimed of each key. */
         static Key later(Key a, Key b) {
             return a.compareTo(b) >= 0 ? a : b;
+        }
+
+        /** {@return whichever of {@code a} and {@code b} comes first in claim order} */
+        static Key earlier(Key a, Key b) {
+            return a.compareTo(b) <= 0 ? a : b;
         }
     }
 

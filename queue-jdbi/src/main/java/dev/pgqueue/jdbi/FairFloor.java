@@ -1,12 +1,14 @@
 package dev.pgqueue.jdbi;
 
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 
 /**
  * Where a fair queue's claims may start their walk of each partition key's jobs, so that they do not
@@ -24,7 +26,13 @@ import java.util.TreeMap;
  * knows, in key order from the cursor, each from just past its floor: one bounded descent per key, over
  * no entry of a job it claimed. What it cannot see: a key this store has not claimed from (a new
  * tenant), and a job that sorts before its key's floor (more urgent, released, retried or made due with
- * an earlier run_at, given back by another claimer). A <em>sweep</em> finds those: a read-only walk of
+ * an earlier run_at, given back by another claimer). Two kinds of those this store knows of itself, and
+ * <em>owes</em> ({@link #owe}): the jobs one of its claims locked and did not take (a round that the
+ * limit or the byte budget cut), which a claim of another thread, meanwhile, skipped as locked while it
+ * raised their key's floor past them; and the jobs a claim took and then gave back by rolling back. Each
+ * key's claims then start no later than just before the first job it owes, until a claim that started
+ * after the owing takes a job of that key from there, or such a sweep finds the key's first due job. A
+ * <em>sweep</em> finds the rest: a read-only walk of
  * the index's front (claim-fair-sweep.sql) on a thread and a connection of its own, which answers each
  * key's first due job; a key's floor goes back to just before it, and a new key is known from then on
  * ({@link #swept}). Sweeps run on {@link ClaimFloor}'s schedule ({@link SweepSchedule}), each over
@@ -69,7 +77,22 @@ final class FairFloor {
         }
     }
 
+    /**
+     * Where a key's claims start at the latest, whatever its floor: just before the first job of one
+     * {@link #owe}, the {@code generation}th.
+     */
+    private record Owed(ClaimFloor.Key startPast, long generation) {}
+
     private final TreeMap<String, ClaimFloor.Key> floors = new TreeMap<>();
+    /** Each key's debts not yet settled, oldest first: each settles on its own (a claim's window may span later ones). */
+    private final Map<String, ArrayDeque<Owed>> owed = new HashMap<>();
+    /**
+     * Counts the owings: a claim or sweep that began once the count was at an owing's own saw its jobs
+     * pending and unlocked (each owing comes after their locks are gone); one that began before may not have.
+     */
+    private long generation;
+    /** The {@link #generation} when the running sweep started. */
+    private long sweepGeneration;
     /** When a claim or a sweep last touched each key of {@link #floors}. */
     private final Map<String, Long> touched = new HashMap<>();
     private long lastForgetNanos;
@@ -95,19 +118,46 @@ final class FairFloor {
             return null;
         }
         LinkedHashMap<String, ClaimFloor.Key> startPast = new LinkedHashMap<>();
-        (cursor == null ? floors : floors.tailMap(cursor, false)).forEach(startPast::put);
+        (cursor == null ? floors : floors.tailMap(cursor, false)).forEach((key, floor) -> startPast.put(key, startPast(key, floor)));
         if (cursor != null) {
-            floors.headMap(cursor, true).forEach(startPast::put);
+            floors.headMap(cursor, true).forEach((key, floor) -> startPast.put(key, startPast(key, floor)));
         }
         return new Bounds(startPast);
     }
 
+    /** {@return the count of owings so far} Read before {@link #bound}, and passed to {@link #claimed}. */
+    synchronized long generation() {
+        return generation;
+    }
+
     /**
-     * A claim that {@link #bound} told to start at {@code bounds} (null: the index's front) ran from
-     * {@code startNanos} for {@code nanos} and took {@code jobs} jobs; {@code highest} is the last job it
-     * took of each key, in claim order.
+     * This store's claim locked jobs and did not take them, or took jobs and rolled back: {@code first}, by
+     * key, is the first of them in claim order, now pending and unlocked (the locks are gone). Claims of
+     * the key start no later than just before it until a claim or sweep that begins after this one settles
+     * it (see {@link #claimed}, {@link #swept}). A key without a floor gets one there; if no more keys can be
+     * kept, claims start from the front again.
      */
-    synchronized void claimed(Bounds bounds, long startNanos, long nanos, int jobs, Map<String, ClaimFloor.Key> highest) {
+    synchronized void owe(Map<String, ClaimFloor.Key> first, long nowNanos) {
+        long owing = ++generation;
+        first.forEach((key, job) -> {
+            ClaimFloor.Key before = justBefore(job);
+            owed.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(new Owed(before, owing));
+            if (floors.containsKey(key)) {
+                touched.put(key, nowNanos);
+            } else if (!putFloor(key, before, nowNanos)) {
+                bounded = false; // claims past the floors could not visit it
+            }
+        });
+    }
+
+    /**
+     * A claim that {@link #bound} told to start at {@code bounds} (null: the index's front), with
+     * {@link #generation} at {@code since} before that, ran from {@code startNanos} for {@code nanos} and
+     * took {@code jobs} jobs; {@code highest} is the last job it took of each key, in claim order. A key
+     * whose owed jobs it saw (owed by {@code since}) goes on from its last job, even if a claim of another
+     * thread raised the floor further: those jobs may lie between.
+     */
+    synchronized void claimed(Bounds bounds, long since, long startNanos, long nanos, int jobs, Map<String, ClaimFloor.Key> highest) {
         long endNanos = startNanos + nanos;
         forgetUntouched(endNanos);
         if (bounds == null) {
@@ -115,7 +165,10 @@ final class FairFloor {
             fullNanos = nanos;
             fullJobs = jobs;
             // It took what sorted before the old floors, if anything: continue after it.
-            highest.forEach((key, last) -> putFloor(key, last, endNanos));
+            highest.forEach((key, last) -> {
+                settle(key, since);
+                putFloor(key, last, endNanos);
+            });
             probe = nanos >= ClaimFloor.SLOW_FULL_CLAIM_NANOS && !bounded && !floors.isEmpty();
             return;
         }
@@ -124,9 +177,10 @@ final class FairFloor {
         highest.forEach((key, last) -> {
             ClaimFloor.Key floor = floors.get(key);
             ClaimFloor.Key from = bounds.startPast().get(key);
+            boolean settled = settle(key, since);
             // A sweep, or a claim from the front, that ended while this claim ran may have lowered the
             // floor below where this one started: raising it again would skip what it left there.
-            if (floor == null || from != null && from.compareTo(floor) <= 0 && last.compareTo(floor) > 0) {
+            if (floor == null || from != null && from.compareTo(floor) <= 0 && (settled || last.compareTo(floor) > 0)) {
                 putFloor(key, last, endNanos);
             }
         });
@@ -140,20 +194,15 @@ final class FairFloor {
     }
 
     /**
-     * A claim past {@code bounds}, reported {@link #claimed}, rolled back with its transaction (a limit's):
-     * its jobs are pending again, before the floors it raised. Those go back to where it started, so that
-     * the next claims take the jobs again.
-     */
-    synchronized void rolledBack(Bounds bounds) {
-        bounds.startPast().forEach((key, from) -> floors.computeIfPresent(key, (k, floor) -> from.compareTo(floor) < 0 ? from : floor));
-    }
-
-    /**
      * {@return whether a sweep should start at {@code nowNanos}} If so, it is started: the caller runs it
      * and reports with {@link #swept} or {@link #sweepFailed}.
      */
     synchronized boolean startSweep(long nowNanos) {
-        return bounded && sweeps.start(nowNanos);
+        if (!bounded || !sweeps.start(nowNanos)) {
+            return false;
+        }
+        sweepGeneration = generation;
+        return true;
     }
 
     /**
@@ -178,7 +227,9 @@ final class FairFloor {
      * {@code first}: each key's first due job in claim order, for at most {@link #SWEEP_KEYS} keys in the
      * order it visited them (from after {@link #sweepFrom}, round to it). A key whose first job sorts at
      * or before its floor gets a floor just before that job; a key without a floor gets one, or, if no
-     * more keys can be kept, claims start from the front again. {@return whether any floor went back or
+     * more keys can be kept, claims start from the front again. The jobs owed of each key it found, or,
+     * if it found fewer than {@link #SWEEP_KEYS} keys, of any key, are settled, if owed before it started:
+     * still due, they sort at or after the first due job it found. {@return whether any floor went back or
      * was added: the store's workers should claim}
      */
     synchronized boolean swept(long endNanos, long nanos, LinkedHashMap<String, ClaimFloor.Key> first) {
@@ -197,10 +248,18 @@ final class FairFloor {
             ClaimFloor.Key job = entry.getValue();
             ClaimFloor.Key floor = floors.get(key);
             if (floor == null || job.compareTo(floor) <= 0) {
-                moved |= putFloor(key, new ClaimFloor.Key(job.priority(), job.runAt().minus(1, ChronoUnit.MICROS), job.id()), endNanos);
+                moved |= putFloor(key, justBefore(job), endNanos);
                 leftOut |= !floors.containsKey(key);
             } else {
                 touched.put(key, endNanos);
+            }
+            settle(key, sweepGeneration);
+        }
+        if (!full) { // every key with a due job was found: the others owe none
+            for (String key : new ArrayList<>(owed.keySet())) {
+                if (!first.containsKey(key)) {
+                    settle(key, sweepGeneration);
+                }
             }
         }
         if (leftOut) {
@@ -223,6 +282,42 @@ final class FairFloor {
         return bounded;
     }
 
+    /** {@return where claims of {@code key}, whose floor is {@code floor}, start: no later than what it is owed} */
+    private ClaimFloor.Key startPast(String key, ClaimFloor.Key floor) {
+        ArrayDeque<Owed> debts = owed.get(key);
+        if (debts == null) {
+            return floor;
+        }
+        ClaimFloor.Key start = floor;
+        for (Owed debt : debts) {
+            start = ClaimFloor.Key.earlier(start, debt.startPast());
+        }
+        return start;
+    }
+
+    /** {@return whether {@code key} owed jobs by the {@code since}th owing} If so, it owes those no more. */
+    private boolean settle(String key, long since) {
+        ArrayDeque<Owed> debts = owed.get(key);
+        if (debts == null || debts.peekFirst().generation() > since) {
+            return false;
+        }
+        while (!debts.isEmpty() && debts.peekFirst().generation() <= since) {
+            debts.pollFirst();
+        }
+        if (debts.isEmpty()) {
+            owed.remove(key);
+        }
+        return true;
+    }
+
+    /** {@return a floor just before {@code job}: a microsecond earlier, or, at -infinity, before every other id} */
+    static ClaimFloor.Key justBefore(ClaimFloor.Key job) {
+        if (!job.runAt().isAfter(JdbcTime.NEGATIVE_INFINITY)) {
+            return new ClaimFloor.Key(job.priority(), job.runAt(), new UUID(0, 0));
+        }
+        return new ClaimFloor.Key(job.priority(), job.runAt().minus(1, ChronoUnit.MICROS), job.id());
+    }
+
     /** {@return whether the floor was kept: not when {@link #MAX_KEYS} other keys are} */
     private boolean putFloor(String key, ClaimFloor.Key floor, long nowNanos) {
         if (floors.size() >= MAX_KEYS && !floors.containsKey(key)) {
@@ -243,6 +338,7 @@ final class FairFloor {
             boolean stale = nowNanos - entry.getValue() >= FORGET_NANOS;
             if (stale) {
                 floors.remove(entry.getKey());
+                owed.remove(entry.getKey());
             }
             return stale;
         });

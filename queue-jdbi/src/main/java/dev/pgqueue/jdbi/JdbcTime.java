@@ -23,12 +23,26 @@ final class JdbcTime {
 
     private JdbcTime() {}
 
+    /**
+     * What {@link #instant} reads for {@code -infinity} (pgjdbc's {@link OffsetDateTime#MIN}), which
+     * {@link #setInstant} and {@link #text} write back as {@code -infinity}: a job enqueued by SQL with
+     * that run_at sorts first, and its claim order may become a claim floor (issue 18).
+     */
+    static final Instant NEGATIVE_INFINITY = OffsetDateTime.MIN.toInstant();
+
     static void setInstant(PreparedStatement ps, int index, Instant instant) throws SQLException {
         if (instant == null) {
             ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else if (!instant.isAfter(NEGATIVE_INFINITY)) {
+            ps.setObject(index, OffsetDateTime.MIN); // pgjdbc sends -infinity; in UTC it would not fit an OffsetDateTime
         } else {
             ps.setObject(index, OffsetDateTime.ofInstant(instant, ZoneOffset.UTC));
         }
+    }
+
+    /** {@return {@code instant} as {@code timestamptz} text: ISO-8601 in UTC, or {@code -infinity} (see {@link #NEGATIVE_INFINITY})} */
+    static String text(Instant instant) {
+        return instant.isAfter(NEGATIVE_INFINITY) ? instant.toString() : "-infinity";
     }
 
     /**

@@ -299,14 +299,21 @@ final class JobStatements {
      * that finds them still locked drops them, and the next sweep finds them).
      */
     private void handBackLeft(ClaimFloor floor, List<UUID> left) {
-        if (left.isEmpty()) {
-            return;
+        if (!left.isEmpty()) {
+            whenClaimLocksGone(() -> floor.giveBack(left));
         }
+    }
+
+    /**
+     * Runs {@code handBack} once the locks of the claim just made are gone: at the end of the claim
+     * transaction if inside one, now otherwise (see {@link #handBackLeft}).
+     */
+    void whenClaimLocksGone(Runnable handBack) {
         List<Runnable> atEnd = handBackAtEnd.get();
         if (atEnd != null) {
-            atEnd.add(() -> floor.giveBack(left));
+            atEnd.add(handBack);
         } else {
-            floor.giveBack(left);
+            handBack.run();
         }
     }
 

@@ -7,12 +7,14 @@ import dev.pgqueue.spi.JobStore.ClaimParams;
 import dev.pgqueue.spi.JobStore.ClaimedJob;
 import dev.pgqueue.spi.JobStore.PolicyParams;
 import dev.pgqueue.spi.JobStore.QueuePolicy;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -496,8 +498,13 @@ final class QueuePolicies {
         }
     }
 
-    /** What one fair claim statement did: the jobs to run, its rows (with jobs failed for their size), the last job of each key, the next cursor. */
-    private record FairClaim(List<ClaimedJob> jobs, int rows, Map<String, ClaimFloor.Key> highest, String cursor) {}
+    /**
+     * What one fair claim statement did: the jobs to run, its rows (with jobs failed for their size), the
+     * last job it took of each key, the next cursor; and, for {@link #handOver}, the first job of each key
+     * it took (failed ones too) and the first it locked and did not take.
+     */
+    private record FairClaim(List<ClaimedJob> jobs, int rows, Map<String, ClaimFloor.Key> highest, String cursor,
+            Map<String, ClaimFloor.Key> lowest, Map<String, ClaimFloor.Key> unkept) {}
 
     /**
      * A fair claim (claim-fair.sql), filled up by the ordinary claim when it took fewer than asked and
@@ -509,17 +516,16 @@ final class QueuePolicies {
         FairFloor floor = fairFloor(params.queue(), params.types());
         String cursor = cursors.get(params.queue());
         long start = System.nanoTime();
+        long since = floor.generation();
         FairFloor.Bounds bounds = floor.bound(cursor);
         boolean wasBounded = floor.isBounded();
         boolean probe = bounds != null && !wasBounded;
         boolean probeAutoCommit = probe && c.getAutoCommit(); // read now: after a failure the connection may not answer
         FairClaim fair = claimFair(c, params, byteBudget, cursor, bounds);
-        floor.claimed(bounds, start, System.nanoTime() - start, fair.rows(), fair.highest());
-        if (bounds != null) {
-            statements.onClaimRollback(() -> floor.rolledBack(bounds));
-        }
+        floor.claimed(bounds, since, start, System.nanoTime() - start, fair.rows(), fair.highest());
+        handOver(fair, floor, statements);
         if (probe && fair.jobs().size() < params.limit()) {
-            fair = topUpProbe(c, params, byteBudget, cursor, floor, fair, probeAutoCommit);
+            fair = topUpProbe(c, params, byteBudget, cursor, floor, fair, probeAutoCommit, statements);
         }
         long now = System.nanoTime();
         if (!wasBounded && floor.isBounded()) { // a claim (a probe) only switches it on; sweeps switch it off
@@ -569,7 +575,7 @@ final class QueuePolicies {
      * the floors hid (a new key, a more urgent job).
      */
     private FairClaim topUpProbe(Connection c, ClaimParams params, long byteBudget, String cursor, FairFloor floor,
-            FairClaim probe, boolean autoCommit) throws SQLException {
+            FairClaim probe, boolean autoCommit, JobStatements statements) throws SQLException {
         long bytesLeft = byteBudget - JobStatements.payloadBytes(probe.jobs());
         if (bytesLeft <= 0) {
             return probe;
@@ -577,6 +583,7 @@ final class QueuePolicies {
         ClaimParams rest = new ClaimParams(params.queue(), params.types(), params.limit() - probe.jobs().size(),
                 params.workerId(), params.leaseToken(), params.leaseDuration(), params.now());
         long start = System.nanoTime();
+        long since = floor.generation();
         FairClaim front;
         try {
             front = claimFair(c, rest, bytesLeft, cursor, null);
@@ -588,12 +595,28 @@ final class QueuePolicies {
                     probe.jobs().size(), params.queue(), e);
             return probe; // committed already: returned, not left processing until their leases expire
         }
-        floor.claimed(null, start, System.nanoTime() - start, front.rows(), front.highest());
+        floor.claimed(null, since, start, System.nanoTime() - start, front.rows(), front.highest());
+        handOver(front, floor, statements);
         List<ClaimedJob> jobs = new ArrayList<>(probe.jobs());
         jobs.addAll(front.jobs());
         Map<String, ClaimFloor.Key> highest = new HashMap<>(probe.highest());
         front.highest().forEach((key, last) -> highest.merge(key, last, ClaimFloor.Key::later));
-        return new FairClaim(jobs, probe.rows() + front.rows(), highest, front.cursor() != null ? front.cursor() : probe.cursor());
+        return new FairClaim(jobs, probe.rows() + front.rows(), highest, front.cursor() != null ? front.cursor() : probe.cursor(),
+                Map.of(), Map.of()); // each claim's were handed over
+    }
+
+    /**
+     * Owes {@code floor} what {@code claim}, just reported to it, may have left behind a floor another
+     * claim moved: the jobs it locked and did not take, once its locks are gone; and the jobs it took, if
+     * its claim transaction rolls back.
+     */
+    private static void handOver(FairClaim claim, FairFloor floor, JobStatements statements) {
+        if (!claim.unkept().isEmpty()) {
+            statements.whenClaimLocksGone(() -> floor.owe(claim.unkept(), System.nanoTime()));
+        }
+        if (!claim.lowest().isEmpty()) {
+            statements.onClaimRollback(() -> floor.owe(claim.lowest(), System.nanoTime()));
+        }
     }
 
     /** claim-fair.sql from the fair index's front after {@code cursor}, or past {@code bounds}. */
@@ -623,11 +646,13 @@ final class QueuePolicies {
                         .setArray("floor_priorities", c.createArrayOf("int4",
                                 floors.stream().map(ClaimFloor.Key::priority).toArray(Integer[]::new)))
                         .setArray("floor_run_ats", c.createArrayOf("text", // ISO-8601 in UTC, read as timestamptz
-                                floors.stream().map(k -> k.runAt().toString()).toArray(String[]::new)))
+                                floors.stream().map(k -> JdbcTime.text(k.runAt())).toArray(String[]::new)))
                         .setArray("floor_ids", c.createArrayOf("uuid", floors.stream().map(ClaimFloor.Key::id).toArray(UUID[]::new)));
             }
             List<ClaimedJob> jobs = new ArrayList<>(params.limit());
             Map<String, ClaimFloor.Key> highest = new HashMap<>();
+            Map<String, ClaimFloor.Key> lowest = new HashMap<>();
+            Map<String, ClaimFloor.Key> unkept = Map.of();
             String last = null;
             int lastPosition = 0;
             int rows = 0;
@@ -635,6 +660,11 @@ final class QueuePolicies {
                 JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
                     rows++;
+                    lowest.merge(rs.getString(14), new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), rs.getObject(1, UUID.class)),
+                            ClaimFloor.Key::earlier);
+                    if (unkept.isEmpty()) {
+                        unkept = unkept(rs);
+                    }
                     if (!JobStatements.claimedToRun(rs.getString(16))) {
                         // Failed for its size; not a floor: the byte budget may have left a job of its key before it.
                         continue;
@@ -650,8 +680,26 @@ final class QueuePolicies {
                     }
                 }
             }
-            return new FairClaim(jobs, rows, highest, last);
+            return new FairClaim(jobs, rows, highest, last, lowest, unkept);
         }
+    }
+
+    /** The first job of each key that a claim-fair.sql row says its claim locked and did not take; empty on the other rows. */
+    private static Map<String, ClaimFloor.Key> unkept(ResultSet rs) throws SQLException {
+        Array keys = rs.getArray(19);
+        if (keys == null) {
+            return Map.of();
+        }
+        String[] key = (String[]) keys.getArray();
+        Integer[] priority = (Integer[]) rs.getArray(20).getArray();
+        Long[] runAtMicros = (Long[]) rs.getArray(21).getArray();
+        UUID[] id = (UUID[]) rs.getArray(22).getArray();
+        Map<String, ClaimFloor.Key> first = new HashMap<>();
+        for (int i = 0; i < key.length; i++) {
+            Instant runAt = runAtMicros[i] == null ? JdbcTime.NEGATIVE_INFINITY : Instant.EPOCH.plus(runAtMicros[i], ChronoUnit.MICROS);
+            first.put(key[i], new ClaimFloor.Key(priority[i], runAt, id[i])); // a due job's run_at: finite, or -infinity
+        }
+        return first;
     }
 
     /**

@@ -92,8 +92,8 @@ final class BoundedClaims {
         assertThat(highest).containsOnlyKeys("k0", "k1");
         FairFloor fair = policies.fairFloor("bounded_fair", TYPES);
         long fairNow = System.nanoTime();
-        fair.claimed(null, fairNow - 10 * SECOND, 300_000_000L, 500, highest);
-        fair.claimed(fair.bound(null), fairNow - 9 * SECOND, 1_000_000L, 500, highest);
+        fair.claimed(null, fair.generation(), fairNow - 10 * SECOND, 300_000_000L, 500, highest);
+        fair.claimed(fair.bound(null), fair.generation(), fairNow - 9 * SECOND, 1_000_000L, 500, highest);
         assertThat(fair.isBounded()).isTrue();
         UUID urgentFair = insertUrgent(c, "bounded_fair", "k0");
         List<UUID> past = ids(policies.claim(c, params("bounded_fair", 2), statements, unlimited));

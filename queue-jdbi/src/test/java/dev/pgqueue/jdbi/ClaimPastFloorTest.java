@@ -224,6 +224,27 @@ class ClaimPastFloorTest {
     }
 
     /**
+     * A job enqueued by SQL with run_at '-infinity' sorts first; a claim that ends on one leaves the floor
+     * there. Claims bounded by it went on failing (a DateTimeException binding the floor) until sweeps,
+     * failing the same way, were judged stalled minutes later. Now the floor is sent as -infinity.
+     */
+    @Test
+    void aFloorAtRunAtMinusInfinity_boundsClaimsLikeAnyOther() throws SQLException {
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        try (Connection c = db.dataSource().getConnection()) {
+            insertJobs(c, 3, 0, "'-infinity'");
+            insertJobs(c, 10, 0, "now() - interval '1 hour' + g * interval '1 ms'");
+            List<UUID> urgent = pendingInClaimOrder(c, 3);
+            JobStatements.Claimed first = statements.claim(c, params(2), Long.MAX_VALUE, null);
+            assertThat(ids(first.jobs())).containsExactlyElementsOf(urgent.subList(0, 2));
+            ClaimFloor floor = boundedFloor(statements, first.highest());
+            assertThat(floor.startSweep(System.nanoTime())).isTrue(); // as if one ran elsewhere: none runs inline here
+            List<UUID> next = ids(statements.claim(c, params(5)));
+            assertThat(next).hasSize(5).startsWith(urgent.get(2));
+        }
+    }
+
+    /**
      * A probe (the one bounded claim after a slow full claim, to time the two) returns what a full
      * claim would: with room left, it takes what sorts before the floor too. Here the floor is placed
      * as a slow full claim that took job {@code b} would leave it, and a more urgent job {@code a} was

@@ -2,7 +2,12 @@ package dev.pgqueue.jdbi;
 
 import static dev.pgqueue.jdbi.JdbcTime.instant;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgqueue.spi.JobStore.ClaimParams;
+import dev.pgqueue.spi.JobStore.ClaimedJob;
+import dev.pgqueue.spi.JobStore.PolicyParams;
+import dev.pgqueue.spi.JobStore.QueuePolicy;
 import dev.pgqueue.testing.postgres.PostgresTest;
 import dev.pgqueue.testing.postgres.TestDatabase;
 import java.sql.Connection;
@@ -10,13 +15,18 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -114,6 +124,168 @@ class FairClaimPastFloorsTest {
             assertThat(entriesReturned(c) - before).as("a claim from the front walks the dead entries").isGreaterThan(2_000);
             c.rollback();
         }
+    }
+
+    /**
+     * Two threads of one store claim a fair queue at once while its claims start past the keys' floors.
+     * A's claim of ten, inside a claim transaction, locks the next four jobs of each of three keys and
+     * takes ten: the limit cuts the fourth round, so two keys' fourth jobs stay locked, untaken. B's claim,
+     * before A's transaction ends, skips A's twelve, takes ten after them and raises those keys' floors
+     * past them. When A's transaction ends, the store owes those two to the floors, and the next claim
+     * takes them. Before, it started past B's floors, and they waited for a sweep (1–60 s).
+     */
+    @Test
+    void jobsAFairClaimLockedAndLeft_areTakenNext_thoughAnotherThreadsClaimMovedTheirKeysFloorsPastThem() throws Exception {
+        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        db.execute("DELETE FROM job_queue_policy");
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
+        QueuePolicies policies = new QueuePolicies(db.schema(), Duration.ZERO);
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        QueuePolicies.InTransaction unlimited = body -> {
+            throw new AssertionError("no limit: no claim transaction");
+        };
+        ExecutorService threadB = Executors.newSingleThreadExecutor();
+        try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
+            insertFairJobs(a, 3, 30);
+            assertThat(policies.claim(a, fairParams(30), statements, unlimited)).as("from the front: ten of each key").hasSize(30);
+            FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
+            long now = System.nanoTime(); // as if that claim was slow, and a probe past the floors quick
+            floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
+            floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
+            assertThat(floor.isBounded()).isTrue();
+            assertThat(floor.startSweep(now)).isTrue(); // as if one ran elsewhere: none runs inline here
+
+            List<UUID> byB = new ArrayList<>();
+            List<UUID> byA = statements.claimTransaction(() -> {
+                a.setAutoCommit(false);
+                try {
+                    List<UUID> taken = ids(policies.claim(a, fairParams(10), statements, unlimited));
+                    byB.addAll(threadB.submit(() -> ids(policies.claim(b, fairParams(10), statements, unlimited))).get());
+                    a.commit();
+                    return taken;
+                } catch (InterruptedException | ExecutionException e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    a.setAutoCommit(true);
+                }
+            });
+            List<UUID> leftByA = pendingOfEachKeysJobs(a, 11, 14);
+            assertThat(leftByA).as("A's locked and untaken").hasSize(2);
+            assertThat(byA).hasSize(10);
+            assertThat(byB).hasSize(10).doesNotContainAnyElementsOf(leftByA);
+
+            assertThat(ids(policies.claim(a, fairParams(10), statements, unlimited))).as("the next claim").containsAll(leftByA);
+        } finally {
+            threadB.shutdownNow();
+            db.execute("DELETE FROM job_queue_policy");
+        }
+    }
+
+    /**
+     * A fair claim from the fair index's front, in a claim transaction that then rolls back: its jobs are
+     * pending again, before the floors its report raised. If the next claim is a probe past the floors
+     * (the claim before it was slow) and fills its limit there, nothing from the front tops it up: before,
+     * those jobs waited for a sweep (1–60 s) once claims were bounded. Now the store owes them to the
+     * floors, and the probe starts before them.
+     */
+    @Test
+    void aFairClaimFromTheFrontThatRollsBack_owesItsJobs_andTheProbeAfterItTakesThem() throws Exception {
+        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        db.execute("DELETE FROM job_queue_policy");
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
+        QueuePolicies policies = new QueuePolicies(db.schema(), Duration.ZERO);
+        JobStatements statements = new JobStatements(db.schema(), 1000);
+        QueuePolicies.InTransaction unlimited = body -> {
+            throw new AssertionError("no limit: no claim transaction");
+        };
+        try (Connection c = db.dataSource().getConnection()) {
+            insertFairJobs(c, 3, 30);
+            assertThat(policies.claim(c, fairParams(3), statements, unlimited)).as("one of each key, so that floors exist").hasSize(3);
+            FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
+            floor.claimed(null, floor.generation(), System.nanoTime(), 1_000_000L, 3, Map.of()); // as if quick, whatever it took
+            assertThat(floor.bound(null)).as("the next claim is from the front").isNull();
+            List<UUID> rolledBack = new ArrayList<>();
+            assertThatThrownBy(() -> statements.claimTransaction(() -> {
+                c.setAutoCommit(false);
+                try {
+                    rolledBack.addAll(ids(policies.claim(c, fairParams(9), statements, unlimited)));
+                    c.rollback();
+                    throw new SQLException("the limit's bookkeeping failed after the claim");
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            })).isInstanceOf(SQLException.class);
+            assertThat(rolledBack).hasSize(9);
+
+            floor.claimed(null, floor.generation(), System.nanoTime() - 1_000_000_000L, 300_000_000L, 500, Map.of()); // slow
+            assertThat(floor.bound(null)).as("the next claim is a probe past the floors").isNotNull();
+            assertThat(ids(policies.claim(c, fairParams(9), statements, unlimited))).as("the probe")
+                    .containsExactlyInAnyOrderElementsOf(rolledBack);
+        } finally {
+            db.execute("DELETE FROM job_queue_policy");
+        }
+    }
+
+    /**
+     * Jobs enqueued by SQL with run_at '-infinity' (most urgent): one locked and not taken, owed to its
+     * key's floor; the claim still answers, and the claim past floors at -infinity takes it.
+     */
+    @Test
+    void jobsWithRunAtMinusInfinity_lockedAndNotTaken_areOwed_andClaimedPastFloorsThere() throws Exception {
+        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        db.execute("DELETE FROM job_queue_policy");
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
+        QueuePolicies policies = new QueuePolicies(db.schema(), Duration.ZERO);
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (job_type, payload, run_at, partition_key)"
+                    + " SELECT 'fair-job', '{}', '-infinity', k FROM (VALUES ('key-a'), ('key-a'), ('key-b'), ('key-b')) v(k)");
+            JobStatements statements = new JobStatements(db.schema(), 1000);
+            QueuePolicies.InTransaction unlimited = body -> {
+                throw new AssertionError("no limit: no claim transaction");
+            };
+            // Two of each key locked, three kept: one key's second job is left, with run_at -infinity, and owed.
+            List<UUID> first = ids(policies.claim(c, fairParams(3), statements, unlimited));
+            assertThat(first).hasSize(3);
+            FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
+            long now = System.nanoTime(); // as if that claim was slow, and a probe past the floors quick
+            floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
+            floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
+            assertThat(floor.isBounded()).isTrue();
+            assertThat(floor.startSweep(now)).isTrue(); // as if one ran elsewhere: none runs inline here
+            assertThat(ids(policies.claim(c, fairParams(3), statements, unlimited))).as("past floors at -infinity")
+                    .hasSize(1).doesNotContainAnyElementsOf(first);
+        } finally {
+            db.execute("DELETE FROM job_queue_policy");
+        }
+    }
+
+    private void insertFairJobs(Connection c, int keys, int each) throws SQLException {
+        try (Statement st = c.createStatement()) { // a millisecond apart
+            st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (id, job_type, payload, priority, run_at, partition_key)"
+                    + " SELECT gen_random_uuid(), 'fair-job', '{}', 0, now() - interval '1 hour' + g * interval '1 ms',"
+                    + " 'key-' || (g % " + keys + ") FROM generate_series(1, " + keys * each + ") g");
+        }
+    }
+
+    private static ClaimParams fairParams(int limit) {
+        return new ClaimParams("default", Set.of("fair-job"), limit, "fair-test", UUID.randomUUID(), Duration.ofMinutes(5), null);
+    }
+
+    private static List<UUID> ids(List<ClaimedJob> jobs) {
+        return jobs.stream().map(ClaimedJob::id).toList();
+    }
+
+    /** The jobs still pending among each key's {@code from}th to {@code to}th in claim order. */
+    private List<UUID> pendingOfEachKeysJobs(Connection c, int from, int to) throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id, status FROM (SELECT id, status,"
+                + " row_number() OVER (PARTITION BY partition_key ORDER BY priority, run_at, id) AS n FROM " + db.schema()
+                + ".job_queue) j WHERE n BETWEEN " + from + " AND " + to + " AND status = 'pending'")) {
+            while (rs.next()) {
+                ids.add(rs.getObject(1, UUID.class));
+            }
+        }
+        return ids;
     }
 
     private Claim claimFromTheFront(Connection c, int limit, String cursor) throws SQLException {

@@ -28,7 +28,7 @@ class FairFloorTest {
         long now = 0;
         for (int i = 0; i < 100; i++) {
             assertThat(floor.bound(null)).isNull();
-            floor.claimed(null, now, 5 * MS, 500, Map.of("a", key(0, i, i), "b", key(0, i, 1_000 + i)));
+            floor.claimed(null, floor.generation(), now, 5 * MS, 500, Map.of("a", key(0, i, i), "b", key(0, i, 1_000 + i)));
             assertThat(floor.startSweep(now)).isFalse();
             now += 10 * MS;
         }
@@ -37,10 +37,10 @@ class FairFloorTest {
 
     @Test
     void aSlowClaimFromTheFront_thatIsSlowForItsJobsToo_isProbedOnce_thenFromTheFrontAgain() {
-        floor.claimed(null, 0, 40 * MS, 500, Map.of("a", key(0, 1, 1)));
+        floor.claimed(null, floor.generation(), 0, 40 * MS, 500, Map.of("a", key(0, 1, 1)));
         FairFloor.Bounds probe = floor.bound(null);
         assertThat(probe.keys()).containsExactly("a");
-        floor.claimed(probe, 50 * MS, 40 * MS, 500, Map.of("a", key(0, 2, 2)));
+        floor.claimed(probe, floor.generation(), 50 * MS, 40 * MS, 500, Map.of("a", key(0, 2, 2)));
         assertThat(floor.isBounded()).isFalse();
         assertThat(floor.bound(null)).isNull();
         assertThat(floor.startSweep(100_000 * MS)).isFalse();
@@ -54,7 +54,7 @@ class FairFloorTest {
         FairFloor.Bounds bounds = floor.bound("b");
         assertThat(bounds.keys()).containsExactly("c", "a", "b");
         assertThat(bounds.floors()).containsExactly(key(0, 3, 3), key(0, 2, 1), key(0, 2, 2));
-        floor.claimed(bounds, 400 * MS, 10 * MS, 500, Map.of("c", key(0, 4, 3)));
+        floor.claimed(bounds, floor.generation(), 400 * MS, 10 * MS, 500, Map.of("c", key(0, 4, 3)));
         assertThat(floor.bound(null).floors()).containsExactly(key(0, 2, 1), key(0, 2, 2), key(0, 4, 3));
 
         // The period is ten times the claim from the front (300 ms), from when it began; one sweep at a time.
@@ -116,18 +116,96 @@ class FairFloorTest {
         FairFloor.Bounds stale = floor.bound(null); // a: past (0, 2, 1)
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
         floor.swept(3_300 * MS, 300 * MS, found("a", key(0, 1, 7))); // ends first: a job of a before its floor
-        floor.claimed(stale, 2_900 * MS, 500 * MS, 500, Map.of("a", key(0, 30, 30), "b", key(0, 31, 31)));
+        floor.claimed(stale, floor.generation(), 2_900 * MS, 500 * MS, 500, Map.of("a", key(0, 30, 30), "b", key(0, 31, 31)));
         assertThat(floor.bound(null).floors()).as("a goes on from before the job the sweep found; b after the bounded claim")
                 .containsExactly(justBefore(key(0, 1, 7)), key(0, 31, 31), key(0, 3, 3));
     }
 
+    /**
+     * A's claim took a's jobs up to 10 and locked 11 without taking it (the limit cut its round); B's, on
+     * another thread meanwhile, skipped 11 as locked and raised a's floor to 20. Once A's locks are gone,
+     * the store owes 11: a's claims start before it until a claim that began after the owing takes a job
+     * of a from there. One that began before may have skipped it as locked again: it settles nothing.
+     */
     @Test
-    void aBoundedClaimThatRollsBack_putsItsKeysFloorsBack() {
+    void aJobOwed_boundsItsKeysClaims_thoughAClaimOfAnotherThreadRaisedTheFloorPastIt() {
         bound();
+        long sinceA = floor.generation();
+        FairFloor.Bounds a = floor.bound(null);
+        long sinceB = floor.generation();
+        FairFloor.Bounds b = floor.bound(null);
+        floor.claimed(a, sinceA, 400 * MS, 10 * MS, 10, Map.of("a", key(0, 10, 10)));
+        floor.claimed(b, sinceB, 401 * MS, 10 * MS, 10, Map.of("a", key(0, 20, 20)));
+        assertThat(floor.bound(null).floors()).containsExactly(key(0, 20, 20), key(0, 2, 2), key(0, 3, 3));
+
+        long sinceEarly = floor.generation();
+        FairFloor.Bounds early = floor.bound(null);
+        floor.owe(Map.of("a", key(0, 11, 11)), 420 * MS);
+        assertThat(floor.bound(null).floors()).containsExactly(justBefore(key(0, 11, 11)), key(0, 2, 2), key(0, 3, 3));
+        floor.claimed(early, sinceEarly, 410 * MS, 20 * MS, 10, Map.of("a", key(0, 21, 21)));
+        assertThat(floor.bound(null).floors()).as("a claim that began before the owing: still owed")
+                .containsExactly(justBefore(key(0, 11, 11)), key(0, 2, 2), key(0, 3, 3));
+
+        long since = floor.generation();
+        FairFloor.Bounds after = floor.bound(null);
+        floor.claimed(after, since, 430 * MS, 10 * MS, 2, Map.of("a", key(0, 12, 12))); // took 11 and 12
+        assertThat(floor.bound(null).floors()).as("settled: a goes on from the last job that claim took, below the old floor")
+                .containsExactly(key(0, 12, 12), key(0, 2, 2), key(0, 3, 3));
+        floor.claimed(floor.bound(null), floor.generation(), 440 * MS, 10 * MS, 2, Map.of("a", key(0, 22, 22)));
+        assertThat(floor.bound(null).floors()).containsExactly(key(0, 22, 22), key(0, 2, 2), key(0, 3, 3));
+    }
+
+    /**
+     * Several threads' claims each leave jobs of a key (a limit of 10 over 3 keys leaves two keys' fourth
+     * jobs every time), so a claim's window often spans another's owing: each debt settles on its own, or
+     * the key's claims would start at its first debt for good, walking every entry left since.
+     */
+    @Test
+    void eachDebtSettlesOnItsOwn_thoughAClaimsWindowSpansALaterOne() {
+        bound();
+        floor.owe(Map.of("a", key(0, 11, 11)), 400 * MS);
+        long since = floor.generation();
         FairFloor.Bounds bounds = floor.bound(null);
-        floor.claimed(bounds, 400 * MS, 10 * MS, 500, Map.of("a", key(0, 10, 10), "c", key(0, 11, 11)));
-        floor.rolledBack(bounds);
-        assertThat(floor.bound(null).floors()).containsExactly(key(0, 2, 1), key(0, 2, 2), key(0, 3, 3));
+        floor.owe(Map.of("a", key(0, 15, 15)), 405 * MS); // another thread's claim left 15 meanwhile
+        floor.claimed(bounds, since, 401 * MS, 10 * MS, 10, Map.of("a", key(0, 20, 20)));
+        assertThat(floor.bound(null).floors()).as("the first debt settled; the one owed while that claim ran still bounds a")
+                .containsExactly(justBefore(key(0, 15, 15)), key(0, 2, 2), key(0, 3, 3));
+        floor.claimed(floor.bound(null), floor.generation(), 420 * MS, 10 * MS, 10, Map.of("a", key(0, 21, 21)));
+        assertThat(floor.bound(null).floors()).containsExactly(key(0, 21, 21), key(0, 2, 2), key(0, 3, 3));
+    }
+
+    @Test
+    void aClaimThatRollsBack_owesTheJobsItTook_pastTheFloorsOrFromTheFront() {
+        bound();
+        long since = floor.generation();
+        FairFloor.Bounds bounds = floor.bound(null);
+        floor.claimed(bounds, since, 400 * MS, 10 * MS, 500, Map.of("a", key(0, 10, 10), "c", key(0, 11, 11)));
+        floor.owe(Map.of("a", key(0, 5, 5), "c", key(0, 4, 4)), 410 * MS); // its first of each key: it rolled back
+        assertThat(floor.bound(null).floors()).containsExactly(justBefore(key(0, 5, 5)), key(0, 2, 2), justBefore(key(0, 4, 4)));
+
+        FairFloor unbounded = new FairFloor();
+        unbounded.claimed(null, unbounded.generation(), 0, 300 * MS, 500, Map.of("a", key(0, 10, 10)));
+        unbounded.owe(Map.of("a", key(0, 1, 1), "new", key(0, 3, 3)), 310 * MS); // a claim from the front rolled back
+        assertThat(unbounded.bound(null).floors()).as("the probe after the slow claim from the front")
+                .containsExactly(justBefore(key(0, 1, 1)), justBefore(key(0, 3, 3)));
+    }
+
+    @Test
+    void aSweepThatBeganAfterAnOwing_settlesIt_andOneThatBeganBefore_doesNot() {
+        bound();
+        floor.claimed(floor.bound(null), floor.generation(), 400 * MS, 10 * MS, 10, Map.of("a", key(0, 20, 20), "b", key(0, 20, 21)));
+        assertThat(floor.startSweep(3_000 * MS)).isTrue();
+        floor.owe(Map.of("a", key(0, 11, 11), "b", key(0, 12, 12)), 3_100 * MS);
+        floor.swept(3_300 * MS, 300 * MS, found("c", key(0, 30, 30)));
+        assertThat(floor.bound(null).floors()).as("it began before: both still owed")
+                .containsExactly(justBefore(key(0, 11, 11)), justBefore(key(0, 12, 12)), key(0, 3, 3));
+
+        assertThat(floor.startSweep(6_000 * MS)).isTrue();
+        floor.swept(6_300 * MS, 300 * MS, found("a", key(0, 11, 11))); // b has no due job left: a claim from the front took it
+        assertThat(floor.bound(null).floors()).as("a from before its first due job; b owes nothing")
+                .containsExactly(justBefore(key(0, 11, 11)), key(0, 20, 21), key(0, 3, 3));
+        floor.claimed(floor.bound(null), floor.generation(), 6_400 * MS, 10 * MS, 10, Map.of("a", key(0, 25, 25)));
+        assertThat(floor.bound(null).floors()).containsExactly(key(0, 25, 25), key(0, 20, 21), key(0, 3, 3));
     }
 
     @Test
@@ -151,7 +229,7 @@ class FairFloorTest {
     void aKeyNoClaimOrSweepTouchedForTwoSweepPeriods_isForgotten() {
         bound(); // a, b, c, touched at 300 and 320 ms
         long later = 320 * MS + FairFloor.FORGET_NANOS;
-        floor.claimed(floor.bound(null), later, 10 * MS, 500, Map.of("b", key(0, 50, 50)));
+        floor.claimed(floor.bound(null), floor.generation(), later, 10 * MS, 500, Map.of("b", key(0, 50, 50)));
         assertThat(floor.bound(null).keys()).as("a and c forgotten; b claimed from just now").containsExactly("b");
         // A sweep that finds a due job of a forgotten key learns it again, just before that job.
         assertThat(floor.startSweep(later + 20 * MS)).isTrue();
@@ -165,8 +243,8 @@ class FairFloorTest {
         for (int i = 0; i < FairFloor.MAX_KEYS; i++) {
             many.put(String.format("k%06d", i), key(0, 1, i));
         }
-        floor.claimed(null, 0, 300 * MS, 500, many);
-        floor.claimed(floor.bound(null), 310 * MS, 10 * MS, 500, Map.of());
+        floor.claimed(null, floor.generation(), 0, 300 * MS, 500, many);
+        floor.claimed(floor.bound(null), floor.generation(), 310 * MS, 10 * MS, 500, Map.of());
         assertThat(floor.isBounded()).isTrue();
         assertThat(floor.startSweep(3_000 * MS)).isTrue();
         assertThat(floor.swept(3_300 * MS, 300 * MS, found("new-tenant", key(0, 2, 1)))).isTrue();
@@ -180,16 +258,23 @@ class FairFloorTest {
         for (int i = 0; i <= FairFloor.MAX_KEYS; i++) {
             many.put(String.format("k%06d", i), key(0, 1, i));
         }
-        floor.claimed(null, 0, 300 * MS, many.size(), many);
+        floor.claimed(null, floor.generation(), 0, 300 * MS, many.size(), many);
         assertThat(floor.bound(null).keys()).hasSize(FairFloor.MAX_KEYS);
+    }
+
+    @Test
+    void justBeforeAJobAtRunAtMinusInfinity_isBeforeEveryOtherIdThere() {
+        ClaimFloor.Key urgent = new ClaimFloor.Key(0, JdbcTime.NEGATIVE_INFINITY, new UUID(5, 5));
+        assertThat(FairFloor.justBefore(urgent)).isEqualTo(new ClaimFloor.Key(0, JdbcTime.NEGATIVE_INFINITY, new UUID(0, 0)));
+        assertThat(FairFloor.justBefore(key(0, 2, 2))).isEqualTo(justBefore(key(0, 2, 2)));
     }
 
     /** Keys a, b, c claimed from the front in 300 ms, then a bounded probe of 10 ms: claims are bounded. */
     private void bound() {
-        floor.claimed(null, 0, 300 * MS, 500, Map.of("a", key(0, 1, 1), "b", key(0, 2, 2), "c", key(0, 3, 3)));
+        floor.claimed(null, floor.generation(), 0, 300 * MS, 500, Map.of("a", key(0, 1, 1), "b", key(0, 2, 2), "c", key(0, 3, 3)));
         FairFloor.Bounds probe = floor.bound(null);
         assertThat(probe.keys()).containsExactly("a", "b", "c");
-        floor.claimed(probe, 310 * MS, 10 * MS, 500, Map.of("a", key(0, 2, 1)));
+        floor.claimed(probe, floor.generation(), 310 * MS, 10 * MS, 500, Map.of("a", key(0, 2, 1)));
         assertThat(floor.isBounded()).isTrue();
         List<ClaimFloor.Key> floors = floor.bound(null).floors();
         assertThat(floors).containsExactly(key(0, 2, 1), key(0, 2, 2), key(0, 3, 3));

@@ -17,6 +17,12 @@
 -- would take their payloads past the budget (in the order above; the first always fits), and a job
 -- over job_queue_max_payload_bytes() fails here, unrun: its row comes back with status 'failed' and
 -- no payload, for the caller to leave out (the last column is the status).
+-- Last, on one of the rows only (null on the others, and when it locked nothing it did not take), four
+-- arrays in key order: for each key of which it locked due jobs and did not take them all (a round the
+-- limit or the byte budget cut), the first of those in claim order (key, priority, run_at in microseconds
+-- since the epoch, null for -infinity, id). It held them locked until its transaction ended, so a concurrent fair claim of
+-- the same store skipped them and may have moved the key's floor past them; the caller hands them to
+-- FairFloor once those locks are gone.
 -- Every scan of job_queue for pending jobs here (the keys' fragment's too) is ordered by the key first,
 -- and one key's jobs are matched as a range (>= and <=), not with =: sent between fair-plan-begin.sql
 -- and fair-plan-end.sql, which turn sorting off, only job_queue_fair_idx can then answer those scans
@@ -60,7 +66,18 @@ WITH RECURSIVE
                         pg_catalog.sum(CASE WHEN z.oversized THEN 0 ELSE z.bytes END)
                             OVER (ORDER BY z.round, z.pos) AS running
                    FROM sized z) s, arg
-          WHERE s.oversized OR s.running - s.bytes < arg.budget)
+          WHERE s.oversized OR s.running - s.bytes < arg.budget),
+     unkept AS MATERIALIZED (
+         SELECT pg_catalog.array_agg(f.key ORDER BY f.key) AS keys,
+                pg_catalog.array_agg(f.priority ORDER BY f.key) AS priorities,
+                pg_catalog.array_agg(CASE WHEN pg_catalog.isfinite(f.run_at)
+                                          THEN CAST(extract(epoch FROM f.run_at) * 1000000 AS bigint) END ORDER BY f.key) AS run_at_micros,
+                pg_catalog.array_agg(f.id ORDER BY f.key) AS ids
+           FROM (SELECT DISTINCT ON (c.key) c.key, c.priority, c.run_at, c.id
+                   FROM candidates c
+                  WHERE NOT EXISTS (SELECT 1 FROM chosen WHERE chosen.id = c.id)
+                  ORDER BY c.key, c.priority, c.run_at, c.id) f),
+     first_chosen AS MATERIALIZED (SELECT chosen.id FROM chosen LIMIT 1)
 UPDATE {schema}.job_queue j
    SET status = CASE WHEN chosen.oversized THEN 'failed' ELSE 'processing' END,
        attempt = CASE WHEN chosen.oversized THEN j.attempt ELSE j.attempt + 1 END,
@@ -74,9 +91,13 @@ UPDATE {schema}.job_queue j
        lease_token = CASE WHEN chosen.oversized THEN j.lease_token ELSE CAST(:lease_token AS uuid) END,
        lease_expires_at = CASE WHEN chosen.oversized THEN j.lease_expires_at
                                ELSE clock.now + CAST(:lease_micros AS double precision) * interval '1 microsecond' END
-  FROM clock, chosen
+  FROM clock, unkept, chosen
  WHERE j.id = chosen.id
 RETURNING j.id, j.job_type, j.queue, CASE WHEN j.status = 'processing' THEN CAST(j.payload AS text) END AS payload,
           j.attempt, j.retry_count, j.max_retries, j.priority, j.run_at, j.created_at, j.user_id,
           j.lease_token, j.lease_expires_at, chosen.key, chosen.pos, j.status,
-          j.processed_at, CAST(j.trace_context AS text) AS trace_context
+          j.processed_at, CAST(j.trace_context AS text) AS trace_context,
+          CASE WHEN j.id = (SELECT id FROM first_chosen) THEN unkept.keys END AS unkept_keys,
+          CASE WHEN j.id = (SELECT id FROM first_chosen) THEN unkept.priorities END AS unkept_priorities,
+          CASE WHEN j.id = (SELECT id FROM first_chosen) THEN unkept.run_at_micros END AS unkept_run_at_micros,
+          CASE WHEN j.id = (SELECT id FROM first_chosen) THEN unkept.ids END AS unkept_ids
