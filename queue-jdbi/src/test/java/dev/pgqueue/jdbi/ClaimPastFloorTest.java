@@ -236,11 +236,11 @@ class ClaimPastFloorTest {
             insertJobs(c, 10, 0, "now() - interval '1 hour' + g * interval '1 ms'");
             List<UUID> urgent = pendingInClaimOrder(c, 3);
             JobStatements.Claimed first = statements.claim(c, params(2), Long.MAX_VALUE, null);
-            assertThat(ids(first.jobs())).containsExactlyElementsOf(urgent.subList(0, 2));
+            assertThat(ids(first.jobs())).containsExactlyInAnyOrderElementsOf(urgent.subList(0, 2)); // returned in no set order
             ClaimFloor floor = boundedFloor(statements, first.highest());
             assertThat(floor.startSweep(System.nanoTime())).isTrue(); // as if one ran elsewhere: none runs inline here
             List<UUID> next = ids(statements.claim(c, params(5)));
-            assertThat(next).hasSize(5).startsWith(urgent.get(2));
+            assertThat(next).hasSize(5).contains(urgent.get(2));
         }
     }
 
