@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * owes a fair claim's to their keys' floors). So claims are bounded only while
  * a claim from the index's front takes at least twice, and 10 ms more than, what its jobs cost a bounded
  * claim: that difference is the walk over the dead entries. Deciding takes one bounded claim (a probe)
- * after a slow full claim, never a second round trip.
+ * after two slow full claims in a row, never a second round trip.
  *
  * <p>While claims are bounded, a <em>sweep</em> finds what sorts before the floor (the floor's own key
  * too): a read-only walk from the index's front, on a thread and a connection of its own, so that no
@@ -46,8 +46,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClaimFloor {
 
-    /** A full claim slower than this may be walking dead entries: the next claim probes with the floor. */
+    /**
+     * A full claim slower than this may be walking dead entries: after {@link #SLOW_FULL_CLAIMS_TO_PROBE}
+     * such claims in a row, the next claim probes with the floor.
+     */
     static final long SLOW_FULL_CLAIM_NANOS = 20_000_000L;
+    /**
+     * Slow full claims in a row before a probe: one slowed by something else (a pause, a loaded machine, a
+     * fresh JVM's first claim), followed by a quick probe, must not bound claims, as two quick sweeps in a row
+     * are needed to end the bounding ({@link SweepSchedule#stillPays}). While bounded, a job enqueued more
+     * urgent than the floor waits for a sweep (1 s or more).
+     */
+    static final int SLOW_FULL_CLAIMS_TO_PROBE = 2;
     /**
      * A full claim walks dead entries when it took at least this many times, and at least
      * {@link #DEAD_WALK_NANOS} longer than, what its jobs cost a bounded claim (at the bounded claim's
@@ -109,6 +119,8 @@ final class ClaimFloor {
     private boolean bounded;
     /** The next claim is bounded, to compare with the slow full claim just before it. */
     private boolean probe;
+    /** Claims from the index's front slower than {@link #SLOW_FULL_CLAIM_NANOS} in a row, since the latest probe. */
+    private int slowFullClaims;
     /** The latest claim from the index's front: its time and jobs. */
     private long fullNanos = -1;
     private int fullJobs;
@@ -205,8 +217,8 @@ final class ClaimFloor {
             if (highest != null) {
                 floor = highest; // it took what sorted before the old floor, if anything: continue after it
             }
-            boolean slow = nanos >= SLOW_FULL_CLAIM_NANOS && floor != null;
-            probe = slow && !bounded;
+            slowFullClaims = nanos >= SLOW_FULL_CLAIM_NANOS && floor != null ? slowFullClaims + 1 : 0;
+            probe = slowFullClaims >= SLOW_FULL_CLAIMS_TO_PROBE && !bounded;
             return;
         }
         boundedNanos = nanos;
@@ -218,6 +230,7 @@ final class ClaimFloor {
         }
         if (probe) {
             probe = false;
+            slowFullClaims = 0;
             bounded = walksDeadEntries(fullNanos, fullJobs, boundedNanos, boundedJobs);
             sweeps.bounded(startNanos); // the stall clock starts with the bounding
         }

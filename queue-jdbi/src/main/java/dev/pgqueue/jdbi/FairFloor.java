@@ -44,7 +44,7 @@ import java.util.UUID;
  *
  * <p>Claims are bounded only while a claim from the front takes at least twice, and 10 ms more than,
  * what its jobs cost a bounded claim ({@link ClaimFloor#walksDeadEntries}); deciding takes one bounded
- * claim (a probe) after a slow claim from the front, which the caller tops up from the front if it
+ * claim (a probe) after two slow claims from the front in a row, which the caller tops up from the front if it
  * comes back short. A key's floor is forgotten when no claim or sweep has touched it for
  * {@link #FORGET_NANOS} (its jobs ran out; a sweep learns it again when it has due jobs). At most
  * {@link #MAX_KEYS} keys are kept: a sweep that finds a key it cannot keep makes claims start from the
@@ -101,6 +101,8 @@ final class FairFloor {
     private boolean bounded;
     /** The next claim is bounded, to compare with the slow claim from the front just before it. */
     private boolean probe;
+    /** Claims from the front slower than {@link ClaimFloor#SLOW_FULL_CLAIM_NANOS} in a row, since the latest probe. */
+    private int slowFullClaims;
     /** The latest claim from the index's front: its time and jobs. */
     private long fullNanos;
     private int fullJobs;
@@ -169,7 +171,8 @@ final class FairFloor {
                 settle(key, since);
                 putFloor(key, last, endNanos);
             });
-            probe = nanos >= ClaimFloor.SLOW_FULL_CLAIM_NANOS && !bounded && !floors.isEmpty();
+            slowFullClaims = nanos >= ClaimFloor.SLOW_FULL_CLAIM_NANOS && !floors.isEmpty() ? slowFullClaims + 1 : 0;
+            probe = slowFullClaims >= ClaimFloor.SLOW_FULL_CLAIMS_TO_PROBE && !bounded;
             return;
         }
         boundedNanos = nanos;
@@ -186,6 +189,7 @@ final class FairFloor {
         });
         if (probe) {
             probe = false;
+            slowFullClaims = 0;
             bounded = ClaimFloor.walksDeadEntries(fullNanos, fullJobs, boundedNanos, boundedJobs);
             if (bounded) {
                 sweeps.bounded(startNanos);

@@ -72,6 +72,7 @@ final class BoundedClaims {
         assertThat(front.jobs()).hasSize(10);
         ClaimFloor floor = statements.claimFloor("bounded", TYPES);
         long now = System.nanoTime(); // 10 s ago, slow from the front; 9 s ago, quick past the floor: bounded
+        floor.claimed(null, now - 11 * SECOND, 300_000_000L, 500, front.highest()); // slow twice, then a quick probe
         floor.claimed(null, now - 10 * SECOND, 300_000_000L, 500, front.highest());
         floor.claimed(floor.bound(), now - 9 * SECOND, 1_000_000L, 500, front.highest());
         assertThat(floor.isBounded()).isTrue();
@@ -92,6 +93,7 @@ final class BoundedClaims {
         assertThat(highest).containsOnlyKeys("k0", "k1");
         FairFloor fair = policies.fairFloor("bounded_fair", TYPES);
         long fairNow = System.nanoTime();
+        fair.claimed(null, fair.generation(), fairNow - 11 * SECOND, 300_000_000L, 500, highest);
         fair.claimed(null, fair.generation(), fairNow - 10 * SECOND, 300_000_000L, 500, highest);
         fair.claimed(fair.bound(null), fair.generation(), fairNow - 9 * SECOND, 1_000_000L, 500, highest);
         assertThat(fair.isBounded()).isTrue();

@@ -32,9 +32,32 @@ class ClaimFloorTest {
         assertThat(floor.isBounded()).isFalse();
     }
 
+    /**
+     * One slow claim from the front is not enough to probe: a pause, a loaded machine or a fresh JVM's
+     * first claim slows one, and a quick probe after it would bound claims, so that a job enqueued more
+     * urgent than the floor waited for a sweep (1 s or more). Two in a row are; each probe needs two more.
+     */
+    @Test
+    void oneSlowFullClaim_isNotProbed_twoInARowAre() {
+        floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
+        assertThat(floor.bound()).as("one slow claim").isNull();
+        floor.claimed(null, 400 * MS, 5 * MS, 500, key(0, 2, 2));
+        floor.claimed(null, 500 * MS, 300 * MS, 500, key(0, 3, 3));
+        assertThat(floor.bound()).as("a quick one between: one slow claim in a row").isNull();
+        floor.claimed(null, 900 * MS, 300 * MS, 500, key(0, 4, 4));
+        assertThat(floor.bound()).as("two slow claims in a row: a probe").isEqualTo(key(0, 4, 4));
+        floor.claimed(key(0, 4, 4), 1_300 * MS, 200 * MS, 500, key(0, 5, 5)); // as slow per job: not bounded
+        assertThat(floor.isBounded()).isFalse();
+        floor.claimed(null, 1_600 * MS, 300 * MS, 500, key(0, 6, 6));
+        assertThat(floor.bound()).as("after a probe, one slow claim").isNull();
+        floor.claimed(null, 2_000 * MS, 300 * MS, 500, key(0, 7, 7));
+        assertThat(floor.bound()).isEqualTo(key(0, 7, 7));
+    }
+
     @Test
     void aSlowFullClaim_thatIsSlowForItsJobsToo_isProbedOnce_thenFullAgain() {
-        // 40 ms for 500 jobs, then a bounded probe as slow per job: the jobs, not dead entries, cost the time.
+        // 40 ms for 500 jobs twice, then a bounded probe as slow per job: the jobs, not dead entries, cost the time.
+        floor.claimed(null, -50 * MS, 40 * MS, 500, key(0, 0, 1));
         floor.claimed(null, 0, 40 * MS, 500, key(0, 1, 1));
         ClaimFloor.Key probe = floor.bound();
         assertThat(probe).isEqualTo(key(0, 1, 1));
@@ -46,7 +69,8 @@ class ClaimFloorTest {
 
     @Test
     void aFullClaimSlowFromDeadEntries_boundsClaims_withASweepEachPeriod() {
-        // The front of the index is full of dead entries: 300 ms for 500 jobs from the front, 10 ms past the floor.
+        // The front of the index is full of dead entries: 300 ms for 500 jobs from the front (twice), 10 ms past the floor.
+        floor.claimed(null, -300 * MS, 300 * MS, 500, key(0, 0, 1));
         floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
         ClaimFloor.Key probe = floor.bound();
         floor.claimed(probe, 310 * MS, 10 * MS, 500, key(0, 2, 2));
@@ -199,6 +223,7 @@ class ClaimFloorTest {
 
     @Test
     void theSweepPeriod_isTenSweeps_betweenOneAndSixtySeconds() {
+        floor.claimed(null, -30 * MS, 25 * MS, 500, key(0, 0, 1));
         floor.claimed(null, 0, 25 * MS, 500, key(0, 1, 1));
         floor.claimed(floor.bound(), 30 * MS, 1 * MS, 500, key(0, 2, 2));
         assertThat(floor.isBounded()).isTrue();
@@ -229,8 +254,9 @@ class ClaimFloorTest {
         assertThat(floor.bound()).as("never lowered: the sweeps find what sorts before it").isEqualTo(key(0, 9, 9));
     }
 
-    /** Bounds the floor at (0, 2, 2): a full claim of 300 ms from the front at 0, then a probe of 10 ms. */
+    /** Bounds the floor at (0, 2, 2): full claims of 300 ms from the front at -300 ms and 0, then a probe of 10 ms. */
     private void bound() {
+        floor.claimed(null, -300 * MS, 300 * MS, 500, key(0, 0, 1));
         floor.claimed(null, 0, 300 * MS, 500, key(0, 1, 1));
         floor.claimed(floor.bound(), 310 * MS, 10 * MS, 500, key(0, 2, 2));
         assertThat(floor.isBounded()).isTrue();

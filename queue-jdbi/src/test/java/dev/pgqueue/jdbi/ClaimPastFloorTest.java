@@ -261,7 +261,8 @@ class ClaimPastFloorTest {
             assertThat(ids(peek.jobs())).containsExactly(a, b);
             c.createStatement().executeUpdate("UPDATE " + db.schema() + ".job_queue SET status = 'pending' WHERE id = '" + a + "'");
             ClaimFloor floor = statements.claimFloor("default", TYPES);
-            floor.claimed(null, 0, 300_000_000L, 1, peek.highest()); // slow: the next claim is a probe past b
+            floor.claimed(null, 0, 300_000_000L, 1, peek.highest()); // slow twice: the next claim is a probe past b
+            floor.claimed(null, 300_000_000L, 300_000_000L, 1, peek.highest());
             assertThat(floor.bound()).isEqualTo(peek.highest());
 
             assertThat(ids(statements.claim(c, params(10)))).containsExactly(a);
@@ -501,10 +502,11 @@ class ClaimPastFloorTest {
         return IndexEntries.returned(c, db.schema(), "job_queue_claim_idx");
     }
 
-    /** The queue's floor, at {@code highest} and bounding claims: as if a slow claim from the front 10 s ago, then a quick probe. */
+    /** The queue's floor, at {@code highest} and bounding claims: as if two slow claims from the front 11 and 10 s ago, then a quick probe. */
     private static ClaimFloor boundedFloor(JobStatements statements, ClaimFloor.Key highest) {
         ClaimFloor floor = statements.claimFloor("default", TYPES);
         long now = System.nanoTime();
+        floor.claimed(null, now - 11_000_000_000L, 300_000_000L, 500, highest);
         floor.claimed(null, now - 10_000_000_000L, 300_000_000L, 500, highest);
         floor.claimed(floor.bound(), now - 9_000_000_000L, 1_000_000L, 500, highest);
         assertThat(floor.isBounded()).isTrue();

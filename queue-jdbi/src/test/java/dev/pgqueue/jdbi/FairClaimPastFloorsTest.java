@@ -149,7 +149,8 @@ class FairClaimPastFloorsTest {
             insertFairJobs(a, 3, 30);
             assertThat(policies.claim(a, fairParams(30), statements, unlimited)).as("from the front: ten of each key").hasSize(30);
             FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
-            long now = System.nanoTime(); // as if that claim was slow, and a probe past the floors quick
+            long now = System.nanoTime(); // as if that claim and one before were slow, and a probe past the floors quick
+            floor.claimed(null, floor.generation(), now - 11_000_000_000L, 300_000_000L, 500, Map.of());
             floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
             floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
             assertThat(floor.isBounded()).isTrue();
@@ -217,7 +218,8 @@ class FairClaimPastFloorsTest {
             })).isInstanceOf(SQLException.class);
             assertThat(rolledBack).hasSize(9);
 
-            floor.claimed(null, floor.generation(), System.nanoTime() - 1_000_000_000L, 300_000_000L, 500, Map.of()); // slow
+            floor.claimed(null, floor.generation(), System.nanoTime() - 2_000_000_000L, 300_000_000L, 500, Map.of()); // slow twice
+            floor.claimed(null, floor.generation(), System.nanoTime() - 1_000_000_000L, 300_000_000L, 500, Map.of());
             assertThat(floor.bound(null)).as("the next claim is a probe past the floors").isNotNull();
             assertThat(ids(policies.claim(c, fairParams(9), statements, unlimited))).as("the probe")
                     .containsExactlyInAnyOrderElementsOf(rolledBack);
@@ -247,7 +249,8 @@ class FairClaimPastFloorsTest {
             List<UUID> first = ids(policies.claim(c, fairParams(3), statements, unlimited));
             assertThat(first).hasSize(3);
             FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
-            long now = System.nanoTime(); // as if that claim was slow, and a probe past the floors quick
+            long now = System.nanoTime(); // as if that claim and one before were slow, and a probe past the floors quick
+            floor.claimed(null, floor.generation(), now - 11_000_000_000L, 300_000_000L, 500, Map.of());
             floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
             floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
             assertThat(floor.isBounded()).isTrue();

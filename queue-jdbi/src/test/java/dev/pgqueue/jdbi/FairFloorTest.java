@@ -36,7 +36,19 @@ class FairFloorTest {
     }
 
     @Test
+    void oneSlowClaimFromTheFront_isNotProbed_twoInARowAre() {
+        floor.claimed(null, floor.generation(), 0, 300 * MS, 500, Map.of("a", key(0, 1, 1)));
+        assertThat(floor.bound(null)).as("one slow claim (a pause, a fresh JVM's first)").isNull();
+        floor.claimed(null, floor.generation(), 400 * MS, 5 * MS, 500, Map.of("a", key(0, 2, 2)));
+        floor.claimed(null, floor.generation(), 500 * MS, 300 * MS, 500, Map.of("a", key(0, 3, 3)));
+        assertThat(floor.bound(null)).as("a quick one between").isNull();
+        floor.claimed(null, floor.generation(), 900 * MS, 300 * MS, 500, Map.of("a", key(0, 4, 4)));
+        assertThat(floor.bound(null).floors()).as("two in a row: a probe").containsExactly(key(0, 4, 4));
+    }
+
+    @Test
     void aSlowClaimFromTheFront_thatIsSlowForItsJobsToo_isProbedOnce_thenFromTheFrontAgain() {
+        floor.claimed(null, floor.generation(), -50 * MS, 40 * MS, 500, Map.of("a", key(0, 0, 1)));
         floor.claimed(null, floor.generation(), 0, 40 * MS, 500, Map.of("a", key(0, 1, 1)));
         FairFloor.Bounds probe = floor.bound(null);
         assertThat(probe.keys()).containsExactly("a");
@@ -184,6 +196,7 @@ class FairFloorTest {
         assertThat(floor.bound(null).floors()).containsExactly(justBefore(key(0, 5, 5)), key(0, 2, 2), justBefore(key(0, 4, 4)));
 
         FairFloor unbounded = new FairFloor();
+        unbounded.claimed(null, unbounded.generation(), -300 * MS, 300 * MS, 500, Map.of("a", key(0, 9, 9)));
         unbounded.claimed(null, unbounded.generation(), 0, 300 * MS, 500, Map.of("a", key(0, 10, 10)));
         unbounded.owe(Map.of("a", key(0, 1, 1), "new", key(0, 3, 3)), 310 * MS); // a claim from the front rolled back
         assertThat(unbounded.bound(null).floors()).as("the probe after the slow claim from the front")
@@ -243,6 +256,7 @@ class FairFloorTest {
         for (int i = 0; i < FairFloor.MAX_KEYS; i++) {
             many.put(String.format("k%06d", i), key(0, 1, i));
         }
+        floor.claimed(null, floor.generation(), -300 * MS, 300 * MS, 500, many);
         floor.claimed(null, floor.generation(), 0, 300 * MS, 500, many);
         floor.claimed(floor.bound(null), floor.generation(), 310 * MS, 10 * MS, 500, Map.of());
         assertThat(floor.isBounded()).isTrue();
@@ -258,6 +272,7 @@ class FairFloorTest {
         for (int i = 0; i <= FairFloor.MAX_KEYS; i++) {
             many.put(String.format("k%06d", i), key(0, 1, i));
         }
+        floor.claimed(null, floor.generation(), -300 * MS, 300 * MS, many.size(), many);
         floor.claimed(null, floor.generation(), 0, 300 * MS, many.size(), many);
         assertThat(floor.bound(null).keys()).hasSize(FairFloor.MAX_KEYS);
     }
@@ -269,8 +284,9 @@ class FairFloorTest {
         assertThat(FairFloor.justBefore(key(0, 2, 2))).isEqualTo(justBefore(key(0, 2, 2)));
     }
 
-    /** Keys a, b, c claimed from the front in 300 ms, then a bounded probe of 10 ms: claims are bounded. */
+    /** Keys a, b, c claimed from the front in 300 ms twice in a row, then a bounded probe of 10 ms: claims are bounded. */
     private void bound() {
+        floor.claimed(null, floor.generation(), -300 * MS, 300 * MS, 500, Map.of("a", key(0, 0, 1), "b", key(0, 1, 2), "c", key(0, 2, 3)));
         floor.claimed(null, floor.generation(), 0, 300 * MS, 500, Map.of("a", key(0, 1, 1), "b", key(0, 2, 2), "c", key(0, 3, 3)));
         FairFloor.Bounds probe = floor.bound(null);
         assertThat(probe.keys()).containsExactly("a", "b", "c");
