@@ -660,7 +660,7 @@ final class QueuePolicies {
                 JobStatements.ClaimedRows decoder = new JobStatements.ClaimedRows(17);
                 while (rs.next()) {
                     rows++;
-                    lowest.merge(rs.getString(14), new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), rs.getObject(1, UUID.class)),
+                    lowest.merge(rs.getString(14), new ClaimFloor.Key(rs.getInt(8), instant(rs, 9), JdbcTime.uuid(rs, 1)),
                             ClaimFloor.Key::earlier);
                     if (unkept.isEmpty()) {
                         unkept = unkept(rs);

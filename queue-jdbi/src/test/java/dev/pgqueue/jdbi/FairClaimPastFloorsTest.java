@@ -40,6 +40,10 @@ import org.junit.jupiter.api.Test;
 class FairClaimPastFloorsTest {
 
     private static final int KEYS = 10;
+    /** A fair queue claimed with no limit: its claims take no claim transaction. */
+    private static final QueuePolicies.InTransaction UNLIMITED = body -> {
+        throw new AssertionError("no limit: no claim transaction");
+    };
 
     private final TestDatabase db;
 
@@ -136,32 +140,20 @@ class FairClaimPastFloorsTest {
      */
     @Test
     void jobsAFairClaimLockedAndLeft_areTakenNext_thoughAnotherThreadsClaimMovedTheirKeysFloorsPastThem() throws Exception {
-        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        db.execute("DELETE FROM job_queue_policy");
-        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
-        QueuePolicies policies = new QueuePolicies(db.schema(), Duration.ZERO);
+        QueuePolicies policies = fairQueue();
         JobStatements statements = new JobStatements(db.schema(), 1000);
-        QueuePolicies.InTransaction unlimited = body -> {
-            throw new AssertionError("no limit: no claim transaction");
-        };
         ExecutorService threadB = Executors.newSingleThreadExecutor();
         try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
             insertFairJobs(a, 3, 30);
-            assertThat(policies.claim(a, fairParams(30), statements, unlimited)).as("from the front: ten of each key").hasSize(30);
-            FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
-            long now = System.nanoTime(); // as if that claim and one before were slow, and a probe past the floors quick
-            floor.claimed(null, floor.generation(), now - 11_000_000_000L, 300_000_000L, 500, Map.of());
-            floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
-            floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
-            assertThat(floor.isBounded()).isTrue();
-            assertThat(floor.startSweep(now)).isTrue(); // as if one ran elsewhere: none runs inline here
+            assertThat(policies.claim(a, fairParams(30), statements, UNLIMITED)).as("from the front: ten of each key").hasSize(30);
+            boundedFloors(policies);
 
             List<UUID> byB = new ArrayList<>();
             List<UUID> byA = statements.claimTransaction(() -> {
                 a.setAutoCommit(false);
                 try {
-                    List<UUID> taken = ids(policies.claim(a, fairParams(10), statements, unlimited));
-                    byB.addAll(threadB.submit(() -> ids(policies.claim(b, fairParams(10), statements, unlimited))).get());
+                    List<UUID> taken = ids(policies.claim(a, fairParams(10), statements, UNLIMITED));
+                    byB.addAll(threadB.submit(() -> ids(policies.claim(b, fairParams(10), statements, UNLIMITED))).get());
                     a.commit();
                     return taken;
                 } catch (InterruptedException | ExecutionException e) {
@@ -175,7 +167,7 @@ class FairClaimPastFloorsTest {
             assertThat(byA).hasSize(10);
             assertThat(byB).hasSize(10).doesNotContainAnyElementsOf(leftByA);
 
-            assertThat(ids(policies.claim(a, fairParams(10), statements, unlimited))).as("the next claim").containsAll(leftByA);
+            assertThat(ids(policies.claim(a, fairParams(10), statements, UNLIMITED))).as("the next claim").containsAll(leftByA);
         } finally {
             threadB.shutdownNow();
             db.execute("DELETE FROM job_queue_policy");
@@ -191,17 +183,11 @@ class FairClaimPastFloorsTest {
      */
     @Test
     void aFairClaimFromTheFrontThatRollsBack_owesItsJobs_andTheProbeAfterItTakesThem() throws Exception {
-        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        db.execute("DELETE FROM job_queue_policy");
-        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
-        QueuePolicies policies = new QueuePolicies(db.schema(), Duration.ZERO);
+        QueuePolicies policies = fairQueue();
         JobStatements statements = new JobStatements(db.schema(), 1000);
-        QueuePolicies.InTransaction unlimited = body -> {
-            throw new AssertionError("no limit: no claim transaction");
-        };
         try (Connection c = db.dataSource().getConnection()) {
             insertFairJobs(c, 3, 30);
-            assertThat(policies.claim(c, fairParams(3), statements, unlimited)).as("one of each key, so that floors exist").hasSize(3);
+            assertThat(policies.claim(c, fairParams(3), statements, UNLIMITED)).as("one of each key, so that floors exist").hasSize(3);
             FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
             floor.claimed(null, floor.generation(), System.nanoTime(), 1_000_000L, 3, Map.of()); // as if quick, whatever it took
             assertThat(floor.bound(null)).as("the next claim is from the front").isNull();
@@ -209,7 +195,7 @@ class FairClaimPastFloorsTest {
             assertThatThrownBy(() -> statements.claimTransaction(() -> {
                 c.setAutoCommit(false);
                 try {
-                    rolledBack.addAll(ids(policies.claim(c, fairParams(9), statements, unlimited)));
+                    rolledBack.addAll(ids(policies.claim(c, fairParams(9), statements, UNLIMITED)));
                     c.rollback();
                     throw new SQLException("the limit's bookkeeping failed after the claim");
                 } finally {
@@ -221,7 +207,7 @@ class FairClaimPastFloorsTest {
             floor.claimed(null, floor.generation(), System.nanoTime() - 2_000_000_000L, 300_000_000L, 500, Map.of()); // slow twice
             floor.claimed(null, floor.generation(), System.nanoTime() - 1_000_000_000L, 300_000_000L, 500, Map.of());
             assertThat(floor.bound(null)).as("the next claim is a probe past the floors").isNotNull();
-            assertThat(ids(policies.claim(c, fairParams(9), statements, unlimited))).as("the probe")
+            assertThat(ids(policies.claim(c, fairParams(9), statements, UNLIMITED))).as("the probe")
                     .containsExactlyInAnyOrderElementsOf(rolledBack);
         } finally {
             db.execute("DELETE FROM job_queue_policy");
@@ -234,32 +220,43 @@ class FairClaimPastFloorsTest {
      */
     @Test
     void jobsWithRunAtMinusInfinity_lockedAndNotTaken_areOwed_andClaimedPastFloorsThere() throws Exception {
-        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
-        db.execute("DELETE FROM job_queue_policy");
-        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
-        QueuePolicies policies = new QueuePolicies(db.schema(), Duration.ZERO);
+        QueuePolicies policies = fairQueue();
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.executeUpdate("INSERT INTO " + db.schema() + ".job_queue (job_type, payload, run_at, partition_key)"
                     + " SELECT 'fair-job', '{}', '-infinity', k FROM (VALUES ('key-a'), ('key-a'), ('key-b'), ('key-b')) v(k)");
             JobStatements statements = new JobStatements(db.schema(), 1000);
-            QueuePolicies.InTransaction unlimited = body -> {
-                throw new AssertionError("no limit: no claim transaction");
-            };
             // Two of each key locked, three kept: one key's second job is left, with run_at -infinity, and owed.
-            List<UUID> first = ids(policies.claim(c, fairParams(3), statements, unlimited));
+            List<UUID> first = ids(policies.claim(c, fairParams(3), statements, UNLIMITED));
             assertThat(first).hasSize(3);
-            FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
-            long now = System.nanoTime(); // as if that claim and one before were slow, and a probe past the floors quick
-            floor.claimed(null, floor.generation(), now - 11_000_000_000L, 300_000_000L, 500, Map.of());
-            floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
-            floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
-            assertThat(floor.isBounded()).isTrue();
-            assertThat(floor.startSweep(now)).isTrue(); // as if one ran elsewhere: none runs inline here
-            assertThat(ids(policies.claim(c, fairParams(3), statements, unlimited))).as("past floors at -infinity")
+            boundedFloors(policies);
+            assertThat(ids(policies.claim(c, fairParams(3), statements, UNLIMITED))).as("past floors at -infinity")
                     .hasSize(1).doesNotContainAnyElementsOf(first);
         } finally {
             db.execute("DELETE FROM job_queue_policy");
         }
+    }
+
+    /** Makes queue {@code default} fair (and nothing else); {@return policies read afresh at each claim} */
+    private QueuePolicies fairQueue() {
+        JdbiJobStore store = JdbiJobStore.builder(Jdbi.create(db.dataSource())).schema(db.schema()).build();
+        db.execute("DELETE FROM job_queue_policy");
+        store.policyPutMany(new PolicyParams(List.of(new QueuePolicy("default", "*", null, null, null, true))));
+        return new QueuePolicies(db.schema(), Duration.ZERO);
+    }
+
+    /**
+     * Bounds the fair claims of {@code policies}' queue at their floors: as if the claims from the front
+     * 11 and 10 s ago were slow and a probe 9 s ago quick; with a sweep started, as if elsewhere, so that
+     * none runs inline on the claim's connection.
+     */
+    private static void boundedFloors(QueuePolicies policies) {
+        FairFloor floor = policies.fairFloor("default", Set.of("fair-job"));
+        long now = System.nanoTime();
+        floor.claimed(null, floor.generation(), now - 11_000_000_000L, 300_000_000L, 500, Map.of());
+        floor.claimed(null, floor.generation(), now - 10_000_000_000L, 300_000_000L, 500, Map.of());
+        floor.claimed(floor.bound(null), floor.generation(), now - 9_000_000_000L, 1_000_000L, 500, Map.of());
+        assertThat(floor.isBounded()).isTrue();
+        assertThat(floor.startSweep(now)).isTrue();
     }
 
     private void insertFairJobs(Connection c, int keys, int each) throws SQLException {
