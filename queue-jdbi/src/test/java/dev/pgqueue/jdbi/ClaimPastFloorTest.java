@@ -22,9 +22,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -191,7 +188,6 @@ class ClaimPastFloorTest {
     @Test
     void jobsAClaimLockedAndLeft_areTakenNext_thoughAnotherThreadsClaimMovedTheFloorPastThem() throws Exception {
         JobStatements statements = new JobStatements(db.schema(), 1000);
-        ExecutorService threadB = Executors.newSingleThreadExecutor();
         try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
             insertJobs(a, 100, 0, "now() - interval '1 hour' + g * interval '1 ms'");
             JobStatements.Claimed first = statements.claim(a, params(50), Long.MAX_VALUE, null);
@@ -199,27 +195,14 @@ class ClaimPastFloorTest {
             assertThat(floor.startSweep(System.nanoTime())).isTrue(); // as if one ran elsewhere: none runs inline here
             List<UUID> nextTen = pendingInClaimOrder(a, 10);
 
-            List<UUID> byB = new ArrayList<>();
-            List<UUID> byA = statements.claimTransaction(() -> {
-                a.setAutoCommit(false);
-                try {
-                    List<UUID> taken = ids(statements.claim(a, params(10), 8)); // '{}' is 2 bytes: 4 of the 10 it locks
-                    byB.addAll(threadB.submit(() -> ids(statements.claim(b, params(10), 8))).get());
-                    a.commit();
-                    return taken;
-                } catch (InterruptedException | ExecutionException e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    a.setAutoCommit(true);
-                }
-            });
-            assertThat(byA).containsExactlyInAnyOrderElementsOf(nextTen.subList(0, 4));
-            assertThat(byB).hasSize(4).doesNotContainAnyElementsOf(nextTen);
+            ConcurrentClaims.Taken taken = ConcurrentClaims.whileAHoldsItsLocks(statements, a,
+                    () -> statements.claim(a, params(10), 8), // '{}' is 2 bytes: 4 of the 10 it locks
+                    () -> statements.claim(b, params(10), 8));
+            assertThat(taken.byA()).containsExactlyInAnyOrderElementsOf(nextTen.subList(0, 4));
+            assertThat(taken.byB()).hasSize(4).doesNotContainAnyElementsOf(nextTen);
 
             assertThat(ids(statements.claim(a, params(6), Long.MAX_VALUE))).as("the next claim: the six A left")
                     .containsExactlyInAnyOrderElementsOf(nextTen.subList(4, 10));
-        } finally {
-            threadB.shutdownNow();
         }
     }
 

@@ -24,9 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -142,34 +139,21 @@ class FairClaimPastFloorsTest {
     void jobsAFairClaimLockedAndLeft_areTakenNext_thoughAnotherThreadsClaimMovedTheirKeysFloorsPastThem() throws Exception {
         QueuePolicies policies = fairQueue();
         JobStatements statements = new JobStatements(db.schema(), 1000);
-        ExecutorService threadB = Executors.newSingleThreadExecutor();
         try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
             insertFairJobs(a, 3, 30);
             assertThat(policies.claim(a, fairParams(30), statements, UNLIMITED)).as("from the front: ten of each key").hasSize(30);
             boundedFloors(policies);
 
-            List<UUID> byB = new ArrayList<>();
-            List<UUID> byA = statements.claimTransaction(() -> {
-                a.setAutoCommit(false);
-                try {
-                    List<UUID> taken = ids(policies.claim(a, fairParams(10), statements, UNLIMITED));
-                    byB.addAll(threadB.submit(() -> ids(policies.claim(b, fairParams(10), statements, UNLIMITED))).get());
-                    a.commit();
-                    return taken;
-                } catch (InterruptedException | ExecutionException e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    a.setAutoCommit(true);
-                }
-            });
+            ConcurrentClaims.Taken taken = ConcurrentClaims.whileAHoldsItsLocks(statements, a,
+                    () -> policies.claim(a, fairParams(10), statements, UNLIMITED),
+                    () -> policies.claim(b, fairParams(10), statements, UNLIMITED));
             List<UUID> leftByA = pendingOfEachKeysJobs(a, 11, 14);
             assertThat(leftByA).as("A's locked and untaken").hasSize(2);
-            assertThat(byA).hasSize(10);
-            assertThat(byB).hasSize(10).doesNotContainAnyElementsOf(leftByA);
+            assertThat(taken.byA()).hasSize(10);
+            assertThat(taken.byB()).hasSize(10).doesNotContainAnyElementsOf(leftByA);
 
             assertThat(ids(policies.claim(a, fairParams(10), statements, UNLIMITED))).as("the next claim").containsAll(leftByA);
         } finally {
-            threadB.shutdownNow();
             db.execute("DELETE FROM job_queue_policy");
         }
     }
